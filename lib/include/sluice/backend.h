@@ -1,0 +1,196 @@
+// The producer/consumer contract every backend implements (file, kafka,
+// redis, stdio). A tool opens a Producer or Consumer from a StreamUri and
+// never learns which backend it talks to.
+//
+// Delivery model (at-least-once): a Producer hands out increasing tickets,
+// one per produce() call, and reports through acknowledged() the highest
+// ticket T such that every ticket <= T has been durably taken by the backend
+// (file: written + fsync policy; kafka: delivery report; redis: XADD reply)
+// or has failed (failures go to the DeliveryListener first). CDC tools hold a
+// source position until acknowledged() passes the ticket of its last event.
+//
+// A Consumer hands out batches of Message views. The sink (a tool) tells the
+// consumer what it has durably taken with mark_taken(); only taken messages
+// are ever committed to the consumer group. commit() makes marks durable.
+//
+// Thread safety: a Producer or Consumer is used from one thread at a time.
+// DeliveryListener callbacks run on the thread that calls poll()/flush().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sluice/message.h"
+#include "sluice/status.h"
+#include "sluice/uri.h"
+
+namespace sluice {
+
+using Millis = std::chrono::milliseconds;
+
+// ---------------------------------------------------------------- producer
+
+enum class FsyncPolicy { kAlways, kInterval, kNever };
+
+struct ProducerOptions {
+  // file: fsync after every batch (always), at most every fsync_interval
+  // (interval, the default), or never (leave it to the OS).
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  Millis fsync_interval{1000};
+  // file: applied only when the stream is created; kept in its metadata.
+  int64_t segment_bytes = 64ll << 20;
+  int64_t retention_bytes = -1;  // -1 = unlimited
+  int64_t retention_ms = -1;     // -1 = unlimited
+  // How long flush()/connect may wait for a backend before giving up.
+  Millis timeout{30000};
+};
+
+// Called once per failed ticket, on the thread that polls.
+using DeliveryListener = std::function<void(uint64_t ticket, const Status&)>;
+
+class Producer {
+ public:
+  virtual ~Producer() = default;
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Queues `m` (stream empty = the URI's first stream, shard -1 = choose by
+  // key, ts_us 0 = now). The bytes are copied before return. May block while
+  // the backend's in-flight window is full. On success `*ticket` (optional)
+  // gets this record's ticket. An error here means the record was not
+  // accepted (it gets no ticket).
+  virtual Status produce(const Message& m, uint64_t* ticket = nullptr) = 0;
+
+  // Serves delivery reports for up to `timeout`; returns early when the
+  // acknowledged() watermark moved. Writes buffered records if needed.
+  virtual Status poll(Millis timeout) = 0;
+
+  // Sends everything queued and waits until acknowledged() == last ticket or
+  // `timeout` passes (kTimedOut).
+  virtual Status flush(Millis timeout) = 0;
+
+  // Every ticket <= this is finished (delivered or failed and reported).
+  virtual uint64_t acknowledged() const = 0;
+  // Number of tickets that failed so far.
+  virtual uint64_t failed() const = 0;
+
+  void set_delivery_listener(DeliveryListener l) { listener_ = std::move(l); }
+
+ protected:
+  Producer() = default;
+  DeliveryListener listener_;
+};
+
+// ---------------------------------------------------------------- consumer
+
+// Where a consumer starts when it has no committed group offset.
+struct StartPosition {
+  enum class Kind {
+    kBeginning,  // oldest retained message
+    kEnd,        // only messages produced from now on
+    kSeq,        // this exact sequence number (per shard)
+    kFromEnd,    // the last `value` messages of each shard
+    kTime,       // first message with ts >= value (microseconds)
+  };
+  Kind kind = Kind::kEnd;
+  int64_t value = 0;
+};
+
+// Parses "beginning|end|SEQ|-N|@TIME" (TIME: RFC 3339 or a relative age
+// such as 30s, 5m, 2h, 1d). `now_us` anchors relative ages.
+Result<StartPosition> parse_start_position(std::string_view text, int64_t now_us);
+
+struct ConsumerOptions {
+  StartPosition from;
+  // Consumer group: resume from and commit to it. Empty = no group.
+  std::string group;
+  // Stop with kEndOfStream at the end of every shard instead of following.
+  bool exit_at_end = false;
+  // Upper bound on messages returned by one poll().
+  size_t max_batch = 4096;
+  Millis timeout{30000};
+};
+
+// A batch of views, valid until the next poll() or the consumer's
+// destruction, whichever comes first.
+struct MessageBatch {
+  std::vector<Message> messages;
+  void clear() { messages.clear(); }
+  bool empty() const { return messages.empty(); }
+  size_t size() const { return messages.size(); }
+};
+
+class Consumer {
+ public:
+  virtual ~Consumer() = default;
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  // Replaces `batch` with the next messages, waiting up to `timeout` for at
+  // least one. Returns ok with an empty batch on timeout, kEndOfStream when
+  // exit_at_end is set and every shard is drained.
+  virtual Status poll(MessageBatch& batch, Millis timeout) = 0;
+
+  // Records that the sink durably took `m` and everything before it on the
+  // same (stream, shard). Cheap; no I/O.
+  virtual void mark_taken(const Message& m) = 0;
+
+  // Makes the marks durable in the consumer group (no-op without a group).
+  virtual Status commit() = 0;
+
+  // Makes poll() return promptly (ok, empty batch); safe from a signal
+  // handler or another thread.
+  virtual void wake() = 0;
+
+ protected:
+  Consumer() = default;
+};
+
+// ------------------------------------------------------------- describe/top
+
+struct ShardInfo {
+  int32_t shard = 0;
+  int64_t first_seq = -1;  // -1 = empty
+  int64_t last_seq = -1;
+  int64_t first_ts_us = 0;
+  int64_t last_ts_us = 0;
+};
+
+struct GroupInfo {
+  std::string name;
+  // Committed next-seq per shard (index = shard), -1 = none committed.
+  std::vector<int64_t> committed;
+  int64_t lag = 0;  // messages between committed and the end, all shards
+};
+
+struct StreamInfo {
+  std::string name;
+  std::vector<ShardInfo> shards;
+  int64_t bytes = -1;     // on-disk size where known, else -1
+  int64_t messages = 0;   // retained messages, all shards
+  std::vector<GroupInfo> groups;
+};
+
+class Admin {
+ public:
+  virtual ~Admin() = default;
+  // Lists the streams of the cluster (or just `only` when not empty), with
+  // shard bounds and groups.
+  virtual Result<std::vector<StreamInfo>> describe(
+      const std::vector<std::string>& only) = 0;
+};
+
+// ------------------------------------------------------------------ factory
+
+Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri,
+                                                const ProducerOptions& opts);
+Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri,
+                                                const ConsumerOptions& opts);
+Result<std::unique_ptr<Admin>> open_admin(const StreamUri& cluster);
+
+}  // namespace sluice

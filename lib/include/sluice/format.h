@@ -1,0 +1,59 @@
+// Output formats of tap (and anything else that prints messages):
+// "payload" (the raw payload bytes), "envelope" (see envelope.h) or a
+// kcat-style template parsed once into tokens:
+//
+//   %s payload   %k key   %t stream   %p shard   %o seq   %T timestamp (ms)
+//   %D timestamp as RFC 3339 (readable)   %h headers as k=v,k2=v2
+//   %S payload length   %K key length   %%  a literal %
+//   escapes: \n \t \r \0 \\
+//
+// A tombstone payload or absent key renders as nothing (like kcat's -Z off)
+// and length tokens give -1 for them.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/message.h"
+#include "sluice/status.h"
+
+namespace sluice {
+
+class OutputFormat {
+ public:
+  // Parses "payload", "envelope" or a template; kInvalidArgument names the
+  // offending token and its position ("unknown token '%x' at column 7").
+  static Result<OutputFormat> Parse(std::string_view spec);
+
+  // Appends the rendering of `m` to `out` (no record delimiter). Never
+  // fails, never allocates once `out` has grown to size.
+  void render(const Message& m, std::string& out) const;
+
+  bool is_envelope() const { return kind_ == Kind::kEnvelope; }
+
+ private:
+  enum class Kind { kPayload, kEnvelope, kTemplate };
+  enum class Token { kLiteral, kPayload, kKey, kStream, kShard, kSeq,
+                     kTimeMs, kTimeRfc3339, kHeaders, kPayloadLen, kKeyLen };
+  struct Piece {
+    Token token;
+    std::string literal;  // for kLiteral
+  };
+  Kind kind_ = Kind::kPayload;
+  std::vector<Piece> pieces_;
+};
+
+// Record framing shared by flux (input) and tap (output).
+struct Framing {
+  enum class Kind { kLine, kDelimiter, kNull };
+  Kind kind = Kind::kLine;
+  std::string delimiter = "\n";  // the bytes that end a record
+
+  // "--delimiter STR" accepts escapes \n \t \r \0 \\ and \xHH.
+  static Result<Framing> Delimited(std::string_view spec);
+  static Framing Null() { return {Kind::kNull, std::string(1, '\0')}; }
+  static Framing Line() { return {}; }
+};
+
+}  // namespace sluice

@@ -1,0 +1,56 @@
+// RecordReader: splits bytes from a file descriptor into records by a
+// Framing (lines, a delimiter, NUL), without per-record allocation.
+//
+// Records are string_views into the reader's buffer, valid until the next
+// next() call. Line framing also strips one trailing '\r' (CRLF input). A
+// final record without a delimiter at EOF is returned as a record. A record
+// longer than max_record_bytes is reported as kBadData ("record at line N is
+// longer than the limit of M bytes") and skipped up to its delimiter, so the
+// records after it are still read. The caller owns the fd.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sluice/format.h"
+#include "sluice/status.h"
+
+namespace sluice {
+
+class RecordReader {
+ public:
+  RecordReader(int fd, Framing framing, size_t max_record_bytes);
+
+  enum class Next { kRecord, kEof, kWouldBlock, kOversized, kError };
+
+  // Reads the next record into *record. kWouldBlock only for non-blocking
+  // fds (poll the fd, then call again). kOversized: the record was skipped;
+  // record_number() says which one. kError: status() has the errno.
+  Next next(std::string_view* record);
+
+  // 1-based number of the record last returned or skipped (the line number
+  // for line framing).
+  uint64_t record_number() const { return record_number_; }
+  uint64_t bytes_read() const { return bytes_read_; }
+  const Status& status() const { return status_; }
+  // Starts over on a new fd (the next writer of a named pipe) after the
+  // previous one reached kEof. Numbering restarts at 1.
+  void reset(int fd);
+
+ private:
+  bool fill();
+  int fd_;
+  Framing framing_;
+  size_t max_record_;
+  std::string buf_;
+  size_t begin_ = 0, end_ = 0;
+  size_t scan_ = 0;      // where to resume looking for the delimiter
+  bool eof_ = false;
+  bool skipping_ = false;
+  uint64_t record_number_ = 0;
+  uint64_t bytes_read_ = 0;
+  Status status_;
+};
+
+}  // namespace sluice
