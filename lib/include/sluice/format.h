@@ -5,7 +5,7 @@
 //   %s payload   %k key   %t stream   %p shard   %o seq   %T timestamp (ms)
 //   %D timestamp as RFC 3339 (readable)   %h headers as k=v,k2=v2
 //   %S payload length   %K key length   %%  a literal %
-//   escapes: \n \t \r \0 \\
+//   escapes: \n \t \r \0 and a doubled backslash
 //
 // A tombstone payload or absent key renders as nothing (like kcat's -Z off)
 // and length tokens give -1 for them.

@@ -1,0 +1,104 @@
+# bash completion for sluice: `sluice TOOL ...`, `sluice-TOOL ...` and the
+# tools by their own names (flux, tap). Keep in step with `TOOL --help`
+# (tests/cli/t0001-docs.sh checks every flag is here).
+# shellcheck shell=bash disable=SC2207
+
+_sluice_tools="flux tap cdc-pg"
+
+_sluice_opts_flux="-d --delimiter -0 --null -e --envelope -k --key-field
+  -K --key-delimiter -H --header --once --mode --on-error --max-record-bytes
+  --fsync --fsync-interval --segment-bytes --retention --timeout --stats
+  --progress -h --help -V --version"
+
+_sluice_opts_tap="-o --from -g --group -c --count -e --exit -F --format
+  -d --delimiter -0 --null --once --mode --timeout --stats --progress
+  -h --help -V --version"
+
+_sluice_opts_cdc_pg="-s --slot -p --publication -t --tables --create-publication
+  --temporary --snapshot --tx-markers --no-tombstones --proto-version
+  --stream-in-progress --heartbeat -n --name -k --with-key
+  --embed-json --timeout --stats --progress -h --help -V --version"
+
+# _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
+# 1 when PREV takes no value.
+_sluice_values() {
+  local tool=$1 prev=$2 cur=$3
+  case $tool:$prev in
+    flux:--on-error)
+      COMPREPLY=($(compgen -W "fail skip dlq:" -- "$cur"))
+      compopt -o nospace 2>/dev/null ;;
+    flux:--fsync)
+      COMPREPLY=($(compgen -W "always interval never" -- "$cur")) ;;
+    flux:--fsync-interval)
+      COMPREPLY=($(compgen -W "100ms 1s 5s" -- "$cur")) ;;
+    flux:--segment-bytes | flux:--max-record-bytes)
+      COMPREPLY=($(compgen -W "1M 16M 64M 256M 1G" -- "$cur")) ;;
+    flux:--retention)
+      COMPREPLY=($(compgen -W "1d 7d 30d 1G 10G 7d,10G" -- "$cur")) ;;
+    flux:-d | flux:--delimiter | tap:-d | tap:--delimiter)
+      COMPREPLY=($(compgen -W "'\\t' '\\0' ',' '|'" -- "$cur")) ;;
+    *:--mode)
+      COMPREPLY=($(compgen -W "0600 0620 0660 0666" -- "$cur")) ;;
+    *:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m 5m" -- "$cur")) ;;
+    cdc-pg:--snapshot)
+      COMPREPLY=($(compgen -W "initial never only when-needed" -- "$cur")) ;;
+    cdc-pg:--proto-version)
+      COMPREPLY=($(compgen -W "1 2 3" -- "$cur")) ;;
+    cdc-pg:--heartbeat)
+      COMPREPLY=($(compgen -W "1s 10s 1m" -- "$cur")) ;;
+    cdc-pg:-s | cdc-pg:--slot | cdc-pg:-p | cdc-pg:--publication | \
+    cdc-pg:-t | cdc-pg:--tables | cdc-pg:-n | cdc-pg:--name)
+      COMPREPLY=() ;;
+    tap:-o | tap:--from)
+      COMPREPLY=($(compgen -W "beginning end -1 -10 -100 @5m @1h @1d" -- "$cur")) ;;
+    tap:-F | tap:--format)
+      COMPREPLY=($(compgen -W "payload envelope '%o %k %s\\n' '%D %s\\n'" -- "$cur")) ;;
+    flux:-k | flux:--key-field | flux:-K | flux:--key-delimiter | \
+    flux:-H | flux:--header | tap:-g | tap:--group | tap:-c | tap:--count)
+      COMPREPLY=() ;;
+    *) return 1 ;;
+  esac
+  return 0
+}
+
+# Completes one tool's arguments; the words are COMP_WORDS[start..].
+_sluice_tool() {
+  local tool=$1 cur=$2 prev=$3 opts
+  case $tool in
+    flux) opts=$_sluice_opts_flux ;;
+    tap) opts=$_sluice_opts_tap ;;
+    cdc-pg) opts=$_sluice_opts_cdc_pg ;;
+    *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+  esac
+  _sluice_values "$tool" "$prev" "$cur" && return
+  case $cur in
+    -?*)
+      COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
+    *)
+      # PIPE, STREAM: files and directories; file: URIs (after the ':'
+      # that bash splits words at, cur is the path part).
+      COMPREPLY=($(compgen -f -- "$cur"))
+      [ -z "$cur" ] && COMPREPLY+=(- file:)
+      compopt -o filenames 2>/dev/null ;;
+  esac
+}
+
+_sluice() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev='' cmd=${COMP_WORDS[0]##*/} tool
+  [ "$COMP_CWORD" -gt 0 ] && prev=${COMP_WORDS[COMP_CWORD - 1]}
+  COMPREPLY=()
+  case $cmd in
+    sluice)
+      if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "$_sluice_tools -h --help --version" -- "$cur"))
+        return
+      fi
+      tool=${COMP_WORDS[1]} ;;
+    sluice-*) tool=${cmd#sluice-} ;;
+    *) tool=$cmd ;;
+  esac
+  _sluice_tool "$tool" "$cur" "$prev"
+}
+
+complete -F _sluice sluice sluice-flux sluice-tap flux tap sluice-cdc-pg cdc-pg

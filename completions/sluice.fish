@@ -1,0 +1,99 @@
+# fish completion for sluice: `sluice TOOL ...`, `sluice-TOOL ...` and the
+# tools by their own names. Keep in step with `TOOL --help`
+# (tests/cli/t0001-docs.sh checks every flag is here).
+
+# The tool being completed: `sluice TOOL`, `sluice-TOOL` or `TOOL`.
+function __sluice_tool
+    set -l words (commandline -opc)
+    set -l cmd (string replace -r '.*/' '' -- $words[1])
+    switch $cmd
+        case sluice
+            if test (count $words) -ge 2
+                echo $words[2]
+            end
+        case 'sluice-*'
+            string replace sluice- '' -- $cmd
+        case '*'
+            echo $cmd
+    end
+end
+
+function __sluice_is
+    set -l tool (__sluice_tool)
+    test "$tool" = "$argv[1]"
+end
+
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a flux -d 'produce records from stdin or a named pipe to a stream'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a tap -d 'consume a stream to stdout or a named pipe'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-pg -d 'PostgreSQL change data capture to Debezium-compatible events'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -l version -d 'show version'
+
+# flux
+for c in sluice sluice-flux flux
+    set -l n '__sluice_is flux'
+    complete -c $c -n $n -s d -l delimiter -x -d 'records end with STR (escapes \n \t \r \0 \\\\ \xHH)'
+    complete -c $c -n $n -s 0 -l null -d 'records end with NUL'
+    complete -c $c -n $n -s e -l envelope -d 'input lines are NDJSON envelopes'
+    complete -c $c -n $n -s k -l key-field -x -d 'message key = this JSON field (dotted path)'
+    complete -c $c -n $n -s K -l key-delimiter -x -d 'message key = the text before the first STR'
+    complete -c $c -n $n -s H -l header -x -d 'add a header NAME=VALUE to every record'
+    complete -c $c -n $n -l once -d 'with PIPE: exit after the first writer closes the pipe'
+    complete -c $c -n $n -l mode -x -a '0600 0620 0660 0666' -d 'with PIPE: permissions of a created pipe'
+    complete -c $c -n $n -l on-error -x -a 'fail skip dlq:' -d 'what to do with a bad record'
+    complete -c $c -n $n -l max-record-bytes -x -a '64K 1M 16M' -d 'longest accepted record'
+    complete -c $c -n $n -l fsync -x -a 'always interval never' -d 'fsync policy'
+    complete -c $c -n $n -l fsync-interval -x -a '100ms 1s 5s' -d 'interval of the interval policy'
+    complete -c $c -n $n -l segment-bytes -x -a '16M 64M 256M 1G' -d 'file: segment size of a new stream'
+    complete -c $c -n $n -l retention -x -a '1d 7d 30d 10G 7d,10G' -d 'file: retention of a new stream'
+    complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up waiting for the backend after DUR'
+    complete -c $c -n $n -l stats -d 'print a summary on stderr at exit'
+    complete -c $c -n $n -l progress -d 'show a progress line on stderr'
+    complete -c $c -n $n -s h -l help -d 'show help'
+    complete -c $c -n $n -s V -l version -d 'show version'
+    complete -c $c -n $n -F -a '- file:' -d 'PIPE, - or STREAM'
+end
+
+# tap
+for c in sluice sluice-tap tap
+    set -l n '__sluice_is tap'
+    complete -c $c -n $n -s o -l from -x -a 'beginning end -1 -10 @5m @1h @1d' -d 'where to start'
+    complete -c $c -n $n -s g -l group -x -d 'consumer group: resume from and commit to it'
+    complete -c $c -n $n -s c -l count -x -d 'stop after N messages'
+    complete -c $c -n $n -s e -l exit -d 'stop at the end of the stream'
+    complete -c $c -n $n -s F -l format -x -a 'payload envelope' -d 'payload, envelope or a template'
+    complete -c $c -n $n -s d -l delimiter -x -d 'end each record with STR'
+    complete -c $c -n $n -s 0 -l null -d 'end each record with NUL'
+    complete -c $c -n $n -l once -d 'with PIPE: exit after the first reader closes the pipe'
+    complete -c $c -n $n -l mode -x -a '0600 0620 0660 0666' -d 'with PIPE: permissions of a created pipe'
+    complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up connecting to the backend after DUR'
+    complete -c $c -n $n -l stats -d 'print a summary on stderr at exit'
+    complete -c $c -n $n -l progress -d 'show a progress line on stderr'
+    complete -c $c -n $n -s h -l help -d 'show help'
+    complete -c $c -n $n -s V -l version -d 'show version'
+    complete -c $c -n $n -F -a '- file:' -d 'STREAM, PIPE or -'
+end
+
+# cdc-pg
+for c in sluice sluice-cdc-pg cdc-pg
+    set -l n '__sluice_is cdc-pg'
+    complete -c $c -n $n -s s -l slot -x -d 'replication slot, created when missing'
+    complete -c $c -n $n -s p -l publication -x -d 'publication to stream'
+    complete -c $c -n $n -s t -l tables -x -d 'only these tables: schema.t1,schema.t2'
+    complete -c $c -n $n -l create-publication -d 'create the publication when missing'
+    complete -c $c -n $n -l temporary -d 'use a temporary slot'
+    complete -c $c -n $n -l snapshot -x -a 'initial never only when-needed' -d 'snapshot mode'
+    complete -c $c -n $n -l tx-markers -d 'emit transaction BEGIN/END events'
+    complete -c $c -n $n -l no-tombstones -d 'no tombstone after each delete on a stream'
+    complete -c $c -n $n -l proto-version -x -a '1 2 3' -d 'pgoutput protocol version'
+    complete -c $c -n $n -l stream-in-progress -d 'stream large transactions before commit (protocol 2+)'
+    complete -c $c -n $n -l heartbeat -x -a '1s 10s 1m' -d 'confirm idle progress every DUR'
+    complete -c $c -n $n -s n -l name -x -d 'source.name (default: the database name)'
+    complete -c $c -n $n -s k -l with-key -d 'print {"key","value"} lines on stdout'
+    complete -c $c -n $n -l embed-json -d 'json/jsonb as JSON values'
+    complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up connecting or draining after DUR'
+    complete -c $c -n $n -l stats -d 'print a summary on stderr at exit'
+    complete -c $c -n $n -l progress -d 'show a progress line on stderr'
+    complete -c $c -n $n -s h -l help -d 'show help'
+    complete -c $c -n $n -s V -l version -d 'show version'
+    complete -c $c -n $n -f -a '- file:' -d 'CONNINFO, STREAM or -'
+end

@@ -1,0 +1,135 @@
+// PostgreSQL change data capture: a logical replication client (libpq,
+// pgoutput) that turns row changes into Debezium-compatible change events
+// and hands them to a CdcSink (stdout or any stream URI).
+//
+// Flow: check the server (wal_level, REPLICATION privilege, publication,
+// replica identity of the published tables), create the replication slot
+// when missing (exporting a snapshot), copy the tables from that snapshot
+// on a second connection (op "r"), then stream from the slot.
+//
+// Snapshot (kill -9 safe): it is read from a temporary slot's exported
+// snapshot, and the permanent slot is made (a copy of the temporary one, at
+// the same position) only after the sink took every snapshot row, so a run
+// that dies mid-snapshot leaves no slot and the next one snapshots again.
+//
+// Delivery (at-least-once, kill -9 safe): every event gets a sink ticket;
+// a transaction's end LSN is confirmed to the server (standby status
+// update, flush position) only after the sink's acknowledged() watermark
+// passed the ticket of the transaction's last event. When nothing is
+// pending the server's keepalive position is confirmed (heartbeats), so an
+// idle publication does not hold WAL back. Events are emitted as they
+// arrive: a large transaction is never buffered whole.
+//
+// Errors are Status values with the fix in the message (wal_level, the
+// REPLICATION attribute, replica identity, a slot in use); exit codes per
+// DESIGN.md section 5. Credentials are never part of any message.
+// Not thread-safe: one run per thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/backend.h"
+#include "sluice/debezium.h"
+#include "sluice/stats.h"
+#include "sluice/status.h"
+
+namespace sluice {
+
+// What a change event is about, for routing by {db}, {schema}, {table}.
+// Transaction markers have `transaction` set and empty schema/table.
+struct CdcRoute {
+  std::string_view db;
+  std::string_view schema;
+  std::string_view table;
+  bool transaction = false;
+};
+
+// Where change events go. A sink hands out increasing tickets (one per
+// emit) and reports through acknowledged() the highest ticket T such that
+// every event up to T was durably taken (stdout: read by the reader of a
+// pipe, or written; a stream: acknowledged by its backend).
+class CdcSink {
+ public:
+  virtual ~CdcSink() = default;
+  CdcSink(const CdcSink&) = delete;
+  CdcSink& operator=(const CdcSink&) = delete;
+
+  // Queues one event (the bytes are copied); a value of nullopt is a
+  // tombstone (Kafka's null value; "null" on stdout). kClosed when the
+  // reader of stdout went away.
+  virtual Status emit(const CdcRoute& route, std::optional<std::string_view> key,
+                      std::optional<std::string_view> value, uint64_t* ticket) = 0;
+  // Pushes queued events out without waiting long; serves acknowledgements.
+  virtual Status poll(Millis timeout) = 0;
+  // Waits until every emitted event is acknowledged (kTimedOut after
+  // `timeout`; kTryAgain when the stop flag interrupts a wait).
+  virtual Status flush(Millis timeout) = 0;
+  virtual uint64_t acknowledged() = 0;
+  // The first delivery failure reported by the backend, or ok.
+  virtual Status error() const = 0;
+  // True when events go to a stream as keyed messages (where tombstones
+  // let log compaction drop a deleted key), false for stdout.
+  virtual bool keyed_stream() const = 0;
+
+ protected:
+  CdcSink() = default;
+};
+
+// Opens the sink for DESTINATION: "-" or "stdio:" = stdout (one event value
+// per line, or {"key":...,"value":...} with `with_key`); any other stream
+// URI = a producer, whose stream name may hold {db}, {schema}, {table}
+// placeholders expanded per event. The producer is opened on the first
+// event (so a routed URI never creates a stream named by the template).
+Result<std::unique_ptr<CdcSink>> open_cdc_sink(std::string_view destination, bool with_key,
+                                               const ProducerOptions& opts);
+
+enum class SnapshotMode {
+  kInitial,     // snapshot when the slot is created here, then stream
+  kNever,       // stream only
+  kOnly,        // snapshot, then exit (no slot is created)
+  kWhenNeeded,  // as initial (cdc-pg keeps no offsets besides the slot)
+};
+
+struct PgCdcOptions {
+  std::string conninfo;  // libpq conninfo or postgresql:// URI
+  std::string slot = "sluice";
+  std::string publication = "sluice";
+  std::vector<std::string> tables;  // "schema.table" ("table" = public)
+  bool create_publication = false;
+  bool temporary = false;
+  SnapshotMode snapshot = SnapshotMode::kInitial;
+  bool tx_markers = false;
+  // After each delete (and primary-key change), a tombstone: the same key
+  // with a null value, as Debezium's tombstones.on.delete. Only when the
+  // sink is a keyed stream.
+  bool tombstones = true;
+  // pgoutput protocol version; 0 = the highest the server speaks (3 on
+  // PostgreSQL 15+, 2 on 14, 1 before). two_phase is never requested.
+  int proto_version = 0;
+  // Protocol 2+ "streaming 'on'": the server sends a large transaction
+  // while it is still in progress instead of spilling it to its own disk.
+  // Its changes are spilled to an unlinked temporary file and emitted only
+  // at its Stream Commit (dropped at Stream Abort, a rolled-back
+  // subtransaction's skipped), so nothing uncommitted is ever emitted.
+  bool stream_in_progress = false;
+  Millis heartbeat{10000};  // status update / keepalive request interval
+  std::string name;         // source.name; empty = the database name
+  debezium::ValueOptions values;
+  Millis timeout{30000};    // connect and final flush
+  const volatile int* stop = nullptr;  // set by a signal handler
+  int stop_fd = -1;                    // readable once stop is set
+};
+
+// Runs until the stop flag is set (then drains the sink, confirms what it
+// acknowledged and returns ok), the sink's reader goes away (ok), or an
+// error. With SnapshotMode::kOnly returns after the snapshot.
+Status run_pg_cdc(const PgCdcOptions& opts, CdcSink& sink, RunStats& stats);
+
+// The conninfo with any password replaced by "***", for messages.
+std::string redact_conninfo(std::string_view conninfo);
+
+}  // namespace sluice

@@ -1,0 +1,67 @@
+// ConsumeLoop: the engine behind tap. Moves messages from a Consumer into
+// an OutputSink in a chosen format and tells the consumer what the sink's
+// reader actually took, committing the group only up to there.
+//
+// run() returns ok when done (--count reached, end of stream with --exit, or
+// a stop signal), kClosed when the reader went away (stdout: a normal end;
+// a named pipe: reattach the sink to the next reader and call run() again,
+// the untaken records go out first), or an error. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "sluice/backend.h"
+#include "sluice/format.h"
+#include "sluice/sink.h"
+#include "sluice/stats.h"
+
+namespace sluice {
+
+struct ConsumeOptions {
+  OutputFormat format;
+  // Appended after each record unless the format is a template.
+  std::string delimiter = "\n";
+  int64_t count = -1;  // -1 = unlimited
+  bool group = false;  // commit what the reader took
+  Millis commit_interval{200};
+  Millis poll_timeout{100};
+};
+
+class ConsumeLoop {
+ public:
+  ConsumeLoop(Consumer& consumer, OutputSink& sink, ConsumeOptions opts,
+              RunStats& stats);
+
+  Status run();
+
+  // Marks what the sink reports taken and commits it (group only).
+  Status settle_and_commit();
+
+  bool done() const { return done_; }
+
+ private:
+  struct Position {
+    uint32_t stream;  // index into stream_names_
+    int32_t shard;
+    int64_t seq;
+  };
+  void settle();
+  uint32_t intern(std::string_view stream);
+
+  Consumer& consumer_;
+  OutputSink& sink_;
+  ConsumeOptions opts_;
+  RunStats& stats_;
+  MessageBatch batch_;
+  std::deque<Position> pending_;  // records in the sink, not yet taken
+  uint64_t settled_ = 0;          // sink records already marked taken
+  std::vector<std::string> stream_names_;
+  int64_t emitted_ = 0;
+  bool done_ = false;
+  bool dirty_ = false;  // marks not yet committed
+};
+
+}  // namespace sluice

@@ -1,0 +1,352 @@
+// The embedded durable log behind `file:` URIs: one directory per stream,
+// holding segment files of length-prefixed, CRC32C-checksummed records.
+//
+// On-disk layout of stream S in cluster directory D:
+//
+//   D/S/00000000000000000000.log   segments, named by the seq of their first
+//   D/S/00000000000000001234.log   record (20 digits), oldest first
+//   D/S/meta                       key=value settings fixed at creation
+//   D/S/.lock                      flock'd by writers around each batch
+//   D/S/groups/NAME                committed next seq of consumer group NAME
+//   D/S/groups/.NAME.lock          flock'd by the group's active member
+//
+// A segment starts with a 16-byte header: the magic "SLUICEL" + format
+// version 1, then its base seq (u64 little endian). Records follow back to
+// back, all integers little endian:
+//
+//   u32 size      whole record, this field included (>= 40)
+//   u32 crc       CRC32C (Castagnoli) of every byte after this field
+//   u64 seq       seqs start at 0 and have no gaps
+//   i64 ts_us     append time, non-decreasing within a stream
+//   u32 flags     bit 0: key present, bit 1: payload present (else tombstone)
+//   u32 key_len   u32 header_count   u32 payload_len
+//   key bytes, then per header: u32 name_len, u32 value_len, name, value,
+//   then payload bytes.
+//
+// Writers from any number of processes append safely: each batch is written
+// with one pwritev under an exclusive flock on .lock, after re-checking the
+// real tail (another process may have appended, rolled a segment, or died
+// half-way through a write, leaving a torn tail that is truncated and
+// reported with warn()). Readers never take the lock: bytes at the tail that
+// do not parse yet are "not written yet" and are re-read later.
+//
+// Thread safety: the free functions are thread-safe. LogWriter, LogReader
+// and ConsumerGroup objects are used by one thread at a time; any number of
+// them (in any number of processes) may work on one stream at once.
+// ChangeWaiter::wake() may be called from any thread or a signal handler.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/backend.h"
+#include "sluice/env.h"
+#include "sluice/message.h"
+#include "sluice/status.h"
+
+namespace sluice::filelog {
+
+// ---------------------------------------------------------------- format
+
+inline constexpr char kSegmentMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'L', 1};
+inline constexpr size_t kSegmentHeaderBytes = 16;
+inline constexpr size_t kRecordHeaderBytes = 40;
+// Larger size fields are treated as corruption, not as a huge record.
+inline constexpr uint32_t kMaxRecordBytes = 256u << 20;
+
+// CRC32C; pass a previous result as `crc` to extend it over more bytes.
+// crc32c("123456789") == 0xE3069283.
+uint32_t crc32c(const void* data, size_t n, uint32_t crc = 0);
+
+// "00000000000000001234.log" for base seq 1234.
+std::string segment_file_name(int64_t base);
+// Inverse of segment_file_name; false for any other name.
+bool parse_segment_file_name(std::string_view name, int64_t* base);
+std::string segment_path(const std::string& stream_dir, int64_t base);
+
+// Fills the 16-byte segment header for `base`.
+void encode_segment_header(int64_t base, char out[kSegmentHeaderBytes]);
+// False when `data` is not a segment header; *base gets the base seq.
+bool decode_segment_header(const char* data, size_t n, int64_t* base);
+
+// Bytes encode_record() appends for `m`.
+size_t record_size(const Message& m);
+// Appends the record for `m` with the given seq and timestamp to `out`.
+// m.stream, m.shard, m.seq and m.ts_us are not stored.
+void encode_record(const Message& m, int64_t seq, int64_t ts_us,
+                   std::string& out);
+// Sets seq and ts of the encoded record at `rec` and recomputes its CRC
+// (writers serialize before they know the seq, which is assigned under the
+// stream lock).
+void seal_record(char* rec, int64_t seq, int64_t ts_us);
+
+enum class DecodeStatus {
+  kOk,          // a whole, valid record
+  kIncomplete,  // need more bytes: *size gets the record size if known, else 0
+  kCorrupt,     // size out of range, CRC mismatch or inconsistent lengths
+};
+
+// Decodes the record at data[0, n). On kOk fills m.seq, m.ts_us, m.key,
+// m.payload and *size (bytes consumed); appends the headers to `*headers`
+// and points m.headers at them (that span dangles once `*headers` grows
+// again: batch decoders re-point it after the batch). Views point into
+// `data`. Never reads outside data[0, n).
+DecodeStatus decode_record(const char* data, size_t n, Message* m,
+                           std::vector<Header>* headers, size_t* size);
+
+// ---------------------------------------------------------------- stream
+
+// Settings fixed when a stream is created, kept in its `meta` file.
+struct StreamSettings {
+  int64_t segment_bytes = 64ll << 20;
+  int64_t retention_bytes = -1;  // -1 = unlimited
+  int64_t retention_ms = -1;     // -1 = unlimited
+
+  std::string encode() const;  // "segment_bytes=...\n..."
+  static Result<StreamSettings> Parse(std::string_view text);
+};
+
+// Reads D/S/meta. Streams written before meta existed get the defaults.
+Result<StreamSettings> read_settings(Env* env, const std::string& stream_dir);
+
+// Base seqs of the segments in `stream_dir`, ascending.
+Result<std::vector<int64_t>> list_segments(Env* env,
+                                           const std::string& stream_dir);
+
+// What a scan of one segment found.
+struct SegmentScan {
+  int64_t next_seq = 0;   // seq after the last valid record
+  int64_t first_ts = -1;  // ts of the first valid record scanned, -1 = none
+  int64_t last_ts = -1;   // ts of the last valid record, -1 = none
+  int64_t valid_end = 0;  // offset just after the last valid record
+  int64_t file_size = 0;
+  bool corrupt = false;   // stopped at a record that can never be valid
+                          // (CRC/size/seq), not merely at a short tail
+};
+
+// Walks the records of the open segment `fd` from `offset` (a record
+// boundary where `next_seq` is expected) to the first record that is
+// incomplete or invalid. Only I/O errors are errors.
+Status scan_segment(Env* env, int fd, int64_t offset, int64_t next_seq,
+                    SegmentScan* out);
+
+// ---------------------------------------------------------------- writer
+
+struct WriterOptions {
+  Env* env = Env::Default();
+  FsyncPolicy fsync = FsyncPolicy::kInterval;
+  Millis fsync_interval{1000};
+  // Used only when this writer creates the stream.
+  StreamSettings create_settings;
+};
+
+// Appends batches of records to one stream. Records are serialized by add()
+// into one reusable buffer; write_batch() writes it with a single pwritev
+// under the stream lock (more only when the batch crosses a segment roll).
+class LogWriter {
+ public:
+  // Opens (creating if needed, with mkdir -p) the stream directory, takes
+  // the lock once to repair a torn tail. kCannotCreate/kPermissionDenied
+  // name the path that could not be created.
+  static Result<std::unique_ptr<LogWriter>> Open(const std::string& stream_dir,
+                                                 const WriterOptions& opts);
+  ~LogWriter();
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Serializes `m` into the batch buffer. No I/O. Its seq and timestamp
+  // are assigned when the batch is written: timestamps are append time
+  // (Env::now_us() under the lock, clamped to be non-decreasing), so
+  // m.ts_us is not kept. kInvalidArgument when the record would exceed
+  // kMaxRecordBytes.
+  Status add(const Message& m);
+  size_t batch_bytes() const { return batch_.size(); }
+  size_t batch_records() const { return offsets_.size(); }
+
+  // Writes the batch (no-op when empty) and applies the fsync policy.
+  // On success *first_seq (optional) gets the seq of its first record. On
+  // failure nothing of the batch stays in the log (it is truncated away
+  // under the lock) and the batch is dropped. Either way the buffer is
+  // empty afterwards.
+  Status write_batch(int64_t* first_seq = nullptr);
+  // Makes everything written so far durable now: fdatasync of the active
+  // segment and of segments rolled past since the last sync, and of the
+  // directory when segments were created.
+  Status sync();
+  // sync() when the interval policy says one is due.
+  Status maybe_sync();
+
+  // The next seq as of this writer's last look at the tail.
+  int64_t next_seq() const { return next_seq_; }
+  const StreamSettings& settings() const { return settings_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  LogWriter(std::string dir, const WriterOptions& opts);
+  Status init();
+  Status sync_tail_locked();
+  Status open_segment_locked(int64_t base, bool create);
+  Status roll_locked();
+  void apply_retention_locked();
+  Status write_locked(int64_t* first_seq);
+
+  std::string dir_;
+  WriterOptions opts_;
+  Env* env_;
+  StreamSettings settings_;
+  UniqueFd lock_fd_;
+  UniqueFd seg_fd_;
+  int64_t seg_base_ = -1;
+  int64_t seg_size_ = 0;  // cached size of the active segment
+  int64_t next_seq_ = 0;
+  int64_t last_ts_ = 0;
+  bool unsynced_ = false;       // the active segment has unsynced appends
+  bool dir_unsynced_ = false;   // a segment was created since the last sync
+  std::vector<UniqueFd> sealed_unsynced_;  // rolled past, not yet synced
+  int64_t last_sync_us_ = 0;
+  std::string batch_;
+  std::vector<uint32_t> offsets_;  // start of each record in batch_
+};
+
+// ---------------------------------------------------------------- reader
+
+struct ReaderOptions {
+  Env* env = Env::Default();
+  size_t read_chunk = 1 << 20;  // bytes per read
+};
+
+// Reads one stream from any position, following it as it grows. Batches are
+// views into one reusable buffer, valid until the next read()/seek().
+class LogReader {
+ public:
+  // `stream_name` goes into Message.stream of every view. kNotFound
+  // ("stream 'x' does not exist in 'dir'") when the directory is missing.
+  static Result<std::unique_ptr<LogReader>> Open(const std::string& stream_dir,
+                                                 std::string stream_name,
+                                                 const ReaderOptions& opts = {});
+  ~LogReader();
+  LogReader(const LogReader&) = delete;
+  LogReader& operator=(const LogReader&) = delete;
+
+  // Positions the reader. kSeq beyond the end waits for that seq; before
+  // the first retained record starts at the first one.
+  Status seek(const StartPosition& pos);
+  // Positions at `seq`; *lost (optional) gets how many records before the
+  // first retained one were asked for but are gone.
+  Status seek_to_seq(int64_t seq, int64_t* lost = nullptr);
+
+  // Appends up to `max` messages to `out`. *at_end is set when no complete
+  // record follows right now (the caller waits for a change). kBadData
+  // names the file and offset of a corrupt record in a sealed segment.
+  Status read(std::vector<Message>* out, size_t max, bool* at_end);
+
+  // Seq of the next message read() will return.
+  int64_t position() const { return want_seq_ > next_seq_ ? want_seq_ : next_seq_; }
+  // First retained seq and the next seq to be written (a fresh look).
+  Status bounds(int64_t* first, int64_t* end);
+  const std::string& name() const { return name_; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  LogReader(std::string dir, std::string name, const ReaderOptions& opts);
+  enum class Parse { kFull, kNeedData };
+  Parse parse_buffer(std::vector<Message>* out, size_t first, size_t max);
+  Status refill();
+  Status select_segment();
+  Status open_segment(int64_t base);
+  Status first_ts_of(int64_t base, int64_t* ts);
+
+  std::string dir_;
+  std::string name_;
+  ReaderOptions opts_;
+  Env* env_;
+  UniqueFd fd_;
+  int64_t seg_base_ = -1;
+  std::string seg_path_;
+  bool reading_ = false;   // a segment was opened since the last seek
+  int64_t offset_ = 0;     // file offset of the next record to parse
+  int64_t next_seq_ = 0;   // seq expected at offset_
+  int64_t want_seq_ = 0;   // skip records below this seq
+  int64_t want_ts_ = -1;   // skip records below this timestamp
+  std::vector<char> buf_;  // file bytes [buf_off_, buf_off_ + buf_len_)
+  int64_t buf_off_ = 0;
+  size_t buf_len_ = 0;
+  std::vector<Header> headers_;
+  std::vector<uint32_t> header_begin_;
+};
+
+// Waits for changes in stream directories: inotify when available, else
+// polling every 10 ms. wake() makes a pending or the next wait() return.
+class ChangeWaiter {
+ public:
+  // With `use_inotify` false (or when inotify is unavailable) it polls.
+  static Result<std::unique_ptr<ChangeWaiter>> Create(bool use_inotify = true);
+  ~ChangeWaiter();
+  ChangeWaiter(const ChangeWaiter&) = delete;
+  ChangeWaiter& operator=(const ChangeWaiter&) = delete;
+
+  // Watches `dir` for created, written, moved and deleted files. Falls back
+  // to polling (not an error) when the watch cannot be added.
+  void watch(const std::string& dir);
+
+  enum class Event { kChanged, kWoken, kTimedOut };
+  // kChanged may be spurious; callers re-check the files.
+  Event wait(Millis timeout);
+  // Async-signal-safe.
+  void wake();
+  bool polling() const { return polling_; }
+
+ private:
+  ChangeWaiter() = default;
+  UniqueFd inotify_fd_;
+  UniqueFd wake_fd_;  // eventfd
+  bool polling_ = false;
+};
+
+// ---------------------------------------------------------------- groups
+
+// The committed position of a consumer group on one stream. In the file log
+// a group has one active member: Join() holds a non-blocking flock on the
+// group until destruction.
+class ConsumerGroup {
+ public:
+  // kTryAgain ("group 'g' of stream 's' is in use by another process") when
+  // another member is active; kInvalidArgument for names with '/' or a
+  // leading '.'.
+  static Result<std::unique_ptr<ConsumerGroup>> Join(
+      Env* env, const std::string& stream_dir, std::string_view stream,
+      std::string_view group);
+  ~ConsumerGroup();
+  ConsumerGroup(const ConsumerGroup&) = delete;
+  ConsumerGroup& operator=(const ConsumerGroup&) = delete;
+
+  // Committed next seq, or -1 when nothing was committed yet.
+  Result<int64_t> load();
+  // Durably stores `next_seq` (temp file, fsync, rename, fsync dir).
+  Status store(int64_t next_seq);
+
+  // Committed next seq of `group` without joining it; -1 when none.
+  static Result<int64_t> ReadCommitted(Env* env, const std::string& stream_dir,
+                                       std::string_view group);
+  // Names of the groups of a stream.
+  static Result<std::vector<std::string>> List(Env* env,
+                                               const std::string& stream_dir);
+
+ private:
+  ConsumerGroup(Env* env, std::string path) : env_(env), path_(std::move(path)) {}
+  Env* env_;
+  std::string path_;
+  UniqueFd lock_fd_;
+};
+
+// ---------------------------------------------------------------- describe
+
+// Bounds, size, and groups of the stream in `stream_dir`.
+Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir,
+                                   std::string_view name);
+
+}  // namespace sluice::filelog

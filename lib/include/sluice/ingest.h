@@ -1,0 +1,73 @@
+// Ingest: the engine behind flux. Reads records from a file descriptor with
+// a Framing, turns each into a Message (plain payload, key taken from a JSON
+// field or split off at a delimiter, or a whole NDJSON envelope), adds fixed
+// headers, produces it, and applies the bad-record policy.
+//
+// Bad records (an oversized record, an invalid envelope, a record that is
+// not JSON under --key-field) never cost the good ones: each is reported via
+// warn() as "<source> line N: <reason>" and then, per policy, stops the run
+// (fail), is skipped (skip) or is produced raw to a dead-letter producer
+// with headers sluice.error / sluice.line / sluice.source (dlq).
+//
+// Not thread-safe: one Ingest per input loop.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sluice/backend.h"
+#include "sluice/format.h"
+#include "sluice/stats.h"
+
+namespace sluice {
+
+struct IngestOptions {
+  Framing framing;
+  size_t max_record_bytes = 1u << 20;
+  bool envelope = false;
+  // Dotted path of a JSON field ("id", "user.id", ".user.id", "$.user.id")
+  // whose value becomes the key; empty = none.
+  std::string key_field;
+  // When set, the key is the bytes before the first occurrence.
+  std::optional<std::string> key_delimiter;
+  std::vector<std::pair<std::string, std::string>> headers;
+  enum class OnError { kFail, kSkip, kDeadLetter };
+  OnError on_error = OnError::kSkip;
+  Producer* dead_letter = nullptr;  // required for kDeadLetter, not owned
+};
+
+class Ingest {
+ public:
+  Ingest(Producer& out, IngestOptions opts, RunStats& stats);
+  ~Ingest();
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
+
+  // Reads `fd` until EOF, a stop signal, or (policy fail) the first bad
+  // record. `source` names the input in messages ("stdin", the pipe path).
+  // A non-blocking fd is waited on with poll(); pending records are handed
+  // to the backend (producer.poll) before every wait so that a quiet input
+  // does not hold records back. Returns kBadData under policy fail, an I/O
+  // or backend error, or ok.
+  Status run(int fd, const std::string& source);
+
+  // Records rejected so far (reported, then skipped or dead-lettered).
+  uint64_t rejected() const { return rejected_; }
+
+ private:
+  struct Impl;
+  Status reject(const std::string& source, uint64_t line,
+                std::string_view record, const std::string& reason);
+  Status produce_record(std::string_view record, const std::string& source,
+                        uint64_t line);
+  Producer& out_;
+  IngestOptions opts_;
+  RunStats& stats_;
+  std::unique_ptr<Impl> impl_;
+  uint64_t rejected_ = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,66 @@
+// Dispatch from a StreamUri's scheme to the backend that serves it. This is
+// the only place that knows the list of backends.
+#include "backends/file_backend.h"
+#include "backends/kafka_backend.h"
+#include "backends/redis_backend.h"
+#include "backends/stdio_backend.h"
+#include "sluice/backend.h"
+
+namespace sluice {
+namespace {
+Status not_built(const StreamUri& uri) {
+  return Status::Unavailable("the " + std::string(scheme_name(uri.scheme)) +
+                             ":// backend is not part of this build yet ('" +
+                             uri.redacted() + "')");
+}
+}  // namespace
+
+Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri,
+                                                const ProducerOptions& opts) {
+  switch (uri.scheme) {
+    case Scheme::kFile:
+      return open_file_producer(uri, opts);
+    case Scheme::kKafka:
+      return open_kafka_producer(uri, opts);
+    case Scheme::kStdio:
+      return open_stdio_producer(uri, opts);
+    case Scheme::kRedis:
+    case Scheme::kRediss:
+      return open_redis_producer(uri, opts);
+    default:
+      return not_built(uri);
+  }
+}
+
+Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri,
+                                                const ConsumerOptions& opts) {
+  switch (uri.scheme) {
+    case Scheme::kFile:
+      return open_file_consumer(uri, opts);
+    case Scheme::kKafka:
+      return open_kafka_consumer(uri, opts);
+    case Scheme::kStdio:
+      return open_stdio_consumer(uri, opts);
+    case Scheme::kRedis:
+    case Scheme::kRediss:
+      return open_redis_consumer(uri, opts);
+    default:
+      return not_built(uri);
+  }
+}
+
+Result<std::unique_ptr<Admin>> open_admin(const StreamUri& cluster) {
+  switch (cluster.scheme) {
+    case Scheme::kFile:
+      return open_file_admin(cluster);
+    case Scheme::kKafka:
+      return open_kafka_admin(cluster);
+    case Scheme::kRedis:
+    case Scheme::kRediss:
+      return open_redis_admin(cluster);
+    default:
+      return not_built(cluster);
+  }
+}
+
+}  // namespace sluice

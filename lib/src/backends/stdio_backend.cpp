@@ -1,0 +1,166 @@
+#include "backends/stdio_backend.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+
+#include "sluice/envelope.h"
+#include "sluice/reader.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kFlushBytes = 64 * 1024;
+
+class StdioProducer final : public Producer {
+ public:
+  explicit StdioProducer(int fd) : fd_(fd) {}
+  ~StdioProducer() override { (void)write_out(); }
+
+  Status produce(const Message& m, uint64_t* ticket) override {
+    if (closed_) return Status::Closed("stdout was closed by its reader");
+    Message copy = m;
+    if (copy.ts_us == 0) copy.ts_us = now_us();
+    if (copy.seq < 0) copy.seq = static_cast<int64_t>(next_ticket_ - 1);
+    if (copy.shard < 0) copy.shard = 0;
+    encode_envelope(copy, buf_);
+    buf_ += '\n';
+    if (ticket) *ticket = next_ticket_;
+    last_queued_ = next_ticket_++;
+    if (buf_.size() >= kFlushBytes) return write_out();
+    return Status::Ok();
+  }
+  Status poll(Millis) override { return write_out(); }
+  Status flush(Millis) override { return write_out(); }
+  uint64_t acknowledged() const override { return acked_; }
+  uint64_t failed() const override { return failed_; }
+
+ private:
+  Status write_out() {
+    size_t off = 0;
+    Status st;
+    while (off < buf_.size()) {
+      ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+      if (n > 0) {
+        off += static_cast<size_t>(n);
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else {
+        st = Status::FromErrno(n < 0 ? errno : EIO, "cannot write to stdout");
+        break;
+      }
+    }
+    buf_.clear();
+    if (!st.ok()) {
+      // Nothing buffered reached the reader: fail those tickets.
+      closed_ = st.is(StatusCode::kClosed);
+      for (uint64_t t = acked_ + 1; t <= last_queued_; ++t) {
+        ++failed_;
+        if (listener_) listener_(t, st);
+      }
+    }
+    acked_ = last_queued_;
+    return st;
+  }
+
+  int fd_;
+  std::string buf_;
+  uint64_t next_ticket_ = 1;
+  uint64_t last_queued_ = 0;
+  uint64_t acked_ = 0;
+  uint64_t failed_ = 0;
+  bool closed_ = false;
+};
+
+class StdioConsumer final : public Consumer {
+ public:
+  StdioConsumer(int fd, bool exit_at_end)
+      : fd_(fd), reader_(fd, Framing::Line(), 64u << 20),
+        exit_at_end_(exit_at_end) {
+    if (pipe(wake_) != 0) wake_[0] = wake_[1] = -1;
+  }
+  ~StdioConsumer() override {
+    if (wake_[0] >= 0) close(wake_[0]);
+    if (wake_[1] >= 0) close(wake_[1]);
+  }
+
+  // One message per batch: each view points into the decoder.
+  Status poll(MessageBatch& batch, Millis timeout) override {
+    batch.clear();
+    if (eof_) return Status::EndOfStream();
+    for (;;) {
+      std::string_view line;
+      switch (reader_.next(&line)) {
+        case RecordReader::Next::kRecord: {
+          if (line.empty()) continue;
+          Message m;
+          Status st = decoder_.decode(line, m);
+          if (!st.ok()) {
+            return st.With("stdin line " +
+                           std::to_string(reader_.record_number()));
+          }
+          batch.messages.push_back(m);
+          return Status::Ok();
+        }
+        case RecordReader::Next::kEof:
+          eof_ = true;
+          // Unlike a log, stdin cannot be followed past its end.
+          (void)exit_at_end_;
+          return Status::EndOfStream();
+        case RecordReader::Next::kWouldBlock: {
+          struct pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
+          int n = ::poll(p, wake_[0] >= 0 ? 2 : 1,
+                         static_cast<int>(timeout.count()));
+          if (n <= 0) return Status::Ok();
+          if (p[1].revents & POLLIN) {
+            char drain[64];
+            (void)!::read(wake_[0], drain, sizeof drain);
+            return Status::Ok();
+          }
+          continue;
+        }
+        case RecordReader::Next::kOversized:
+          return Status::BadData("stdin line " +
+                                 std::to_string(reader_.record_number()) +
+                                 ": envelope longer than 64 MiB");
+        case RecordReader::Next::kError:
+          return reader_.status();
+      }
+    }
+  }
+  void mark_taken(const Message&) override {}
+  Status commit() override { return Status::Ok(); }
+  void wake() override {
+    if (wake_[1] >= 0) (void)!::write(wake_[1], "w", 1);
+  }
+
+ private:
+  int fd_;
+  RecordReader reader_;
+  EnvelopeDecoder decoder_;
+  bool exit_at_end_;
+  bool eof_ = false;
+  int wake_[2] = {-1, -1};
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Producer>> open_stdio_producer(const StreamUri&,
+                                                      const ProducerOptions&,
+                                                      int fd) {
+  return std::unique_ptr<Producer>(new StdioProducer(fd));
+}
+
+Result<std::unique_ptr<Consumer>> open_stdio_consumer(const StreamUri&,
+                                                      const ConsumerOptions& o,
+                                                      int fd) {
+  if (!o.group.empty()) {
+    return Status::InvalidArgument(
+        "consumer groups need a stream backend; stdin ('-') has none");
+  }
+  return std::unique_ptr<Consumer>(new StdioConsumer(fd, o.exit_at_end));
+}
+
+}  // namespace sluice

@@ -1,0 +1,1070 @@
+// The cdc-pg engine: checks, slot, snapshot, streaming, confirmation
+// (see sluice/cdc_pg.h). libpq is used without callbacks; every failure
+// becomes a Status with the fix in its message.
+#include <libpq-fe.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <unordered_map>
+
+#include "sluice/cdc_pg.h"
+#include "sluice/envelope.h"
+#include "sluice/message.h"
+#include "sluice/pgoutput.h"
+
+namespace sluice {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+struct ConninfoDeleter {
+  void operator()(PQconninfoOption* o) const { PQconninfoFree(o); }
+};
+using ConnPtr = std::unique_ptr<PGconn, ConnDeleter>;
+using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Session settings that fix the text form of values (see debezium.h).
+constexpr const char* kSessionOptions =
+    "-c datestyle=ISO,YMD -c timezone=UTC -c extra_float_digits=3 -c bytea_output=hex "
+    "-c intervalstyle=postgres";
+
+std::string password_of(std::string_view conninfo) {
+  char* err = nullptr;
+  std::string ci(conninfo);
+  std::unique_ptr<PQconninfoOption, ConninfoDeleter> opts(PQconninfoParse(ci.c_str(), &err));
+  if (err) PQfreemem(err);
+  if (!opts) return {};
+  for (PQconninfoOption* o = opts.get(); o->keyword; ++o) {
+    if (strcmp(o->keyword, "password") == 0 && o->val) return o->val;
+  }
+  return {};
+}
+
+std::string scrub(std::string msg, const std::string& password) {
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  // libpq messages are multi-line ("FATAL: ...\nDETAIL: ..."): one line.
+  for (char& c : msg) if (c == '\n') c = ' ';
+  if (password.size() >= 1) {
+    for (size_t p; (p = msg.find(password)) != std::string::npos;) msg.replace(p, password.size(), "***");
+  }
+  return msg;
+}
+
+std::string quote_ident(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::string quote_literal(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out.push_back('\'');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+// Splits "schema.table" (default schema public).
+std::pair<std::string, std::string> split_table(const std::string& t) {
+  size_t dot = t.find('.');
+  if (dot == std::string::npos) return {"public", t};
+  return {t.substr(0, dot), t.substr(dot + 1)};
+}
+
+class PgCdc {
+ public:
+  PgCdc(const PgCdcOptions& o, CdcSink& sink, RunStats& stats)
+      : o_(o), sink_(sink), stats_(stats), password_(password_of(o.conninfo)) {}
+
+  Status run();
+
+ private:
+  // ---- connections and queries
+  Status connect(bool replication, ConnPtr* out);
+  Status classify(PGconn* c, const PGresult* r, std::string_view what);
+  Result<ResultPtr> exec(PGconn* c, const std::string& sql, ExecStatusType want, std::string_view what);
+  Result<ResultPtr> exec_params(PGconn* c, const char* sql, std::vector<std::string> params,
+                                std::string_view what);
+
+  // ---- phases
+  Status check_server();
+  Status ensure_publication();
+  Status check_tables();
+  Status prepare_slot(bool* created, std::string* snapshot_name, uint64_t* start_lsn);
+  Status publish_slot();
+  Status snapshot(const std::string& snapshot_name, uint64_t lsn);
+  Status stream(uint64_t start_lsn);
+
+  // ---- streaming helpers
+  Status handle_xlog(std::string_view data, uint64_t data_start);
+  Status handle_message(uint64_t data_start);
+  void begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us);
+  Status commit_tx(uint64_t end_lsn, int64_t ts_us);
+  Status spill(std::string_view data, uint64_t data_start);
+  Status stream_commit();
+  Status emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row);
+  Status emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
+                     const std::vector<pg::PgValue>* after, const std::vector<pg::PgValue>& key_row,
+                     uint64_t lsn);
+  Status emit(const CdcRoute& route, bool has_key, uint64_t* ticket);
+  const std::vector<bool>& key_columns(const pg::PgRelation& rel);
+  bool wanted(const pg::PgRelation& rel) const;
+  void advance_confirmed();
+  Status send_status(bool reply_requested);
+
+  const PgCdcOptions& o_;
+  CdcSink& sink_;
+  RunStats& stats_;
+  std::string password_;
+  std::string server_;  // user@host:port/db, for messages
+  ConnPtr aux_;         // normal connection: checks, catalog, snapshot
+  ConnPtr repl_;        // replication connection
+  std::string db_;
+  debezium::SourceInfo source_;
+  std::vector<std::pair<std::string, std::string>> tables_;  // published+wanted
+  bool publication_all_tables_ = false;
+  std::string snapshot_slot_;  // temporary slot the snapshot is taken from
+
+  pg::PgOutputDecoder decoder_;
+  pg::PgMessage msg_;
+  std::string value_buf_, key_buf_, tx_id_;
+  std::unordered_map<uint32_t, std::vector<bool>> keys_;
+
+  // Transaction state.
+  bool in_tx_ = false;
+  uint32_t xid_ = 0;
+  uint64_t tx_final_lsn_ = 0;
+  int64_t tx_ts_us_ = 0;
+  uint64_t tx_order_ = 0;
+  std::map<std::string, uint64_t> tx_collections_;
+  bool tx_begun_marker_ = false;
+  uint64_t last_commit_lsn_ = 0;
+
+  // Transactions streamed in progress (protocol 2+), by top-level xid:
+  // their changes wait in an unlinked temporary file until Stream Commit.
+  struct FileCloser {
+    void operator()(FILE* f) const { fclose(f); }
+  };
+  struct StreamedTx {
+    std::unique_ptr<FILE, FileCloser> spill;
+    std::vector<uint32_t> aborted_subxacts;
+  };
+  std::unordered_map<uint32_t, StreamedTx> streams_;
+  bool in_stream_ = false;  // between Stream Start and Stream Stop
+  uint32_t stream_xid_ = 0;
+  std::string replay_buf_;
+  int proto_version_ = 1;
+  int server_version_ = 0;
+
+  // Confirmation state.
+  uint64_t last_ticket_ = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> pending_;  // (end lsn, ticket)
+  uint64_t confirmed_ = 0;
+  uint64_t server_wal_end_ = 0;
+  uint64_t sent_confirmed_ = 0;
+  Clock::time_point last_status_{};
+};
+
+Status PgCdc::connect(bool replication, ConnPtr* out) {
+  std::string timeout = std::to_string(std::max<long long>(1, o_.timeout.count() / 1000));
+  std::vector<const char*> keys = {"dbname", "options", "fallback_application_name", "connect_timeout"};
+  std::vector<const char*> vals = {o_.conninfo.c_str(), kSessionOptions, "cdc-pg", timeout.c_str()};
+  if (replication) {
+    keys.push_back("replication");
+    vals.push_back("database");
+  }
+  keys.push_back(nullptr);
+  vals.push_back(nullptr);
+  ConnPtr c(PQconnectdbParams(keys.data(), vals.data(), 1));
+  if (!c) return Status::Internal("out of memory connecting to postgresql");
+  if (PQstatus(c.get()) != CONNECTION_OK) {
+    std::string msg = scrub(PQerrorMessage(c.get()), password_);
+    std::string where = redact_conninfo(o_.conninfo);
+    if (msg.find("password authentication failed") != std::string::npos ||
+        msg.find("no pg_hba.conf entry") != std::string::npos ||
+        msg.find("password is required") != std::string::npos ||
+        msg.find("role \"") != std::string::npos) {
+      return Status::PermissionDenied("postgresql '" + where + "': " + msg +
+                                      " (check the user, password/PGPASSWORD and pg_hba.conf)");
+    }
+    if (msg.find("must be superuser or replication role") != std::string::npos ||
+        msg.find("permission denied") != std::string::npos) {
+      return Status::PermissionDenied("postgresql '" + where + "': " + msg +
+                                      " (grant it: ALTER ROLE <user> REPLICATION)");
+    }
+    if (msg.find("does not exist") != std::string::npos) {
+      return Status::Config("postgresql '" + where + "': " + msg);
+    }
+    if (msg.find("invalid") != std::string::npos && msg.find("option") != std::string::npos) {
+      return Status::InvalidArgument("invalid conninfo '" + where + "': " + msg);
+    }
+    return Status::Unavailable("cannot reach postgresql '" + where + "': " + msg + " (is it running?)");
+  }
+  if (server_.empty()) {
+    const char* h = PQhost(c.get());
+    std::string host = h && h[0] == '/' ? std::string("socket ") + h : (h ? h : "");
+    server_ = std::string(PQuser(c.get())) + "@" + host + ":" + PQport(c.get()) + "/" + PQdb(c.get());
+  }
+  *out = std::move(c);
+  return Status::Ok();
+}
+
+Status PgCdc::classify(PGconn* c, const PGresult* r, std::string_view what) {
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string msg = scrub(r ? PQresultErrorMessage(r) : PQerrorMessage(c), password_);
+  if (msg.rfind("ERROR:  ", 0) == 0) msg = msg.substr(8);
+  std::string s = state ? state : "";
+  std::string full = std::string(what) + " on '" + server_ + "': " + msg;
+  if (s == "55006") {
+    return Status::TryAgain(full + " (another consumer uses the slot: stop it, or pick another --slot)");
+  }
+  if (s == "42501") {
+    return Status::PermissionDenied(full + " (grant the privilege, e.g. ALTER ROLE <user> REPLICATION, "
+                                    "GRANT SELECT ON the tables)");
+  }
+  if (s.rfind("28", 0) == 0) return Status::PermissionDenied(full);
+  if (s == "55000" && msg.find("wal_level") != std::string::npos) {
+    return Status::Config(full + " (set wal_level = logical in postgresql.conf and restart the server)");
+  }
+  if (s.rfind("08", 0) == 0 || s.empty() || PQstatus(c) != CONNECTION_OK) {
+    return Status::Unavailable(full);
+  }
+  if (s.rfind("42", 0) == 0 || s.rfind("55", 0) == 0) return Status::Config(full);
+  if (s == "53400") return Status::Config(full + " (raise max_replication_slots / max_wal_senders)");
+  return Status::Unavailable(full);
+}
+
+Result<ResultPtr> PgCdc::exec(PGconn* c, const std::string& sql, ExecStatusType want, std::string_view what) {
+  ResultPtr r(PQexec(c, sql.c_str()));
+  if (!r || PQresultStatus(r.get()) != want) return classify(c, r.get(), what);
+  return r;
+}
+
+Result<ResultPtr> PgCdc::exec_params(PGconn* c, const char* sql, std::vector<std::string> params,
+                                     std::string_view what) {
+  std::vector<const char*> v;
+  for (const std::string& p : params) v.push_back(p.c_str());
+  ResultPtr r(PQexecParams(c, sql, static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
+  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return classify(c, r.get(), what);
+  return r;
+}
+
+Status PgCdc::check_server() {
+  auto r = exec(aux_.get(),
+                "SELECT current_setting('wal_level'), current_database(), current_user, "
+                "(SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user), "
+                "current_setting('server_version_num')::int",
+                PGRES_TUPLES_OK, "checking the server");
+  if (!r.ok()) return r.status();
+  PGresult* res = r->get();
+  std::string wal_level = PQgetvalue(res, 0, 0);
+  db_ = PQgetvalue(res, 0, 1);
+  std::string user = PQgetvalue(res, 0, 2);
+  bool can_replicate = std::string(PQgetvalue(res, 0, 3)) == "t";
+  int version = atoi(PQgetvalue(res, 0, 4));
+  server_version_ = version;
+  if (version < 100000) {
+    return Status::Config("postgresql '" + server_ + "' is version " + std::to_string(version) +
+                          ": logical replication with pgoutput needs PostgreSQL 10 or later");
+  }
+  if (wal_level != "logical" && o_.snapshot != SnapshotMode::kOnly) {
+    return Status::Config("postgresql '" + server_ + "' has wal_level = " + wal_level +
+                          ": set wal_level = logical in postgresql.conf and restart the server");
+  }
+  if (!can_replicate && o_.snapshot != SnapshotMode::kOnly) {
+    return Status::PermissionDenied("role '" + user + "' on '" + server_ +
+                                    "' lacks the REPLICATION attribute: run ALTER ROLE " +
+                                    quote_ident(user) + " REPLICATION as a superuser");
+  }
+  int max_proto = version >= 150000 ? 3 : version >= 140000 ? 2 : 1;
+  proto_version_ = o_.proto_version ? o_.proto_version : max_proto;
+  if (proto_version_ > max_proto && o_.snapshot != SnapshotMode::kOnly) {
+    return Status::Config("postgresql '" + server_ + "' speaks pgoutput protocol up to version " +
+                          std::to_string(max_proto) + ": use --proto-version " + std::to_string(max_proto));
+  }
+  if (o_.stream_in_progress && proto_version_ < 2 && o_.snapshot != SnapshotMode::kOnly) {
+    return Status::Config("--stream-in-progress needs pgoutput protocol 2 (PostgreSQL 14 or later)" +
+                          std::string(o_.proto_version == 1 ? ": drop --proto-version 1" : ""));
+  }
+  source_.version = SLUICE_VERSION;
+  source_.db = db_;
+  source_.name = o_.name.empty() ? db_ : o_.name;
+  return Status::Ok();
+}
+
+Status PgCdc::ensure_publication() {
+  auto r = exec_params(aux_.get(), "SELECT puballtables FROM pg_publication WHERE pubname = $1",
+                       {o_.publication}, "looking up the publication");
+  if (!r.ok()) return r.status();
+  if (PQntuples(r->get()) == 1) {
+    publication_all_tables_ = std::string(PQgetvalue(r->get(), 0, 0)) == "t";
+    return Status::Ok();
+  }
+  std::string sql = "CREATE PUBLICATION " + quote_ident(o_.publication);
+  if (o_.tables.empty()) {
+    sql += " FOR ALL TABLES";
+  } else {
+    sql += " FOR TABLE ";
+    for (size_t i = 0; i < o_.tables.size(); ++i) {
+      auto [s, t] = split_table(o_.tables[i]);
+      sql += (i ? ", " : "") + quote_ident(s) + "." + quote_ident(t);
+    }
+  }
+  if (!o_.create_publication) {
+    return Status::Config("publication '" + o_.publication + "' does not exist on '" + server_ +
+                          "': create it (" + sql + ") or pass --create-publication");
+  }
+  auto c = exec(aux_.get(), sql, PGRES_COMMAND_OK, "creating publication '" + o_.publication + "'");
+  if (!c.ok()) return c.status();
+  publication_all_tables_ = o_.tables.empty();
+  return Status::Ok();
+}
+
+Status PgCdc::check_tables() {
+  auto r = exec_params(
+      aux_.get(),
+      "SELECT p.schemaname, p.tablename, c.relreplident, "
+      "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
+      "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) "
+      "FROM pg_publication_tables p JOIN pg_namespace n ON n.nspname = p.schemaname "
+      "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+      "WHERE p.pubname = $1 ORDER BY 1, 2",
+      {o_.publication}, "listing the tables of publication '" + o_.publication + "'");
+  if (!r.ok()) return r.status();
+  std::vector<std::pair<std::string, std::string>> want;
+  for (const std::string& t : o_.tables) want.push_back(split_table(t));
+  std::vector<bool> found(want.size(), false);
+  tables_.clear();
+  for (int i = 0; i < PQntuples(r->get()); ++i) {
+    std::pair<std::string, std::string> t{PQgetvalue(r->get(), i, 0), PQgetvalue(r->get(), i, 1)};
+    if (!want.empty()) {
+      auto it = std::find(want.begin(), want.end(), t);
+      if (it == want.end()) continue;
+      found[static_cast<size_t>(it - want.begin())] = true;
+    }
+    char ident = PQgetvalue(r->get(), i, 2)[0];
+    bool has_pk = PQgetvalue(r->get(), i, 3)[0] == 't';
+    bool has_index = PQgetvalue(r->get(), i, 4)[0] == 't';
+    std::string qn = quote_ident(t.first) + "." + quote_ident(t.second);
+    if (ident == 'n' || (ident == 'd' && !has_pk) || (ident == 'i' && !has_index)) {
+      return Status::Config("table '" + t.first + "." + t.second +
+                            "' has no replica identity, so its UPDATEs and DELETEs cannot be "
+                            "captured (and fail on the server): add a primary key, or run ALTER TABLE " +
+                            qn + " REPLICA IDENTITY FULL");
+    }
+    tables_.push_back(std::move(t));
+  }
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (!found[i]) {
+      return Status::Config("table '" + want[i].first + "." + want[i].second + "' is not in publication '" +
+                            o_.publication + "' (or does not exist): ALTER PUBLICATION " +
+                            quote_ident(o_.publication) + " ADD TABLE " + quote_ident(want[i].first) + "." +
+                            quote_ident(want[i].second));
+    }
+  }
+  return Status::Ok();
+}
+
+Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* start_lsn) {
+  *created = false;
+  auto r = exec_params(aux_.get(),
+                       "SELECT active_pid, plugin, database, confirmed_flush_lsn, temporary "
+                       "FROM pg_replication_slots WHERE slot_name = $1",
+                       {o_.slot}, "looking up replication slot '" + o_.slot + "'");
+  if (!r.ok()) return r.status();
+  if (PQntuples(r->get()) == 1) {
+    PGresult* res = r->get();
+    if (!PQgetisnull(res, 0, 0)) {
+      return Status::TryAgain("replication slot '" + o_.slot + "' on '" + server_ +
+                              "' is in use by process " + PQgetvalue(res, 0, 0) +
+                              ": stop that consumer, or use another --slot");
+    }
+    if (o_.temporary) {
+      return Status::Config("replication slot '" + o_.slot + "' already exists: pick another --slot for "
+                            "--temporary, or drop --temporary to resume it");
+    }
+    if (std::string(PQgetvalue(res, 0, 1)) != "pgoutput") {
+      return Status::Config("replication slot '" + o_.slot + "' uses plugin '" + PQgetvalue(res, 0, 1) +
+                            "', not pgoutput: use another --slot, or drop it with "
+                            "SELECT pg_drop_replication_slot('" + o_.slot + "')");
+    }
+    if (std::string(PQgetvalue(res, 0, 2)) != db_) {
+      return Status::Config("replication slot '" + o_.slot + "' belongs to database '" +
+                            PQgetvalue(res, 0, 2) + "': use another --slot");
+    }
+    *start_lsn = 0;  // the server resumes at the slot's confirmed_flush_lsn
+    if (!PQgetisnull(res, 0, 3)) pg::parse_lsn(PQgetvalue(res, 0, 3), &confirmed_);
+    sent_confirmed_ = confirmed_;
+    return Status::Ok();
+  }
+  bool want_snapshot = o_.snapshot == SnapshotMode::kInitial || o_.snapshot == SnapshotMode::kWhenNeeded;
+  // The permanent slot must not exist before its snapshot was delivered: a
+  // run killed mid-snapshot would leave a slot that the next run streams
+  // from, losing the rows not yet copied. So the snapshot is taken from a
+  // temporary slot (gone with this session, however it ends), which is
+  // copied to the permanent one at the same position once the sink holds
+  // every snapshot row (see publish_slot): the slot's existence is the
+  // durable "snapshot complete" mark.
+  std::string name = o_.slot;
+  if (want_snapshot && !o_.temporary) {
+    snapshot_slot_ = o_.slot.substr(0, 40) + "_snap_" + std::to_string(getpid());
+    name = snapshot_slot_;
+  }
+  bool temporary = o_.temporary || !snapshot_slot_.empty();
+  std::string sql = "CREATE_REPLICATION_SLOT " + quote_ident(name) + (temporary ? " TEMPORARY" : "") +
+                    " LOGICAL pgoutput (SNAPSHOT '" + (want_snapshot ? "export" : "nothing") + "')";
+  auto c = exec(repl_.get(), sql, PGRES_TUPLES_OK, "creating replication slot '" + name + "'");
+  if (!c.ok()) return c.status();
+  pg::parse_lsn(PQgetvalue(c->get(), 0, 1), start_lsn);
+  if (want_snapshot && !PQgetisnull(c->get(), 0, 2)) *snapshot_name = PQgetvalue(c->get(), 0, 2);
+  confirmed_ = sent_confirmed_ = *start_lsn;
+  *created = true;
+  return Status::Ok();
+}
+
+Status PgCdc::publish_slot() {
+  if (snapshot_slot_.empty()) return Status::Ok();
+  auto r = exec_params(aux_.get(), "SELECT pg_copy_logical_replication_slot($1, $2, false)",
+                       {snapshot_slot_, o_.slot}, "creating replication slot '" + o_.slot + "'");
+  if (!r.ok()) return r.status();
+  auto d = exec(repl_.get(), "DROP_REPLICATION_SLOT " + quote_ident(snapshot_slot_), PGRES_COMMAND_OK,
+                "dropping the snapshot's temporary slot");
+  if (!d.ok()) return d.status();
+  snapshot_slot_.clear();
+  return Status::Ok();
+}
+
+const std::vector<bool>& PgCdc::key_columns(const pg::PgRelation& rel) {
+  auto it = keys_.find(rel.oid);
+  if (it != keys_.end() && it->second.size() == rel.columns.size()) return it->second;
+  std::vector<bool> k(rel.columns.size(), false);
+  bool from_flags = rel.replica_identity == 'd' || rel.replica_identity == 'i';
+  if (from_flags) {
+    for (size_t i = 0; i < rel.columns.size(); ++i) k[i] = rel.columns[i].key;
+  } else if (aux_) {
+    // REPLICA IDENTITY FULL flags every column: the key is the primary key.
+    auto r = exec_params(aux_.get(),
+                         "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                         "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary",
+                         {std::to_string(rel.oid)}, "looking up a primary key");
+    if (r.ok()) {
+      for (int i = 0; i < PQntuples(r->get()); ++i) {
+        std::string_view col = PQgetvalue(r->get(), i, 0);
+        for (size_t j = 0; j < rel.columns.size(); ++j) {
+          if (rel.columns[j].name == col) k[j] = true;
+        }
+      }
+    }
+  }
+  return keys_[rel.oid] = std::move(k);
+}
+
+bool PgCdc::wanted(const pg::PgRelation& rel) const {
+  if (o_.tables.empty()) return true;
+  for (const auto& t : tables_) {
+    if (t.first == rel.schema && t.second == rel.table) return true;
+  }
+  return false;
+}
+
+Status PgCdc::emit(const CdcRoute& route, bool has_key, uint64_t* ticket) {
+  Status st = sink_.emit(route, has_key ? std::optional<std::string_view>(key_buf_) : std::nullopt,
+                         value_buf_, ticket);
+  if (!st.ok()) return st;
+  last_ticket_ = *ticket;
+  stats_.add(1, value_buf_.size());
+  return Status::Ok();
+}
+
+Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
+  PGconn* c = aux_.get();
+  auto b = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, "starting the snapshot");
+  if (!b.ok()) return b.status();
+  if (!snapshot_name.empty()) {
+    auto s = exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), PGRES_COMMAND_OK,
+                  "importing the slot's snapshot");
+    if (!s.ok()) return s.status();
+  }
+  auto x = exec(c, "SELECT txid_snapshot_xmin(txid_current_snapshot())", PGRES_TUPLES_OK, "starting the snapshot");
+  if (!x.ok()) return x.status();
+  uint32_t xid = static_cast<uint32_t>(strtoull(PQgetvalue(x->get(), 0, 0), nullptr, 10));
+  int64_t started = now_us();
+
+  // One event of look-ahead, so that the very last one says "last".
+  std::string held_value, held_key;
+  bool held = false, held_has_key = false;
+  size_t held_snap_at = std::string::npos;
+  std::string held_schema, held_table;
+  auto release = [&](bool last) -> Status {
+    if (!held) return Status::Ok();
+    if (last && held_snap_at != std::string::npos) held_value.replace(held_snap_at, 4, "last");
+    value_buf_.swap(held_value);
+    key_buf_.swap(held_key);
+    uint64_t ticket;
+    Status st = emit(CdcRoute{db_, held_schema, held_table, false}, held_has_key, &ticket);
+    value_buf_.swap(held_value);
+    key_buf_.swap(held_key);
+    held = false;
+    return st;
+  };
+
+  std::vector<pg::PgValue> row;
+  for (const auto& [schema, table] : tables_) {
+    std::string qn = quote_ident(schema) + "." + quote_ident(table);
+    auto oid_r = exec_params(c, "SELECT $1::regclass::oid", {qn}, "snapshot of '" + schema + "." + table + "'");
+    if (!oid_r.ok()) return oid_r.status();
+    auto d = exec(c, "DECLARE sluice_snap NO SCROLL CURSOR FOR SELECT * FROM " + qn, PGRES_COMMAND_OK,
+                  "snapshot of '" + schema + "." + table + "'");
+    if (!d.ok()) return d.status();
+    pg::PgRelation rel;
+    rel.oid = static_cast<uint32_t>(strtoul(PQgetvalue(oid_r->get(), 0, 0), nullptr, 10));
+    rel.schema = schema;
+    rel.table = table;
+    rel.replica_identity = 'f';  // key from the primary key (key_columns)
+    keys_.erase(rel.oid);
+    bool described = false;
+    for (;;) {
+      if (o_.stop && *o_.stop) return Status::TryAgain("snapshot interrupted");
+      auto f = exec(c, "FETCH FORWARD 10000 FROM sluice_snap", PGRES_TUPLES_OK,
+                    "snapshot of '" + schema + "." + table + "'");
+      if (!f.ok()) return f.status();
+      PGresult* res = f->get();
+      int n = PQntuples(res), nf = PQnfields(res);
+      if (!described) {
+        for (int j = 0; j < nf; ++j) {
+          rel.columns.push_back(pg::PgColumn{PQfname(res, j), PQftype(res, j), PQfmod(res, j), false});
+        }
+        described = true;
+      }
+      const std::vector<bool>& keys = key_columns(rel);
+      for (int i = 0; i < n; ++i) {
+        row.clear();
+        for (int j = 0; j < nf; ++j) {
+          if (PQgetisnull(res, i, j)) {
+            row.push_back(pg::PgValue{'n', {}});
+          } else {
+            row.push_back(pg::PgValue{'t', std::string_view(PQgetvalue(res, i, j),
+                                                            static_cast<size_t>(PQgetlength(res, i, j)))});
+          }
+        }
+        SLUICE_RETURN_IF_ERROR(release(false));
+        held_value.clear();
+        held_key.clear();
+        debezium::ChangeEvent ev;
+        ev.op = 'r';
+        ev.relation = &rel;
+        ev.after = &row;
+        ev.snapshot = "true";
+        ev.xid = xid;
+        ev.lsn = lsn;
+        ev.source_ts_us = started;
+        ev.now_us = now_us();
+        held_snap_at = debezium::append_event(source_, ev, o_.values, held_value);
+        held_has_key = debezium::append_key(rel, keys, row, o_.values, held_key);
+        held_schema = schema;
+        held_table = table;
+        held = true;
+      }
+      SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
+      stats_.tick();
+      if (n == 0) break;
+    }
+    auto cl = exec(c, "CLOSE sluice_snap", PGRES_COMMAND_OK, "snapshot of '" + schema + "." + table + "'");
+    if (!cl.ok()) return cl.status();
+  }
+  SLUICE_RETURN_IF_ERROR(release(true));
+  auto e = exec(c, "COMMIT", PGRES_COMMAND_OK, "ending the snapshot");
+  return e.ok() ? Status::Ok() : e.status();
+}
+
+Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
+                          const std::vector<pg::PgValue>* after, const std::vector<pg::PgValue>& key_row,
+                          uint64_t lsn) {
+  if (o_.tx_markers && !tx_begun_marker_) {
+    tx_begun_marker_ = true;
+    value_buf_.clear();
+    debezium::append_tx_begin(tx_id_, tx_ts_us_, value_buf_);
+    uint64_t t;
+    SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, true}, false, &t));
+  }
+  uint64_t collection_order = 0;
+  if (o_.tx_markers) {
+    ++tx_order_;
+    collection_order = ++tx_collections_[rel.schema + "." + rel.table];
+  }
+  value_buf_.clear();
+  key_buf_.clear();
+  debezium::ChangeEvent ev;
+  ev.op = op;
+  ev.relation = &rel;
+  ev.before = before;
+  ev.after = after;
+  ev.xid = xid_;
+  ev.lsn = lsn;
+  ev.last_commit_lsn = last_commit_lsn_;
+  ev.source_ts_us = tx_ts_us_;
+  ev.now_us = now_us();
+  if (o_.tx_markers) {
+    ev.tx_id = tx_id_;
+    ev.total_order = tx_order_;
+    ev.collection_order = collection_order;
+  }
+  debezium::append_event(source_, ev, o_.values, value_buf_);
+  bool has_key = op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
+  uint64_t t;
+  SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, rel.schema, rel.table, false}, has_key, &t));
+  if (op == 'd' && has_key && o_.tombstones && sink_.keyed_stream()) return emit_tombstone(rel, key_row);
+  return Status::Ok();
+}
+
+Status PgCdc::emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row) {
+  key_buf_.clear();
+  if (!debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_)) return Status::Ok();
+  uint64_t t;
+  Status st = sink_.emit(CdcRoute{db_, rel.schema, rel.table, false}, key_buf_, std::nullopt, &t);
+  if (!st.ok()) return st;
+  last_ticket_ = t;
+  stats_.add(1, 0);
+  return Status::Ok();
+}
+
+void PgCdc::begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us) {
+  in_tx_ = true;
+  xid_ = xid;
+  tx_final_lsn_ = final_lsn;
+  tx_ts_us_ = ts_us;
+  tx_order_ = 0;
+  tx_collections_.clear();
+  tx_begun_marker_ = false;
+  if (o_.tx_markers) tx_id_ = std::to_string(xid_) + ":" + std::to_string(final_lsn);
+}
+
+Status PgCdc::commit_tx(uint64_t end_lsn, int64_t ts_us) {
+  if (o_.tx_markers && tx_begun_marker_) {
+    value_buf_.clear();
+    std::vector<debezium::CollectionCount> cols;
+    for (const auto& [name, n] : tx_collections_) cols.push_back({name, n});
+    debezium::append_tx_end(tx_id_, ts_us, tx_order_, cols, value_buf_);
+    uint64_t t;
+    SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, true}, false, &t));
+  }
+  in_tx_ = false;
+  last_commit_lsn_ = end_lsn;
+  pending_.emplace_back(end_lsn, last_ticket_);
+  return Status::Ok();
+}
+
+// A spill record: subxact xid (4), data_start (8), length (4), then the
+// message in its non-streamed form (type byte, body without the xid).
+Status PgCdc::spill(std::string_view data, uint64_t data_start) {
+  if (data.size() < 5) return Status::BadData("pgoutput streamed message is truncated");
+  uint32_t subxid = 0;
+  for (size_t i = 1; i < 5; ++i) subxid = (subxid << 8) | static_cast<uint8_t>(data[i]);
+  StreamedTx& tx = streams_[stream_xid_];
+  if (!tx.spill) {
+    // An unlinked file in TMPDIR (tmpfile() ignores TMPDIR).
+    const char* dir = getenv("TMPDIR");
+    std::string path = std::string(dir && *dir ? dir : "/tmp") + "/cdc-pg-stream.XXXXXX";
+    int fd = mkstemp(path.data());
+    if (fd >= 0) {
+      unlink(path.c_str());
+      tx.spill.reset(fdopen(fd, "w+b"));
+      if (!tx.spill) close(fd);
+    }
+    if (!tx.spill) {
+      return Status::IoError(std::string("cannot create a temporary file for a streamed transaction: ") +
+                             strerror(errno) + " (check TMPDIR)");
+    }
+    setvbuf(tx.spill.get(), nullptr, _IOFBF, 1u << 16);
+  }
+  char head[17];
+  uint32_t len = static_cast<uint32_t>(data.size() - 4);
+  memcpy(head, &subxid, 4);
+  memcpy(head + 4, &data_start, 8);
+  memcpy(head + 12, &len, 4);
+  head[16] = data[0];
+  if (fwrite(head, 1, sizeof head, tx.spill.get()) != sizeof head ||
+      fwrite(data.data() + 5, 1, data.size() - 5, tx.spill.get()) != data.size() - 5) {
+    return Status::IoError(std::string("writing a streamed transaction to a temporary file: ") + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status PgCdc::stream_commit() {
+  uint32_t xid = msg_.xid;
+  uint64_t end_lsn = msg_.end_lsn;
+  int64_t ts = msg_.ts_us;
+  begin_tx(xid, msg_.lsn, ts);
+  auto it = streams_.find(xid);
+  if (it != streams_.end() && it->second.spill) {
+    StreamedTx tx = std::move(it->second);
+    streams_.erase(it);
+    FILE* f = tx.spill.get();
+    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
+      return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
+    }
+    char head[16];
+    uint64_t replayed = 0;
+    while (fread(head, 1, sizeof head, f) == sizeof head) {
+      uint32_t subxid, len;
+      uint64_t data_start;
+      memcpy(&subxid, head, 4);
+      memcpy(&data_start, head + 4, 8);
+      memcpy(&len, head + 12, 4);
+      replay_buf_.resize(len);
+      if (fread(replay_buf_.data(), 1, len, f) != len) {
+        return Status::IoError("a streamed transaction's temporary file is truncated");
+      }
+      if (std::find(tx.aborted_subxacts.begin(), tx.aborted_subxacts.end(), subxid) !=
+          tx.aborted_subxacts.end()) {
+        continue;
+      }
+      SLUICE_RETURN_IF_ERROR(decoder_.decode(replay_buf_, msg_));
+      SLUICE_RETURN_IF_ERROR(handle_message(data_start));
+      if (++replayed % 4096 == 0) SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
+    }
+    if (ferror(f)) return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
+  } else if (it != streams_.end()) {
+    streams_.erase(it);
+  }
+  return commit_tx(end_lsn, ts);
+}
+
+Status PgCdc::handle_xlog(std::string_view data, uint64_t data_start) {
+  if (in_stream_ && !data.empty() && strchr("RYIUDTM", data[0]) != nullptr && data[0] != '\0') {
+    return spill(data, data_start);
+  }
+  SLUICE_RETURN_IF_ERROR(decoder_.decode(data, msg_));
+  return handle_message(data_start);
+}
+
+Status PgCdc::handle_message(uint64_t data_start) {
+  pg::PgMessage& m = msg_;
+  switch (m.type) {
+    case pg::PgMessageType::kBegin:
+      begin_tx(m.xid, m.lsn, m.ts_us);
+      return Status::Ok();
+    case pg::PgMessageType::kCommit:
+      return commit_tx(m.end_lsn, m.ts_us);
+    case pg::PgMessageType::kStreamStart: {
+      in_stream_ = true;
+      stream_xid_ = m.xid;
+      StreamedTx& tx = streams_[m.xid];
+      if (m.first_segment) {
+        tx.spill.reset();
+        tx.aborted_subxacts.clear();
+      }
+      return Status::Ok();
+    }
+    case pg::PgMessageType::kStreamStop:
+      in_stream_ = false;
+      return Status::Ok();
+    case pg::PgMessageType::kStreamAbort: {
+      auto it = streams_.find(m.xid);
+      if (it == streams_.end()) return Status::Ok();
+      if (m.subxid == m.xid) {
+        streams_.erase(it);  // the whole transaction rolled back
+      } else {
+        it->second.aborted_subxacts.push_back(m.subxid);
+      }
+      return Status::Ok();
+    }
+    case pg::PgMessageType::kStreamCommit:
+      return stream_commit();
+    case pg::PgMessageType::kRelation:
+      keys_.erase(m.relation->oid);  // columns may have changed
+      return Status::Ok();
+    case pg::PgMessageType::kInsert:
+      if (!wanted(*m.relation)) return Status::Ok();
+      return emit_change('c', *m.relation, nullptr, &m.new_values, m.new_values, data_start);
+    case pg::PgMessageType::kUpdate: {
+      const pg::PgRelation& rel = *m.relation;
+      if (!wanted(rel)) return Status::Ok();
+      const std::vector<bool>& keys = key_columns(rel);
+      bool key_changed = false;
+      if (m.old_kind == 'K') {
+        key_changed = true;  // pgoutput sends the old key only when it changed
+      } else if (m.old_kind == 'O') {
+        for (size_t i = 0; i < keys.size(); ++i) {
+          if (keys[i] && m.new_values[i].kind != 'u' &&
+              (m.old_values[i].kind != m.new_values[i].kind || m.old_values[i].data != m.new_values[i].data)) {
+            key_changed = true;
+          }
+        }
+      }
+      const std::vector<pg::PgValue>* before = m.old_kind == 'O' ? &m.old_values : nullptr;
+      if (key_changed) {
+        // Debezium: a primary key change is a delete of the old key and a
+        // create of the new one.
+        SLUICE_RETURN_IF_ERROR(emit_change('d', rel, &m.old_values, nullptr, m.old_values, data_start));
+        return emit_change('c', rel, before, &m.new_values, m.new_values, data_start);
+      }
+      return emit_change('u', rel, before, &m.new_values, m.new_values, data_start);
+    }
+    case pg::PgMessageType::kDelete:
+      if (!wanted(*m.relation)) return Status::Ok();
+      return emit_change('d', *m.relation, &m.old_values, nullptr, m.old_values, data_start);
+    case pg::PgMessageType::kTruncate: {
+      static const std::vector<pg::PgValue> kNoRow;
+      for (uint32_t oid : m.truncated) {
+        const pg::PgRelation* rel = decoder_.relation(oid);
+        if (!rel || !wanted(*rel)) continue;
+        SLUICE_RETURN_IF_ERROR(emit_change('t', *rel, nullptr, nullptr, kNoRow, data_start));
+      }
+      return Status::Ok();
+    }
+    default:
+      // Origin, Type, Message; two-phase messages are not requested.
+      return Status::Ok();
+  }
+}
+
+void PgCdc::advance_confirmed() {
+  uint64_t acked = sink_.acknowledged();
+  while (!pending_.empty() && pending_.front().second <= acked) {
+    confirmed_ = std::max(confirmed_, pending_.front().first);
+    pending_.pop_front();
+  }
+  // Idle: every received transaction is taken, none is open. Whatever the
+  // server decoded up to its last keepalive position holds nothing for us.
+  if (pending_.empty() && !in_tx_ && streams_.empty() && acked >= last_ticket_) {
+    confirmed_ = std::max(confirmed_, server_wal_end_);
+  }
+}
+
+Status PgCdc::send_status(bool reply_requested) {
+  char buf[1 + 8 * 4 + 1];
+  buf[0] = 'r';
+  auto put64 = [&](int at, uint64_t v) {
+    for (int i = 0; i < 8; ++i) buf[at + i] = static_cast<char>(v >> (56 - 8 * i));
+  };
+  put64(1, confirmed_);
+  put64(9, confirmed_);
+  put64(17, confirmed_);
+  put64(25, static_cast<uint64_t>(now_us() - pg::kPgEpochOffsetUs));
+  buf[33] = reply_requested ? 1 : 0;
+  if (PQputCopyData(repl_.get(), buf, sizeof buf) <= 0 || PQflush(repl_.get()) < 0) {
+    return Status::Unavailable("lost the replication connection to '" + server_ +
+                               "': " + scrub(PQerrorMessage(repl_.get()), password_));
+  }
+  sent_confirmed_ = confirmed_;
+  last_status_ = Clock::now();
+  return Status::Ok();
+}
+
+Status PgCdc::stream(uint64_t start_lsn) {
+  std::string sql = "START_REPLICATION SLOT " + quote_ident(o_.slot) + " LOGICAL " + pg::format_lsn(start_lsn) +
+                    " (proto_version '" + std::to_string(proto_version_) + "', publication_names " +
+                    quote_literal(quote_ident(o_.publication)) + (o_.stream_in_progress ? ", streaming 'on'" : "") +
+                    ")";
+  auto r = exec(repl_.get(), sql, PGRES_COPY_BOTH, "starting replication from slot '" + o_.slot + "'");
+  if (!r.ok()) return r.status();
+  PGconn* c = repl_.get();
+  last_status_ = Clock::now();
+  auto last_heartbeat = Clock::now();
+  uint64_t since_check = 0;
+  Status result;
+  for (;;) {
+    if (o_.stop && *o_.stop) break;
+    char* buf = nullptr;
+    int n = PQgetCopyData(c, &buf, 1);
+    if (n > 0) {
+      std::unique_ptr<char, decltype(&PQfreemem)> hold(buf, &PQfreemem);
+      std::string_view frame(buf, static_cast<size_t>(n));
+      auto be64 = [&](size_t at) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(frame[at + i]);
+        return v;
+      };
+      if (frame[0] == 'w' && frame.size() >= 25) {
+        Status st = handle_xlog(frame.substr(25), be64(1));
+        if (!st.ok()) {
+          result = st.is(StatusCode::kBadData) ? st.With("decoding the replication stream") : st;
+          break;
+        }
+      } else if (frame[0] == 'k' && frame.size() >= 18) {
+        server_wal_end_ = std::max(server_wal_end_, be64(1));
+        if (frame[17]) {
+          advance_confirmed();
+          if (Status st = send_status(false); !st.ok()) { result = st; break; }
+        }
+      }
+      if (++since_check >= 4096) {
+        since_check = 0;
+        advance_confirmed();
+        if (confirmed_ != sent_confirmed_ && Clock::now() - last_status_ >= std::chrono::seconds(1)) {
+          if (Status st = send_status(false); !st.ok()) { result = st; break; }
+        }
+        stats_.tick();
+      }
+      continue;
+    }
+    if (n == -1) {  // the server ended the stream
+      ResultPtr end(PQgetResult(c));
+      if (end && PQresultStatus(end.get()) != PGRES_COMMAND_OK) {
+        result = classify(c, end.get(), "replication from slot '" + o_.slot + "'");
+      } else {
+        result = Status::Unavailable("the server '" + server_ + "' ended replication");
+      }
+      break;
+    }
+    if (n == -2) {
+      result = Status::Unavailable("lost the replication connection to '" + server_ +
+                                   "': " + scrub(PQerrorMessage(c), password_));
+      break;
+    }
+    // Nothing buffered: push events out, confirm, then wait.
+    Status st = sink_.poll(Millis(0));
+    if (!st.ok()) {
+      result = st;
+      break;
+    }
+    if (!sink_.error().ok()) {
+      result = sink_.error().With("delivering change events");
+      break;
+    }
+    advance_confirmed();
+    auto now = Clock::now();
+    if (confirmed_ != sent_confirmed_ && now - last_status_ >= std::chrono::milliseconds(200)) {
+      if (Status s = send_status(false); !s.ok()) { result = s; break; }
+    }
+    if (now - last_heartbeat >= o_.heartbeat) {
+      last_heartbeat = now;
+      // Ask for a keepalive: its position is confirmed when idle.
+      if (Status s = send_status(true); !s.ok()) { result = s; break; }
+    }
+    stats_.tick();
+    bool waiting_acks = sink_.acknowledged() < last_ticket_;
+    struct pollfd p[2] = {{PQsocket(c), POLLIN, 0}, {o_.stop_fd, POLLIN, 0}};
+    int wait_ms = waiting_acks ? 10 : 200;
+    ::poll(p, o_.stop_fd >= 0 ? 2 : 1, wait_ms);
+    if (PQconsumeInput(c) == 0) {
+      result = Status::Unavailable("lost the replication connection to '" + server_ +
+                                   "': " + scrub(PQerrorMessage(c), password_));
+      break;
+    }
+  }
+  if (result.is(StatusCode::kClosed)) result = Status::Ok();  // stdout reader left
+  // Drain: confirm what the sink acknowledged, then end the stream.
+  Status st = sink_.flush(o_.timeout);
+  advance_confirmed();
+  if (PQstatus(c) == CONNECTION_OK) {
+    (void)send_status(false);
+    PQputCopyEnd(c, nullptr);
+    PQflush(c);
+  }
+  if (result.ok() && !st.ok() && !st.is(StatusCode::kClosed) && !st.is(StatusCode::kTryAgain)) result = st;
+  if (result.ok() && !sink_.error().ok()) result = sink_.error().With("delivering change events");
+  return result;
+}
+
+Status PgCdc::run() {
+  SLUICE_RETURN_IF_ERROR(connect(false, &aux_));
+  SLUICE_RETURN_IF_ERROR(check_server());
+  if (o_.snapshot == SnapshotMode::kOnly) {
+    auto r = exec_params(aux_.get(), "SELECT 1 FROM pg_publication WHERE pubname = $1", {o_.publication},
+                         "looking up the publication");
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 1) {
+      SLUICE_RETURN_IF_ERROR(check_tables());
+    } else {
+      if (o_.tables.empty()) {
+        return Status::Config("publication '" + o_.publication + "' does not exist: name the tables with "
+                              "--tables, or create the publication");
+      }
+      for (const std::string& t : o_.tables) tables_.push_back(split_table(t));
+    }
+    SLUICE_RETURN_IF_ERROR(snapshot("", 0));
+    Status st = sink_.flush(o_.timeout);
+    if (st.is(StatusCode::kClosed)) return Status::Ok();
+    if (st.ok() && !sink_.error().ok()) return sink_.error().With("delivering change events");
+    return st;
+  }
+  SLUICE_RETURN_IF_ERROR(ensure_publication());
+  SLUICE_RETURN_IF_ERROR(check_tables());
+  SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
+  {
+    auto id = exec(repl_.get(), "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "identifying the server");
+    if (!id.ok()) return id.status();
+  }
+  bool created = false;
+  std::string snapshot_name;
+  uint64_t start_lsn = 0;
+  SLUICE_RETURN_IF_ERROR(prepare_slot(&created, &snapshot_name, &start_lsn));
+  if (created && !snapshot_name.empty()) {
+    Status st = snapshot(snapshot_name, start_lsn);
+    bool interrupted = o_.stop && *o_.stop;
+    if (!st.ok() || interrupted) {
+      // A half-taken snapshot is taken again by the next run: the slot it
+      // came from is temporary and ends with this connection.
+      repl_.reset();
+      if (!interrupted) return st;
+      warn("snapshot interrupted: replication slot '" + o_.slot + "' not created, the next run takes it again");
+      Status f = sink_.flush(o_.timeout);
+      return f.is(StatusCode::kClosed) || f.is(StatusCode::kTryAgain) ? Status::Ok() : f;
+    }
+    // Every snapshot row must be taken before the slot marks it complete.
+    Status f = sink_.flush(o_.timeout);
+    if (f.is(StatusCode::kClosed)) return Status::Ok();
+    if (f.is(StatusCode::kTryAgain) && o_.stop && *o_.stop) {
+      warn("stopped before the snapshot was delivered: replication slot '" + o_.slot +
+           "' not created, the next run takes the snapshot again");
+      return Status::Ok();
+    }
+    if (!f.ok()) return f.With("delivering the snapshot");
+    if (!sink_.error().ok()) return sink_.error().With("delivering the snapshot");
+    SLUICE_RETURN_IF_ERROR(publish_slot());
+  }
+  last_commit_lsn_ = 0;
+  return stream(start_lsn);
+}
+
+}  // namespace
+
+std::string redact_conninfo(std::string_view conninfo) {
+  char* err = nullptr;
+  std::string ci(conninfo);
+  std::unique_ptr<PQconninfoOption, ConninfoDeleter> opts(PQconninfoParse(ci.c_str(), &err));
+  if (err) PQfreemem(err);
+  if (!opts) return "<unparsable conninfo>";
+  std::string user, host, port, db;
+  for (PQconninfoOption* o = opts.get(); o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string k = o->keyword;
+    if (k == "user") user = o->val;
+    else if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
+    else if (k == "port") port = o->val;
+    else if (k == "dbname") db = o->val;
+  }
+  std::string out;
+  if (!user.empty()) out += user + "@";
+  out += host.empty() ? "localhost" : host;
+  if (!port.empty()) out += ":" + port;
+  if (!db.empty()) out += "/" + db;
+  return out;
+}
+
+Status run_pg_cdc(const PgCdcOptions& opts, CdcSink& sink, RunStats& stats) {
+  PgCdc cdc(opts, sink, stats);
+  return cdc.run();
+}
+
+}  // namespace sluice

@@ -1,0 +1,570 @@
+// Debezium event encoding and PostgreSQL value typing (see sluice/debezium.h).
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+
+#include "sluice/debezium.h"
+#include "sluice/envelope.h"
+
+namespace sluice::debezium {
+
+namespace {
+
+enum Oid : uint32_t {
+  kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20, kInt2 = 21, kInt4 = 23,
+  kText = 25, kOid = 26, kJson = 114, kFloat4 = 700, kFloat8 = 701, kMoney = 790,
+  kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTime = 1083, kTimestamp = 1114,
+  kTimestamptz = 1184, kNumeric = 1700, kUuid = 2950, kJsonb = 3802,
+};
+
+// Element type of a built-in array type, or 0.
+uint32_t array_element(uint32_t oid) {
+  switch (oid) {
+    case 1000: return kBool;
+    case 1001: return kBytea;
+    case 1002: return kChar;
+    case 1003: return kName;
+    case 1005: return kInt2;
+    case 1007: return kInt4;
+    case 1009: return kText;
+    case 1014: return kBpchar;
+    case 1015: return kVarchar;
+    case 1016: return kInt8;
+    case 1021: return kFloat4;
+    case 1022: return kFloat8;
+    case 1028: return kOid;
+    case 1115: return kTimestamp;
+    case 1182: return kDate;
+    case 1183: return kTime;
+    case 1185: return kTimestamptz;
+    case 1231: return kNumeric;
+    case 2951: return kUuid;
+    case 199: return kJson;
+    case 3807: return kJsonb;
+    default: return 0;
+  }
+}
+
+bool is_integer(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i == s.size()) return false;
+  if (s[i] == '0' && s.size() > i + 1) return false;
+  for (; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+// JSON number grammar (RFC 8259).
+bool is_json_number(std::string_view s) {
+  size_t i = 0, n = s.size();
+  if (i < n && s[i] == '-') ++i;
+  if (i == n) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+  } else {
+    return false;
+  }
+  if (i < n && s[i] == '.') {
+    ++i;
+    size_t d = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == d) return false;
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t d = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == d) return false;
+  }
+  return i == n;
+}
+
+bool digits(std::string_view s, size_t pos, size_t n, int64_t* v) {
+  if (pos + n > s.size()) return false;
+  int64_t x = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    x = x * 10 + (s[i] - '0');
+  }
+  *v = x;
+  return true;
+}
+
+// "YYYY-MM-DD" (4+ digit year) at the start of s; sets *end past it.
+bool parse_date(std::string_view s, int64_t* days, size_t* end) {
+  size_t dash = s.find('-');
+  if (dash == std::string_view::npos || dash < 4) return false;
+  int64_t y, m, d;
+  if (!digits(s, 0, dash, &y) || !digits(s, dash + 1, 2, &m) || s.size() < dash + 6 ||
+      s[dash + 3] != '-' || !digits(s, dash + 4, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31) {
+    return false;
+  }
+  *end = dash + 6;
+  if (s.substr(*end).ends_with(" BC")) y = 1 - y;
+  *days = days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return true;
+}
+
+// "HH:MM:SS[.ffffff]" at s[pos..]; microseconds since midnight.
+bool parse_time(std::string_view s, size_t pos, int64_t* us, size_t* end) {
+  int64_t h, mi, se;
+  if (!digits(s, pos, 2, &h) || s.size() < pos + 8 || s[pos + 2] != ':' ||
+      !digits(s, pos + 3, 2, &mi) || s[pos + 5] != ':' || !digits(s, pos + 6, 2, &se)) {
+    return false;
+  }
+  size_t i = pos + 8;
+  int64_t frac = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    int n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (n < 6) frac = frac * 10 + (s[i] - '0');
+      ++n;
+      ++i;
+    }
+    for (; n < 6; ++n) frac *= 10;
+  }
+  *us = ((h * 60 + mi) * 60 + se) * 1000000 + frac;
+  *end = i;
+  return true;
+}
+
+// "+HH[:MM[:SS]]" / "-HH..." at s[pos..] to seconds east of UTC.
+bool parse_offset(std::string_view s, size_t pos, int64_t* secs, size_t* end) {
+  if (pos >= s.size() || (s[pos] != '+' && s[pos] != '-')) return false;
+  int sign = s[pos] == '-' ? -1 : 1;
+  int64_t h, m = 0, sec = 0;
+  if (!digits(s, pos + 1, 2, &h)) return false;
+  size_t i = pos + 3;
+  if (i < s.size() && s[i] == ':') {
+    if (!digits(s, i + 1, 2, &m)) return false;
+    i += 3;
+    if (i < s.size() && s[i] == ':') {
+      if (!digits(s, i + 1, 2, &sec)) return false;
+      i += 3;
+    }
+  }
+  *secs = sign * (h * 3600 + m * 60 + sec);
+  *end = i;
+  return true;
+}
+
+void civil_from_days(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = yy + (*m <= 2);
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+// Debezium ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros.
+void append_zoned(int64_t unix_us, std::string& out) {
+  int64_t days = floor_div(unix_us, 86400000000LL);
+  int64_t rem = unix_us - days * 86400000000LL;
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(days, &y, &mo, &d);
+  int64_t secs = rem / 1000000, frac = rem % 1000000;
+  char buf[64];
+  int n = snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(y), mo, d,
+                   static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
+                   static_cast<long long>(secs % 60));
+  out.append(buf, static_cast<size_t>(n));
+  if (frac) {
+    n = snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
+    while (buf[n - 1] == '0') --n;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  out.append("Z\"");
+}
+
+// std::to_chars, not snprintf: these run several times per event.
+void append_int(int64_t v, std::string& out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+void append_string(std::string_view s, std::string& out) {
+  if (is_valid_utf8(s)) {
+    append_json_string(s, out);
+  } else {
+    // Not UTF-8 (a SQL_ASCII database): keep the bytes, as base64.
+    out.push_back('"');
+    append_base64(s, out);
+    out.push_back('"');
+  }
+}
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void append_bytea(std::string_view text, std::string& out) {
+  if (text.size() >= 2 && text[0] == '\\' && text[1] == 'x' && text.size() % 2 == 0) {
+    std::string bytes;
+    bytes.reserve((text.size() - 2) / 2);
+    for (size_t i = 2; i < text.size(); i += 2) {
+      int hi = hexval(text[i]), lo = hexval(text[i + 1]);
+      if (hi < 0 || lo < 0) {
+        append_string(text, out);
+        return;
+      }
+      bytes.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    out.push_back('"');
+    append_base64(bytes, out);
+    out.push_back('"');
+    return;
+  }
+  append_string(text, out);
+}
+
+void append_json_text(std::string_view text, const ValueOptions& opts, std::string& out) {
+  if (!opts.embed_json || text.empty()) {
+    append_string(text, out);
+    return;
+  }
+  // JSON text may hold newlines between tokens (never inside strings, where
+  // they must be escaped): keep the NDJSON line one line.
+  for (char c : text) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
+}
+
+// Parses one PostgreSQL array literal at s[*pos] ('{' ... '}') and appends
+// it as a JSON array of typed elements. False when malformed.
+bool append_array(std::string_view s, size_t* pos, uint32_t elem, const ValueOptions& opts,
+                  std::string& out, int depth) {
+  if (depth > 16 || *pos >= s.size() || s[*pos] != '{') return false;
+  ++*pos;
+  out.push_back('[');
+  bool first = true;
+  std::string item;
+  while (*pos < s.size()) {
+    char c = s[*pos];
+    if (c == '}') {
+      ++*pos;
+      out.push_back(']');
+      return true;
+    }
+    if (!first) {
+      if (c != ',') return false;
+      ++*pos;
+      if (*pos >= s.size()) return false;
+      c = s[*pos];
+      out.push_back(',');
+    }
+    first = false;
+    if (c == '{') {
+      if (!append_array(s, pos, elem, opts, out, depth + 1)) return false;
+      continue;
+    }
+    item.clear();
+    if (c == '"') {
+      ++*pos;
+      bool closed = false;
+      while (*pos < s.size()) {
+        char q = s[(*pos)++];
+        if (q == '\\') {
+          if (*pos >= s.size()) return false;
+          item.push_back(s[(*pos)++]);
+        } else if (q == '"') {
+          closed = true;
+          break;
+        } else {
+          item.push_back(q);
+        }
+      }
+      if (!closed) return false;
+      append_pg_text_value(elem, item, opts, out);
+    } else {
+      size_t start = *pos;
+      while (*pos < s.size() && s[*pos] != ',' && s[*pos] != '}') ++*pos;
+      std::string_view raw = s.substr(start, *pos - start);
+      if (raw.empty()) return false;
+      if (raw == "NULL") {
+        out.append("null");
+      } else {
+        append_pg_text_value(elem, raw, opts, out);
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOptions& opts,
+                          std::string& out) {
+  switch (oid) {
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid:
+      if (is_integer(text)) {
+        out.append(text);
+        return;
+      }
+      break;
+    case kFloat4:
+    case kFloat8:
+      if (is_json_number(text)) {
+        out.append(text);
+        return;
+      }
+      break;
+    case kBool:
+      if (text == "t") {
+        out.append("true");
+        return;
+      }
+      if (text == "f") {
+        out.append("false");
+        return;
+      }
+      break;
+    case kBytea:
+      append_bytea(text, out);
+      return;
+    case kJson:
+    case kJsonb:
+      append_json_text(text, opts, out);
+      return;
+    case kDate: {
+      int64_t days;
+      size_t end;
+      if (parse_date(text, &days, &end) && (end == text.size() || text.substr(end) == " BC")) {
+        append_int(days, out);
+        return;
+      }
+      break;
+    }
+    case kTime: {
+      int64_t us;
+      size_t end;
+      if (parse_time(text, 0, &us, &end) && end == text.size()) {
+        append_int(us, out);
+        return;
+      }
+      break;
+    }
+    case kTimestamp:
+    case kTimestamptz: {
+      int64_t days, us, off = 0;
+      size_t end, tend;
+      if (!parse_date(text, &days, &end) || end >= text.size() || text[end] != ' ' ||
+          !parse_time(text, end + 1, &us, &tend)) {
+        break;
+      }
+      if (oid == kTimestamptz && !parse_offset(text, tend, &off, &tend)) break;
+      std::string_view rest = text.substr(tend);
+      if (!rest.empty() && rest != " BC") break;
+      int64_t unix_us = days * 86400000000LL + us - off * 1000000;
+      if (oid == kTimestamp) {
+        append_int(unix_us, out);
+      } else {
+        append_zoned(unix_us, out);
+      }
+      return;
+    }
+    default: {
+      uint32_t elem = array_element(oid);
+      if (elem != 0 && !text.empty()) {
+        size_t pos = 0;
+        if (text[0] == '[') {  // explicit bounds: "[0:1]={...}"
+          pos = text.find('=');
+          pos = pos == std::string_view::npos ? text.size() : pos + 1;
+        }
+        size_t mark = out.size();
+        if (append_array(text, &pos, elem, opts, out, 0) && pos == text.size()) return;
+        out.resize(mark);
+      }
+      break;
+    }
+  }
+  append_string(text, out);
+}
+
+void append_pg_value(uint32_t type_oid, const pg::PgValue& v, const ValueOptions& opts,
+                     std::string& out) {
+  switch (v.kind) {
+    case 't':
+      append_pg_text_value(type_oid, v.data, opts, out);
+      return;
+    case 'u':
+      append_json_string(kUnavailableValue, out);
+      return;
+    case 'b':
+      out.push_back('"');
+      append_base64(v.data, out);
+      out.push_back('"');
+      return;
+    default:
+      out.append("null");
+  }
+}
+
+namespace {
+
+void append_row(const pg::PgRelation& rel, const std::vector<pg::PgValue>* row,
+                const std::vector<pg::PgValue>* fallback, const ValueOptions& opts, std::string& out) {
+  if (!row) {
+    out.append("null");
+    return;
+  }
+  out.push_back('{');
+  for (size_t i = 0; i < rel.columns.size() && i < row->size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(rel.columns[i].name, out);
+    out.push_back(':');
+    const pg::PgValue* v = &(*row)[i];
+    // An unchanged TOAST value is known when the old tuple (REPLICA
+    // IDENTITY FULL) carries it.
+    if (v->kind == 'u' && fallback && i < fallback->size() && (*fallback)[i].kind == 't') {
+      v = &(*fallback)[i];
+    }
+    append_pg_value(rel.columns[i].type_oid, *v, opts, out);
+  }
+  out.push_back('}');
+}
+
+void append_u64_string(uint64_t v, std::string& out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+}  // namespace
+
+size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOptions& opts,
+                    std::string& out) {
+  const pg::PgRelation& rel = *ev.relation;
+  out.append("{\"before\":");
+  append_row(rel, ev.before, nullptr, opts, out);
+  out.append(",\"after\":");
+  append_row(rel, ev.after, ev.before, opts, out);
+  out.append(",\"source\":{\"version\":");
+  append_json_string(src.version, out);
+  out.append(",\"connector\":\"postgresql\",\"name\":");
+  append_json_string(src.name, out);
+  out.append(",\"ts_ms\":");
+  append_int(floor_div(ev.source_ts_us, 1000), out);
+  out.append(",\"snapshot\":\"");
+  size_t snap_at = ev.snapshot == "true" ? out.size() : std::string::npos;
+  out.append(ev.snapshot);
+  out.append("\",\"db\":");
+  append_json_string(src.db, out);
+  out.append(",\"sequence\":");
+  {
+    // Debezium: a JSON array of [last commit LSN, this LSN] as strings,
+    // itself carried as a string (written escaped in place: digits only).
+    out.append("\"[");
+    if (ev.last_commit_lsn) {
+      out.append("\\\"");
+      append_u64_string(ev.last_commit_lsn, out);
+      out.append("\\\"");
+    } else {
+      out.append("null");
+    }
+    out.append(",\\\"");
+    append_u64_string(ev.lsn, out);
+    out.append("\\\"]\"");
+  }
+  out.append(",\"schema\":");
+  append_json_string(rel.schema.empty() ? std::string_view("pg_catalog") : std::string_view(rel.schema), out);
+  out.append(",\"table\":");
+  append_json_string(rel.table, out);
+  out.append(",\"txId\":");
+  append_u64_string(ev.xid, out);
+  out.append(",\"lsn\":");
+  append_u64_string(ev.lsn, out);
+  out.append(",\"xmin\":null},\"op\":\"");
+  out.push_back(ev.op);
+  out.append("\",\"ts_ms\":");
+  append_int(floor_div(ev.now_us, 1000), out);
+  out.append(",\"transaction\":");
+  if (ev.tx_id.empty()) {
+    out.append("null");
+  } else {
+    out.append("{\"id\":");
+    append_json_string(ev.tx_id, out);
+    out.append(",\"total_order\":");
+    append_u64_string(ev.total_order, out);
+    out.append(",\"data_collection_order\":");
+    append_u64_string(ev.collection_order, out);
+    out.push_back('}');
+  }
+  out.push_back('}');
+  return snap_at;
+}
+
+bool append_key(const pg::PgRelation& rel, const std::vector<bool>& key_columns,
+                const std::vector<pg::PgValue>& values, const ValueOptions& opts, std::string& out) {
+  size_t mark = out.size();
+  bool any = false;
+  out.push_back('{');
+  for (size_t i = 0; i < rel.columns.size() && i < values.size() && i < key_columns.size(); ++i) {
+    if (!key_columns[i]) continue;
+    if (any) out.push_back(',');
+    any = true;
+    append_json_string(rel.columns[i].name, out);
+    out.push_back(':');
+    append_pg_value(rel.columns[i].type_oid, values[i], opts, out);
+  }
+  out.push_back('}');
+  if (!any) out.resize(mark);
+  return any;
+}
+
+void append_tx_begin(std::string_view tx_id, int64_t ts_us, std::string& out) {
+  out.append("{\"status\":\"BEGIN\",\"id\":");
+  append_json_string(tx_id, out);
+  out.append(",\"ts_ms\":");
+  append_int(floor_div(ts_us, 1000), out);
+  out.append(",\"event_count\":null,\"data_collections\":null}");
+}
+
+void append_tx_end(std::string_view tx_id, int64_t ts_us, uint64_t event_count,
+                   const std::vector<CollectionCount>& collections, std::string& out) {
+  out.append("{\"status\":\"END\",\"id\":");
+  append_json_string(tx_id, out);
+  out.append(",\"ts_ms\":");
+  append_int(floor_div(ts_us, 1000), out);
+  out.append(",\"event_count\":");
+  append_u64_string(event_count, out);
+  out.append(",\"data_collections\":[");
+  for (size_t i = 0; i < collections.size(); ++i) {
+    if (i) out.push_back(',');
+    out.append("{\"data_collection\":");
+    append_json_string(collections[i].collection, out);
+    out.append(",\"event_count\":");
+    append_u64_string(collections[i].events, out);
+    out.push_back('}');
+  }
+  out.append("]}");
+}
+
+}  // namespace sluice::debezium

@@ -1,0 +1,303 @@
+// LogWriter: batch appends to a stream, safe against other processes
+// appending to the same stream (see filelog.h).
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "filelog/codec.h"
+#include "sluice/filelog.h"
+
+namespace sluice::filelog {
+
+namespace {
+
+// Holds the stream's writer lock for one scope.
+class StreamLock {
+ public:
+  StreamLock(Env* env, int fd) : env_(env), fd_(fd) {}
+  ~StreamLock() {
+    if (held_) (void)env_->unlock(fd_);
+  }
+  StreamLock(const StreamLock&) = delete;
+  StreamLock& operator=(const StreamLock&) = delete;
+  Status acquire() {
+    Status st = env_->lock(fd_, /*nonblocking=*/false);
+    held_ = st.ok();
+    return st;
+  }
+
+ private:
+  Env* env_;
+  int fd_;
+  bool held_ = false;
+};
+
+}  // namespace
+
+LogWriter::LogWriter(std::string dir, const WriterOptions& opts)
+    : dir_(std::move(dir)), opts_(opts), env_(opts.env) {}
+
+// No sync on close: under kInterval, data younger than the interval may be
+// lost on a power failure anyway (it survives a process crash), and a large
+// fdatasync here would make every short-lived producer slow.
+LogWriter::~LogWriter() = default;
+
+Result<std::unique_ptr<LogWriter>> LogWriter::Open(const std::string& stream_dir,
+                                                   const WriterOptions& opts) {
+  std::unique_ptr<LogWriter> w(new LogWriter(stream_dir, opts));
+  Status st = w->init();
+  if (!st.ok()) return st;
+  return w;
+}
+
+Status LogWriter::init() {
+  Status st = env_->mkdirs(dir_);
+  if (!st.ok()) return st;
+  Result<UniqueFd> lock = env_->open(dir_ + "/.lock", O_RDWR | O_CREAT);
+  if (!lock.ok()) return lock.status();
+  lock_fd_ = std::move(*lock);
+  StreamLock guard(env_, lock_fd_.get());
+  SLUICE_RETURN_IF_ERROR(guard.acquire().With("cannot lock '" + dir_ + "/.lock'"));
+  // Settings are fixed by whoever creates the stream first, then read back.
+  if (!env_->exists(dir_ + "/meta")) {
+    SLUICE_RETURN_IF_ERROR(
+        env_->write_file_atomic(dir_ + "/meta", opts_.create_settings.encode()));
+  }
+  Result<StreamSettings> settings = read_settings(env_, dir_);
+  if (!settings.ok()) return settings.status();
+  settings_ = *settings;
+  batch_.reserve(512 << 10);
+  last_sync_us_ = env_->now_us();
+  return sync_tail_locked();
+}
+
+Status LogWriter::open_segment_locked(int64_t base, bool create) {
+  std::string path = segment_path(dir_, base);
+  Result<UniqueFd> fd = env_->open(path, O_RDWR | (create ? O_CREAT : 0));
+  if (!fd.ok()) return fd.status();
+  Result<int64_t> size = env_->file_size(fd->get());
+  if (!size.ok()) return size.status().With("'" + path + "'");
+  if (*size < static_cast<int64_t>(kSegmentHeaderBytes)) {
+    // New, or its creator died before the header was complete: (re)write it.
+    char header[kSegmentHeaderBytes];
+    encode_segment_header(base, header);
+    Status st = env_->write_all(fd->get(), header, sizeof header, 0);
+    if (!st.ok()) {
+      (void)env_->unlink(path);
+      return st.With("cannot create '" + path + "'");
+    }
+    if (opts_.fsync == FsyncPolicy::kAlways) {
+      SLUICE_RETURN_IF_ERROR(env_->fdatasync(fd->get()).With("'" + path + "'"));
+      SLUICE_RETURN_IF_ERROR(env_->sync_dir(dir_));
+    } else if (opts_.fsync == FsyncPolicy::kInterval) {
+      dir_unsynced_ = true;  // the next interval sync covers the new entry
+    }
+  } else {
+    char header[kSegmentHeaderBytes];
+    Result<size_t> n = env_->pread(fd->get(), header, sizeof header, 0);
+    if (!n.ok()) return n.status().With("cannot read '" + path + "'");
+    int64_t file_base;
+    if (!decode_segment_header(header, *n, &file_base) || file_base != base) {
+      return Status::BadData("'" + path + "' is not a sluice log segment");
+    }
+  }
+  seg_fd_ = std::move(*fd);
+  seg_base_ = base;
+  seg_size_ = kSegmentHeaderBytes;
+  next_seq_ = base;
+  return Status::Ok();
+}
+
+Status LogWriter::sync_tail_locked() {
+  if (seg_fd_.valid()) {
+    uint64_t nlink = 0;
+    Result<int64_t> size = env_->file_size(seg_fd_.get(), &nlink);
+    if (!size.ok()) return size.status().With("'" + segment_path(dir_, seg_base_) + "'");
+    // Fast path: nobody appended since our last batch, and nobody rolled
+    // (a roll by someone else creates the segment named by our next seq).
+    if (nlink > 0 && *size == seg_size_ &&
+        (next_seq_ == seg_base_ || !env_->exists(segment_path(dir_, next_seq_)))) {
+      return Status::Ok();
+    }
+  }
+  Result<std::vector<int64_t>> bases = list_segments(env_, dir_);
+  if (!bases.ok()) return bases.status();
+  if (bases->empty()) {
+    // A new stream, or every segment was removed behind our back: continue
+    // at the seq we know of so seqs never go backwards.
+    return open_segment_locked(next_seq_, /*create=*/true);
+  }
+  int64_t newest = bases->back();
+  int64_t scan_from = kSegmentHeaderBytes;
+  int64_t scan_seq = newest;
+  if (newest != seg_base_ || !seg_fd_.valid()) {
+    SLUICE_RETURN_IF_ERROR(open_segment_locked(newest, /*create=*/false));
+  } else {
+    Result<int64_t> size = env_->file_size(seg_fd_.get());
+    if (!size.ok()) return size.status();
+    if (*size >= seg_size_) {
+      scan_from = seg_size_;  // resume after what we already know is valid
+      scan_seq = next_seq_;
+    }
+  }
+  SegmentScan scan;
+  std::string path = segment_path(dir_, seg_base_);
+  SLUICE_RETURN_IF_ERROR(
+      scan_segment(env_, seg_fd_.get(), scan_from, scan_seq, &scan).With("cannot read '" + path + "'"));
+  if (scan.valid_end < scan.file_size) {
+    // Torn tail: a writer died mid-batch. Nobody else can be writing (we
+    // hold the lock), so these bytes will never become valid.
+    SLUICE_RETURN_IF_ERROR(env_->ftruncate(seg_fd_.get(), scan.valid_end)
+                               .With("cannot repair '" + path + "'"));
+    warn("repaired torn tail of '" + path + "': dropped " +
+         std::to_string(scan.file_size - scan.valid_end) +
+         " bytes at offset " + std::to_string(scan.valid_end));
+  }
+  seg_size_ = scan.valid_end;
+  next_seq_ = scan.next_seq;
+  if (scan.last_ts > last_ts_) last_ts_ = scan.last_ts;
+  return Status::Ok();
+}
+
+Status LogWriter::roll_locked() {
+  if (unsynced_ && opts_.fsync == FsyncPolicy::kInterval) {
+    // The sealed segment is synced at the next interval, not now: a 64 MiB
+    // fdatasync in the middle of a batch would stall the producer.
+    sealed_unsynced_.push_back(std::move(seg_fd_));
+  }
+  unsynced_ = false;
+  int64_t prev_ts = last_ts_;
+  SLUICE_RETURN_IF_ERROR(open_segment_locked(next_seq_, /*create=*/true));
+  last_ts_ = prev_ts;
+  return Status::Ok();
+}
+
+void LogWriter::apply_retention_locked() {
+  if (settings_.retention_bytes < 0 && settings_.retention_ms < 0) return;
+  Result<std::vector<int64_t>> bases = list_segments(env_, dir_);
+  if (!bases.ok() || bases->size() < 2) return;
+  std::vector<int64_t> sizes;
+  int64_t total = 0;
+  for (int64_t b : *bases) {
+    Result<int64_t> s = env_->path_size(segment_path(dir_, b));
+    sizes.push_back(s.ok() ? *s : 0);
+    total += sizes.back();
+  }
+  int64_t cutoff = env_->now_us() - settings_.retention_ms * 1000;
+  // Oldest first; the newest (active) segment is never dropped.
+  for (size_t i = 0; i + 1 < bases->size(); ++i) {
+    bool drop = settings_.retention_bytes >= 0 && total > settings_.retention_bytes;
+    if (!drop && settings_.retention_ms >= 0) {
+      // Every record of segment i is no newer than the first record of
+      // segment i+1 (timestamps never decrease), or than the last append
+      // when i+1 holds none yet.
+      int64_t bound = last_ts_;
+      Result<UniqueFd> fd = env_->open(segment_path(dir_, (*bases)[i + 1]), O_RDONLY);
+      char rec[kSegmentHeaderBytes + kRecordHeaderBytes];
+      if (fd.ok()) {
+        Result<size_t> n = env_->pread(fd->get(), rec, sizeof rec, 0);
+        if (n.ok() && *n == sizeof rec) {
+          bound = static_cast<int64_t>(load_u64(rec + kSegmentHeaderBytes + 16));
+        }
+      }
+      drop = bound < cutoff;
+    }
+    if (!drop) break;
+    std::string path = segment_path(dir_, (*bases)[i]);
+    Status st = env_->unlink(path);
+    if (!st.ok() && !st.is(StatusCode::kNotFound)) {
+      warn("retention: " + st.message());
+      break;
+    }
+    total -= sizes[i];
+  }
+}
+
+Status LogWriter::add(const Message& m) {
+  size_t size = record_size(m);
+  if (size > kMaxRecordBytes) {
+    return Status::InvalidArgument("record of " + std::to_string(size) +
+                                   " bytes is larger than the limit of " +
+                                   std::to_string(kMaxRecordBytes) + " bytes");
+  }
+  offsets_.push_back(static_cast<uint32_t>(batch_.size()));
+  encode_record(m, 0, 0, batch_);
+  return Status::Ok();
+}
+
+Status LogWriter::write_locked(int64_t* first_seq) {
+  SLUICE_RETURN_IF_ERROR(sync_tail_locked());
+  // Batches are never split: a roll happens before a batch that would
+  // overflow the segment, so a failed batch touches one segment only.
+  if (seg_size_ > static_cast<int64_t>(kSegmentHeaderBytes) &&
+      seg_size_ + static_cast<int64_t>(batch_.size()) > settings_.segment_bytes) {
+    SLUICE_RETURN_IF_ERROR(roll_locked());
+    apply_retention_locked();
+  }
+  int64_t ts = std::max(env_->now_us(), last_ts_);
+  int64_t seq = next_seq_;
+  for (uint32_t off : offsets_) seal_record(batch_.data() + off, seq++, ts);
+  std::string path = segment_path(dir_, seg_base_);
+  Status st = env_->write_all(seg_fd_.get(), batch_.data(), batch_.size(), seg_size_);
+  if (st.ok() && opts_.fsync == FsyncPolicy::kAlways) {
+    st = env_->fdatasync(seg_fd_.get());
+  }
+  if (!st.ok()) {
+    // Take back whatever part of the batch reached the file.
+    Status undo = env_->ftruncate(seg_fd_.get(), seg_size_);
+    std::string msg = "cannot append to '" + path + "'";
+    if (!undo.ok()) msg += " (and cannot truncate it back: " + undo.message() + ")";
+    return st.With(msg);
+  }
+  if (first_seq) *first_seq = next_seq_;
+  seg_size_ += static_cast<int64_t>(batch_.size());
+  next_seq_ = seq;
+  last_ts_ = ts;
+  unsynced_ = opts_.fsync != FsyncPolicy::kAlways;
+  if (!unsynced_) last_sync_us_ = ts;
+  return Status::Ok();
+}
+
+Status LogWriter::write_batch(int64_t* first_seq) {
+  if (offsets_.empty()) return Status::Ok();
+  Status st;
+  {
+    StreamLock guard(env_, lock_fd_.get());
+    st = guard.acquire();
+    if (st.ok()) st = write_locked(first_seq);
+  }
+  batch_.clear();  // keeps its capacity
+  offsets_.clear();
+  if (!st.ok()) return st;
+  return maybe_sync();
+}
+
+Status LogWriter::maybe_sync() {
+  if (opts_.fsync != FsyncPolicy::kInterval) return Status::Ok();
+  if (!unsynced_ && sealed_unsynced_.empty() && !dir_unsynced_) return Status::Ok();
+  int64_t now = env_->now_us();
+  if (now - last_sync_us_ < opts_.fsync_interval.count() * 1000) return Status::Ok();
+  return sync();
+}
+
+Status LogWriter::sync() {
+  for (UniqueFd& fd : sealed_unsynced_) {
+    SLUICE_RETURN_IF_ERROR(env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'"));
+  }
+  sealed_unsynced_.clear();
+  if (dir_unsynced_) {
+    SLUICE_RETURN_IF_ERROR(env_->sync_dir(dir_));
+    dir_unsynced_ = false;
+  }
+  if (unsynced_ && seg_fd_.valid()) {
+    SLUICE_RETURN_IF_ERROR(env_->fdatasync(seg_fd_.get())
+                               .With("'" + segment_path(dir_, seg_base_) + "'"));
+  }
+  unsynced_ = false;
+  last_sync_us_ = env_->now_us();
+  return Status::Ok();
+}
+
+}  // namespace sluice::filelog

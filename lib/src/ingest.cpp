@@ -1,0 +1,177 @@
+#include "sluice/ingest.h"
+
+#include <poll.h>
+
+#include <cstring>
+#include <simdjson.h>
+
+#include "sluice/envelope.h"
+#include "sluice/reader.h"
+#include "sluice/signals.h"
+
+namespace sluice {
+
+namespace {
+// How often (in records) the backend is served while input keeps coming.
+constexpr uint64_t kPollEvery = 4096;
+
+std::string to_json_pointer(std::string_view path) {
+  if (path.substr(0, 2) == "$.") path.remove_prefix(2);
+  if (!path.empty() && path.front() == '.') path.remove_prefix(1);
+  std::string out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) dot = path.size();
+    out += '/';
+    for (char c : path.substr(start, dot - start)) {
+      if (c == '~') out += "~0";
+      else if (c == '/') out += "~1";
+      else out += c;
+    }
+    start = dot + 1;
+  }
+  return out;
+}
+}  // namespace
+
+struct Ingest::Impl {
+  EnvelopeDecoder decoder;
+  simdjson::dom::parser parser;
+  std::string key;     // extracted key (unescaped)
+  std::string pointer;
+  std::vector<Header> headers;
+  std::vector<Header> fixed_headers;
+};
+
+Ingest::Ingest(Producer& out, IngestOptions opts, RunStats& stats)
+    : out_(out), opts_(std::move(opts)), stats_(stats),
+      impl_(std::make_unique<Impl>()) {
+  if (!opts_.key_field.empty()) impl_->pointer = to_json_pointer(opts_.key_field);
+  for (const auto& [n, v] : opts_.headers) impl_->fixed_headers.push_back({n, v});
+}
+
+Ingest::~Ingest() = default;
+
+Status Ingest::reject(const std::string& source, uint64_t line,
+                      std::string_view record, const std::string& reason) {
+  ++rejected_;
+  stats_.add_error();
+  std::string where = source + " line " + std::to_string(line);
+  if (opts_.on_error == IngestOptions::OnError::kFail) {
+    return Status::BadData(where + ": " + reason);
+  }
+  if (opts_.on_error == IngestOptions::OnError::kDeadLetter &&
+      opts_.dead_letter != nullptr) {
+    std::string line_text = std::to_string(line);
+    Header hs[3] = {{"sluice.error", reason},
+                    {"sluice.line", line_text},
+                    {"sluice.source", source}};
+    Message m;
+    m.payload = record;
+    m.headers = hs;
+    Status st = opts_.dead_letter->produce(m);
+    if (!st.ok()) return st.With("cannot write to the dead-letter stream");
+    warn(where + ": " + reason + " (sent to the dead-letter stream)");
+    return Status::Ok();
+  }
+  warn(where + ": " + reason + " (skipped)");
+  return Status::Ok();
+}
+
+Status Ingest::produce_record(std::string_view record, const std::string& source,
+                              uint64_t line) {
+  Impl& im = *impl_;
+  Message m;
+  if (opts_.envelope) {
+    Status st = im.decoder.decode(record, m);
+    if (!st.ok()) return reject(source, line, record, "invalid envelope: " + st.message());
+    m.stream = {};
+    m.shard = -1;
+    m.seq = -1;
+    m.ts_us = 0;
+    if (!im.fixed_headers.empty()) {
+      im.headers.assign(m.headers.begin(), m.headers.end());
+      im.headers.insert(im.headers.end(), im.fixed_headers.begin(),
+                        im.fixed_headers.end());
+      m.headers = im.headers;
+    }
+  } else {
+    m.payload = record;
+    m.headers = im.fixed_headers;
+    if (opts_.key_delimiter) {
+      size_t at = record.find(*opts_.key_delimiter);
+      if (at != std::string_view::npos) {
+        m.key = record.substr(0, at);
+        m.payload = record.substr(at + opts_.key_delimiter->size());
+      }
+    } else if (!im.pointer.empty()) {
+      // The DOM parser validates the whole record, not just the path to
+      // the field, so a record that is not JSON is always caught.
+      simdjson::dom::element doc, v;
+      auto err = im.parser.parse(record.data(), record.size()).get(doc);
+      if (!err) err = doc.at_pointer(im.pointer).get(v);
+      if (err == simdjson::NO_SUCH_FIELD || err == simdjson::INVALID_JSON_POINTER ||
+          (err == simdjson::INCORRECT_TYPE && doc.is_object())) {
+        // The record has no such field: it goes without a key.
+      } else if (err) {
+        return reject(source, line, record,
+                      "not JSON, cannot take key field '" + opts_.key_field +
+                          "': " + simdjson::error_message(err));
+      } else if (v.is_string()) {
+        im.key.assign(v.get_string().value_unsafe());
+        m.key = im.key;
+      } else if (!v.is_null()) {
+        im.key = simdjson::minify(v);
+        m.key = im.key;
+      }
+    }
+  }
+  Status st = out_.produce(m);
+  if (!st.ok()) return st;
+  stats_.add(1, record.size());
+  return Status::Ok();
+}
+
+Status Ingest::run(int fd, const std::string& source) {
+  RecordReader reader(fd, opts_.framing, opts_.max_record_bytes);
+  uint64_t since_poll = 0;
+  for (;;) {
+    if (stop_requested()) return Status::Ok();
+    std::string_view rec;
+    switch (reader.next(&rec)) {
+      case RecordReader::Next::kRecord: {
+        SLUICE_RETURN_IF_ERROR(produce_record(rec, source, reader.record_number()));
+        if (++since_poll >= kPollEvery) {
+          since_poll = 0;
+          SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
+          stats_.tick();
+        }
+        break;
+      }
+      case RecordReader::Next::kOversized:
+        SLUICE_RETURN_IF_ERROR(reject(
+            source, reader.record_number(), {},
+            "record longer than the limit of " +
+                std::to_string(opts_.max_record_bytes) +
+                " bytes (raise --max-record-bytes)"));
+        break;
+      case RecordReader::Next::kWouldBlock: {
+        // Input is quiet: hand what we have to the backend before waiting.
+        SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
+        stats_.tick();
+        struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+        ::poll(p, stop_fd() >= 0 ? 2 : 1, 200);
+        break;
+      }
+      case RecordReader::Next::kEof:
+        // The writer is gone; it may be a while before the next one comes.
+        return out_.poll(Millis(0));
+      case RecordReader::Next::kError:
+        if (stop_requested()) return Status::Ok();
+        return reader.status().With("cannot read " + source);
+    }
+  }
+}
+
+}  // namespace sluice

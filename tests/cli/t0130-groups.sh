@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Consumer groups on the file log: resume, exact commits, crash recovery.
+. "$(dirname "$0")/lib.sh"
+test_require_bin flux tap
+
+test_expect_success 'tap --group g --count N, repeated, yields each record once in order' '
+	gen_ndjson 1000 >in &&
+	flux file:log/g <in &&
+	: >got &&
+	for i in $(seq 1 10); do
+		tap file:log/g --group g --count 100 >>got || return 1
+	done &&
+	test_cmp in got &&
+	tap file:log/g --group g --exit >rest &&
+	test_line_count = 0 rest
+'
+
+test_expect_success 'a group resumes where it stopped, --from only applies without a commit' '
+	printf "new1\nnew2\n" | flux file:log/g &&
+	tap file:log/g --group g --from end --exit >out &&
+	printf "new1\nnew2\n" >expect && test_cmp expect out &&
+	tap file:log/g --group fresh --from end --exit >out &&
+	test_line_count = 0 out
+'
+
+test_expect_success 'tap --group | head -1 commits exactly one message' '
+	gen_ndjson 50 | flux file:log/h &&
+	for i in 1 2 3; do
+		tap file:log/h --group hg | head -1 >>got_one || return 1
+	done &&
+	gen_ndjson 3 >expect &&
+	test_cmp expect got_one
+'
+
+test_expect_success 'a second member of the same group is refused (exit 75)' '
+	tap file:log/h --group busy >/dev/null &
+	pid=$! &&
+	sleep 0.3 &&
+	test_expect_code 75 tap file:log/h --group busy --exit 2>err &&
+	test_grep "in use" err &&
+	test_stop $pid TERM
+'
+
+test_expect_success 'kill -9 of a group member loses nothing (at-least-once)' '
+	gen_ndjson 100000 >in &&
+	flux file:log/k <in &&
+	{ tap file:log/k --group kg >part1 & } &&
+	pid=$! &&
+	wait_for "test \$(wc -l <part1) -gt 1000" &&
+	kill -9 $pid && wait $pid;
+	tap file:log/k --group kg --exit >part2 &&
+	cat part1 part2 | sort -u >got &&
+	sort -u in >want &&
+	test_cmp want got
+'
+
+test_expect_success 'group output to a file is synced before it is committed' '
+	tap file:log/k --group filegroup --count 10 --exit >file_out &&
+	test_line_count = 10 file_out &&
+	tap file:log/k --group filegroup --count 1 -F "%o\n" >next &&
+	echo 10 >expect && test_cmp expect next
+'
+
+test_done

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# cdc-pg under kill -9 at random points during a 200k-row load, restarted
+# each time: every change arrives at least once and in commit order within
+# each run, and at the end the slot's confirmed_flush_lsn covers the last
+# commit (no WAL held back).
+# shellcheck disable=SC2016 # test bodies are single-quoted on purpose
+. "$(dirname "$0")/lib.sh"
+. "$SLUICE_ROOT/tests/cli/pg.sh"
+test_require_bin cdc-pg
+"$PYTHON" -c 'import psycopg2' 2>/dev/null || test_skip_all_ "python3-psycopg2 is missing"
+pg_start
+HELPER="$PYTHON $SLUICE_ROOT/tests/cli/cdc-pg-helper.py"
+ROWS=${SLUICE_CDC_KILL_ROWS:-200000}
+
+# run_cdc: starts cdc-pg appending to events; retries while the server
+# still holds the slot for the killed process (exit 75).
+run_cdc() {
+  local tries=0
+  while :; do
+    cdc-pg --slot k --publication k --snapshot never "$PGURL" >>events 2>>cdc.err &
+    cdc=$!
+    sleep 0.3
+    # kill -0 also succeeds on a zombie: look at the process state.
+    case $(ps -o stat= -p $cdc 2>/dev/null) in
+      Z*|'') ;;
+      *) return 0 ;;
+    esac
+    wait $cdc
+    [ $? -eq 75 ] || return 1
+    tries=$((tries + 1))
+    [ $tries -lt 50 ] || return 1
+  done
+}
+
+test_expect_success 'kill -9 at random points, restart: at least once, commit order' '
+  psql_c "CREATE TABLE load (id int PRIMARY KEY, v text)" &&
+  psql_c "CREATE PUBLICATION k FOR TABLE load" &&
+  : >events &&
+  run_cdc || return 1
+  (for i in $(seq 0 $((ROWS / 1000 - 1))); do
+     psql_c "INSERT INTO load SELECT g, md5(g::text) FROM generate_series($((i * 1000 + 1)), $((i * 1000 + 1000))) g" || exit 1
+   done) &
+  loader=$!
+  kills=0 &&
+  while kill -0 $loader 2>/dev/null; do
+    sleep "0.$((RANDOM % 9 + 1))" &&
+    kill -9 $cdc 2>/dev/null; wait $cdc 2>/dev/null
+    kills=$((kills + 1)) &&
+    echo "#restart" >>events &&
+    run_cdc || return 1
+  done &&
+  wait $loader &&
+  lsn=$(psql_c "SELECT pg_current_wal_insert_lsn()") &&
+  wait_for 120 "test \"\$(psql_c \"SELECT confirmed_flush_lsn >= '\''$lsn'\'' FROM pg_replication_slots WHERE slot_name = '\''k'\''\")\" = t" &&
+  test_stop $cdc &&
+  echo "kills: $kills" &&
+  test $kills -ge 3 &&
+  $HELPER killcheck events "$ROWS" &&
+  test "$(psql_c "SELECT confirmed_flush_lsn >= '\''$lsn'\'' FROM pg_replication_slots WHERE slot_name = '\''k'\''")" = t
+'
+
+test_done

@@ -1,0 +1,82 @@
+// Env: the POSIX file-system seam and its fault-injecting test double.
+#include <doctest/doctest.h>
+#include <fcntl.h>
+#include <sys/uio.h>
+
+#include <cerrno>
+#include <string>
+
+#include "sluice/env.h"
+#include "test_filelog_util.h"
+
+using namespace sluice;
+using filelog_test::TempDir;
+
+TEST_CASE("env: write_all completes across short writes and vectors") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  env.set_short_writes(3);
+  auto fd = env.open(tmp.sub("f"), O_RDWR | O_CREAT);
+  REQUIRE(fd.ok());
+  std::string a = "hello ", b = "vectored ", c = "world";
+  struct iovec iov[3] = {{a.data(), a.size()}, {b.data(), b.size()}, {c.data(), c.size()}};
+  REQUIRE(env.write_all(fd->get(), iov, 3, 0).ok());
+  CHECK(env.writes() == 7);  // 20 bytes, 3 at a time
+  auto text = env.read_file(tmp.sub("f"));
+  REQUIRE(text.ok());
+  CHECK(*text == "hello vectored world");
+}
+
+TEST_CASE("env: the Nth write fails with the injected errno") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  auto fd = env.open(tmp.sub("f"), O_RDWR | O_CREAT);
+  REQUIRE(fd.ok());
+  env.fail_write(2, ENOSPC);
+  CHECK(env.write_all(fd->get(), "1", 1, 0).ok());
+  Status st = env.write_all(fd->get(), "2", 1, 1);
+  CHECK(st.is(StatusCode::kIoError));
+  CHECK(st.message() == "write: No space left on device");
+  CHECK(env.write_all(fd->get(), "3", 1, 1).ok());
+  CHECK(env.failed_writes() == 1);
+  CHECK(*env.read_file(tmp.sub("f")) == "13");
+  env.fail_write(1, EIO, 2);
+  CHECK_FALSE(env.write_all(fd->get(), "x", 1, 0).ok());
+  CHECK_FALSE(env.write_all(fd->get(), "x", 1, 0).ok());
+  CHECK(env.write_all(fd->get(), "x", 1, 0).ok());
+}
+
+TEST_CASE("env: fake clock, atomic files, listing and locks") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  int64_t real = env.now_us();
+  CHECK(real > 1'600'000'000'000'000);  // after 2020: the real clock
+  env.set_clock(42);
+  env.advance_clock(8);
+  CHECK(env.now_us() == 50);
+
+  REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=1\n").ok());
+  REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=2\n").ok());
+  CHECK(*env.read_file(tmp.sub("meta")) == "a=2\n");
+  auto names = env.list_dir(tmp.path());
+  REQUIRE(names.ok());
+  CHECK(*names == std::vector<std::string>{"meta"});  // no temp file left
+  CHECK(env.read_file(tmp.sub("nope")).status().is(StatusCode::kNotFound));
+
+  REQUIRE(env.mkdirs(tmp.sub("a/b/c")).ok());
+  CHECK(env.exists(tmp.sub("a/b/c")));
+  CHECK(env.mkdir(tmp.sub("a/b/c")).ok());  // exists already: fine
+
+  auto l1 = env.open(tmp.sub("lock"), O_RDWR | O_CREAT);
+  auto l2 = env.open(tmp.sub("lock"), O_RDWR | O_CREAT);
+  REQUIRE(l1.ok());
+  REQUIRE(l2.ok());
+  REQUIRE(env.lock(l1->get(), true).ok());
+  CHECK(env.lock(l2->get(), true).is(StatusCode::kTryAgain));
+  REQUIRE(env.unlock(l1->get()).ok());
+  CHECK(env.lock(l2->get(), true).ok());
+
+  env.fail_sync(EIO);
+  CHECK(env.fsync(l1->get()).is(StatusCode::kIoError));
+  CHECK(env.fsync(l1->get()).ok());
+}

@@ -1,0 +1,240 @@
+// pgoutput decoder and Debezium encoding on hand-built messages.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "sluice/debezium.h"
+#include "sluice/pgoutput.h"
+
+using namespace sluice;
+using namespace sluice::pg;
+
+namespace {
+
+struct Msg {
+  std::string b;
+  Msg& u8(uint8_t v) { b.push_back(static_cast<char>(v)); return *this; }
+  Msg& u16(uint16_t v) { return u8(v >> 8).u8(v & 0xff); }
+  Msg& u32(uint32_t v) { return u16(v >> 16).u16(v & 0xffff); }
+  Msg& u64(uint64_t v) { return u32(static_cast<uint32_t>(v >> 32)).u32(static_cast<uint32_t>(v)); }
+  Msg& str(std::string_view s) { b.append(s); b.push_back('\0'); return *this; }
+  Msg& text(std::string_view s) { u8('t').u32(static_cast<uint32_t>(s.size())); b.append(s); return *this; }
+};
+
+// Relation 16384 public.items (id int4 key, name text, doc text).
+std::string relation_msg() {
+  Msg m;
+  m.u8('R').u32(16384).str("public").str("items").u8('d').u16(3);
+  m.u8(1).str("id").u32(23).u32(0xffffffff);
+  m.u8(0).str("name").u32(25).u32(0xffffffff);
+  m.u8(0).str("doc").u32(25).u32(0xffffffff);
+  return m.b;
+}
+
+}  // namespace
+
+TEST_CASE("pgoutput: begin, relation, insert, update, delete, truncate, commit") {
+  PgOutputDecoder d;
+  PgMessage m;
+  Msg begin;
+  begin.u8('B').u64(0x16B374D848ull).u64(0).u32(777);
+  REQUIRE(d.decode(begin.b, m).ok());
+  CHECK(m.type == PgMessageType::kBegin);
+  CHECK(m.xid == 777);
+  CHECK(m.lsn == 0x16B374D848ull);
+  CHECK(m.ts_us == kPgEpochOffsetUs);
+
+  REQUIRE(d.decode(relation_msg(), m).ok());
+  REQUIRE(m.relation != nullptr);
+  CHECK(m.relation->columns.size() == 3);
+  CHECK(m.relation->columns[0].key);
+  CHECK_FALSE(m.relation->columns[1].key);
+
+  Msg ins;
+  ins.u8('I').u32(16384).u8('N').u16(3).text("1").text("h\xc3\xa9llo").u8('n');
+  REQUIRE(d.decode(ins.b, m).ok());
+  CHECK(m.type == PgMessageType::kInsert);
+  REQUIRE(m.new_values.size() == 3);
+  CHECK(m.new_values[1].data == "h\xc3\xa9llo");
+  CHECK(m.new_values[2].kind == 'n');
+
+  Msg upd;
+  upd.u8('U').u32(16384).u8('K').u16(3).text("1").u8('n').u8('n').u8('N').u16(3).text("2").text("x").u8('u');
+  REQUIRE(d.decode(upd.b, m).ok());
+  CHECK(m.old_kind == 'K');
+  CHECK(m.new_values[2].kind == 'u');
+
+  Msg del;
+  del.u8('D').u32(16384).u8('O').u16(3).text("2").text("x").text("doc");
+  REQUIRE(d.decode(del.b, m).ok());
+  CHECK(m.old_kind == 'O');
+  CHECK(m.old_values[2].data == "doc");
+
+  Msg tr;
+  tr.u8('T').u32(1).u8(0).u32(16384);
+  REQUIRE(d.decode(tr.b, m).ok());
+  REQUIRE(m.truncated.size() == 1);
+  CHECK(m.truncated[0] == 16384);
+
+  Msg commit;
+  commit.u8('C').u8(0).u64(100).u64(200).u64(1000000);
+  REQUIRE(d.decode(commit.b, m).ok());
+  CHECK(m.lsn == 100);
+  CHECK(m.end_lsn == 200);
+  CHECK(m.ts_us == kPgEpochOffsetUs + 1000000);
+}
+
+TEST_CASE("pgoutput: malformed messages are kBadData, never a crash") {
+  PgOutputDecoder d;
+  PgMessage m;
+  CHECK(d.decode("", m).is(StatusCode::kBadData));
+  CHECK(d.decode("Z", m).is(StatusCode::kBadData));
+  std::string rel = relation_msg();
+  for (size_t n = 0; n < rel.size(); ++n) {
+    CHECK_FALSE(d.decode(std::string_view(rel).substr(0, n), m).ok());
+  }
+  Msg ins;  // unknown relation
+  ins.u8('I').u32(99).u8('N').u16(0);
+  Status st = d.decode(ins.b, m);
+  CHECK(st.is(StatusCode::kBadData));
+  CHECK(st.message().find("never described") != std::string::npos);
+  REQUIRE(d.decode(rel, m).ok());
+  Msg narrow;  // 2 columns for a 3-column relation
+  narrow.u8('I').u32(16384).u8('N').u16(2).text("1").text("x");
+  CHECK(d.decode(narrow.b, m).message().find("has 2 columns") != std::string::npos);
+  Msg longer;  // value length past the end
+  longer.u8('I').u32(16384).u8('N').u16(3).u8('t').u32(1000).b += "abc";
+  CHECK(d.decode(longer.b, m).is(StatusCode::kBadData));
+  Msg trailing;
+  trailing.u8('C').u8(0).u64(1).u64(2).u64(3).u8(9);
+  CHECK(d.decode(trailing.b, m).message().find("trailing") != std::string::npos);
+}
+
+TEST_CASE("pgoutput: a new Relation message replaces the columns (ADD COLUMN)") {
+  PgOutputDecoder d;
+  PgMessage m;
+  REQUIRE(d.decode(relation_msg(), m).ok());
+  Msg r2;
+  r2.u8('R').u32(16384).str("public").str("items").u8('d').u16(1).u8(1).str("id").u32(23).u32(0xffffffff);
+  REQUIRE(d.decode(r2.b, m).ok());
+  CHECK(d.relation(16384)->columns.size() == 1);
+}
+
+TEST_CASE("pgoutput: streamed changes carry the xid (protocol 2)") {
+  PgOutputDecoder d;
+  PgMessage m;
+  Msg start;
+  start.u8('S').u32(55).u8(1);
+  REQUIRE(d.decode(start.b, m).ok());
+  Msg rel;
+  rel.u8('R').u32(55).u32(1).str("s").str("t").u8('f').u16(1).u8(1).str("id").u32(20).u32(0xffffffff);
+  REQUIRE(d.decode(rel.b, m).ok());
+  Msg ins;
+  ins.u8('I').u32(55).u32(1).u8('N').u16(1).text("9");
+  REQUIRE(d.decode(ins.b, m).ok());
+  CHECK(m.xid == 55);
+  Msg stop;
+  stop.u8('E');
+  REQUIRE(d.decode(stop.b, m).ok());
+  Msg sc;
+  sc.u8('c').u32(55).u8(0).u64(1).u64(2).u64(3);
+  REQUIRE(d.decode(sc.b, m).ok());
+  CHECK(m.end_lsn == 2);
+}
+
+TEST_CASE("pgoutput: Stream Abort names the rolled-back (sub)transaction") {
+  PgOutputDecoder d;
+  PgMessage m;
+  Msg abort_sub;
+  abort_sub.u8('A').u32(55).u32(57);
+  REQUIRE(d.decode(abort_sub.b, m).ok());
+  CHECK(m.type == PgMessageType::kStreamAbort);
+  CHECK(m.xid == 55);
+  CHECK(m.subxid == 57);
+  Msg cut;
+  cut.u8('A').u32(55).u16(1);
+  CHECK(d.decode(cut.b, m).is(StatusCode::kBadData));
+}
+
+TEST_CASE("lsn text form") {
+  uint64_t v = 0;
+  CHECK(format_lsn(0x16B374D848ull) == "16/B374D848");
+  CHECK(parse_lsn("16/B374D848", &v));
+  CHECK(v == 0x16B374D848ull);
+  CHECK_FALSE(parse_lsn("16B374D848", &v));
+  CHECK_FALSE(parse_lsn("/1", &v));
+  CHECK_FALSE(parse_lsn("1/123456789", &v));
+}
+
+TEST_CASE("debezium: values typed like the JSON converter") {
+  debezium::ValueOptions o;
+  auto v = [&](uint32_t oid, std::string_view text) {
+    std::string out;
+    debezium::append_pg_text_value(oid, text, o, out);
+    return out;
+  };
+  CHECK(v(23, "-42") == "-42");
+  CHECK(v(20, "9007199254740993") == "9007199254740993");
+  CHECK(v(701, "1.5e+20") == "1.5e+20");
+  CHECK(v(701, "NaN") == "\"NaN\"");
+  CHECK(v(1700, "12.30") == "\"12.30\"");
+  CHECK(v(16, "t") == "true");
+  CHECK(v(16, "f") == "false");
+  CHECK(v(25, "a\"b\n") == "\"a\\\"b\\n\"");
+  CHECK(v(3802, "{\"a\": 1}") == "\"{\\\"a\\\": 1}\"");
+  CHECK(v(1082, "1970-01-02") == "1");
+  CHECK(v(1082, "1969-12-31") == "-1");
+  CHECK(v(1082, "infinity") == "\"infinity\"");
+  CHECK(v(1083, "01:00:00.25") == "3600250000");
+  CHECK(v(1114, "1970-01-01 00:00:01.000001") == "1000001");
+  CHECK(v(1184, "2024-01-02 03:04:05.5+02") == "\"2024-01-02T01:04:05.5Z\"");
+  CHECK(v(1184, "2024-01-02 03:04:05+05:30") == "\"2024-01-01T21:34:05Z\"");
+  CHECK(v(17, "\\x00ff") == "\"AP8=\"");
+  CHECK(v(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11") == "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
+  CHECK(v(1007, "{1,NULL,3}") == "[1,null,3]");
+  CHECK(v(1007, "{{1,2},{3,4}}") == "[[1,2],[3,4]]");
+  CHECK(v(1009, "{a,\"b c\",\"q\\\"\",NULL,\"NULL\"}") == "[\"a\",\"b c\",\"q\\\"\",null,\"NULL\"]");
+  CHECK(v(1007, "[0:1]={1,2}") == "[1,2]");
+  CHECK(v(1007, "{1,2") == "\"{1,2\"");  // malformed: kept as text
+  o.embed_json = true;
+  CHECK(v(3802, "{\"a\":\n1}") == "{\"a\": 1}");
+  PgValue u{'u', {}};
+  std::string out;
+  debezium::append_pg_value(25, u, o, out);
+  CHECK(out == "\"__debezium_unavailable_value\"");
+}
+
+TEST_CASE("debezium: event and key layout") {
+  PgRelation rel;
+  rel.oid = 1;
+  rel.schema = "public";
+  rel.table = "t";
+  rel.columns = {{"id", 23, -1, true}, {"v", 25, -1, false}};
+  std::vector<PgValue> row = {{'t', "7"}, {'n', {}}};
+  debezium::SourceInfo src{"0.1.0", "srv", "db"};
+  debezium::ChangeEvent ev;
+  ev.op = 'r';
+  ev.relation = &rel;
+  ev.after = &row;
+  ev.snapshot = "true";
+  ev.xid = 5;
+  ev.lsn = 100;
+  ev.source_ts_us = 2000;
+  ev.now_us = 3000;
+  std::string out;
+  size_t at = debezium::append_event(src, ev, {}, out);
+  CHECK(out ==
+        "{\"before\":null,\"after\":{\"id\":7,\"v\":null},\"source\":{\"version\":\"0.1.0\","
+        "\"connector\":\"postgresql\",\"name\":\"srv\",\"ts_ms\":2,\"snapshot\":\"true\",\"db\":\"db\","
+        "\"sequence\":\"[null,\\\"100\\\"]\",\"schema\":\"public\",\"table\":\"t\",\"txId\":5,\"lsn\":100,"
+        "\"xmin\":null},\"op\":\"r\",\"ts_ms\":3,\"transaction\":null}");
+  REQUIRE(at != std::string::npos);
+  CHECK(out.substr(at, 4) == "true");
+  std::string key;
+  CHECK(debezium::append_key(rel, {true, false}, row, {}, key));
+  CHECK(key == "{\"id\":7}");
+  key.clear();
+  CHECK_FALSE(debezium::append_key(rel, {false, false}, row, {}, key));
+  CHECK(key.empty());
+  CHECK(debezium::days_from_civil(2000, 3, 1) == 11017);
+}

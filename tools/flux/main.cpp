@@ -1,0 +1,223 @@
+// flux: named pipe or stdin -> stream producer. Parses flags and wires
+// libsluice objects together; the work happens in sluice::Ingest.
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "common/cli.h"
+#include "sluice/backend.h"
+#include "sluice/fifo.h"
+#include "sluice/ingest.h"
+#include "sluice/signals.h"
+#include "sluice/stats.h"
+#include "sluice/uri.h"
+
+using namespace sluice;
+
+namespace {
+
+struct Flags {
+  std::vector<std::string> args;
+  std::string delimiter;
+  bool null = false;
+  bool envelope = false;
+  std::string key_field;
+  std::string key_delimiter;
+  std::vector<std::string> headers;
+  bool once = false;
+  std::string mode = "0600";
+  std::string on_error = "skip";
+  std::string max_record = "1M";
+  std::string fsync = "interval";
+  std::string fsync_interval = "1s";
+  std::string segment_bytes;
+  std::string retention;
+  std::string timeout = "30s";
+  bool stats = false;
+  bool progress = false;
+};
+
+// Waits until the pipe has a writer that wrote or left, serving the
+// producer meanwhile (delivery reports, interval fsync); false on stop.
+bool wait_for_writer(int fd, Producer& producer) {
+  for (;;) {
+    (void)producer.poll(Millis(0));
+    struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+    int n = poll(p, stop_fd() >= 0 ? 2 : 1, 200);
+    if (stop_requested()) return false;
+    if (n > 0 && p[0].revents != 0) return true;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  set_program_name("flux");
+  Flags f;
+  CLI::App app{"Read records from stdin or a named pipe and produce each to "
+               "STREAM. Exits after every accepted record is acknowledged.",
+               "flux"};
+  cli::setup(app, "flux [OPTIONS] [PIPE|-] STREAM");
+  app.add_option("PIPE_STREAM", f.args, "[PIPE|-] STREAM: the input (default stdin) and the stream URI")
+      ->expected(1, 2)->required();
+  app.add_option("-d,--delimiter", f.delimiter, "records end with STR (escapes \\n \\t \\r \\0 \\\\ \\xHH); default newline");
+  app.add_flag("-0,--null", f.null, "records end with NUL (same as --delimiter '\\0')");
+  app.add_flag("-e,--envelope", f.envelope, "input lines are NDJSON envelopes: key, headers and payload are honoured");
+  app.add_option("-k,--key-field", f.key_field, "message key = this JSON field of each record (dotted path: id, user.id)");
+  app.add_option("-K,--key-delimiter", f.key_delimiter, "message key = the text before the first STR; payload = the rest");
+  app.add_option("-H,--header", f.headers, "add a header NAME=VALUE to every record (repeatable)")
+      ->allow_extra_args(false);
+  app.add_flag("--once", f.once, "with PIPE: exit after the first writer closes the pipe");
+  app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
+  app.add_option("--on-error", f.on_error, "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)");
+  app.add_option("--max-record-bytes", f.max_record, "longest accepted record (default 1M)");
+  app.add_option("--fsync", f.fsync, "always | interval | never (default interval)");
+  app.add_option("--fsync-interval", f.fsync_interval, "interval of the interval policy (default 1s)");
+  app.add_option("--segment-bytes", f.segment_bytes, "file: segment size of a new stream (default 64M)");
+  app.add_option("--retention", f.retention, "file: retention of a new stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G)");
+  app.add_option("--timeout", f.timeout, "give up waiting for the backend after DUR (default 30s)");
+  app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
+  app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
+  if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+
+  // ---- validate flags
+  std::string input = f.args.size() == 2 ? f.args[0] : "-";
+  auto uri = parse_stream_uri(f.args.back());
+  if (!uri.ok()) return cli::fail(uri.status());
+
+  IngestOptions in;
+  if (f.null && !f.delimiter.empty()) return cli::usage_error("--null and --delimiter cannot be used together");
+  if (f.null) in.framing = Framing::Null();
+  if (!f.delimiter.empty()) {
+    auto fr = Framing::Delimited(f.delimiter);
+    if (!fr.ok()) return cli::fail(fr.status().With("--delimiter"));
+    in.framing = *fr;
+  }
+  if (f.envelope && (!f.key_field.empty() || !f.key_delimiter.empty())) {
+    return cli::usage_error("--envelope carries its own key; drop --key-field/--key-delimiter");
+  }
+  if (!f.key_field.empty() && !f.key_delimiter.empty()) {
+    return cli::usage_error("--key-field and --key-delimiter cannot be used together");
+  }
+  in.envelope = f.envelope;
+  in.key_field = f.key_field;
+  if (!f.key_delimiter.empty()) in.key_delimiter = f.key_delimiter;
+  for (const std::string& h : f.headers) {
+    size_t eq = h.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return cli::usage_error("--header '" + h + "': expected NAME=VALUE");
+    }
+    in.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+  }
+  auto max_record = parse_size(f.max_record);
+  if (!max_record.ok() || *max_record <= 0) {
+    return cli::usage_error("--max-record-bytes '" + f.max_record + "': expected a size such as 1M");
+  }
+  in.max_record_bytes = static_cast<size_t>(*max_record);
+
+  ProducerOptions po;
+  if (f.fsync == "always") po.fsync = FsyncPolicy::kAlways;
+  else if (f.fsync == "interval") po.fsync = FsyncPolicy::kInterval;
+  else if (f.fsync == "never") po.fsync = FsyncPolicy::kNever;
+  else return cli::usage_error("--fsync '" + f.fsync + "': expected always, interval or never");
+  auto fi = parse_duration_ms(f.fsync_interval);
+  if (!fi.ok()) return cli::fail(fi.status().With("--fsync-interval"));
+  po.fsync_interval = Millis(*fi);
+  auto timeout = parse_duration_ms(f.timeout);
+  if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
+  po.timeout = Millis(*timeout);
+  if (!f.segment_bytes.empty()) {
+    auto sb = parse_size(f.segment_bytes);
+    if (!sb.ok() || *sb < 4096) return cli::usage_error("--segment-bytes '" + f.segment_bytes + "': expected a size of at least 4K");
+    po.segment_bytes = *sb;
+  }
+  if (!f.retention.empty()) {
+    auto r = parse_retention(f.retention);
+    if (!r.ok()) return cli::fail(r.status().With("--retention"));
+    po.retention_ms = r->first;
+    po.retention_bytes = r->second;
+  }
+  unsigned mode = 0600;
+  if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
+
+  std::unique_ptr<Producer> dead_letter;
+  if (f.on_error == "fail") {
+    in.on_error = IngestOptions::OnError::kFail;
+  } else if (f.on_error == "skip") {
+    in.on_error = IngestOptions::OnError::kSkip;
+  } else if (f.on_error.rfind("dlq:", 0) == 0) {
+    auto dlq_uri = parse_stream_uri(f.on_error.substr(4));
+    if (!dlq_uri.ok()) return cli::fail(dlq_uri.status().With("--on-error"));
+    auto p = open_producer(*dlq_uri, po);
+    if (!p.ok()) return cli::fail(p.status().With("dead-letter stream"));
+    dead_letter = std::move(*p);
+    in.on_error = IngestOptions::OnError::kDeadLetter;
+    in.dead_letter = dead_letter.get();
+  } else {
+    return cli::usage_error("--on-error '" + f.on_error + "': expected fail, skip or dlq:URI");
+  }
+
+  // ---- wire
+  install_stop_handlers();
+  auto producer = open_producer(*uri, po);
+  if (!producer.ok()) return cli::fail(producer.status());
+  Status delivery_error;
+  (*producer)->set_delivery_listener([&](uint64_t, const Status& st) {
+    if (delivery_error.ok()) delivery_error = st;
+  });
+  RunStats stats(f.progress);
+  Ingest ingest(**producer, in, stats);
+
+  Status run;
+  std::optional<NamedPipe> pipe;
+  if (input == "-") {
+    struct stat st;
+    int flags = fcntl(0, F_GETFL);
+    bool nonblock = fstat(0, &st) == 0 && !S_ISREG(st.st_mode) && flags >= 0;
+    if (nonblock) fcntl(0, F_SETFL, flags | O_NONBLOCK);
+    run = ingest.run(0, "stdin");
+    if (nonblock) fcntl(0, F_SETFL, flags);
+  } else {
+    pipe.emplace();
+    run = pipe->open(input, mode);
+    while (run.ok() && !stop_requested()) {
+      auto fd = pipe->open_for_reading();
+      if (!fd.ok()) {
+        run = fd.status();
+        break;
+      }
+      if (!wait_for_writer(*fd, **producer)) break;
+      run = ingest.run(*fd, input);
+      pipe->close_fd();
+      if (f.once) break;
+    }
+  }
+
+  // ---- drain: exit only after every accepted record is acknowledged
+  Status flushed = (*producer)->flush(po.timeout);
+  if (dead_letter) {
+    Status d = dead_letter->flush(po.timeout);
+    if (flushed.ok()) flushed = d;
+  }
+  stats.end_progress();
+  if (f.stats) fprintf(stderr, "flux: %s\n", stats.summary().c_str());
+  if (!run.ok()) return cli::fail(run);
+  if (!flushed.ok()) {
+    if (flushed.is(StatusCode::kTimedOut)) {
+      return cli::fail(Status::TimedOut("records still unacknowledged after --timeout " + f.timeout + ": " + flushed.message()));
+    }
+    return cli::fail(flushed);
+  }
+  if ((*producer)->failed() > 0) {
+    return cli::fail(delivery_error.With(std::to_string((*producer)->failed()) + " records were not delivered"));
+  }
+  if (ingest.rejected() > 0 && in.on_error == IngestOptions::OnError::kSkip) {
+    fprintf(stderr, "flux: %llu bad records were skipped\n",
+            static_cast<unsigned long long>(ingest.rejected()));
+    return static_cast<int>(ExitCode::kDataErr);
+  }
+  return 0;
+}

@@ -1,0 +1,128 @@
+// tap: stream consumer -> stdout or a named pipe. Parses flags and wires
+// libsluice objects together; the work happens in sluice::ConsumeLoop.
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "common/cli.h"
+#include "sluice/backend.h"
+#include "sluice/consume.h"
+#include "sluice/fifo.h"
+#include "sluice/signals.h"
+#include "sluice/sink.h"
+#include "sluice/stats.h"
+#include "sluice/uri.h"
+
+using namespace sluice;
+
+namespace {
+struct Flags {
+  std::vector<std::string> args;
+  std::string from = "beginning";
+  std::string group;
+  int64_t count = -1;
+  bool exit = false;
+  std::string format = "payload";
+  std::string delimiter;
+  bool null = false;
+  bool once = false;
+  std::string mode = "0600";
+  std::string timeout = "30s";
+  bool stats = false;
+  bool progress = false;
+};
+}  // namespace
+
+int main(int argc, char** argv) {
+  set_program_name("tap");
+  Flags f;
+  CLI::App app{"Consume STREAM and write each message to stdout or to the "
+               "named pipe PIPE.", "tap"};
+  cli::setup(app, "tap [OPTIONS] STREAM [PIPE|-]");
+  app.add_option("STREAM_PIPE", f.args, "STREAM [PIPE|-]: the stream URI and the output (default stdout)")
+      ->expected(1, 2)->required();
+  app.add_option("-o,--from", f.from, "beginning | end | SEQ | -N | @TIME (RFC 3339 or an age like 5m); default beginning");
+  app.add_option("-g,--group", f.group, "consumer group: resume from and commit to it (only what the output took)");
+  app.add_option("-c,--count", f.count, "stop after N messages");
+  app.add_flag("-e,--exit", f.exit, "stop at the end of the stream instead of following it");
+  app.add_option("-F,--format", f.format, "payload | envelope | TEMPLATE (%s %k %t %p %o %T %D %h %S %K %%); default payload");
+  app.add_option("-d,--delimiter", f.delimiter, "end each record with STR (default newline)");
+  app.add_flag("-0,--null", f.null, "end each record with NUL");
+  app.add_flag("--once", f.once, "with PIPE: exit after the first reader closes the pipe");
+  app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
+  app.add_option("--timeout", f.timeout, "give up connecting to the backend after DUR (default 30s)");
+  app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
+  app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
+  if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+
+  auto uri = parse_stream_uri(f.args.front());
+  if (!uri.ok()) return cli::fail(uri.status());
+  std::string output = f.args.size() == 2 ? f.args[1] : "-";
+
+  ConsumerOptions co;
+  auto from = parse_start_position(f.from, now_us());
+  if (!from.ok()) return cli::fail(from.status().With("--from"));
+  co.from = *from;
+  co.group = f.group;
+  co.exit_at_end = f.exit;
+  auto timeout = parse_duration_ms(f.timeout);
+  if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
+  co.timeout = Millis(*timeout);
+  if (f.count < -1) return cli::usage_error("--count must be a positive number");
+  if (f.count == 0) return 0;
+
+  ConsumeOptions opts;
+  auto format = OutputFormat::Parse(f.format);
+  if (!format.ok()) return cli::fail(format.status().With("--format"));
+  opts.format = *format;
+  if (f.null && !f.delimiter.empty()) return cli::usage_error("--null and --delimiter cannot be used together");
+  const bool is_template = f.format != "payload" && f.format != "envelope";
+  opts.delimiter = is_template ? "" : "\n";
+  if (f.null) opts.delimiter = std::string(1, '\0');
+  if (!f.delimiter.empty()) {
+    auto fr = Framing::Delimited(f.delimiter);
+    if (!fr.ok()) return cli::fail(fr.status().With("--delimiter"));
+    opts.delimiter = fr->delimiter;
+  }
+  opts.count = f.count;
+  opts.group = !f.group.empty();
+  unsigned mode = 0600;
+  if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
+
+  install_stop_handlers();
+  std::optional<NamedPipe> pipe;
+  int fd = 1;
+  if (output != "-") {
+    pipe.emplace();
+    if (Status st = pipe->open(output, mode); !st.ok()) return cli::fail(st);
+  }
+  auto consumer = open_consumer(*uri, co);
+  if (!consumer.ok()) return cli::fail(consumer.status());
+  if (pipe) {
+    auto w = pipe->wait_for_reader();
+    if (!w.ok()) return stop_requested() ? 0 : cli::fail(w.status());
+    fd = *w;
+  }
+
+  RunStats stats(f.progress);
+  OutputSink sink(fd, opts.group);
+  ConsumeLoop loop(**consumer, sink, opts, stats);
+  Status st;
+  for (;;) {
+    st = loop.run();
+    if (!st.is(StatusCode::kClosed) || !pipe || f.once || stop_requested()) break;
+    // The reader left: what it did not take waits for the next one.
+    auto w = pipe->wait_for_reader();
+    if (!w.ok()) {
+      if (!stop_requested()) st = w.status();
+      break;
+    }
+    sink.reattach(*w);
+  }
+  stats.end_progress();
+  if (f.stats) fprintf(stderr, "tap: %s\n", stats.summary().c_str());
+  if (st.is(StatusCode::kClosed)) return 0;  // a closed reader is a normal end
+  if (!st.ok()) return cli::fail(st);
+  return 0;
+}
