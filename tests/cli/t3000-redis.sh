@@ -4,26 +4,10 @@
 # unreachable server, a key that is not a stream). Starts its own
 # redis-server on a free loopback port in the test directory.
 . "$(dirname "$0")/lib.sh"
+. "$SLUICE_ROOT/tests/cli/redis-lib.sh"
 test_require_bin flux tap
 test_require_cmd redis-server redis-cli openssl
 
-# start_redis DIR [OPTIONS...]: a redis-server on a free port, tracked for
-# cleanup; sets REDIS_PORT and REDIS_PID. Fails (never skips) when it does
-# not come up.
-start_redis() {
-	local dir=$1
-	shift
-	mkdir -p "$dir" || return 1
-	REDIS_PORT=$(free_port) || return 1
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --save "" \
-		--appendonly no --daemonize no "$@" >"$dir/log" 2>&1 &
-	REDIS_PID=$!
-	test_track_pid "$REDIS_PID"
-	wait_for 10 "redis-cli -p $REDIS_PORT ping 2>&1 | grep -q -e PONG -e NOAUTH" || {
-		cat "$dir/log" >&2
-		return 1
-	}
-}
 
 test_expect_success 'redis-server starts' '
 	start_redis srv &&

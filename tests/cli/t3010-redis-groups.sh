@@ -3,26 +3,10 @@
 # exactly one), repeated --count runs continue in order, and the pending
 # records of a member killed with -9 are claimed by another (XAUTOCLAIM).
 . "$(dirname "$0")/lib.sh"
+. "$SLUICE_ROOT/tests/cli/redis-lib.sh"
 test_require_bin flux tap
 test_require_cmd redis-server redis-cli
 
-# start_redis DIR [OPTIONS...]: a redis-server on a free port, tracked for
-# cleanup; sets REDIS_PORT and REDIS_PID. Fails (never skips) when it does
-# not come up.
-start_redis() {
-	local dir=$1
-	shift
-	mkdir -p "$dir" || return 1
-	REDIS_PORT=$(free_port) || return 1
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$dir" --save "" \
-		--appendonly no --daemonize no "$@" >"$dir/log" 2>&1 &
-	REDIS_PID=$!
-	test_track_pid "$REDIS_PID"
-	wait_for 10 "redis-cli -p $REDIS_PORT ping 2>&1 | grep -q -e PONG -e NOAUTH" || {
-		cat "$dir/log" >&2
-		return 1
-	}
-}
 
 test_expect_success 'redis-server starts' '
 	start_redis srv &&

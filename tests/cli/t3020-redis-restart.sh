@@ -5,21 +5,13 @@
 # acknowledged is lost (duplicates are allowed: at-least-once), and the
 # follower resumes after the last entry it delivered.
 . "$(dirname "$0")/lib.sh"
+. "$SLUICE_ROOT/tests/cli/redis-lib.sh"
 test_require_bin flux tap
 test_require_cmd redis-server redis-cli
 
 # start_redis_at PORT: (re)starts the AOF server in $TEST_DIR/srv.
 start_redis_at() {
-	mkdir -p "$TEST_DIR/srv" || return 1
-	redis-server --port "$1" --bind 127.0.0.1 --dir "$TEST_DIR/srv" --save "" \
-		--appendonly yes --appendfsync always --daemonize no \
-		>>"$TEST_DIR/srv/log" 2>&1 &
-	REDIS_PID=$!
-	test_track_pid "$REDIS_PID"
-	wait_for 10 "redis-cli -p $1 ping 2>&1 | grep -q PONG" || {
-		cat "$TEST_DIR/srv/log" >&2
-		return 1
-	}
+	REDIS_WANT_PORT=$1 start_redis "$TEST_DIR/srv" --appendonly yes --appendfsync always
 }
 
 # slow_input N: N NDJSON lines written in chunks of 500 with short pauses,
