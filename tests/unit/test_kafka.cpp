@@ -350,3 +350,39 @@ TEST_CASE("kafka group resumes after what was committed, not after what was read
     if (m.shard == 0) CHECK(m.seq >= 10);
   }
 }
+
+TEST_CASE("kafka describe: partitions, bounds and message counts per topic") {
+  MockCluster mc(1, {{"d1", 3}, {"d2", 1}});
+  auto p = producer(mc.uri("d1"));
+  for (int i = 0; i < 30; ++i) {
+    std::string payload = "v" + std::to_string(i);
+    Message m;
+    m.shard = i % 3;
+    m.payload = payload;
+    REQUIRE(p->produce(m).ok());
+  }
+  REQUIRE(p->flush(Millis(10000)).ok());
+
+  auto admin = open_admin(uri_of(mc.uri("d1,d2")));
+  REQUIRE_MESSAGE(admin.ok(), admin.status().message());
+  auto info = (*admin)->describe({});
+  REQUIRE_MESSAGE(info.ok(), info.status().message());
+  REQUIRE(info->size() == 2);
+  const StreamInfo& d1 = (*info)[0].name == "d1" ? (*info)[0] : (*info)[1];
+  const StreamInfo& d2 = (*info)[0].name == "d1" ? (*info)[1] : (*info)[0];
+  CHECK(d1.name == "d1");
+  REQUIRE(d1.shards.size() == 3);
+  CHECK(d1.messages == 30);
+  for (const ShardInfo& s : d1.shards) {
+    CHECK(s.first_seq == 0);
+    CHECK(s.last_seq == 9);
+  }
+  CHECK(d2.name == "d2");
+  REQUIRE(d2.shards.size() == 1);
+  CHECK(d2.messages == 0);
+
+  auto only = (*admin)->describe({"d2"});
+  REQUIRE(only.ok());
+  REQUIRE(only->size() == 1);
+  CHECK((*only)[0].name == "d2");
+}
