@@ -63,7 +63,13 @@ class FileProducer final : public Producer {
       if (!r.ok()) return r.status();
       t = last_ = *r;
     }
-    if (t->writer->batch_bytes() >= kBatchBytes) {
+    // Segments roll between batches, so a batch is kept well under the
+    // segment size: a small --segment-bytes stays (nearly) exact.
+    const size_t limit = std::min<size_t>(
+        kBatchBytes,
+        static_cast<size_t>(std::max<int64_t>(
+            4096, t->writer->settings().segment_bytes / 4)));
+    if (t->writer->batch_bytes() >= limit) {
       // Write before accepting, so an error here means "not accepted".
       SLUICE_RETURN_IF_ERROR(write_pending());
     }
