@@ -348,26 +348,31 @@ def sample(sample_path, events_path):
 
 
 def killcheck(events_path, n):
+    # runs[i]: (line number, id, lsn) of each event between restart markers.
     runs = [[]]
     bad_lines = 0
     with open(events_path, encoding="utf-8", errors="replace") as f:
-        for line in f:
+        for lineno, line in enumerate(f, 1):
             if line.startswith("#restart"):
                 runs.append([])
                 continue
+            if "#restart" in line:
+                # A marker glued to a torn line: the test must start it on a
+                # line of its own, or this run would merge with the next.
+                raise SystemExit("line %d: restart marker inside a torn line" % lineno)
             try:
                 ev = json.loads(line)
             except ValueError:
                 bad_lines += 1  # a line cut by kill -9
                 continue
-            runs[-1].append((ev["after"]["id"], ev["source"]["lsn"]))
+            runs[-1].append((lineno, int(ev["after"]["id"]), int(ev["source"]["lsn"])))
     seen = set()
     for i, run in enumerate(runs):
-        ids = [x[0] for x in run]
-        lsns = [x[1] for x in run]
-        if ids != sorted(ids) or lsns != sorted(lsns):
-            raise SystemExit("run %d is not in commit order" % i)
-        seen.update(ids)
+        for prev, cur in zip(run, run[1:]):
+            if cur[1] < prev[1] or cur[2] < prev[2]:
+                raise SystemExit("run %d is not in commit order: line %d (id %d, lsn %d) after line %d "
+                                 "(id %d, lsn %d)" % (i, cur[0], cur[1], cur[2], prev[0], prev[1], prev[2]))
+        seen.update(x[1] for x in run)
     missing = set(range(1, n + 1)) - seen
     if missing:
         raise SystemExit("%d ids missing, e.g. %s" % (len(missing), sorted(missing)[:5]))

@@ -3,6 +3,11 @@
 # each time: every change arrives at least once and in commit order within
 # each run, and at the end the slot's confirmed_flush_lsn covers the last
 # commit (no WAL held back).
+#
+# Regression (run merged into the previous one): a SIGKILL during a large
+# write() leaves a partial last line in events, and the "#restart" marker
+# appended after it ended up inside that torn line, so killcheck saw two
+# runs as one "not in commit order". The marker now starts its own line.
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
 . "$SLUICE_ROOT/tests/cli/pg.sh"
@@ -19,6 +24,7 @@ run_cdc() {
   while :; do
     cdc-pg --slot k --publication k --snapshot never "$PGURL" >>events 2>>cdc.err &
     cdc=$!
+    echo "# started cdc-pg $cdc" >>cdc.err
     sleep 0.3
     # kill -0 also succeeds on a zombie: look at the process state.
     case $(ps -o stat= -p $cdc 2>/dev/null) in
@@ -46,7 +52,8 @@ test_expect_success 'kill -9 at random points, restart: at least once, commit or
     sleep "0.$((RANDOM % 9 + 1))" &&
     kill -9 $cdc 2>/dev/null; wait $cdc 2>/dev/null
     kills=$((kills + 1)) &&
-    echo "#restart" >>events &&
+    { [ -z "$(tail -c 1 events)" ] || echo >>events; } &&
+    echo "#restart killed $cdc" >>events &&
     run_cdc || return 1
   done &&
   wait $loader &&
