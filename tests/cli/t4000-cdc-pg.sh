@@ -171,9 +171,53 @@ test_expect_success 'streamed transactions: a rollback and a rolled-back savepoi
   ! grep -q "\"v\":\"gone\"\|\"v\":\"sub\"" big.out
 '
 
+test_expect_success 'streamed by default: events equal the non-streamed ones field by field (but ts_ms)' '
+  psql_c "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots WHERE NOT active" &&
+  psql_c "CREATE TABLE st (id int PRIMARY KEY, v text, n numeric, j jsonb)" &&
+  psql_c "CREATE PUBLICATION pst FOR TABLE st" &&
+  start_cdc st-on.out --slot st_on --publication pst --snapshot never "$PGURL" && on_pid=$cdc_pid &&
+  start_cdc st-off.out --slot st_off --publication pst --snapshot never --no-stream-in-progress "$PGURL" &&
+  off_pid=$cdc_pid &&
+  start_cdc st-key.out --slot st_key --publication pst --snapshot never -k "$PGURL" && key_pid=$cdc_pid &&
+  wait_for 30 "test \"\$(psql_c \"SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name LIKE '\''st_%'\''\")\" = 3" &&
+  psql_c "INSERT INTO st VALUES (0, '\''first'\'', 1.5, '\''{\"a\": 1}'\'')" &&
+  { psql_c "BEGIN; INSERT INTO st SELECT g, repeat('\''x'\'', g % 50), g / 7.0, NULL FROM generate_series(1, 8000) g;
+      SELECT pg_sleep(1.5); UPDATE st SET v = '\''upd'\'' WHERE id % 10 = 0; UPDATE st SET id = id + 100000 WHERE id % 97 = 0;
+      SAVEPOINT s; DELETE FROM st WHERE id < 3000; ROLLBACK TO s; DELETE FROM st WHERE id % 13 = 0;
+      INSERT INTO st SELECT g, '\''late'\'', NULL, '\''[1,2]'\'' FROM generate_series(9000, 12000) g; COMMIT" >/dev/null &
+    big=$!; } &&
+  sleep 0.5 && psql_c "INSERT INTO st VALUES (-1, '\''between'\'', NULL, NULL)" &&
+  wait $big &&
+  psql_c "INSERT INTO st VALUES (-2, '\''after'\'', NULL, NULL)" &&
+  caught_up st_on && caught_up st_off && caught_up st_key &&
+  test_stop "$on_pid" && test_stop "$off_pid" && test_stop "$key_pid" &&
+  test "$(psql_c "SELECT stream_txns > 0 FROM pg_stat_replication_slots WHERE slot_name = '\''st_on'\''")" = t &&
+  test "$(psql_c "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '\''st_off'\''")" = 0 &&
+  "$PYTHON" - st-on.out st-off.out st-key.out <<-\PY
+	import json, sys
+	def load(path, keyed=False):
+	    out = []
+	    for line in open(path, encoding="utf-8"):
+	        e = json.loads(line)
+	        if keyed:
+	            assert set(e) == {"key", "value"}, e
+	            e = e["value"]
+	        del e["ts_ms"]
+	        out.append(e)
+	    return out
+	on, off, key = load(sys.argv[1]), load(sys.argv[2]), load(sys.argv[3], True)
+	assert len(off) > 10000, len(off)
+	assert on == off, next((a, b) for a, b in zip(on, off) if a != b) if len(on) == len(off) else (len(on), len(off))
+	assert key == off
+	seqs = [json.loads(e["source"]["sequence"]) for e in off]
+	assert any(s[0] is not None for s in seqs)
+	PY
+'
+
 test_expect_success '--proto-version and --stream-in-progress are checked' '
   test_expect_code 64 cdc-pg --proto-version 4 "$PGURL" &&
-  test_expect_code 64 cdc-pg --proto-version 1 --stream-in-progress "$PGURL"
+  test_expect_code 64 cdc-pg --proto-version 1 --stream-in-progress "$PGURL" &&
+  test_expect_code 64 cdc-pg --stream-in-progress --no-stream-in-progress "$PGURL"
 '
 
 test_done

@@ -238,3 +238,36 @@ TEST_CASE("debezium: event and key layout") {
   CHECK(key.empty());
   CHECK(debezium::days_from_civil(2000, 3, 1) == 11017);
 }
+
+TEST_CASE("debezium: an event formatted before its commit gets the commit-time fields") {
+  PgRelation rel;
+  rel.oid = 1;
+  rel.schema = "public";
+  rel.table = "t";
+  rel.columns = {{"id", 23, -1, true}};
+  std::vector<PgValue> row = {{'t', "7"}};
+  debezium::SourceInfo src{"0.1.0", "srv", "db"};
+  debezium::ChangeEvent ev;
+  ev.op = 'c';
+  ev.relation = &rel;
+  ev.after = &row;
+  ev.xid = 5;
+  ev.lsn = 100;
+  ev.now_us = 3000;
+  for (uint64_t last_commit : {uint64_t{0}, uint64_t{99}, uint64_t{18446744073709551615u}}) {
+    for (int64_t ts : {int64_t{0}, int64_t{-1500}, int64_t{1795308109150123}}) {
+      std::string pending = "prefix";
+      debezium::CommitFieldOffsets offsets;
+      debezium::append_event(src, ev, {}, pending, &offsets);
+      std::string completed;
+      debezium::append_with_commit_fields(std::string_view(pending).substr(6), offsets, ts, last_commit,
+                                          completed);
+      debezium::ChangeEvent at_commit = ev;
+      at_commit.source_ts_us = ts;
+      at_commit.last_commit_lsn = last_commit;
+      std::string direct;
+      debezium::append_event(src, at_commit, {}, direct);
+      CHECK(completed == direct);
+    }
+  }
+}

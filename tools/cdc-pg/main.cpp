@@ -25,6 +25,7 @@ struct Flags {
   bool no_tombstones = false;
   int proto_version = 0;
   bool stream_in_progress = false;
+  bool no_stream_in_progress = false;
   std::string heartbeat = "10s";
   std::string name;
   bool with_key = false;
@@ -69,8 +70,11 @@ int main(int argc, char** argv) {
   app.add_option("--proto-version", f.proto_version,
                  "pgoutput protocol 1, 2 or 3 (default: the highest the server speaks)");
   app.add_flag("--stream-in-progress", f.stream_in_progress,
-               "let the server stream large transactions before their commit (protocol 2+); "
-               "they are spilled to a temporary file and emitted at commit");
+               "require streaming of large transactions before their commit (protocol 2+; the default "
+               "whenever the protocol is 2 or later): formatted as they arrive into a temporary file, "
+               "emitted at commit");
+  app.add_flag("--no-stream-in-progress", f.no_stream_in_progress,
+               "do not let the server stream transactions in progress: it spills them and sends them at commit");
   app.add_option("--heartbeat", f.heartbeat, "confirm idle progress to the server every DUR (default 10s)");
   app.add_option("-n,--name", f.name, "source.name, the logical server name (default: the database name)");
   app.add_flag("-k,--with-key", f.with_key, "on stdout, print {\"key\":...,\"value\":...} lines");
@@ -113,8 +117,13 @@ int main(int argc, char** argv) {
   if (f.stream_in_progress && f.proto_version == 1) {
     return cli::usage_error("--stream-in-progress needs --proto-version 2 or 3");
   }
+  if (f.stream_in_progress && f.no_stream_in_progress) {
+    return cli::usage_error("--stream-in-progress and --no-stream-in-progress exclude each other");
+  }
   o.proto_version = f.proto_version;
-  o.stream_in_progress = f.stream_in_progress;
+  o.stream_in_progress = f.stream_in_progress      ? StreamInProgress::kOn
+                         : f.no_stream_in_progress ? StreamInProgress::kOff
+                                                   : StreamInProgress::kAuto;
   auto hb = parse_duration_ms(f.heartbeat);
   if (!hb.ok() || *hb <= 0) return cli::usage_error("--heartbeat '" + f.heartbeat + "': expected a duration such as 10s");
   o.heartbeat = Millis(*hb);

@@ -94,6 +94,8 @@ enum class SnapshotMode {
   kWhenNeeded,  // as initial (cdc-pg keeps no offsets besides the slot)
 };
 
+enum class StreamInProgress { kAuto, kOn, kOff };
+
 struct PgCdcOptions {
   std::string conninfo;  // libpq conninfo or postgresql:// URI
   std::string slot = "sluice";
@@ -115,7 +117,12 @@ struct PgCdcOptions {
   // Its changes are spilled to an unlinked temporary file and emitted only
   // at its Stream Commit (dropped at Stream Abort, a rolled-back
   // subtransaction's skipped), so nothing uncommitted is ever emitted.
-  bool stream_in_progress = false;
+  // On stdout without transaction markers the changes are formatted into
+  // their events as they stream in (only the commit time and previous
+  // commit LSN are filled in at the commit), so the work overlaps the
+  // transaction on the server. kAuto: on when the protocol is 2 or later;
+  // kOn: an error when it is not.
+  StreamInProgress stream_in_progress = StreamInProgress::kAuto;
   Millis heartbeat{10000};  // status update / keepalive request interval
   std::string name;         // source.name; empty = the database name
   debezium::ValueOptions values;

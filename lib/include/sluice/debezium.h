@@ -78,11 +78,28 @@ struct ChangeEvent {
   uint64_t collection_order = 0;
 };
 
+// Where the commit-time parts of an appended event are (offsets in `out`,
+// [begin, end)): the source.ts_ms number and the first element of
+// source.sequence (the previous commit LSN: `null` or `\"123\"`), so that
+// an event formatted before its transaction committed can be completed at
+// the commit (see append_commit_fields).
+struct CommitFieldOffsets {
+  size_t ts_begin = 0, ts_end = 0;
+  size_t last_commit_begin = 0, last_commit_end = 0;
+};
+
 // Appends the event value. Returns the offset in `out` of the 4 characters
 // of the source.snapshot value when it is "true" (so a caller holding one
 // event of look-ahead can turn it into "last"), else std::string::npos.
+// With `offsets`, also reports where the commit-time fields are.
 size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOptions& opts,
-                    std::string& out);
+                    std::string& out, CommitFieldOffsets* offsets = nullptr);
+
+// Appends `event` (formatted by append_event with `offsets`, relative to
+// its start) with source.ts_ms and the sequence's last commit LSN replaced
+// by the given commit-time values, as append_event would have written them.
+void append_with_commit_fields(std::string_view event, const CommitFieldOffsets& offsets,
+                               int64_t source_ts_us, uint64_t last_commit_lsn, std::string& out);
 
 // Appends the key: {"col":value,...} over the relation's key columns taken
 // from `values`. Returns false (and appends nothing) when the relation has

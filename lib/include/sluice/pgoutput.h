@@ -110,6 +110,11 @@ class PgOutputDecoder {
   // The cached relation with this OID, or nullptr.
   const PgRelation* relation(uint32_t oid) const;
 
+  // Copies every relation `from` described into this cache (replacing
+  // those with the same OID): at a Stream Commit, pgoutput counts the
+  // Relation messages sent within that stream as known to the client.
+  void adopt_relations(const PgOutputDecoder& from);
+
  private:
   std::unordered_map<uint32_t, PgRelation> relations_;
   bool in_stream_ = false;  // between Stream Start and Stream Stop

@@ -119,6 +119,9 @@ class PgCdc {
   void begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us);
   Status commit_tx(uint64_t end_lsn, int64_t ts_us);
   Status spill(std::string_view data, uint64_t data_start);
+  Status format_streamed(std::string_view data, uint64_t data_start);
+  Status write_formatted(uint32_t subxid, bool has_key, const debezium::CommitFieldOffsets& offsets);
+  Status replay_formatted(FILE* f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us);
   Status stream_commit();
   Status emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row);
   Status emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
@@ -166,8 +169,25 @@ class PgCdc {
   struct StreamedTx {
     std::unique_ptr<FILE, FileCloser> spill;
     std::vector<uint32_t> aborted_subxacts;
+    // Pre-formatted mode (see preformat_): the stream's own relation
+    // cache (pgoutput sends a streamed transaction the Relation messages
+    // of its changes within its stream, whatever other transactions saw).
+    std::unique_ptr<pg::PgOutputDecoder> decoder;
   };
+  Status open_spill(StreamedTx& tx);
   std::unordered_map<uint32_t, StreamedTx> streams_;
+  // Streamed transactions are formatted into their final events as they
+  // arrive (the spill file then holds events, not pgoutput messages), and
+  // only the commit-time fields are filled in at Stream Commit. Used when
+  // the sink is stdout and there are no transaction markers (whose ids and
+  // counts depend on the commit); otherwise the raw messages are spilled.
+  bool streaming_ = false;
+  bool preformat_ = false;
+  bool formatting_ = false;      // handle_message runs for a streamed change
+  uint32_t formatting_subxid_ = 0;
+  pg::PgOutputDecoder* cur_decoder_ = &decoder_;
+  debezium::CommitFieldOffsets offsets_;
+  std::string record_head_;
   bool in_stream_ = false;  // between Stream Start and Stream Stop
   uint32_t stream_xid_ = 0;
   std::string replay_buf_;
@@ -300,10 +320,14 @@ Status PgCdc::check_server() {
     return Status::Config("postgresql '" + server_ + "' speaks pgoutput protocol up to version " +
                           std::to_string(max_proto) + ": use --proto-version " + std::to_string(max_proto));
   }
-  if (o_.stream_in_progress && proto_version_ < 2 && o_.snapshot != SnapshotMode::kOnly) {
+  if (o_.stream_in_progress == StreamInProgress::kOn && proto_version_ < 2 &&
+      o_.snapshot != SnapshotMode::kOnly) {
     return Status::Config("--stream-in-progress needs pgoutput protocol 2 (PostgreSQL 14 or later)" +
                           std::string(o_.proto_version == 1 ? ": drop --proto-version 1" : ""));
   }
+  streaming_ = o_.stream_in_progress == StreamInProgress::kOn ||
+               (o_.stream_in_progress == StreamInProgress::kAuto && proto_version_ >= 2);
+  preformat_ = streaming_ && !o_.tx_markers && !sink_.keyed_stream();
   source_.version = SLUICE_VERSION;
   source_.db = db_;
   source_.name = o_.name.empty() ? db_ : o_.name;
@@ -598,6 +622,23 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
 Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
                           const std::vector<pg::PgValue>* after, const std::vector<pg::PgValue>& key_row,
                           uint64_t lsn) {
+  if (formatting_) {
+    // A streamed change, before its commit: the event as it will be, with
+    // the commit time and previous commit LSN filled in at Stream Commit.
+    value_buf_.clear();
+    key_buf_.clear();
+    debezium::ChangeEvent ev;
+    ev.op = op;
+    ev.relation = &rel;
+    ev.before = before;
+    ev.after = after;
+    ev.xid = stream_xid_;
+    ev.lsn = lsn;
+    ev.now_us = now_us();
+    debezium::append_event(source_, ev, o_.values, value_buf_, &offsets_);
+    bool has_key = op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
+    return write_formatted(formatting_subxid_, has_key, offsets_);
+  }
   if (o_.tx_markers && !tx_begun_marker_) {
     tx_begun_marker_ = true;
     value_buf_.clear();
@@ -679,6 +720,21 @@ Status PgCdc::spill(std::string_view data, uint64_t data_start) {
   uint32_t subxid = 0;
   for (size_t i = 1; i < 5; ++i) subxid = (subxid << 8) | static_cast<uint8_t>(data[i]);
   StreamedTx& tx = streams_[stream_xid_];
+  SLUICE_RETURN_IF_ERROR(open_spill(tx));
+  char head[17];
+  uint32_t len = static_cast<uint32_t>(data.size() - 4);
+  memcpy(head, &subxid, 4);
+  memcpy(head + 4, &data_start, 8);
+  memcpy(head + 12, &len, 4);
+  head[16] = data[0];
+  if (fwrite(head, 1, sizeof head, tx.spill.get()) != sizeof head ||
+      fwrite(data.data() + 5, 1, data.size() - 5, tx.spill.get()) != data.size() - 5) {
+    return Status::IoError(std::string("writing a streamed transaction to a temporary file: ") + strerror(errno));
+  }
+  return Status::Ok();
+}
+
+Status PgCdc::open_spill(StreamedTx& tx) {
   if (!tx.spill) {
     // An unlinked file in TMPDIR (tmpfile() ignores TMPDIR).
     const char* dir = getenv("TMPDIR");
@@ -693,18 +749,95 @@ Status PgCdc::spill(std::string_view data, uint64_t data_start) {
       return Status::IoError(std::string("cannot create a temporary file for a streamed transaction: ") +
                              strerror(errno) + " (check TMPDIR)");
     }
-    setvbuf(tx.spill.get(), nullptr, _IOFBF, 1u << 16);
+    setvbuf(tx.spill.get(), nullptr, _IOFBF, 1u << 20);
   }
-  char head[17];
-  uint32_t len = static_cast<uint32_t>(data.size() - 4);
-  memcpy(head, &subxid, 4);
-  memcpy(head + 4, &data_start, 8);
-  memcpy(head + 12, &len, 4);
-  head[16] = data[0];
-  if (fwrite(head, 1, sizeof head, tx.spill.get()) != sizeof head ||
-      fwrite(data.data() + 5, 1, data.size() - 5, tx.spill.get()) != data.size() - 5) {
+  return Status::Ok();
+}
+
+// Decodes one streamed change (in its stream's relation cache) and runs it
+// through handle_message with formatting_ set, so that emit_change writes
+// the finished events to the stream's spill file.
+Status PgCdc::format_streamed(std::string_view data, uint64_t data_start) {
+  if (data.size() < 5) return Status::BadData("pgoutput streamed message is truncated");
+  uint32_t subxid = 0;
+  for (size_t i = 1; i < 5; ++i) subxid = (subxid << 8) | static_cast<uint8_t>(data[i]);
+  StreamedTx& tx = streams_[stream_xid_];
+  SLUICE_RETURN_IF_ERROR(open_spill(tx));
+  if (!tx.decoder) tx.decoder = std::make_unique<pg::PgOutputDecoder>();
+  replay_buf_.assign(1, data[0]);
+  replay_buf_.append(data.substr(5));
+  SLUICE_RETURN_IF_ERROR(tx.decoder->decode(replay_buf_, msg_));
+  struct Scope {
+    PgCdc& c;
+    Scope(PgCdc& cdc, pg::PgOutputDecoder* d, uint32_t sub) : c(cdc) {
+      c.formatting_ = true;
+      c.formatting_subxid_ = sub;
+      c.cur_decoder_ = d;
+    }
+    ~Scope() {
+      c.formatting_ = false;
+      c.cur_decoder_ = &c.decoder_;
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+  } scope(*this, tx.decoder.get(), subxid);
+  return handle_message(data_start);
+}
+
+// A formatted record: subxact xid (4), has_key (1), key length (4), value
+// length (4), the CommitFieldOffsets (4 x 4), then key and value bytes.
+Status PgCdc::write_formatted(uint32_t subxid, bool has_key, const debezium::CommitFieldOffsets& offsets) {
+  StreamedTx& tx = streams_[stream_xid_];
+  uint32_t head[8];
+  head[0] = subxid;
+  head[1] = has_key ? 1 : 0;
+  head[2] = has_key ? static_cast<uint32_t>(key_buf_.size()) : 0;
+  head[3] = static_cast<uint32_t>(value_buf_.size());
+  head[4] = static_cast<uint32_t>(offsets.ts_begin);
+  head[5] = static_cast<uint32_t>(offsets.ts_end);
+  head[6] = static_cast<uint32_t>(offsets.last_commit_begin);
+  head[7] = static_cast<uint32_t>(offsets.last_commit_end);
+  FILE* f = tx.spill.get();
+  if (fwrite(head, 1, sizeof head, f) != sizeof head ||
+      (head[2] && fwrite(key_buf_.data(), 1, head[2], f) != head[2]) ||
+      fwrite(value_buf_.data(), 1, value_buf_.size(), f) != value_buf_.size()) {
     return Status::IoError(std::string("writing a streamed transaction to a temporary file: ") + strerror(errno));
   }
+  return Status::Ok();
+}
+
+// Emits the formatted events of a committed streamed transaction, filling
+// in its commit time and the previous commit's LSN.
+Status PgCdc::replay_formatted(FILE* f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us) {
+  uint32_t head[8];
+  uint64_t replayed = 0;
+  while (fread(head, 1, sizeof head, f) == sizeof head) {
+    size_t key_len = head[2], value_len = head[3];
+    replay_buf_.resize(key_len + value_len);
+    if (fread(replay_buf_.data(), 1, replay_buf_.size(), f) != replay_buf_.size()) {
+      return Status::IoError("a streamed transaction's temporary file is truncated");
+    }
+    if (std::find(aborted_subxacts.begin(), aborted_subxacts.end(), head[0]) != aborted_subxacts.end()) {
+      continue;
+    }
+    debezium::CommitFieldOffsets offsets;
+    offsets.ts_begin = head[4];
+    offsets.ts_end = head[5];
+    offsets.last_commit_begin = head[6];
+    offsets.last_commit_end = head[7];
+    if (offsets.ts_begin > offsets.ts_end || offsets.ts_end > offsets.last_commit_begin ||
+        offsets.last_commit_begin > offsets.last_commit_end || offsets.last_commit_end > value_len) {
+      return Status::IoError("a streamed transaction's temporary file is corrupt");
+    }
+    key_buf_.assign(replay_buf_, 0, key_len);
+    value_buf_.clear();
+    debezium::append_with_commit_fields(std::string_view(replay_buf_).substr(key_len), offsets, ts_us,
+                                        last_commit_lsn_, value_buf_);
+    uint64_t t;
+    SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, false}, head[1] != 0, &t));
+    if (++replayed % 4096 == 0) SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
+  }
+  if (ferror(f)) return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
   return Status::Ok();
 }
 
@@ -720,6 +853,15 @@ Status PgCdc::stream_commit() {
     FILE* f = tx.spill.get();
     if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
       return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
+    }
+    if (preformat_) {
+      // pgoutput now takes the relations this stream described as sent.
+      if (tx.decoder) {
+        decoder_.adopt_relations(*tx.decoder);
+        keys_.clear();  // key columns are recomputed from the relations
+      }
+      SLUICE_RETURN_IF_ERROR(replay_formatted(f, tx.aborted_subxacts, ts));
+      return commit_tx(end_lsn, ts);
     }
     char head[16];
     uint64_t replayed = 0;
@@ -750,7 +892,7 @@ Status PgCdc::stream_commit() {
 
 Status PgCdc::handle_xlog(std::string_view data, uint64_t data_start) {
   if (in_stream_ && !data.empty() && strchr("RYIUDTM", data[0]) != nullptr && data[0] != '\0') {
-    return spill(data, data_start);
+    return preformat_ ? format_streamed(data, data_start) : spill(data, data_start);
   }
   SLUICE_RETURN_IF_ERROR(decoder_.decode(data, msg_));
   return handle_message(data_start);
@@ -771,6 +913,7 @@ Status PgCdc::handle_message(uint64_t data_start) {
       if (m.first_segment) {
         tx.spill.reset();
         tx.aborted_subxacts.clear();
+        tx.decoder.reset();
       }
       return Status::Ok();
     }
@@ -825,7 +968,7 @@ Status PgCdc::handle_message(uint64_t data_start) {
     case pg::PgMessageType::kTruncate: {
       static const std::vector<pg::PgValue> kNoRow;
       for (uint32_t oid : m.truncated) {
-        const pg::PgRelation* rel = decoder_.relation(oid);
+        const pg::PgRelation* rel = cur_decoder_->relation(oid);
         if (!rel || !wanted(*rel)) continue;
         SLUICE_RETURN_IF_ERROR(emit_change('t', *rel, nullptr, nullptr, kNoRow, data_start));
       }
@@ -873,7 +1016,7 @@ Status PgCdc::send_status(bool reply_requested) {
 Status PgCdc::stream(uint64_t start_lsn) {
   std::string sql = "START_REPLICATION SLOT " + quote_ident(o_.slot) + " LOGICAL " + pg::format_lsn(start_lsn) +
                     " (proto_version '" + std::to_string(proto_version_) + "', publication_names " +
-                    quote_literal(quote_ident(o_.publication)) + (o_.stream_in_progress ? ", streaming 'on'" : "") +
+                    quote_literal(quote_ident(o_.publication)) + (streaming_ ? ", streaming 'on'" : "") +
                     ")";
   auto r = exec(repl_.get(), sql, PGRES_COPY_BOTH, "starting replication from slot '" + o_.slot + "'");
   if (!r.ok()) return r.status();

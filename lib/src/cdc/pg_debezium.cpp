@@ -459,8 +459,24 @@ void append_u64_string(uint64_t v, std::string& out) {
 
 }  // namespace
 
+namespace {
+
+void append_last_commit(uint64_t last_commit_lsn, std::string& out) {
+  if (last_commit_lsn) {
+    out.append("\\\"");
+    append_u64_string(last_commit_lsn, out);
+    out.append("\\\"");
+  } else {
+    out.append("null");
+  }
+}
+
+}  // namespace
+
 size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOptions& opts,
-                    std::string& out) {
+                    std::string& out, CommitFieldOffsets* offsets) {
+  size_t start = out.size();
+  CommitFieldOffsets marks;
   const pg::PgRelation& rel = *ev.relation;
   out.append("{\"before\":");
   append_row(rel, ev.before, nullptr, opts, out);
@@ -471,7 +487,9 @@ size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOpt
   out.append(",\"connector\":\"postgresql\",\"name\":");
   append_json_string(src.name, out);
   out.append(",\"ts_ms\":");
+  marks.ts_begin = out.size() - start;
   append_int(floor_div(ev.source_ts_us, 1000), out);
+  marks.ts_end = out.size() - start;
   out.append(",\"snapshot\":\"");
   size_t snap_at = ev.snapshot == "true" ? out.size() : std::string::npos;
   out.append(ev.snapshot);
@@ -482,13 +500,9 @@ size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOpt
     // Debezium: a JSON array of [last commit LSN, this LSN] as strings,
     // itself carried as a string (written escaped in place: digits only).
     out.append("\"[");
-    if (ev.last_commit_lsn) {
-      out.append("\\\"");
-      append_u64_string(ev.last_commit_lsn, out);
-      out.append("\\\"");
-    } else {
-      out.append("null");
-    }
+    marks.last_commit_begin = out.size() - start;
+    append_last_commit(ev.last_commit_lsn, out);
+    marks.last_commit_end = out.size() - start;
     out.append(",\\\"");
     append_u64_string(ev.lsn, out);
     out.append("\\\"]\"");
@@ -518,7 +532,17 @@ size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOpt
     out.push_back('}');
   }
   out.push_back('}');
+  if (offsets) *offsets = marks;
   return snap_at;
+}
+
+void append_with_commit_fields(std::string_view event, const CommitFieldOffsets& offsets,
+                               int64_t source_ts_us, uint64_t last_commit_lsn, std::string& out) {
+  out.append(event.substr(0, offsets.ts_begin));
+  append_int(floor_div(source_ts_us, 1000), out);
+  out.append(event.substr(offsets.ts_end, offsets.last_commit_begin - offsets.ts_end));
+  append_last_commit(last_commit_lsn, out);
+  out.append(event.substr(offsets.last_commit_end));
 }
 
 bool append_key(const pg::PgRelation& rel, const std::vector<bool>& key_columns,

@@ -114,6 +114,10 @@ const PgRelation* PgOutputDecoder::relation(uint32_t oid) const {
   return it == relations_.end() ? nullptr : &it->second;
 }
 
+void PgOutputDecoder::adopt_relations(const PgOutputDecoder& from) {
+  for (const auto& [oid, rel] : from.relations_) relations_[oid] = rel;
+}
+
 Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
   ByteReader r(bytes);
   uint8_t type;
