@@ -74,6 +74,9 @@ pg_start() {
   PGURL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
   PGHOST=127.0.0.1 PGPORT=$PG_PORT PGUSER=postgres PGDATABASE=postgres
   export PGHOST PGPORT PGUSER PGDATABASE PG_BIN
+  # cdc-pg keeps its "snapshot in progress" markers here, not in $HOME.
+  SLUICE_STATE_DIR=$TEST_DIR/state
+  export SLUICE_STATE_DIR
 }
 
 pg_restart() {

@@ -1,8 +1,10 @@
 // The cdc-pg engine: checks, slot, snapshot, streaming, confirmation
 // (see sluice/cdc_pg.h). libpq is used without callbacks; every failure
 // becomes a Status with the fix in its message.
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -109,7 +111,14 @@ class PgCdc {
   Status ensure_publication();
   Status check_tables();
   Status prepare_slot(bool* created, std::string* snapshot_name, uint64_t* start_lsn);
-  Status publish_slot();
+  // The file whose existence says "the snapshot of this slot is not yet
+  // delivered" (under SLUICE_STATE_DIR, else $XDG_STATE_HOME/sluice).
+  std::string snapshot_marker() const;
+  Status write_snapshot_marker();
+  Status finish_snapshot();
+  // Drops the slot of a snapshot that will not be delivered (best effort;
+  // the marker covers the rest).
+  void abandon_snapshot();
   Status snapshot(const std::string& snapshot_name, uint64_t lsn);
   Status stream(uint64_t start_lsn);
 
@@ -144,7 +153,6 @@ class PgCdc {
   debezium::SourceInfo source_;
   std::vector<std::pair<std::string, std::string>> tables_;  // published+wanted
   bool publication_all_tables_ = false;
-  std::string snapshot_slot_;  // temporary slot the snapshot is taken from
 
   pg::PgOutputDecoder decoder_;
   pg::PgMessage msg_;
@@ -434,25 +442,33 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
       return Status::Config("replication slot '" + o_.slot + "' belongs to database '" +
                             PQgetvalue(res, 0, 2) + "': use another --slot");
     }
-    *start_lsn = 0;  // the server resumes at the slot's confirmed_flush_lsn
-    if (!PQgetisnull(res, 0, 3)) pg::parse_lsn(PQgetvalue(res, 0, 3), &confirmed_);
-    sent_confirmed_ = confirmed_;
-    return Status::Ok();
+    if (access(snapshot_marker().c_str(), F_OK) != 0) {
+      *start_lsn = 0;  // the server resumes at the slot's confirmed_flush_lsn
+      if (!PQgetisnull(res, 0, 3)) pg::parse_lsn(PQgetvalue(res, 0, 3), &confirmed_);
+      sent_confirmed_ = confirmed_;
+      return Status::Ok();
+    }
+    // The run that created this slot stopped before its snapshot was out:
+    // streaming from the slot would skip the rows not yet copied.
+    warn("the initial snapshot of replication slot '" + o_.slot +
+         "' did not finish (marker '" + snapshot_marker() +
+         "'): dropping the slot and taking the snapshot again");
+    auto d = exec_params(aux_.get(), "SELECT pg_drop_replication_slot($1)", {o_.slot},
+                         "dropping replication slot '" + o_.slot + "'");
+    if (!d.ok()) return d.status();
   }
   bool want_snapshot = o_.snapshot == SnapshotMode::kInitial || o_.snapshot == SnapshotMode::kWhenNeeded;
-  // The permanent slot must not exist before its snapshot was delivered: a
-  // run killed mid-snapshot would leave a slot that the next run streams
-  // from, losing the rows not yet copied. So the snapshot is taken from a
-  // temporary slot (gone with this session, however it ends), which is
-  // copied to the permanent one at the same position once the sink holds
-  // every snapshot row (see publish_slot): the slot's existence is the
-  // durable "snapshot complete" mark.
+  // The slot marks where streaming starts, but its existence does not say
+  // that the snapshot before that point was delivered: a run killed
+  // mid-snapshot would leave a slot that the next run streams from, losing
+  // the rows not yet copied. A marker file, written before the slot and
+  // removed once the sink holds every snapshot row (finish_snapshot), says
+  // the snapshot is incomplete. (Copying a temporary slot instead is not
+  // safe: the copy rebuilds its snapshot state and can decode transactions
+  // that were in progress only partly.)
   std::string name = o_.slot;
-  if (want_snapshot && !o_.temporary) {
-    snapshot_slot_ = o_.slot.substr(0, 40) + "_snap_" + std::to_string(getpid());
-    name = snapshot_slot_;
-  }
-  bool temporary = o_.temporary || !snapshot_slot_.empty();
+  bool temporary = o_.temporary;
+  if (want_snapshot && !temporary) SLUICE_RETURN_IF_ERROR(write_snapshot_marker());
   std::string sql = "CREATE_REPLICATION_SLOT " + quote_ident(name) + (temporary ? " TEMPORARY" : "") +
                     " LOGICAL pgoutput (SNAPSHOT '" + (want_snapshot ? "export" : "nothing") + "')";
   auto c = exec(repl_.get(), sql, PGRES_TUPLES_OK, "creating replication slot '" + name + "'");
@@ -464,15 +480,72 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
   return Status::Ok();
 }
 
-Status PgCdc::publish_slot() {
-  if (snapshot_slot_.empty()) return Status::Ok();
-  auto r = exec_params(aux_.get(), "SELECT pg_copy_logical_replication_slot($1, $2, false)",
-                       {snapshot_slot_, o_.slot}, "creating replication slot '" + o_.slot + "'");
-  if (!r.ok()) return r.status();
-  auto d = exec(repl_.get(), "DROP_REPLICATION_SLOT " + quote_ident(snapshot_slot_), PGRES_COMMAND_OK,
-                "dropping the snapshot's temporary slot");
-  if (!d.ok()) return d.status();
-  snapshot_slot_.clear();
+std::string PgCdc::snapshot_marker() const {
+  std::string dir;
+  if (const char* d = getenv("SLUICE_STATE_DIR"); d && *d) {
+    dir = d;
+  } else if (const char* x = getenv("XDG_STATE_HOME"); x && *x) {
+    dir = std::string(x) + "/sluice";
+  } else {
+    const char* home = getenv("HOME");
+    dir = std::string(home && *home ? home : "/tmp") + "/.local/state/sluice";
+  }
+  std::string name = "cdc-pg-" + server_ + "-" + o_.slot + ".snapshot";
+  for (char& ch : name) {
+    if (!isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_') ch = '_';
+  }
+  return dir + "/" + name;
+}
+
+Status PgCdc::write_snapshot_marker() {
+  std::string path = snapshot_marker();
+  // mkdir -p of the marker's directory.
+  for (size_t at = 1; (at = path.find('/', at)) != std::string::npos; ++at) {
+    std::string dir = path.substr(0, at);
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Status::FromErrno(errno, "cannot create state directory '" + dir + "' (set SLUICE_STATE_DIR)",
+                               StatusCode::kCannotCreate);
+    }
+  }
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::FromErrno(errno, "cannot write snapshot marker '" + path + "'", StatusCode::kCannotCreate);
+  }
+  std::string text = "snapshot of slot " + o_.slot + " in progress\n";
+  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok) return Status::FromErrno(err, "cannot write snapshot marker '" + path + "'");
+  return Status::Ok();
+}
+
+void PgCdc::abandon_snapshot() {
+  repl_.reset();  // ends the walsender that holds the slot
+  if (o_.temporary) return;  // a temporary slot ended with it
+  // The walsender may take a moment to go; until then the slot is active.
+  for (int attempt = 0; attempt < 30; ++attempt) {
+    auto d = exec_params(aux_.get(), "SELECT pg_drop_replication_slot($1)", {o_.slot},
+                         "dropping replication slot '" + o_.slot + "'");
+    if (d.ok()) {
+      (void)finish_snapshot();
+      return;
+    }
+    usleep(100 * 1000);
+  }
+  // Left in place: the marker makes the next run drop it.
+}
+
+Status PgCdc::finish_snapshot() {
+  std::string path = snapshot_marker();
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Status::FromErrno(errno, "cannot remove snapshot marker '" + path + "'");
+  }
+  std::string dir = path.substr(0, path.rfind('/'));
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    (void)fsync(fd);
+    close(fd);
+  }
   return Status::Ok();
 }
 
@@ -1156,11 +1229,10 @@ Status PgCdc::run() {
     Status st = snapshot(snapshot_name, start_lsn);
     bool interrupted = o_.stop && *o_.stop;
     if (!st.ok() || interrupted) {
-      // A half-taken snapshot is taken again by the next run: the slot it
-      // came from is temporary and ends with this connection.
-      repl_.reset();
+      // A half-taken snapshot is taken again by the next run.
+      abandon_snapshot();
       if (!interrupted) return st;
-      warn("snapshot interrupted: replication slot '" + o_.slot + "' not created, the next run takes it again");
+      warn("snapshot interrupted: the next run takes it again");
       Status f = sink_.flush(o_.timeout);
       return f.is(StatusCode::kClosed) || f.is(StatusCode::kTryAgain) ? Status::Ok() : f;
     }
@@ -1168,13 +1240,13 @@ Status PgCdc::run() {
     Status f = sink_.flush(o_.timeout);
     if (f.is(StatusCode::kClosed)) return Status::Ok();
     if (f.is(StatusCode::kTryAgain) && o_.stop && *o_.stop) {
-      warn("stopped before the snapshot was delivered: replication slot '" + o_.slot +
-           "' not created, the next run takes the snapshot again");
+      abandon_snapshot();
+      warn("stopped before the snapshot was delivered: the next run takes the snapshot again");
       return Status::Ok();
     }
     if (!f.ok()) return f.With("delivering the snapshot");
     if (!sink_.error().ok()) return sink_.error().With("delivering the snapshot");
-    SLUICE_RETURN_IF_ERROR(publish_slot());
+    SLUICE_RETURN_IF_ERROR(finish_snapshot());
   }
   last_commit_lsn_ = 0;
   return stream(start_lsn);
