@@ -92,9 +92,10 @@ Status ConsumeLoop::run() {
       last_commit = Clock::now();
     }
   }
-  // Finishing: with a group, wait until the reader took everything (or
-  // left) so that the final commit covers exactly what it read.
-  if (result.ok() && opts_.group) {
+  // Finishing: with a group (or a named pipe), wait until the reader took
+  // everything or left, so that the final commit covers exactly what it
+  // read and a named pipe's next reader gets what this one did not.
+  if (result.ok() && (opts_.group || opts_.drain_at_end)) {
     Status st = sink_.drain();
     if (st.is(StatusCode::kClosed)) result = st;
     else if (!st.ok() && !st.is(StatusCode::kTryAgain)) result = st;

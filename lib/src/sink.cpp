@@ -19,6 +19,14 @@ constexpr size_t kCompactBytes = 1u << 20;
 
 OutputSink::OutputSink(int fd, bool exact) : fd_(fd), exact_(exact) {
   detect_kind();
+  grow_pipe();
+}
+
+void OutputSink::grow_pipe() {
+  // A 64 KiB pipe makes writer and reader take turns every 64 KiB; a
+  // larger one (up to the system's pipe-max-size) halves tap's wall time
+  // into a pipe. Best effort: a failure leaves the default.
+  if (kind_ == Kind::kPipe) (void)fcntl(fd_, F_SETPIPE_SZ, 1 << 20);
 }
 
 void OutputSink::detect_kind() {
@@ -127,7 +135,10 @@ Status OutputSink::flush() {
       size_t idx = static_cast<size_t>(first_unwritten - ends_.begin());
       size_t last = std::min(ends_.size(), idx + allowed);
       uint64_t upto = last > idx ? ends_[last - 1] : end;
-      SLUICE_RETURN_IF_ERROR(write_upto(std::min(upto, end)));
+      if (Status st = write_upto(std::min(upto, end)); !st.ok()) {
+        taken();
+        return st;
+      }
       idle_us = 50;
       continue;
     }
@@ -135,7 +146,12 @@ Status OutputSink::flush() {
       window_ = std::min(window_ * 2, kMaxWindow);
       continue;
     }
-    if (reader_gone()) return Status::Closed("reader went away");
+    if (reader_gone()) {
+      // The pipe still holds what the reader left unread: settle now, so
+      // the next reader starts at the first record not read in full.
+      taken();
+      return Status::Closed("reader went away");
+    }
     if (stopped()) return Status::TryAgain("interrupted");
     std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
     idle_us = std::min(idle_us * 2, 1000);
@@ -150,7 +166,12 @@ Status OutputSink::drain() {
   if (kind_ != Kind::kPipe) return Status::Ok();
   int idle_us = 50;
   while (pipe_taken_bytes() < written_) {
-    if (reader_gone()) return Status::Closed("reader went away");
+    if (reader_gone()) {
+      // The pipe still holds what the reader left unread: settle now, so
+      // the next reader starts at the first record not read in full.
+      taken();
+      return Status::Closed("reader went away");
+    }
     if (stopped()) return Status::TryAgain("interrupted");
     std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
     idle_us = std::min(idle_us * 2, 1000);
@@ -169,6 +190,7 @@ Status OutputSink::sync() {
 void OutputSink::reattach(int fd) {
   fd_ = fd;
   detect_kind();
+  grow_pipe();
   written_ = released_;
   synced_ = released_;
   window_ = 1;

@@ -87,6 +87,8 @@ int main(int argc, char** argv) {
   }
   opts.count = f.count;
   opts.group = !f.group.empty();
+  // A named pipe's next reader gets what the last one left unread.
+  opts.drain_at_end = output != "-";
   unsigned mode = 0600;
   if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
 

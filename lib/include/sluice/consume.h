@@ -26,6 +26,10 @@ struct ConsumeOptions {
   std::string delimiter = "\n";
   int64_t count = -1;  // -1 = unlimited
   bool group = false;  // commit what the reader took
+  // Before finishing, wait until the reader took everything (or left, which
+  // ends run() with kClosed so the caller can hand the rest to the next
+  // reader). Implied by group; tap sets it for a named pipe.
+  bool drain_at_end = false;
   Millis commit_interval{200};
   Millis poll_timeout{100};
 };

@@ -75,6 +75,7 @@ class OutputSink {
  private:
   enum class Kind { kPipe, kFile, kOther };
   void detect_kind();
+  void grow_pipe();
   void release_taken(uint64_t taken_bytes);
   uint64_t pipe_taken_bytes() const;
   bool stopped() const { return stop_ && *stop_; }
