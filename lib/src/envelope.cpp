@@ -83,13 +83,6 @@ bool embeddable_json(std::string_view p) {
   return v.parser.parse(buf, p.size(), false).get(root) == simdjson::SUCCESS;
 }
 
-void append_int(int64_t v, std::string& out) {
-  char tmp[24];
-  auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
-  (void)ec;
-  out.append(tmp, end);
-}
-
 // Appends `s` as a JSON string; invalid UTF-8 is replaced by U+FFFD so the
 // output stays valid JSON (used only for fields that are names, not data).
 void append_text_lossy(std::string_view s, std::string& out) {

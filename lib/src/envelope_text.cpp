@@ -302,4 +302,11 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
   return secs * 1000000 + micros;
 }
 
+void append_int(int64_t v, std::string& out) {
+  char tmp[24];
+  auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
+  (void)ec;
+  out.append(tmp, end);
+}
+
 }  // namespace sluice

@@ -11,13 +11,6 @@
 namespace sluice {
 namespace {
 
-void append_int(int64_t v, std::string& out) {
-  char tmp[24];
-  auto [end, ec] = std::to_chars(tmp, tmp + sizeof tmp, v);
-  (void)ec;
-  out.append(tmp, end);
-}
-
 Status bad_spec(std::string_view what, std::string_view token, size_t column) {
   std::string m(what);
   m.append(" '").append(token).append("' at column ").append(std::to_string(column));

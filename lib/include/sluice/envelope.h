@@ -57,6 +57,9 @@ Result<int64_t> parse_rfc3339(std::string_view text);
 // JSON helpers shared by the encoders of this library.
 // Appends `s` as a JSON string literal (with quotes); `s` must be UTF-8.
 void append_json_string(std::string_view s, std::string& out);
+// Appends the decimal digits of `v` (std::to_chars: no locale, no
+// allocation once `out` has grown; it runs per message and per column).
+void append_int(int64_t v, std::string& out);
 bool is_valid_utf8(std::string_view s);
 void append_base64(std::string_view bytes, std::string& out);
 // Decodes standard base64 (padding optional); false on invalid input.

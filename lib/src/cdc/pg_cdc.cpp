@@ -64,25 +64,19 @@ std::string scrub(std::string msg, const std::string& password) {
   return msg;
 }
 
-std::string quote_ident(std::string_view s) {
-  std::string out = "\"";
+// SQL quoting by doubling the quote character (standard_conforming_strings
+// is on in every supported server): "ident" and 'literal'.
+std::string quote_with(std::string_view s, char q) {
+  std::string out(1, q);
   for (char c : s) {
-    if (c == '"') out.push_back('"');
+    if (c == q) out.push_back(q);
     out.push_back(c);
   }
-  out.push_back('"');
+  out.push_back(q);
   return out;
 }
-
-std::string quote_literal(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
-  }
-  out.push_back('\'');
-  return out;
-}
+std::string quote_ident(std::string_view s) { return quote_with(s, '"'); }
+std::string quote_literal(std::string_view s) { return quote_with(s, '\''); }
 
 // Splits "schema.table" (default schema public).
 std::pair<std::string, std::string> split_table(const std::string& t) {

@@ -190,13 +190,6 @@ void append_zoned(int64_t unix_us, std::string& out) {
   out.append("Z\"");
 }
 
-// std::to_chars, not snprintf: these run several times per event.
-void append_int(int64_t v, std::string& out) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<size_t>(r.ptr - buf));
-}
-
 void append_string(std::string_view s, std::string& out) {
   if (is_valid_utf8(s)) {
     append_json_string(s, out);
