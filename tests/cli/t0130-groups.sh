@@ -57,7 +57,7 @@ test_expect_success 'kill -9 of a group member loses nothing (at-least-once)' '
 	test_cmp want got
 '
 
-test_expect_success 'group output to a file is synced before it is committed' '
+test_expect_success 'group output to a regular file: the commit covers exactly what was written' '
 	tap file:log/k --group filegroup --count 10 --exit >file_out &&
 	test_line_count = 10 file_out &&
 	tap file:log/k --group filegroup --count 1 -F "%o\n" >next &&
