@@ -34,7 +34,11 @@ test_expect_success 'kill -9 of flux at 20 random moments: log opens, records in
 		sleep 0.0$((RANDOM % 9))$((RANDOM % 10)) &&
 		kill -9 $pid 2>/dev/null;
 		wait $pid 2>/dev/null;
-		tap file:log/crash --exit -F "%o %s\n" >dump 2>err || { cat err; return 1; }
+		# A kill before flux made the directory leaves no stream at all;
+		# one made at any later moment must open.
+		if test -e log/crash; then
+			tap file:log/crash --exit -F "%o %s\n" >dump 2>err || { cat err; return 1; }
+		fi
 	done &&
 	printf "last\n" | flux file:log/crash 2>err &&
 	tap file:log/crash --exit -F "%o %s\n" >dump &&
