@@ -20,3 +20,11 @@ start_redis() {
 		return 1
 	}
 }
+
+# wait_blocked N: waits until N clients of the server on REDIS_PORT sit in a
+# blocking read (XREAD/XREADGROUP BLOCK), i.e. until that many taps have
+# fixed their position and are following.
+wait_blocked() {
+	wait_for 20 "test \"\$(redis-cli -p $REDIS_PORT info clients | tr -d '\r' |
+		sed -n 's/^blocked_clients://p')\" -ge $1"
+}

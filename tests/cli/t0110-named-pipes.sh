@@ -86,7 +86,9 @@ test_expect_success 'tap into a pipe: what a reader did not take goes to the nex
 	pid=$! &&
 	wait_for "test -p h.fifo" &&
 	head -c 5000 h.fifo >part1 &&
-	sleep 0.3 && # readers in turn: let tap see this one leave first
+	# Readers in turn: the next one comes once tap saw this one leave
+	# (closed its end, waiting in open() for a reader again).
+	wait_for "! ls -l /proc/$pid/fd 2>/dev/null | grep -q h.fifo" &&
 	cat h.fifo >part2 &&
 	wait $pid &&
 	test $(wc -c <part1) -eq 5000 &&

@@ -35,7 +35,7 @@ test_expect_success 'tap --group | head -1 commits exactly one message' '
 test_expect_success 'a second member of the same group is refused (exit 75)' '
 	tap file:log/h --group busy >/dev/null &
 	pid=$! &&
-	sleep 0.3 &&
+	wait_for "test -e log/h/groups/.busy.lock && ! flock -n log/h/groups/.busy.lock true" &&
 	test_expect_code 75 tap file:log/h --group busy --exit 2>err &&
 	test_grep "in use" err &&
 	test_stop $pid TERM

@@ -69,7 +69,7 @@ test_expect_success '--from -N, SEQ, @TIME and end' '
 test_expect_success 'one tap follows several streams; a quiet one loses nothing' '
 	tap "$U/busy,quiet" --from end >follow &
 	pid=$! &&
-	sleep 0.5 &&
+	wait_blocked 1 &&
 	gen_ndjson 20000 | flux - $U/busy &&
 	echo quiet-1 | flux - $U/quiet &&
 	gen_ndjson 20000 20001 | flux - $U/busy &&

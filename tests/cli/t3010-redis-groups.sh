@@ -18,7 +18,7 @@ test_expect_success 'two members: every record goes to exactly one of them' '
 	a=$!
 	tap "$U/work?consumer=b" --group g >b.out &
 	b=$!
-	sleep 0.5 &&
+	wait_blocked 2 &&
 	for i in 1 2 3 4 5; do
 		gen_ndjson 4000 $(( (i - 1) * 4000 + 1 )) | flux - $U/work || return 1
 	done &&
