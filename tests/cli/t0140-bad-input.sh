@@ -88,4 +88,15 @@ test_expect_success 'tap --exit on a stream that does not exist: exit 66' '
 	test_grep "nope" err
 '
 
+test_expect_success 'file: options with another backend are a usage error (64)' '
+	echo x | test_expect_code 64 flux --retention 7d redis://127.0.0.1:1/s 2>err &&
+	test_grep -e "--retention applies to file: streams only, not redis:" err &&
+	test_grep "maxlen" err &&
+	echo x | test_expect_code 64 flux --fsync always kafka://127.0.0.1:1/t 2>err &&
+	test_grep -e "--fsync applies to file: streams only, not kafka:" err &&
+	echo x | test_expect_code 64 flux --segment-bytes 1M - 2>err >out &&
+	test_grep -e "--segment-bytes" err &&
+	test ! -s out
+'
+
 test_done

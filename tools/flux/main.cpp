@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
   app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
   app.add_option("--on-error", f.on_error, "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)");
   app.add_option("--max-record-bytes", f.max_record, "longest accepted record (default 1M)");
-  app.add_option("--fsync", f.fsync, "always | interval | never (default interval)");
-  app.add_option("--fsync-interval", f.fsync_interval, "interval of the interval policy (default 1s)");
+  app.add_option("--fsync", f.fsync, "file: always | interval | never (default interval)");
+  app.add_option("--fsync-interval", f.fsync_interval, "file: interval of the interval policy (default 1s)");
   app.add_option("--segment-bytes", f.segment_bytes, "file: segment size of a new stream (default 64M)");
   app.add_option("--retention", f.retention, "file: retention of a new stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G)");
   app.add_option("--timeout", f.timeout, "give up waiting for the backend after DUR (default 30s)");
@@ -87,6 +87,19 @@ int main(int argc, char** argv) {
   std::string input = f.args.size() == 2 ? f.args[0] : "-";
   auto uri = parse_stream_uri(f.args.back());
   if (!uri.ok()) return cli::fail(uri.status());
+
+  // The file: log's own settings mean nothing to a broker: say so rather
+  // than let a user believe a Kafka topic now keeps 7 days.
+  if (uri->scheme != Scheme::kFile) {
+    for (const char* opt : {"--fsync", "--fsync-interval", "--segment-bytes", "--retention"}) {
+      if (app.count(opt) == 0) continue;
+      std::string hint = uri->scheme == Scheme::kKafka ? "configure the topic on the brokers"
+                         : uri->scheme == Scheme::kStdio ? "the output is a stream of lines"
+                                                         : "trim with ?maxlen=N in the URI";
+      return cli::usage_error(std::string(opt) + " applies to file: streams only, not " +
+                              std::string(scheme_name(uri->scheme)) + ": (" + hint + ")");
+    }
+  }
 
   IngestOptions in;
   if (f.null && !f.delimiter.empty()) return cli::usage_error("--null and --delimiter cannot be used together");
