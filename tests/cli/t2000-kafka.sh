@@ -119,14 +119,20 @@ test_expect_success 'empty topic name in a list: exit 64' '
 	test -s err2
 '
 
-test_expect_success 'passwords from the environment are never printed' '
+test_expect_success 'passwords from the environment are never printed; a refused login is exit 77' '
 	echo x >in &&
 	SLUICE_KAFKA_SASL_PASSWORD=hunter2 SLUICE_KAFKA_SASL_USERNAME=bob \
-		test_must_fail flux --timeout 5s - \
+		test_expect_code 77 flux --timeout 5s - \
 		"$K/rt?security.protocol=sasl_plaintext&sasl.mechanism=PLAIN&debug=security" \
 		<in 2>err &&
 	test_grep "SASL" err &&
+	test_grep "refused the login" err &&
 	! grep hunter2 err &&
+	SLUICE_KAFKA_SASL_PASSWORD=hunter2 SLUICE_KAFKA_SASL_USERNAME=bob \
+		test_expect_code 77 tap --timeout 5s --exit \
+		"$K/rt?security.protocol=sasl_plaintext&sasl.mechanism=PLAIN" 2>err3 &&
+	test_grep "refused the login" err3 &&
+	! grep hunter2 err3 &&
 	test_must_fail flux - "$K/rt?sasl.password=hunter3&acks=zz" <in 2>err2 &&
 	! grep hunter3 err2
 '

@@ -167,7 +167,9 @@ class KafkaContext {
   std::string brokers() const;
   bool all_brokers_down() const { return all_down_; }
   std::string last_error() const;
-  // "cannot reach kafka broker(s) 'h:p': <why> (is it running?)"
+  // "cannot reach kafka broker(s) 'h:p': <why> (is it running?)", or,
+  // when the brokers answered but refused the login (SASL), kPermission
+  // naming the credentials to check.
   Status unreachable(std::string_view why) const;
 
  private:
@@ -176,6 +178,7 @@ class KafkaContext {
   void* owner_ = nullptr;
   std::atomic<bool> quiet_{false};
   std::atomic<bool> all_down_{false};
+  std::atomic<bool> auth_failed_{false};
   mutable std::mutex mu_;
   std::string last_error_;  // guarded by mu_
 };

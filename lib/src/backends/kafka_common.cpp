@@ -197,6 +197,9 @@ void KafkaContext::on_log(int level, const char* fac, const char* buf) {
 
 void KafkaContext::on_error(int err, const char* reason) {
   std::string why = mask(reason != nullptr ? reason : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)));
+  const bool auth = err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+                    err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+  if (auth) auth_failed_ = true;
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     all_down_ = true;
   } else if (err != RD_KAFKA_RESP_ERR__TRANSPORT &&
@@ -206,7 +209,9 @@ void KafkaContext::on_error(int err, const char* reason) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   // Keep the most telling reason: a transport error says why a broker is
-  // down; "all brokers are down" alone does not.
+  // down; "all brokers are down" alone does not, and a refused login says
+  // more than the disconnect that follows it.
+  if (auth_failed_ && !auth) return;
   if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || last_error_.empty()) {
     last_error_ = why;
   }
@@ -227,6 +232,12 @@ std::string KafkaContext::last_error() const {
 }
 
 Status KafkaContext::unreachable(std::string_view why) const {
+  if (auth_failed_) {
+    return Status::PermissionDenied(
+        "kafka broker '" + brokers() + "' refused the login: " + std::string(why) +
+        " (check sasl.mechanism, sasl.username and sasl.password, or "
+        "SLUICE_KAFKA_SASL_USERNAME/SLUICE_KAFKA_SASL_PASSWORD)");
+  }
   std::string m = uri_.hosts.size() > 1 ? "cannot reach kafka brokers '"
                                         : "cannot reach kafka broker '";
   m += brokers();
