@@ -355,7 +355,10 @@ TEST_CASE("filelog: readers follow appends across segment rolls") {
   CHECK(bases->size() > 3);
 }
 
-TEST_CASE("filelog: a waiting reader wakes promptly on an append") {
+TEST_CASE("filelog: a waiting reader is woken by the append itself") {
+  // How fast is B10's business (docs/BENCHMARKS.md); here: with inotify the
+  // wait ends because of the append, never by running out its (long)
+  // timeout; with polling every wait ends so that the caller looks again.
   for (bool use_inotify : {true, false}) {
     CAPTURE(use_inotify);
     TempDir tmp;
@@ -368,30 +371,25 @@ TEST_CASE("filelog: a waiting reader wakes promptly on an append") {
     (*waiter)->watch(dir);
     CHECK((*waiter)->polling() == !use_inotify);
 
-    std::atomic<int64_t> appended_at{0};
     std::thread producer([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      appended_at = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::steady_clock::now().time_since_epoch())
-                        .count();
       filelog_test::append(*w, "late", 1);
     });
     std::vector<Message> batch;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (batch.empty() && std::chrono::steady_clock::now() < deadline) {
+    int timeouts = 0;
+    int waits = 0;
+    while (batch.empty() && waits < 10000) {
       bool at_end = false;
       REQUIRE(r->read(&batch, 10, &at_end).ok());
-      if (batch.empty()) (*waiter)->wait(Millis(1000));
+      if (batch.empty()) {
+        ++waits;
+        if ((*waiter)->wait(Millis(60'000)) == ChangeWaiter::Event::kTimedOut) ++timeouts;
+      }
     }
-    int64_t seen_at = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
     producer.join();
     REQUIRE(batch.size() == 1);
     CHECK(*batch[0].payload == "late0");
-    // inotify: well under a millisecond in practice; polling: ~10 ms. The
-    // bounds leave room for a loaded machine.
-    CHECK(seen_at - appended_at < (use_inotify ? 20'000 : 60'000));
+    CHECK(timeouts == 0);
   }
 }
 
