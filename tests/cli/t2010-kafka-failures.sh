@@ -68,4 +68,19 @@ test_expect_success 'flux exits 69 (or 75) when the brokers stay down past --tim
 	test_grep -e "cannot reach kafka" -e "not yet acknowledged" err
 '
 
+test_expect_success 'tap --exit gives up with 69 when every broker goes away mid-stream' '
+	# Broker 1 down first: its partitions never reach their end, so tap
+	# cannot finish before the others go too.
+	kafka_mock_cmd down 1 &&
+	test_when_finished "kafka_mock_cmd up 1; kafka_mock_cmd up 2; kafka_mock_cmd up 3" &&
+	{ tap --exit --timeout 3s $K/down >out 2>err & } &&
+	tap_pid=$! &&
+	wait_for 20 "test -s out" &&
+	kafka_mock_cmd down 2 && kafka_mock_cmd down 3 &&
+	wait_for 30 "! kill -0 $tap_pid 2>/dev/null || ps -o stat= -p $tap_pid | grep -q Z" &&
+	code=0 && wait $tap_pid || code=$? &&
+	test $code = 69 &&
+	test_grep "cannot reach kafka" err
+'
+
 test_done

@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   app.add_flag("-0,--null", f.null, "end each record with NUL");
   app.add_flag("--once", f.once, "with PIPE: exit after the first reader closes the pipe");
   app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
-  app.add_option("--timeout", f.timeout, "give up connecting to the backend after DUR (default 30s)");
+  app.add_option("--timeout", f.timeout, "give up on an unreachable backend after DUR (default 30s)");
   app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
   app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;

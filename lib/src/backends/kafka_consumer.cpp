@@ -146,10 +146,12 @@ class KafkaConsumer final : public Consumer {
           if (more > 0) n += static_cast<size_t>(more);
         }
       }
+      if (n > 0) last_heard_ = Clock::now();
       Status st = take(n, batch);
       if (!st.ok()) return st;
       if (!batch.empty()) return Status::Ok();
       if (opts_.exit_at_end && at_end()) return Status::EndOfStream();
+      if (opts_.exit_at_end && n == 0) SLUICE_RETURN_IF_ERROR(check_alive());
       if (!pending_error_.ok()) return std::exchange(pending_error_, Status::Ok());
       if (left <= 0) return Status::Ok();
     }
@@ -171,6 +173,19 @@ class KafkaConsumer final : public Consumer {
   }
 
   void wake() override { woken_.store(true, std::memory_order_relaxed); }
+
+  // With --exit the run must end: when nothing (no message, no end of
+  // partition) came for --timeout, ask the cluster; if no broker answers,
+  // that is "unavailable", not a reason to wait forever. A follower keeps
+  // waiting (and warning) instead, as a tail -f would.
+  Status check_alive() {
+    if (Clock::now() - last_heard_ < opts_.timeout) return Status::Ok();
+    auto md = wait_for_metadata(rk_.get(), ctx_, nullptr, false,
+                                std::min(opts_.timeout, Millis(5000)));
+    if (!md.ok()) return md.status();
+    last_heard_ = Clock::now();
+    return Status::Ok();
+  }
 
  private:
   struct Part {
@@ -494,6 +509,7 @@ class KafkaConsumer final : public Consumer {
   bool closing_ = false;
   bool time_warned_ = false;
   std::atomic<bool> woken_{false};
+  Clock::time_point last_heard_ = Clock::now();  // last message or event
   std::vector<Part> parts_;
   size_t last_hit_ = 0;
   std::vector<rd_kafka_message_t*> raw_;
