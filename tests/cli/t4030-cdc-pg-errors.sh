@@ -54,14 +54,30 @@ test_expect_success 'a table of --tables outside the publication: exit 78' '
   test_grep "ALTER PUBLICATION \"p\" ADD TABLE" err
 '
 
-test_expect_success 'slot in use by another cdc-pg: exit 75, names the pid' '
+test_expect_success 'slot in use by another cdc-pg: waits --timeout, then exit 75 naming the pid' '
   { cdc-pg --publication p --slot busy "$PGURL" >/dev/null 2>first.err & } ; pid=$!
   test_track_pid $pid &&
   wait_for 30 "test \"\$(psql_c \"SELECT active FROM pg_replication_slots WHERE slot_name = '\''busy'\''\")\" = t" &&
-  test_expect_code 75 cdc-pg --publication p --slot busy "$PGURL" >/dev/null 2>err &&
+  test_expect_code 75 cdc-pg --timeout 1s --publication p --slot busy "$PGURL" >/dev/null 2>err &&
   test_grep "replication slot .busy. .* is in use by process [0-9]" err &&
+  test_grep "waiting up to 1 s (--timeout) for it to be released" err &&
   test_grep "use another --slot" err &&
   test_stop $pid
+'
+
+test_expect_success 'a slot released while waiting is taken: the restart after kill -9 goes on' '
+  { cdc-pg --publication p --slot busy "$PGURL" >first.out 2>first.err & } ; pid=$!
+  test_track_pid $pid &&
+  wait_for 30 "test \"\$(psql_c \"SELECT active FROM pg_replication_slots WHERE slot_name = '\''busy'\''\")\" = t" &&
+  { cdc-pg --timeout 60s --publication p --slot busy "$PGURL" >second.out 2>second.err & } ; pid2=$!
+  test_track_pid $pid2 &&
+  wait_for 30 "grep -q \"waiting up to 60 s\" second.err" &&
+  kill -9 $pid &&
+  wait_for 30 "test \"\$(psql_c \"SELECT active_pid FROM pg_replication_slots WHERE slot_name = '\''busy'\''\")\" != \"\" &&
+    test \"\$(psql_c \"SELECT active_pid FROM pg_replication_slots WHERE slot_name = '\''busy'\''\")\" != $pid" &&
+  psql_c "INSERT INTO t VALUES (4242, '\''after-takeover'\'')" &&
+  wait_for 30 "grep -q after-takeover second.out" &&
+  test_stop $pid2
 '
 
 test_expect_success 'wal_level not logical: exit 78, says how to fix' '

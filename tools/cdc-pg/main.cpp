@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   app.add_option("-n,--name", f.name, "source.name, the logical server name (default: the database name)");
   app.add_flag("-k,--with-key", f.with_key, "on stdout, print {\"key\":...,\"value\":...} lines");
   app.add_flag("--embed-json", f.embed_json, "json/jsonb columns as JSON values, not strings");
-  app.add_option("--timeout", f.timeout, "give up connecting or draining after DUR (default 30s)");
+  app.add_option("--timeout", f.timeout, "give up connecting, waiting for a busy slot or draining after DUR (default 30s)");
   app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
   app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;

@@ -105,6 +105,7 @@ class PgCdc {
   Status ensure_publication();
   Status check_tables();
   Status prepare_slot(bool* created, std::string* snapshot_name, uint64_t* start_lsn);
+  Status prepare_slot_waiting(bool* created, std::string* snapshot_name, uint64_t* start_lsn);
   // The file whose existence says "the snapshot of this slot is not yet
   // delivered" (under SLUICE_STATE_DIR, else $XDG_STATE_HOME/sluice).
   std::string snapshot_marker() const;
@@ -407,6 +408,24 @@ Status PgCdc::check_tables() {
     }
   }
   return Status::Ok();
+}
+
+Status PgCdc::prepare_slot_waiting(bool* created, std::string* snapshot_name, uint64_t* start_lsn) {
+  // A restart right after a crash finds the slot still held by the dead
+  // run's walsender until the server notices; wait for it (up to
+  // --timeout, as Debezium's slot.max.retries does) rather than fail.
+  const auto deadline = Clock::now() + o_.timeout;
+  bool told = false;
+  for (;;) {
+    Status st = prepare_slot(created, snapshot_name, start_lsn);
+    if (!st.is(StatusCode::kTryAgain) || Clock::now() >= deadline || (o_.stop && *o_.stop)) return st;
+    if (!told) {
+      warn(st.message() + "; waiting up to " + std::to_string(o_.timeout.count() / 1000) +
+           " s (--timeout) for it to be released");
+      told = true;
+    }
+    usleep(200 * 1000);
+  }
 }
 
 Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* start_lsn) {
@@ -1218,7 +1237,7 @@ Status PgCdc::run() {
   bool created = false;
   std::string snapshot_name;
   uint64_t start_lsn = 0;
-  SLUICE_RETURN_IF_ERROR(prepare_slot(&created, &snapshot_name, &start_lsn));
+  SLUICE_RETURN_IF_ERROR(prepare_slot_waiting(&created, &snapshot_name, &start_lsn));
   if (created && !snapshot_name.empty()) {
     Status st = snapshot(snapshot_name, start_lsn);
     bool interrupted = o_.stop && *o_.stop;
