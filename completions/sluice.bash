@@ -17,7 +17,7 @@ _sluice_opts_tap="-o --from -g --group -c --count -e --exit -F --format
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables --create-publication
   --temporary --snapshot --tx-markers --no-tombstones --proto-version
   --stream-in-progress --no-stream-in-progress --heartbeat -n --name -k --with-key
-  --embed-json --timeout --stats --progress -h --help -V --version"
+  --embed-json --no-reconnect --timeout --stats --progress -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.

@@ -91,6 +91,7 @@ for c in sluice sluice-cdc-pg cdc-pg
     complete -c $c -n $n -s n -l name -x -d 'source.name (default: the database name)'
     complete -c $c -n $n -s k -l with-key -d 'print {"key","value"} lines on stdout'
     complete -c $c -n $n -l embed-json -d 'json/jsonb as JSON values'
+    complete -c $c -n $n -l no-reconnect -d 'exit 69 when the server goes away instead of reconnecting'
     complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up connecting, waiting for a busy slot or draining after DUR'
     complete -c $c -n $n -l stats -d 'print a summary on stderr at exit'
     complete -c $c -n $n -l progress -d 'show a progress line on stderr'

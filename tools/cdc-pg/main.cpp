@@ -23,6 +23,7 @@ struct Flags {
   std::string snapshot = "initial";
   bool tx_markers = false;
   bool no_tombstones = false;
+  bool no_reconnect = false;
   int proto_version = 0;
   bool stream_in_progress = false;
   bool no_stream_in_progress = false;
@@ -79,6 +80,8 @@ int main(int argc, char** argv) {
   app.add_option("-n,--name", f.name, "source.name, the logical server name (default: the database name)");
   app.add_flag("-k,--with-key", f.with_key, "on stdout, print {\"key\":...,\"value\":...} lines");
   app.add_flag("--embed-json", f.embed_json, "json/jsonb columns as JSON values, not strings");
+  app.add_flag("--no-reconnect", f.no_reconnect,
+               "exit 69 when the server goes away instead of reconnecting with backoff");
   app.add_option("--timeout", f.timeout, "give up connecting, waiting for a busy slot or draining after DUR (default 30s)");
   app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
   app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
   else return cli::usage_error("--snapshot '" + f.snapshot + "': expected initial, never, only or when-needed");
   o.tx_markers = f.tx_markers;
   o.tombstones = !f.no_tombstones;
+  o.reconnect = !f.no_reconnect;
   if (f.proto_version < 0 || f.proto_version > 3) {
     return cli::usage_error("--proto-version " + std::to_string(f.proto_version) + ": expected 1, 2 or 3");
   }

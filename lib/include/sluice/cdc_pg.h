@@ -7,10 +7,15 @@
 // when missing (exporting a snapshot), copy the tables from that snapshot
 // on a second connection (op "r"), then stream from the slot.
 //
-// Snapshot (kill -9 safe): it is read from a temporary slot's exported
-// snapshot, and the permanent slot is made (a copy of the temporary one, at
-// the same position) only after the sink took every snapshot row, so a run
-// that dies mid-snapshot leaves no slot and the next one snapshots again.
+// Snapshot (kill -9 safe): it is read from the new slot's exported
+// snapshot; a marker file (SLUICE_STATE_DIR) exists from before the slot is
+// made until the sink took every snapshot row, so a run that finds the slot
+// and the marker knows the snapshot was cut short, drops the slot and
+// snapshots again.
+//
+// A lost server (restart, failover) is reconnected with backoff and
+// streaming resumes from the slot's confirmed position (at least once);
+// a slot still held by the dead session is waited for up to the timeout.
 //
 // Delivery (at-least-once, kill -9 safe): every event gets a sink ticket;
 // a transaction's end LSN is confirmed to the server (standby status
@@ -127,6 +132,11 @@ struct PgCdcOptions {
   std::string name;         // source.name; empty = the database name
   debezium::ValueOptions values;
   Millis timeout{30000};    // connect and final flush
+  // A lost server (restart, failover, network) is waited for with backoff
+  // (0.5 s doubling to 30 s) and streaming resumes from the slot; false:
+  // return kUnavailable at once. Temporary slots die with the connection,
+  // so they never reconnect.
+  bool reconnect = true;
   const volatile int* stop = nullptr;  // set by a signal handler
   int stop_fd = -1;                    // readable once stop is set
 };

@@ -115,6 +115,13 @@ class PgOutputDecoder {
   // Relation messages sent within that stream as known to the client.
   void adopt_relations(const PgOutputDecoder& from);
 
+  // Forgets the session: a new replication connection starts outside any
+  // stream, and the server sends each Relation again before using it.
+  void reset() {
+    relations_.clear();
+    in_stream_ = false;
+  }
+
  private:
   std::unordered_map<uint32_t, PgRelation> relations_;
   bool in_stream_ = false;  // between Stream Start and Stream Stop

@@ -116,6 +116,12 @@ class PgCdc {
   void abandon_snapshot();
   Status snapshot(const std::string& snapshot_name, uint64_t lsn);
   Status stream(uint64_t start_lsn);
+  // stream(), and after a lost server: reconnect with backoff and resume
+  // from the slot until stopped or an error that is not a lost server.
+  Status stream_reconnecting(uint64_t start_lsn);
+  Status resume();
+  void reset_session();
+  bool stopped() const { return o_.stop && *o_.stop; }
 
   // ---- streaming helpers
   Status handle_xlog(std::string_view data, uint64_t data_start);
@@ -204,6 +210,8 @@ class PgCdc {
   uint64_t server_wal_end_ = 0;
   uint64_t sent_confirmed_ = 0;
   Clock::time_point last_status_{};
+  bool source_lost_ = false;  // the last stream() ended by losing the server
+  bool resumed_ = false;      // stream() runs again after a reconnect
 };
 
 Status PgCdc::connect(bool replication, ConnPtr* out) {
@@ -1091,6 +1099,7 @@ Status PgCdc::send_status(bool reply_requested) {
   put64(25, static_cast<uint64_t>(now_us() - pg::kPgEpochOffsetUs));
   buf[33] = reply_requested ? 1 : 0;
   if (PQputCopyData(repl_.get(), buf, sizeof buf) <= 0 || PQflush(repl_.get()) < 0) {
+    source_lost_ = true;
     return Status::Unavailable("lost the replication connection to '" + server_ +
                                "': " + scrub(PQerrorMessage(repl_.get()), password_));
   }
@@ -1104,8 +1113,13 @@ Status PgCdc::stream(uint64_t start_lsn) {
                     " (proto_version '" + std::to_string(proto_version_) + "', publication_names " +
                     quote_literal(quote_ident(o_.publication)) + (streaming_ ? ", streaming 'on'" : "") +
                     ")";
+  source_lost_ = false;
   auto r = exec(repl_.get(), sql, PGRES_COPY_BOTH, "starting replication from slot '" + o_.slot + "'");
-  if (!r.ok()) return r.status();
+  if (!r.ok()) {
+    source_lost_ = r.status().is(StatusCode::kUnavailable);
+    return r.status();
+  }
+  if (resumed_) warn("reconnected to '" + server_ + "': streaming again from slot '" + o_.slot + "'");
   PGconn* c = repl_.get();
   last_status_ = Clock::now();
   auto last_heartbeat = Clock::now();
@@ -1147,6 +1161,7 @@ Status PgCdc::stream(uint64_t start_lsn) {
       continue;
     }
     if (n == -1) {  // the server ended the stream
+      source_lost_ = true;
       ResultPtr end(PQgetResult(c));
       if (end && PQresultStatus(end.get()) != PGRES_COMMAND_OK) {
         result = classify(c, end.get(), "replication from slot '" + o_.slot + "'");
@@ -1156,6 +1171,7 @@ Status PgCdc::stream(uint64_t start_lsn) {
       break;
     }
     if (n == -2) {
+      source_lost_ = true;
       result = Status::Unavailable("lost the replication connection to '" + server_ +
                                    "': " + scrub(PQerrorMessage(c), password_));
       break;
@@ -1186,6 +1202,7 @@ Status PgCdc::stream(uint64_t start_lsn) {
     int wait_ms = waiting_acks ? 10 : 200;
     ::poll(p, o_.stop_fd >= 0 ? 2 : 1, wait_ms);
     if (PQconsumeInput(c) == 0) {
+      source_lost_ = true;
       result = Status::Unavailable("lost the replication connection to '" + server_ +
                                    "': " + scrub(PQerrorMessage(c), password_));
       break;
@@ -1262,6 +1279,66 @@ Status PgCdc::run() {
     SLUICE_RETURN_IF_ERROR(finish_snapshot());
   }
   last_commit_lsn_ = 0;
+  return stream_reconnecting(start_lsn);
+}
+
+Status PgCdc::stream_reconnecting(uint64_t start_lsn) {
+  Status st = stream(start_lsn);
+  const Millis kFirst(500), kMax(30000);
+  Millis backoff = kFirst;
+  while (o_.reconnect && !o_.temporary && source_lost_ && st.is(StatusCode::kUnavailable) && !stopped()) {
+    warn(st.message() + ": reconnecting in " + std::to_string(backoff.count()) +
+         " ms (--no-reconnect to exit instead)");
+    struct pollfd p = {o_.stop_fd, POLLIN, 0};
+    ::poll(&p, o_.stop_fd >= 0 ? 1 : 0, static_cast<int>(backoff.count()));
+    if (stopped()) return Status::Ok();
+    const auto began = Clock::now();
+    st = resume();
+    // A connection that streamed for a while starts the backoff afresh.
+    backoff = Clock::now() - began > kMax ? kFirst : std::min(backoff * 2, kMax);
+  }
+  return st;
+}
+
+void PgCdc::reset_session() {
+  // What a lost connection left half done is sent again by the server from
+  // the slot's confirmed position (at least once): forget it.
+  decoder_.reset();
+  cur_decoder_ = &decoder_;
+  keys_.clear();
+  streams_.clear();
+  in_stream_ = false;
+  formatting_ = false;
+  in_tx_ = false;
+  tx_collections_.clear();
+  tx_begun_marker_ = false;
+}
+
+Status PgCdc::resume() {
+  repl_.reset();
+  aux_.reset();
+  source_lost_ = true;  // until a stream starts, every failure is the server's
+  SLUICE_RETURN_IF_ERROR(connect(false, &aux_));
+  auto r = exec_params(aux_.get(), "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {o_.slot},
+                       "looking up replication slot '" + o_.slot + "'");
+  if (!r.ok()) return r.status();
+  if (PQntuples(r->get()) != 1) {
+    source_lost_ = false;
+    return Status::Config("replication slot '" + o_.slot + "' on '" + server_ +
+                          "' was dropped while cdc-pg was reconnecting: changes since may be lost; "
+                          "start again (a new slot takes a new snapshot)");
+  }
+  SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
+  bool created = false;
+  std::string snapshot_name;
+  uint64_t start_lsn = 0;
+  Status st = prepare_slot_waiting(&created, &snapshot_name, &start_lsn);
+  if (!st.ok()) {
+    source_lost_ = st.is(StatusCode::kUnavailable);
+    return st;
+  }
+  reset_session();
+  resumed_ = true;
   return stream(start_lsn);
 }
 
