@@ -99,4 +99,15 @@ test_expect_success 'file: options with another backend are a usage error (64)' 
 	test ! -s out
 '
 
+test_expect_success 'missing or extra arguments: exit 64 with the usage line' '
+	test_expect_code 64 tap 2>err &&
+	test_grep "^tap: missing arguments; usage: tap \[OPTIONS\] STREAM \[PIPE|-\]" err &&
+	test_expect_code 64 tap a b c 2>err &&
+	test_grep "^tap: too many arguments; usage: tap" err &&
+	test_expect_code 64 flux </dev/null 2>err &&
+	test_grep "^flux: missing arguments; usage: flux \[OPTIONS\] \[PIPE|-\] STREAM" err &&
+	test_expect_code 64 tap --bogus x 2>err &&
+	test_grep -e "--bogus" err
+'
+
 test_done

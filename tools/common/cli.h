@@ -20,10 +20,32 @@ class UsageFormatter : public CLI::Formatter {
   std::string make_usage(const CLI::App*, std::string) const override {
     return "Usage: " + usage_ + "\n";
   }
+  const std::string& usage() const { return usage_; }
 
  private:
   std::string usage_;
 };
+
+// CLI11's message for a parse error, in our words: the positional
+// arguments are one option internally ("STREAM_PIPE"), which is no name
+// to show a user; say what is missing or extra and show the usage line.
+inline std::string parse_error_message(const CLI::App& app, const CLI::ParseError& e) {
+  std::string msg = e.what();
+  for (const CLI::Option* opt : app.get_options()) {
+    if (!opt->get_positional() || msg.rfind(opt->get_name(), 0) != 0) continue;
+    auto* f = dynamic_cast<const UsageFormatter*>(app.get_formatter().get());
+    std::string usage = f != nullptr ? "; usage: " + f->usage() : "";
+    if (e.get_name() == "RequiredError") return "missing arguments" + usage;
+    if (e.get_name() == "ArgumentMismatch") return "too many arguments" + usage;
+    return "bad arguments" + usage;
+  }
+  // Lowercase a leading capital ("The following...") but not an acronym.
+  if (msg.size() > 1 && isupper(static_cast<unsigned char>(msg[0])) &&
+      islower(static_cast<unsigned char>(msg[1]))) {
+    msg[0] = static_cast<char>(tolower(static_cast<unsigned char>(msg[0])));
+  }
+  return msg;
+}
 
 inline void setup(CLI::App& app, const std::string& usage) {
   app.formatter(std::make_shared<UsageFormatter>(usage));
@@ -44,8 +66,7 @@ inline int parse(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::string msg = e.what();
-    if (!msg.empty()) msg[0] = static_cast<char>(tolower(msg[0]));
+    std::string msg = parse_error_message(app, e);
     fprintf(stderr, "%s: %s (see '%s --help')\n", app.get_name().c_str(),
             msg.c_str(), app.get_name().c_str());
     return static_cast<int>(ExitCode::kUsage);
