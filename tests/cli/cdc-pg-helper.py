@@ -9,6 +9,7 @@
   killcheck EVENTS N              ids 1..N present; ordered within each run
 """
 import base64
+import datetime
 import json
 import random
 import sys
@@ -20,7 +21,7 @@ UNAVAILABLE = "__debezium_unavailable_value"
 TABLES = ["t_default", "t_full", "t_comp"]
 WIDE = ("(id int PRIMARY KEY, name text, n bigint, flag bool, amount numeric(14,3), "
         "doc text, ts timestamp, tstz timestamptz, d date, tags text[], j jsonb, "
-        "b bytea, u uuid, small smallint, tm time)")
+        "b bytea, u uuid, small smallint, tm time, tmz timetz)")
 
 
 def connect(dsn):
@@ -76,6 +77,9 @@ def rand_row(r, i):
                                               r.getrandbits(12), r.getrandbits(48)),
         "small": r.randint(-32768, 32767),
         "tm": "%02d:%02d:%02d.%06d" % (r.randint(0, 23), r.randint(0, 59), r.randint(0, 59), r.randint(0, 999999)),
+        "tmz": "%02d:%02d:%02d.%06d%s" % (r.randint(0, 23), r.randint(0, 59), r.randint(0, 59),
+                                          r.randint(0, 999999), r.choice(["+05:30", "-08", "+00"]))
+        if r.random() < 0.9 else None,
     }
 
 
@@ -253,13 +257,26 @@ def replay(dsn, events_path):
     print("applied %d events" % applied)
 
 
+def comparable(v):
+    if isinstance(v, memoryview):
+        return bytes(v)
+    if isinstance(v, datetime.time) and v.tzinfo is not None:
+        # timetz: Debezium keeps the UTC time of day (ZonedTime), not the
+        # zone, so compare microseconds into the UTC day.
+        us = ((v.hour * 60 + v.minute) * 60 + v.second) * 10**6 + v.microsecond
+        off = v.utcoffset()
+        us -= (off.days * 86400 + off.seconds) * 10**6 + off.microseconds
+        return ("timetz-utc-us", us % (86400 * 10**6))
+    return v
+
+
 def dump(dsn):
     c = connect(dsn)
     cur = c.cursor()
     out = {}
     for t in TABLES:
         cur.execute("SELECT * FROM %s ORDER BY 1, 2" % t)
-        out[t] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in cur.fetchall()]
+        out[t] = [tuple(comparable(v) for v in row) for row in cur.fetchall()]
     return out
 
 

@@ -14,7 +14,7 @@ enum Oid : uint32_t {
   kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20, kInt2 = 21, kInt4 = 23,
   kText = 25, kOid = 26, kJson = 114, kFloat4 = 700, kFloat8 = 701, kMoney = 790,
   kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTime = 1083, kTimestamp = 1114,
-  kTimestamptz = 1184, kNumeric = 1700, kUuid = 2950, kJsonb = 3802,
+  kTimestamptz = 1184, kTimetz = 1266, kNumeric = 1700, kUuid = 2950, kJsonb = 3802,
 };
 
 // Element type of a built-in array type, or 0.
@@ -37,6 +37,7 @@ uint32_t array_element(uint32_t oid) {
     case 1182: return kDate;
     case 1183: return kTime;
     case 1185: return kTimestamptz;
+    case 1270: return kTimetz;
     case 1231: return kNumeric;
     case 2951: return kUuid;
     case 199: return kJson;
@@ -170,17 +171,13 @@ void civil_from_days(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // Debezium ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros.
-void append_zoned(int64_t unix_us, std::string& out) {
-  int64_t days = floor_div(unix_us, 86400000000LL);
-  int64_t rem = unix_us - days * 86400000000LL;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(days, &y, &mo, &d);
-  int64_t secs = rem / 1000000, frac = rem % 1000000;
-  char buf[64];
-  int n = snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT%02lld:%02lld:%02lld", static_cast<long long>(y), mo, d,
-                   static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                   static_cast<long long>(secs % 60));
+// "HH:MM:SS[.ffffff, trailing zeros trimmed]Z" (ISO_OFFSET_TIME in UTC)
+// and the closing quote, for us microseconds into a day.
+void append_utc_time(int64_t us, std::string& out) {
+  int64_t secs = us / 1000000, frac = us % 1000000;
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(secs / 3600),
+                   static_cast<long long>(secs / 60 % 60), static_cast<long long>(secs % 60));
   out.append(buf, static_cast<size_t>(n));
   if (frac) {
     n = snprintf(buf, sizeof buf, ".%06lld", static_cast<long long>(frac));
@@ -188,6 +185,23 @@ void append_zoned(int64_t unix_us, std::string& out) {
     out.append(buf, static_cast<size_t>(n));
   }
   out.append("Z\"");
+}
+
+void append_time_of_day(int64_t us, std::string& out) {
+  out.push_back('"');
+  append_utc_time(us, out);
+}
+
+void append_zoned(int64_t unix_us, std::string& out) {
+  int64_t days = floor_div(unix_us, 86400000000LL);
+  int64_t rem = unix_us - days * 86400000000LL;
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(days, &y, &mo, &d);
+  char buf[32];
+  int n = snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT", static_cast<long long>(y), mo, d);
+  out.append(buf, static_cast<size_t>(n));
+  append_utc_time(rem, out);
 }
 
 void append_string(std::string_view s, std::string& out) {
@@ -363,6 +377,19 @@ void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOption
         return;
       }
       break;
+    }
+    case kTimetz: {
+      // io.debezium.time.ZonedTime: the time in UTC, "HH:MM:SS[.ffffff]Z".
+      int64_t us, off;
+      size_t end;
+      if (!parse_time(text, 0, &us, &end) || !parse_offset(text, end, &off, &end) || end != text.size()) {
+        break;
+      }
+      constexpr int64_t kDayUs = 86400000000LL;
+      int64_t utc = (us - off * 1000000) % kDayUs;
+      if (utc < 0) utc += kDayUs;
+      append_time_of_day(utc, out);
+      return;
     }
     case kTimestamp:
     case kTimestamptz: {
