@@ -70,6 +70,18 @@ test_expect_success 'values are typed like Debezium JSON' '
   test_grep -F "\"js\":{\"a\": [1, 2]}" types2.out
 '
 
+test_expect_success 'interval (MicroDuration) and timetz (ZonedTime), snapshot and streamed alike' '
+  psql_c "CREATE TABLE iv (id int PRIMARY KEY, iv interval, tt timetz)" &&
+  psql_c "INSERT INTO iv VALUES (1, '\''1 year 2 mons 3 days 04:05:06.789'\'', '\''03:04:05.5+02'\'')" &&
+  start_cdc iv.out --create-publication --publication piv --slot siv --tables public.iv "$PGURL" &&
+  wait_for 30 "test -s iv.out" &&
+  psql_c "INSERT INTO iv VALUES (2, '\''-1 days +02:03:00'\'', '\''23:30:00-02'\'')" &&
+  caught_up siv &&
+  test_stop "$cdc_pid" &&
+  test_grep -F "\"after\":{\"id\":1,\"iv\":37091106789000,\"tt\":\"01:04:05.5Z\"}" iv.out &&
+  test_grep -F "\"after\":{\"id\":2,\"iv\":-79020000000,\"tt\":\"01:30:00Z\"}" iv.out
+'
+
 test_expect_success 'routing {schema}.{table} with keys, transaction markers' '
   psql_c "CREATE TABLE a (id int PRIMARY KEY, v text); CREATE TABLE b (k1 int, k2 text, v text, PRIMARY KEY (k1, k2))" &&
   start_cdc route.out --create-publication --publication p2 --slot s2 --tables public.a,public.b --tx-markers --name shop "$PGURL" "file:log/cdc.{schema}.{table}" &&

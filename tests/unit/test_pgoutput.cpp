@@ -189,6 +189,18 @@ TEST_CASE("debezium: values typed like the JSON converter") {
   CHECK(v(1114, "1970-01-01 00:00:01.000001") == "1000001");
   CHECK(v(1184, "2024-01-02 03:04:05.5+02") == "\"2024-01-02T01:04:05.5Z\"");
   CHECK(v(1184, "2024-01-02 03:04:05+05:30") == "\"2024-01-01T21:34:05Z\"");
+  // interval: MicroDuration, months of 365.25 / 12 days (vectors computed
+  // with the same double arithmetic).
+  CHECK(v(1186, "1 year 2 mons 3 days 04:05:06.789") == "37091106789000");
+  CHECK(v(1186, "-00:00:01.5") == "-1500000");
+  CHECK(v(1186, "-1 days +02:03:00") == "-79020000000");
+  CHECK(v(1186, "3 mons") == "7889400000000");
+  CHECK(v(1186, "100:00:00") == "360000000000");
+  CHECK(v(1186, "1 year -2 mons") == "26298000000000");
+  CHECK(v(1186, "00:00:00.000001") == "1");
+  CHECK(v(1187, "{\"1 day\",NULL}") == "[86400000000,null]");
+  CHECK(v(1186, "P1Y2M") == "\"P1Y2M\"");  // another IntervalStyle: kept as text
+  CHECK(v(1186, "1 fortnight") == "\"1 fortnight\"");
   CHECK(v(1266, "03:04:05.5+02") == "\"01:04:05.5Z\"");
   CHECK(v(1266, "01:00:00-05:30") == "\"06:30:00Z\"");
   CHECK(v(1266, "01:00:00+02") == "\"23:00:00Z\"");  // wraps to the previous day
