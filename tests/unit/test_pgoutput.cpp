@@ -198,6 +198,8 @@ TEST_CASE("debezium: values typed like the JSON converter") {
   CHECK(v(1186, "100:00:00") == "360000000000");
   CHECK(v(1186, "1 year -2 mons") == "26298000000000");
   CHECK(v(1186, "00:00:00.000001") == "1");
+  CHECK(v(1186, "178000000 years") == "9223372036854775807");  // saturates like Java's (long)
+  CHECK(v(1186, "-178000000 years") == "-9223372036854775808");
   CHECK(v(1187, "{\"1 day\",NULL}") == "[86400000000,null]");
   CHECK(v(1186, "P1Y2M") == "\"P1Y2M\"");  // another IntervalStyle: kept as text
   CHECK(v(1186, "1 fortnight") == "\"1 fortnight\"");

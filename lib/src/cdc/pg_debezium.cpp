@@ -1,5 +1,6 @@
 // Debezium event encoding and PostgreSQL value typing (see sluice/debezium.h).
 #include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -198,7 +199,15 @@ bool parse_interval_micros(std::string_view s, int64_t* out) {
   const double per_month = 365.25 / 12.0;
   double total_days = static_cast<double>(years * 12 + months) * per_month + static_cast<double>(days);
   double total_secs = ((total_days * 24 + static_cast<double>(hours)) * 60 + static_cast<double>(minutes)) * 60 + seconds;
-  *out = static_cast<int64_t>(total_secs * 1e6);
+  // Java's (long) saturates; a C++ cast out of range is undefined.
+  const double us = total_secs * 1e6;
+  if (us >= 9223372036854775807.0) {
+    *out = INT64_MAX;
+  } else if (us <= -9223372036854775808.0) {
+    *out = INT64_MIN;
+  } else {
+    *out = static_cast<int64_t>(us);
+  }
   return true;
 }
 
