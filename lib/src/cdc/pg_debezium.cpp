@@ -1,5 +1,8 @@
 // Debezium event encoding and PostgreSQL value typing (see sluice/debezium.h).
+#include <simdjson.h>
+
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -56,7 +59,9 @@ bool is_integer(std::string_view s) {
   for (; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9') return false;
   }
-  return true;
+  // Within int64, as every integer column is (a reader may parse it so).
+  int64_t v;
+  return std::from_chars(s.data(), s.data() + s.size(), v).ec == std::errc();
 }
 
 // JSON number grammar (RFC 8259).
@@ -85,6 +90,15 @@ bool is_json_number(std::string_view s) {
     if (i == d) return false;
   }
   return i == n;
+}
+
+// A JSON number that is also a finite double (simdjson and most readers
+// refuse 1e+400); the server never sends one for float4/float8.
+bool is_finite_json_number(std::string_view s) {
+  if (!is_json_number(s)) return false;
+  double v;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  return r.ec == std::errc() && std::isfinite(v);
 }
 
 bool digits(std::string_view s, size_t pos, size_t n, int64_t* v) {
@@ -323,6 +337,15 @@ void append_json_text(std::string_view text, const ValueOptions& opts, std::stri
     append_string(text, out);
     return;
   }
+  // The server checked json/jsonb on input, but these are still bytes from
+  // outside (and array elements are cut out by our own parser): embed only
+  // one valid JSON value, else keep the text as a string.
+  static thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(text.data(), text.size()).get(doc) != simdjson::SUCCESS) {
+    append_string(text, out);
+    return;
+  }
   // JSON text may hold newlines between tokens (never inside strings, where
   // they must be escaped): keep the NDJSON line one line.
   for (char c : text) out.push_back(c == '\n' || c == '\r' ? ' ' : c);
@@ -414,7 +437,7 @@ void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOption
       break;
     case kFloat4:
     case kFloat8:
-      if (is_json_number(text)) {
+      if (is_finite_json_number(text)) {
         out.append(text);
         return;
       }
