@@ -85,4 +85,30 @@ test_expect_success 'kill -9 during the snapshot: the next run snapshots again, 
   $HELPER compare "$SRC" "$REP2"
 '
 
+# Regression: TRUNCATE is not MVCC-safe. One that committed after the
+# slot's snapshot but before the copy reached the table made the copy read
+# it empty, and a change the stream then carried for a row of the snapshot
+# had no row to apply to (seen once in t4010's workload under ASan). The
+# test seam SLUICE_TEST_CDC_PG_LOCK_DELAY_MS holds cdc-pg between the
+# slot's snapshot and its table locks while one transaction updates a row,
+# truncates and inserts: cdc-pg must see it and take the snapshot again.
+test_expect_success 'a TRUNCATE between the slot and the copy: the snapshot is taken again' '
+  psql_c "CREATE DATABASE race" &&
+  RACE="postgresql://postgres@127.0.0.1:$PG_PORT/race" &&
+  "$PG_BIN/psql" -X -q -d "$RACE" -c "CREATE TABLE rt (id int PRIMARY KEY, v text);
+    INSERT INTO rt SELECT g, '\''old'\'' FROM generate_series(1, 5) g; CREATE PUBLICATION prt FOR TABLE rt" &&
+  { SLUICE_TEST_CDC_PG_LOCK_DELAY_MS=3000 cdc-pg --slot srt --publication prt "$RACE" >race.out 2>race.err & } &&
+  cdc=$! && test_track_pid $cdc &&
+  wait_for 30 "test \"\$(psql_c \"SELECT count(*) FROM pg_replication_slots WHERE slot_name = '\''srt'\''\")\" = 1" &&
+  "$PG_BIN/psql" -X -q -d "$RACE" -v ON_ERROR_STOP=1 \
+    -c "BEGIN; UPDATE rt SET v = '\''changed'\'' WHERE id = 1; TRUNCATE rt; INSERT INTO rt VALUES (9, '\''new'\''); COMMIT" &&
+  wait_for 60 "grep -q \"\\\"id\\\":9\" race.out" &&
+  test_stop $cdc &&
+  test_grep "table .rt. was truncated or rewritten as the snapshot began: taking the snapshot again" race.err &&
+  ! grep -q "\"op\":\"u\"" race.out &&
+  grep "\"op\":\"r\"" race.out >rows &&
+  test_line_count = 1 rows &&
+  test_grep "\"after\":{\"id\":9,\"v\":\"new\"}" rows
+'
+
 test_done

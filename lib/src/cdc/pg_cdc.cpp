@@ -115,6 +115,9 @@ class PgCdc {
   // the marker covers the rest).
   void abandon_snapshot();
   Status snapshot(const std::string& snapshot_name, uint64_t lsn);
+  // Locks the snapshot's tables (ACCESS SHARE) and checks that none was
+  // truncated since the slot's snapshot (then kTryAgain, snapshot_raced_).
+  Status lock_snapshot_tables(PGconn* c);
   Status stream(uint64_t start_lsn);
   // stream(), and after a lost server: reconnect with backoff and resume
   // from the slot until stopped or an error that is not a lost server.
@@ -212,6 +215,7 @@ class PgCdc {
   Clock::time_point last_status_{};
   bool source_lost_ = false;  // the last stream() ended by losing the server
   bool resumed_ = false;      // stream() runs again after a reconnect
+  bool snapshot_raced_ = false;  // a TRUNCATE beat the snapshot's locks
 };
 
 Status PgCdc::connect(bool replication, ConnPtr* out) {
@@ -541,6 +545,10 @@ Status PgCdc::write_snapshot_marker() {
 }
 
 void PgCdc::abandon_snapshot() {
+  // The snapshot's read-only transaction may still be open on aux_.
+  if (aux_ && PQtransactionStatus(aux_.get()) != PQTRANS_IDLE) {
+    (void)exec(aux_.get(), "ROLLBACK", PGRES_COMMAND_OK, "ending the snapshot");
+  }
   repl_.reset();  // ends the walsender that holds the slot
   if (o_.temporary) return;  // a temporary slot ended with it
   // The walsender may take a moment to go; until then the slot is active.
@@ -612,6 +620,35 @@ Status PgCdc::emit(const CdcRoute& route, bool has_key, uint64_t* ticket) {
   return Status::Ok();
 }
 
+Status PgCdc::lock_snapshot_tables(PGconn* c) {
+  if (tables_.empty()) return Status::Ok();
+  std::string list, oids;
+  for (const auto& [schema, table] : tables_) {
+    std::string qn = quote_ident(schema) + "." + quote_ident(table);
+    list += (list.empty() ? "" : ", ") + qn;
+    oids += (oids.empty() ? "" : ", ") + quote_literal(qn) + "::regclass";
+  }
+  // Hold TRUNCATE and DDL off until the copy is done, as Debezium does:
+  // TRUNCATE is not MVCC-safe, and a snapshot that reads a table after one
+  // committed sees it empty, losing every row it had.
+  auto l = exec(c, "LOCK TABLE " + list + " IN ACCESS SHARE MODE", PGRES_COMMAND_OK,
+                "locking the tables for the snapshot");
+  if (!l.ok()) return l.status();
+  // One that committed between the slot's snapshot and the lock is seen
+  // by its new file: the snapshot's pg_class row still names the old one.
+  auto r = exec(c,
+                "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid IN (" + oids +
+                    ") AND c.relfilenode <> 0 AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)",
+                PGRES_TUPLES_OK, "checking the tables for the snapshot");
+  if (!r.ok()) return r.status();
+  if (PQntuples(r->get()) > 0) {
+    snapshot_raced_ = true;
+    return Status::TryAgain("table '" + std::string(PQgetvalue(r->get(), 0, 0)) +
+                            "' was truncated or rewritten as the snapshot began");
+  }
+  return Status::Ok();
+}
+
 Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   PGconn* c = aux_.get();
   auto b = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, "starting the snapshot");
@@ -620,6 +657,12 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
     auto s = exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), PGRES_COMMAND_OK,
                   "importing the slot's snapshot");
     if (!s.ok()) return s.status();
+    // Test seam: widen the window between the slot's snapshot and the
+    // table locks, so a test can commit a TRUNCATE inside it.
+    if (const char* ms = getenv("SLUICE_TEST_CDC_PG_LOCK_DELAY_MS"); ms && *ms) {
+      usleep(static_cast<useconds_t>(strtoul(ms, nullptr, 10) * 1000));
+    }
+    SLUICE_RETURN_IF_ERROR(lock_snapshot_tables(c));
   }
   auto x = exec(c, "SELECT txid_snapshot_xmin(txid_current_snapshot())", PGRES_TUPLES_OK, "starting the snapshot");
   if (!x.ok()) return x.status();
@@ -1255,12 +1298,23 @@ Status PgCdc::run() {
   std::string snapshot_name;
   uint64_t start_lsn = 0;
   SLUICE_RETURN_IF_ERROR(prepare_slot_waiting(&created, &snapshot_name, &start_lsn));
-  if (created && !snapshot_name.empty()) {
+  for (int attempt = 1; created && !snapshot_name.empty(); ++attempt) {
     Status st = snapshot(snapshot_name, start_lsn);
     bool interrupted = o_.stop && *o_.stop;
     if (!st.ok() || interrupted) {
       // A half-taken snapshot is taken again by the next run.
       abandon_snapshot();
+      if (snapshot_raced_ && !interrupted && attempt < 5) {
+        // A TRUNCATE slipped in between the slot's snapshot and our table
+        // locks (lock_snapshot_tables); nothing was emitted: start over.
+        warn(st.message() + ": taking the snapshot again");
+        snapshot_raced_ = false;
+        SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
+        auto id = exec(repl_.get(), "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "identifying the server");
+        if (!id.ok()) return id.status();
+        SLUICE_RETURN_IF_ERROR(prepare_slot_waiting(&created, &snapshot_name, &start_lsn));
+        continue;
+      }
       if (!interrupted) return st;
       warn("snapshot interrupted: the next run takes it again");
       Status f = sink_.flush(o_.timeout);
@@ -1277,6 +1331,7 @@ Status PgCdc::run() {
     if (!f.ok()) return f.With("delivering the snapshot");
     if (!sink_.error().ok()) return sink_.error().With("delivering the snapshot");
     SLUICE_RETURN_IF_ERROR(finish_snapshot());
+    break;
   }
   last_commit_lsn_ = 0;
   return stream_reconnecting(start_lsn);
