@@ -188,6 +188,7 @@ TEST_CASE("debezium: values typed like the JSON converter") {
   CHECK(v(1083, "01:00:00.25") == "3600250000");
   CHECK(v(1114, "1970-01-01 00:00:01.000001") == "1000001");
   CHECK(v(1184, "2024-01-02 03:04:05.5+02") == "\"2024-01-02T01:04:05.5Z\"");
+  CHECK(v(1114, "718811850-01-01 00:00:00") == "\"718811850-01-01 00:00:00\"");  // past int64 us
   CHECK(v(1184, "2024-01-02 03:04:05+05:30") == "\"2024-01-01T21:34:05Z\"");
   // interval: MicroDuration, months of 365.25 / 12 days (vectors computed
   // with the same double arithmetic).

@@ -96,6 +96,8 @@ bool is_json_number(std::string_view s) {
 // refuse 1e+400); the server never sends one for float4/float8.
 bool is_finite_json_number(std::string_view s) {
   if (!is_json_number(s)) return false;
+  // An integer literal past 64 bits is refused by the same readers.
+  if (s.find_first_of(".eE") == std::string_view::npos) return is_integer(s);
   double v;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
   return r.ec == std::errc() && std::isfinite(v);
@@ -115,7 +117,9 @@ bool digits(std::string_view s, size_t pos, size_t n, int64_t* v) {
 // "YYYY-MM-DD" (4+ digit year) at the start of s; sets *end past it.
 bool parse_date(std::string_view s, int64_t* days, size_t* end) {
   size_t dash = s.find('-');
-  if (dash == std::string_view::npos || dash < 4) return false;
+  // PostgreSQL dates end in 5874897 AD: at most 7 digits; 9 keeps the
+  // arithmetic far from overflow whatever the bytes say.
+  if (dash == std::string_view::npos || dash < 4 || dash > 9) return false;
   int64_t y, m, d;
   if (!digits(s, 0, dash, &y) || !digits(s, dash + 1, 2, &m) || s.size() < dash + 6 ||
       s[dash + 3] != '-' || !digits(s, dash + 4, 2, &d) || m < 1 || m > 12 || d < 1 || d > 31) {
@@ -509,7 +513,12 @@ void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOption
       if (oid == kTimestamptz && !parse_offset(text, tend, &off, &tend)) break;
       std::string_view rest = text.substr(tend);
       if (!rest.empty() && rest != " BC") break;
-      int64_t unix_us = days * 86400000000LL + us - off * 1000000;
+      // Beyond int64 microseconds (a year past 294,000 AD): keep the text.
+      int64_t unix_us;
+      if (__builtin_mul_overflow(days, 86400000000LL, &unix_us) ||
+          __builtin_add_overflow(unix_us, us - off * 1000000, &unix_us)) {
+        break;
+      }
       if (oid == kTimestamp) {
         append_int(unix_us, out);
       } else {
