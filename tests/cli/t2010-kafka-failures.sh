@@ -46,7 +46,7 @@ test_expect_success 'group resume across kill -9 of tap: no record missing' '
 test_expect_success 'broker down mid-produce, then up: flux loses nothing' '
 	gen_ndjson 30000 >part1 &&
 	gen_ndjson 30000 30001 >part2 &&
-	{ cat part1; sleep 3; cat part2; } | flux --timeout 60s - $K/down 2>flux.err &
+	{ { cat part1; sleep 3; cat part2; } | flux --timeout 60s - $K/down 2>flux.err & } &&
 	flux_pid=$! &&
 	sleep 1 &&
 	kafka_mock_cmd down 1 &&
