@@ -172,6 +172,71 @@ TEST_CASE("redis: uri to connection config") {
   CHECK(cfg->password == "from-env");
 }
 
+TEST_CASE("redis: several hosts are seeds, the first aimed at") {
+  auto uri = parse_stream_uri("redis://:pw@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002/s");
+  REQUIRE(uri.ok());
+  auto cfg = redis::conn_config(*uri, Millis(100));
+  REQUIRE(cfg.ok());
+  CHECK(cfg->endpoint == "10.0.0.1:7000");
+  CHECK(cfg->seeds == std::vector<std::string>{"10.0.0.1:7000", "10.0.0.2:7001", "[::1]:7002"});
+  const redis::ConnConfig node = redis::for_endpoint(*cfg, "[::1]:7002");
+  CHECK(node.host == "::1");
+  CHECK(node.port == "7002");
+  CHECK(node.password == "pw");
+  // A node announcing no host (":port") is on the host already dialled.
+  const redis::ConnConfig bare = redis::for_endpoint(*cfg, ":7005");
+  CHECK(bare.host == "10.0.0.1");
+  CHECK(bare.port == "7005");
+  CHECK(bare.endpoint == "10.0.0.1:7005");
+}
+
+TEST_CASE("redis: cluster key slots are CRC16 mod 16384 with hash tags") {
+  CHECK(redis::key_slot("123456789") == 12739);  // the specification's vector
+  CHECK(redis::key_slot("") == 0);
+  CHECK(redis::key_slot("foo") == 12182);  // redis-cli cluster keyslot foo
+  CHECK(redis::key_slot("bar") == 5061);
+  CHECK(redis::key_slot("{user1000}.following") == redis::key_slot("{user1000}.followers"));
+  CHECK(redis::key_slot("{user1000}.following") == redis::key_slot("user1000"));
+  // An empty tag does not count: the whole key is hashed.
+  CHECK(redis::key_slot("foo{}{bar}") != redis::key_slot("bar"));
+  CHECK(redis::key_slot("foo{}{bar}") == 8363);
+  // Only the first tag counts; an unclosed brace hashes the whole key.
+  CHECK(redis::key_slot("foo{{bar}}zap") == redis::key_slot("{bar"));
+  CHECK(redis::key_slot("foo{bar}{zap}") == redis::key_slot("bar"));
+  CHECK(redis::key_slot("foo{bar") != redis::key_slot("bar"));
+}
+
+TEST_CASE("redis: MOVED and ASK replies are parsed, others are not") {
+  redis::Redirect r;
+  REQUIRE(redis::parse_redirect("MOVED 3999 127.0.0.1:6381", &r));
+  CHECK_FALSE(r.ask);
+  CHECK(r.slot == 3999);
+  CHECK(r.endpoint == "127.0.0.1:6381");
+  REQUIRE(redis::parse_redirect("ASK 16383 [::1]:7000", &r));
+  CHECK(r.ask);
+  CHECK(r.slot == 16383);
+  CHECK(r.endpoint == "[::1]:7000");
+  REQUIRE(redis::parse_redirect("MOVED 0 :7001", &r));
+  CHECK(r.endpoint == ":7001");
+  CHECK_FALSE(redis::parse_redirect("MOVED 16384 h:1", &r));
+  CHECK_FALSE(redis::parse_redirect("MOVED x h:1", &r));
+  CHECK_FALSE(redis::parse_redirect("MOVED 12", &r));
+  CHECK_FALSE(redis::parse_redirect("MOVED 12 host", &r));
+  CHECK_FALSE(redis::parse_redirect("ERR MOVED 1 h:1", &r));
+  CHECK_FALSE(redis::parse_redirect("CLUSTERDOWN The cluster is down", &r));
+  CHECK_FALSE(redis::parse_redirect("ASKING", &r));
+}
+
+TEST_CASE("redis: CLUSTERDOWN is unavailable and says what to check") {
+  redis::ConnConfig cfg;
+  cfg.endpoint = "127.0.0.1:7000";
+  const Status st = redis::cluster_state_error(cfg, "CLUSTERDOWN The cluster is down");
+  CHECK(st.is(StatusCode::kUnavailable));
+  CHECK(st.message().find("127.0.0.1:7000") != std::string::npos);
+  CHECK(st.message().find("cluster info") != std::string::npos);
+  CHECK(redis::cluster_state_error(cfg, "WRONGTYPE x").ok());
+}
+
 // ------------------------------------------------------------ live server
 
 int free_port() {

@@ -8,8 +8,8 @@
 // transport.
 //
 // URI: redis://[USER:PASS@]HOST[:PORT]/STREAM[,STREAM...][?params]. The
-// password may also come from REDISCLI_AUTH; it is never printed. Only the
-// first host is used (Redis Cluster is not supported). Parameters:
+// password may also come from REDISCLI_AUTH; it is never printed. Several
+// hosts are seeds: the first reachable one is used. Parameters:
 //   db=N               SELECT N after connecting
 //   maxlen=N           producer: XADD MAXLEN ~ N (approximate trimming)
 //   claim_idle_ms=N    group consumer: claim other members' pending entries
@@ -126,6 +126,7 @@ inline std::string_view reply_str(const redisReply* r) {
 
 struct ConnConfig {
   std::string endpoint;  // "host:port" as given (for messages)
+  std::vector<std::string> seeds;  // every host of the URI, in order
   std::string host;
   std::string port;
   bool tls = false;
@@ -137,9 +138,14 @@ struct ConnConfig {
   Millis timeout{30000};
 };
 
-// Builds a ConnConfig from a URI (first host; password from REDISCLI_AUTH
-// when the URI has none). kInvalidArgument on a bad db= value.
+// Builds a ConnConfig from a URI (aimed at the first host, every host kept
+// as a seed; password from REDISCLI_AUTH when the URI has none).
+// kInvalidArgument on a bad db= value.
 Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout);
+
+// The same credentials, TLS settings and timeout aimed at another node
+// ("host:port", "[v6]:port"; port 6379 when absent).
+ConnConfig for_endpoint(const ConnConfig& base, std::string_view endpoint);
 
 // One connection to one server: connect (+TLS, AUTH, SELECT), write bytes,
 // read and parse replies. Non-blocking socket; every wait is a poll() with a
@@ -152,13 +158,17 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Connects and authenticates within cfg.timeout. Errors: kUnavailable
-  // (cannot reach), kPermissionDenied (AUTH refused), kConfig (TLS setup).
+  // Connects and authenticates within cfg.timeout, trying cfg.seeds in
+  // order when the first cannot be reached (the first reachable wins and
+  // becomes the endpoint). Errors: kUnavailable (cannot reach),
+  // kPermissionDenied (AUTH refused), kConfig (TLS setup).
   Status connect();
   // Retries connect() with exponential backoff until `budget` passes.
   // Authentication errors are returned at once (retrying cannot help).
   Status reconnect(Millis budget);
   void close();
+  // Closes and aims the next connect at another node of the same cluster.
+  void retarget(std::string_view endpoint);
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   const ConnConfig& config() const { return cfg_; }
@@ -172,6 +182,8 @@ class Connection {
                        bool* woken = nullptr, bool* writable = nullptr);
   // Reads what is available without waiting.
   Status read_available();
+  // True when TLS holds decrypted bytes a poll() on fd() would not see.
+  bool tls_pending() const { return ssl_ && SSL_pending(ssl_) > 0; }
   // Next parsed reply, or null when none is complete yet.
   Result<ReplyPtr> next_reply();
 
@@ -200,6 +212,53 @@ class Connection {
 // NOPERM/NOAUTH/WRONGPASS -> kPermissionDenied, others kBadData.
 Status reply_error(const ConnConfig& cfg, std::string_view key,
                    std::string_view error);
+
+// ------------------------------------------------------------ cluster
+
+// The hash slot (0..16383) of a key: CRC16 (XMODEM) mod 16384 of the key,
+// or of the first non-empty {hash tag} in it, as Redis Cluster computes it.
+uint16_t key_slot(std::string_view key);
+
+// A -MOVED or -ASK error reply: the slot now (MOVED) or for this one
+// command (ASK) lives on `endpoint`.
+struct Redirect {
+  bool ask = false;
+  uint16_t slot = 0;
+  std::string endpoint;
+};
+// "MOVED 3999 127.0.0.1:6381" / "ASK 3999 127.0.0.1:6381" -> true.
+bool parse_redirect(std::string_view error, Redirect* out);
+
+// "CLUSTERDOWN ..." and friends as a kUnavailable naming the node and
+// saying what to check; other errors unchanged (kOk when not a cluster
+// state error).
+Status cluster_state_error(const ConnConfig& cfg, std::string_view error);
+
+// Which node serves which slots, from CLUSTER SLOTS. Empty (cluster()
+// false) when the server runs without cluster support.
+class SlotMap {
+ public:
+  // Asks `conn`. Endpoints a node does not announce are taken to be on the
+  // host `conn` dialled.
+  Status refresh(Connection& conn);
+  bool cluster() const { return !ranges_.empty(); }
+  // The endpoint serving `slot`; empty when no node covers it.
+  std::string_view owner(uint16_t slot) const;
+  // Every master's endpoint, each once, in slot order.
+  std::vector<std::string> masters() const;
+
+ private:
+  struct Range {
+    uint16_t first, last;
+    std::string endpoint;
+  };
+  std::vector<Range> ranges_;
+};
+
+// Sends ASKING and then `cmd` to `endpoint`, once (the answer to an -ASK
+// redirect). `side` caches the connection to that node between calls.
+Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint,
+                          const std::string& cmd, std::unique_ptr<Connection>* side);
 
 }  // namespace redis
 }  // namespace sluice
