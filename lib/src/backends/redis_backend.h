@@ -21,6 +21,21 @@
 //   tls_cert=PATH, tls_key=PATH   rediss: client certificate
 //   tls_insecure=1     rediss: do not verify the server certificate
 //
+// Redis Cluster works with the same URI: any host (or several, as seeds)
+// of the cluster will do. At open the slot map is read with CLUSTER SLOTS
+// (a server without cluster support has none and is used as one node).
+// The producer keeps one connection, to the node serving its (first)
+// stream's slot. The consumer keeps one connection per slot its streams
+// live in, to the node serving it: multi-key reads must stay in one slot,
+// and a blocking read holds its connection, so streams named with a common
+// {hash tag} are read together in one call and all others read in
+// parallel. -MOVED re-learns the map and re-aims the connections (the
+// producer re-sends its unanswered XADDs there, in order); -ASK sends
+// ASKING and that one command to the named node. CLUSTERDOWN is retried
+// until the timeout, then reported as unavailable (exit 69). A node that
+// fails over to a replica is not followed (the reconnect goes to the same
+// address).
+//
 // Entry field layout (what the producer writes, what the consumer reads):
 //   p          payload bytes (absent = tombstone)
 //   k          key bytes (absent = no key)
@@ -235,7 +250,8 @@ bool parse_redirect(std::string_view error, Redirect* out);
 Status cluster_state_error(const ConnConfig& cfg, std::string_view error);
 
 // Which node serves which slots, from CLUSTER SLOTS. Empty (cluster()
-// false) when the server runs without cluster support.
+// false) when the server runs without cluster support or refuses the
+// command (ACL).
 class SlotMap {
  public:
   // Asks `conn`. Endpoints a node does not announce are taken to be on the

@@ -81,12 +81,11 @@ Status SlotMap::refresh(Connection& conn) {
   const redisReply* rep = r->get();
   std::vector<Range> ranges;
   if (rep->type == REDIS_REPLY_ERROR) {
-    // "ERR This instance has cluster support disabled": a plain server.
-    if (reply_str(rep).find("cluster support disabled") != std::string_view::npos) {
-      ranges_.clear();
-      return Status::Ok();
-    }
-    return reply_error(conn.config(), "CLUSTER SLOTS", reply_str(rep));
+    // "ERR This instance has cluster support disabled": a plain server. A
+    // user the ACL denies CLUSTER (NOPERM) is served as if it were one too,
+    // rather than refused where a plain server would serve it.
+    ranges_.clear();
+    return Status::Ok();
   }
   for (size_t i = 0; rep->type == REDIS_REPLY_ARRAY && i < rep->elements; ++i) {
     // [first, last, [host, port, id, ...] (master), [replica]...]

@@ -8,6 +8,13 @@
 // unanswered command: at-least-once, and nothing answered is ever re-sent or
 // lost. The window (commands and bytes in flight) bounds memory; produce()
 // blocks while it is full.
+//
+// Redis Cluster: the connection goes to the node serving the first stream's
+// slot (learnt with CLUSTER SLOTS at open). A -MOVED reply re-aims the
+// connection at the named node and re-sends the journal from that command
+// on, by the same path as a reconnect, so order is kept. An -ASK reply (a
+// slot being migrated) sends ASKING and that one command to the named node
+// and takes its answer in place of the redirect.
 #include <deque>
 #include <thread>
 
@@ -38,7 +45,15 @@ class RedisProducer final : public Producer {
     if (maxlen_ >= 0) maxlen_text_ = std::to_string(maxlen_);
   }
 
-  Status open() { return conn_.connect(); }
+  Status open() {
+    SLUICE_RETURN_IF_ERROR(conn_.connect());
+    SlotMap map;
+    SLUICE_RETURN_IF_ERROR(map.refresh(conn_));
+    const std::string_view owner = map.owner(key_slot(default_stream_));
+    if (!map.cluster() || owner.empty() || owner == conn_.config().endpoint) return Status::Ok();
+    conn_.retarget(owner);
+    return conn_.connect();
+  }
 
   Status produce(const Message& m, uint64_t* ticket) override {
     if (!broken_.ok()) return broken_;
@@ -82,8 +97,10 @@ class RedisProducer final : public Producer {
       if (!broken_.ok()) return broken_;
       const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
       if (left.count() <= 0) {
-        return Status::TimedOut(std::to_string(inflight_.size()) +
-                                " records not yet acknowledged by redis '" +
+        const std::string n = std::to_string(inflight_.size());
+        // Still failing (a node or the cluster down): say why, as a give-up would.
+        if (recovering_) return Status::Unavailable(n + " records not acknowledged: " + trouble_.message());
+        return Status::TimedOut(n + " records not yet acknowledged by redis '" +
                                 conn_.config().endpoint + "'");
       }
       SLUICE_RETURN_IF_ERROR(pump(std::min(left, Millis(100))));
@@ -160,12 +177,25 @@ class RedisProducer final : public Producer {
                                 "' sent a reply nobody asked for");
       }
       const InFlight f = inflight_.front();
+      Redirect to;
+      if ((*r)->type == REDIS_REPLY_ERROR && parse_redirect(reply_str(r->get()), &to)) {
+        if (!to.ask) {
+          // The slot moved for good: re-send from this command on, there.
+          conn_.retarget(to.endpoint);
+          return Status::TryAgain("redis '" + conn_.config().endpoint + "': moved");
+        }
+        const size_t off = static_cast<size_t>(head_ - base_);
+        r = ask_call(conn_.config(), to.endpoint,
+                     journal_.substr(off, static_cast<size_t>(f.end - head_)), &ask_conn_);
+        if (!r.ok()) return r.status();
+      }
       if ((*r)->type == REDIS_REPLY_ERROR) {
         const std::string_view err = reply_str(r->get());
         if (transient_error(err)) {
           // The server is (re)starting: re-send from this command on.
           return Status::TryAgain("redis '" + conn_.config().endpoint + "': " + std::string(err));
         }
+        SLUICE_RETURN_IF_ERROR(cluster_state_error(conn_.config(), err));
         ++failed_;
         if (listener_) listener_(f.ticket, reply_error(conn_.config(), streams_[f.stream], err));
       }
@@ -200,6 +230,7 @@ class RedisProducer final : public Producer {
       recover_since_ = now;
       backoff_ = Millis(20);
     }
+    trouble_ = why;
     const auto left = std::chrono::duration_cast<Millis>(recover_since_ + timeout_ - now);
     if (left.count() <= 0) return fail_all(why);
     conn_.close();
@@ -226,6 +257,7 @@ class RedisProducer final : public Producer {
   }
 
   Connection conn_;
+  std::unique_ptr<Connection> ask_conn_;  // to the node an -ASK named
   std::string default_stream_;
   int64_t maxlen_;
   std::string maxlen_text_;
@@ -244,6 +276,7 @@ class RedisProducer final : public Producer {
   uint64_t failed_ = 0;
   Status broken_;
   bool recovering_ = false;
+  Status trouble_;  // why the last recover() was needed
   Clock::time_point recover_since_;
   Millis backoff_{20};
 };
