@@ -34,7 +34,7 @@
 // ASKING and that one command to the named node. CLUSTERDOWN is retried
 // until the timeout, then reported as unavailable (exit 69). A node that
 // fails over to a replica is not followed (the reconnect goes to the same
-// address).
+// address). Admin lists the streams of every master.
 //
 // Entry field layout (what the producer writes, what the consumer reads):
 //   p          payload bytes (absent = tombstone)
