@@ -22,10 +22,11 @@ test_expect_success 'redis-server starts with AOF' '
 
 test_expect_success 'server killed and restarted mid-produce: no acknowledged record lost' '
 	slow_input 100000 >want.unsorted &&
-	tap $U/r --from beginning >followed &
-	tap_pid=$!
-	slow_input 100000 | flux --timeout 30s - $U/r 2>flux.err &
-	flux_pid=$!
+	{ tap $U/r --from beginning >followed & } &&
+	tap_pid=$! &&
+	{ slow_input 100000 | flux --timeout 30s - $U/r 2>flux.err & } &&
+	flux_pid=$! &&
+	test_track_pid $tap_pid $flux_pid &&
 	wait_for 20 "test \$(redis-cli -p $PORT xlen r 2>/dev/null || echo 0) -gt 20000" &&
 	kill -9 $REDIS_PID && { wait $REDIS_PID 2>/dev/null; true; } &&
 	sleep 1 &&
