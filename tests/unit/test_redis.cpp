@@ -642,6 +642,34 @@ TEST_CASE("redis live: cluster admin lists the streams of every master") {
   CHECK((*info)[0].messages == 2);
 }
 
+TEST_CASE("redis live: a producer routing to streams on three cluster nodes") {
+  RedisCluster cl;
+  if (!have_server(cl.nodes[0])) return;
+  REQUIRE(cl.formed);
+  // As a cdc sink routes per table: interleaved streams on three nodes
+  // ("{b}" on the first, "{c}" on the second, "{a}" on the third).
+  auto p = producer("redis://127.0.0.1:" + std::to_string(cl.nodes[0].port()) + "/{b}t");
+  std::vector<uint64_t> failed;
+  p->set_delivery_listener([&](uint64_t t, const Status&) { failed.push_back(t); });
+  const std::string names[3] = {"{b}t", "{c}t", "{a}t"};
+  const std::string payload = "x";
+  uint64_t last = 0;
+  for (int i = 0; i < 30000; ++i) {
+    Message m;
+    m.stream = names[i % 3];
+    m.payload = payload;
+    REQUIRE(p->produce(m, &last).ok());
+  }
+  REQUIRE(p->flush(Millis(10000)).ok());
+  CHECK(failed.empty());
+  CHECK(p->acknowledged() == last);
+  // Each record once (no re-sends), one connection to each node.
+  for (int n = 0; n < 3; ++n) {
+    CHECK(cl.nodes[n].cli("xlen " + names[n] + " | grep -qx 10000") == 0);
+    CHECK(cl.nodes[n].cli("client list | grep -c cmd=xadd | grep -qx 1") == 0);
+  }
+}
+
 TEST_CASE("redis live: wrong password is 77, unreachable is 69") {
   RedisServer srv("--requirepass right");
   if (!have_server(srv)) return;

@@ -88,7 +88,6 @@ class RedisAdmin final : public Admin {
       return n.get();
     }
     ConnConfig cfg = for_endpoint(conn_.config(), endpoint);
-    cfg.seeds.clear();
     nodes_.push_back(std::make_unique<Connection>(std::move(cfg)));
     SLUICE_RETURN_IF_ERROR(nodes_.back()->connect());
     return nodes_.back().get();

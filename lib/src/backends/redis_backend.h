@@ -24,17 +24,18 @@
 // Redis Cluster works with the same URI: any host (or several, as seeds)
 // of the cluster will do. At open the slot map is read with CLUSTER SLOTS
 // (a server without cluster support has none and is used as one node).
-// The producer keeps one connection, to the node serving its (first)
-// stream's slot. The consumer keeps one connection per slot its streams
-// live in, to the node serving it: multi-key reads must stay in one slot,
-// and a blocking read holds its connection, so streams named with a common
-// {hash tag} are read together in one call and all others read in
-// parallel. -MOVED re-learns the map and re-aims the connections (the
-// producer re-sends its unanswered XADDs there, in order); -ASK sends
-// ASKING and that one command to the named node. CLUSTERDOWN is retried
-// until the timeout, then reported as unavailable (exit 69). A node that
-// fails over to a replica is not followed (the reconnect goes to the same
-// address). Admin lists the streams of every master.
+// The producer keeps one connection per node serving a stream it writes
+// to (the URI's first; a cdc sink routing per table may write to many).
+// The consumer keeps one connection per slot its streams live in, to the
+// node serving it: multi-key reads must stay in one slot, and a blocking
+// read holds its connection, so streams named with a common {hash tag} are
+// read together in one call and all others in parallel. -MOVED re-learns
+// the map (from the node named) and re-aims the connections (the producer
+// re-sends its unanswered XADDs there, in order); -ASK sends ASKING and
+// that one command to the named node. CLUSTERDOWN is retried until the
+// timeout, then reported as unavailable (exit 69). A node that fails over
+// to a replica is not followed (the reconnect goes to the same address).
+// Admin lists the streams of every master.
 //
 // Entry field layout (what the producer writes, what the consumer reads):
 //   p          payload bytes (absent = tombstone)
@@ -158,8 +159,8 @@ struct ConnConfig {
 // kInvalidArgument on a bad db= value.
 Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout);
 
-// The same credentials, TLS settings and timeout aimed at another node
-// ("host:port", "[v6]:port"; port 6379 when absent).
+// The same credentials, TLS settings and timeout aimed at one node
+// ("host:port", "[v6]:port"; port 6379 when absent), without seeds.
 ConnConfig for_endpoint(const ConnConfig& base, std::string_view endpoint);
 
 // One connection to one server: connect (+TLS, AUTH, SELECT), write bytes,
@@ -270,6 +271,11 @@ class SlotMap {
   };
   std::vector<Range> ranges_;
 };
+
+// After -MOVED `to`: reads the slot map through `conn` (best a fresh
+// connection to the node named: a pipelined one still has replies queued).
+// kUnavailable when the node gives no map (a user without +cluster|slots).
+Status learn_map(Connection& conn, const Redirect& to, SlotMap* map);
 
 // Sends ASKING and then `cmd` to `endpoint`, once (the answer to an -ASK
 // redirect). `side` caches the connection to that node between calls.

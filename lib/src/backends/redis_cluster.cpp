@@ -129,11 +129,20 @@ std::vector<std::string> SlotMap::masters() const {
   return out;
 }
 
+Status learn_map(Connection& conn, const Redirect& to, SlotMap* map) {
+  SLUICE_RETURN_IF_ERROR(map->refresh(conn));
+  if (!map->cluster()) {
+    return Status::Unavailable("redis '" + conn.config().endpoint + "' redirected (MOVED slot " +
+                               std::to_string(to.slot) +
+                               ") but gave no slot map (CLUSTER SLOTS); allow the user +cluster|slots");
+  }
+  return Status::Ok();
+}
+
 Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint,
                           const std::string& cmd, std::unique_ptr<Connection>* side) {
   if (!*side || (*side)->config().endpoint != endpoint || !(*side)->connected()) {
     ConnConfig cfg = for_endpoint(base, endpoint);
-    cfg.seeds.clear();
     *side = std::make_unique<Connection>(std::move(cfg));
     SLUICE_RETURN_IF_ERROR((*side)->connect());
   }

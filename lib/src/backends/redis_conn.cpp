@@ -150,8 +150,8 @@ Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout) {
     return Status::InvalidArgument("redis uri '" + uri.redacted() +
                                    "' names no host");
   }
-  c.seeds = uri.hosts;
   c = for_endpoint(c, uri.hosts[0]);
+  c.seeds = uri.hosts;
   c.user = uri.user;
   c.password = uri.password;
   if (c.password.empty()) {
@@ -179,6 +179,7 @@ Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout) {
 
 ConnConfig for_endpoint(const ConnConfig& base, std::string_view endpoint) {
   ConnConfig c = base;
+  c.seeds.clear();
   c.endpoint = std::string(endpoint);
   std::string_view hp = endpoint;
   if (!hp.empty() && hp[0] == '[') {  // [v6]:port

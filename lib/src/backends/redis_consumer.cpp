@@ -216,13 +216,14 @@ class RedisConsumer final : public Consumer {
 
   // ---------------------------------------------------------- layout
 
-  // Learns the slot map through `asker` and opens one Reader per slot the
+  // Learns the slot map through `asker` (after -MOVED `moved`, insisting on
+  // one) and opens one Reader per slot the
   // streams live in (one Reader for all when the server is no cluster).
   // Connections to the same node are reused from `asker` and the old
   // Readers when nothing is in flight on them.
-  Status lay_out(std::unique_ptr<Connection> asker) {
+  Status lay_out(std::unique_ptr<Connection> asker, const Redirect* moved = nullptr) {
     SlotMap map;
-    SLUICE_RETURN_IF_ERROR(map.refresh(*asker));
+    SLUICE_RETURN_IF_ERROR(moved ? learn_map(*asker, *moved, &map) : map.refresh(*asker));
     std::vector<std::unique_ptr<Connection>> spare;
     spare.push_back(std::move(asker));
     for (auto& r : readers_) {
@@ -253,7 +254,6 @@ class RedisConsumer final : public Consumer {
         }
         if (!r->conn) {
           ConnConfig node = for_endpoint(cfg_, owner);
-          node.seeds.clear();
           r->conn = std::make_unique<Connection>(std::move(node));
           SLUICE_RETURN_IF_ERROR(r->conn->connect());
         }
@@ -313,10 +313,9 @@ class RedisConsumer final : public Consumer {
       if (r->in_flight) r->conn->close();
     }
     ConnConfig node = for_endpoint(cfg_, to.endpoint);
-    node.seeds.clear();
     auto asker = std::make_unique<Connection>(std::move(node));
     SLUICE_RETURN_IF_ERROR(asker->connect());
-    return lay_out(std::move(asker));
+    return lay_out(std::move(asker), &to);
   }
 
   Status checked_call(size_t i, std::initializer_list<std::string_view> args, ReplyPtr* out) {
