@@ -14,17 +14,6 @@ start_redis_at() {
 	REDIS_WANT_PORT=$1 start_redis "$TEST_DIR/srv" --appendonly yes --appendfsync always
 }
 
-# slow_input N: N NDJSON lines written in chunks of 500 with short pauses,
-# so producing takes a few seconds.
-slow_input() {
-	"$PYTHON" -c 'import sys, time
-n = int(sys.argv[1])
-for start in range(1, n + 1, 500):
-    sys.stdout.write("".join("{\"id\":%d}\n" % i for i in range(start, min(start + 500, n + 1))))
-    sys.stdout.flush()
-    time.sleep(0.01)' "$1"
-}
-
 test_expect_success 'redis-server starts with AOF' '
 	PORT=$(free_port) &&
 	start_redis_at $PORT &&

@@ -172,6 +172,71 @@ TEST_CASE("redis: uri to connection config") {
   CHECK(cfg->password == "from-env");
 }
 
+TEST_CASE("redis: several hosts are seeds, the first aimed at") {
+  auto uri = parse_stream_uri("redis://:pw@10.0.0.1:7000,10.0.0.2:7001,[::1]:7002/s");
+  REQUIRE(uri.ok());
+  auto cfg = redis::conn_config(*uri, Millis(100));
+  REQUIRE(cfg.ok());
+  CHECK(cfg->endpoint == "10.0.0.1:7000");
+  CHECK(cfg->seeds == std::vector<std::string>{"10.0.0.1:7000", "10.0.0.2:7001", "[::1]:7002"});
+  const redis::ConnConfig node = redis::for_endpoint(*cfg, "[::1]:7002");
+  CHECK(node.host == "::1");
+  CHECK(node.port == "7002");
+  CHECK(node.password == "pw");
+  // A node announcing no host (":port") is on the host already dialled.
+  const redis::ConnConfig bare = redis::for_endpoint(*cfg, ":7005");
+  CHECK(bare.host == "10.0.0.1");
+  CHECK(bare.port == "7005");
+  CHECK(bare.endpoint == "10.0.0.1:7005");
+}
+
+TEST_CASE("redis: cluster key slots are CRC16 mod 16384 with hash tags") {
+  CHECK(redis::key_slot("123456789") == 12739);  // the specification's vector
+  CHECK(redis::key_slot("") == 0);
+  CHECK(redis::key_slot("foo") == 12182);  // redis-cli cluster keyslot foo
+  CHECK(redis::key_slot("bar") == 5061);
+  CHECK(redis::key_slot("{user1000}.following") == redis::key_slot("{user1000}.followers"));
+  CHECK(redis::key_slot("{user1000}.following") == redis::key_slot("user1000"));
+  // An empty tag does not count: the whole key is hashed.
+  CHECK(redis::key_slot("foo{}{bar}") != redis::key_slot("bar"));
+  CHECK(redis::key_slot("foo{}{bar}") == 8363);
+  // Only the first tag counts; an unclosed brace hashes the whole key.
+  CHECK(redis::key_slot("foo{{bar}}zap") == redis::key_slot("{bar"));
+  CHECK(redis::key_slot("foo{bar}{zap}") == redis::key_slot("bar"));
+  CHECK(redis::key_slot("foo{bar") != redis::key_slot("bar"));
+}
+
+TEST_CASE("redis: MOVED and ASK replies are parsed, others are not") {
+  redis::Redirect r;
+  REQUIRE(redis::parse_redirect("MOVED 3999 127.0.0.1:6381", &r));
+  CHECK_FALSE(r.ask);
+  CHECK(r.slot == 3999);
+  CHECK(r.endpoint == "127.0.0.1:6381");
+  REQUIRE(redis::parse_redirect("ASK 16383 [::1]:7000", &r));
+  CHECK(r.ask);
+  CHECK(r.slot == 16383);
+  CHECK(r.endpoint == "[::1]:7000");
+  REQUIRE(redis::parse_redirect("MOVED 0 :7001", &r));
+  CHECK(r.endpoint == ":7001");
+  CHECK_FALSE(redis::parse_redirect("MOVED 16384 h:1", &r));
+  CHECK_FALSE(redis::parse_redirect("MOVED x h:1", &r));
+  CHECK_FALSE(redis::parse_redirect("MOVED 12", &r));
+  CHECK_FALSE(redis::parse_redirect("MOVED 12 host", &r));
+  CHECK_FALSE(redis::parse_redirect("ERR MOVED 1 h:1", &r));
+  CHECK_FALSE(redis::parse_redirect("CLUSTERDOWN The cluster is down", &r));
+  CHECK_FALSE(redis::parse_redirect("ASKING", &r));
+}
+
+TEST_CASE("redis: CLUSTERDOWN is unavailable and says what to check") {
+  redis::ConnConfig cfg;
+  cfg.endpoint = "127.0.0.1:7000";
+  const Status st = redis::cluster_state_error(cfg, "CLUSTERDOWN The cluster is down");
+  CHECK(st.is(StatusCode::kUnavailable));
+  CHECK(st.message().find("127.0.0.1:7000") != std::string::npos);
+  CHECK(st.message().find("cluster info") != std::string::npos);
+  CHECK(redis::cluster_state_error(cfg, "WRONGTYPE x").ok());
+}
+
 // ------------------------------------------------------------ live server
 
 int free_port() {
@@ -507,6 +572,102 @@ TEST_CASE("redis live: group commits, pending first on restart, claims dead memb
   CHECK((*info)[0].groups[0].name == "g");
   CHECK((*info)[0].groups[0].lag == 0);
   CHECK((*info)[0].shards[0].last_seq == first[9].seq);
+}
+
+// Three cluster-enabled servers joined into one cluster of three masters.
+struct RedisCluster {
+  RedisCluster()
+      : nodes{RedisServer(node_args()), RedisServer(node_args()), RedisServer(node_args())} {
+    std::string create = "redis-cli --cluster create";
+    for (const RedisServer& n : nodes) {
+      if (!n.up()) return;
+      create += " 127.0.0.1:" + std::to_string(n.port());
+    }
+    if (std::system((create + " --cluster-replicas 0 --cluster-yes >/dev/null 2>&1").c_str()) != 0) {
+      return;
+    }
+    for (const RedisServer& n : nodes) {
+      bool ok = false;
+      for (int i = 0; i < 1500 && !ok; ++i) {
+        ok = n.cli("cluster info | grep -q cluster_state:ok") == 0;
+        if (!ok) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (!ok) return;
+    }
+    formed = true;
+  }
+  static std::string node_args() {
+    // The bus port would be PORT + 10000: give it a free one.
+    return "--cluster-enabled yes --cluster-config-file nodes.conf --cluster-port " +
+           std::to_string(free_port());
+  }
+  RedisServer nodes[3];
+  bool formed = false;
+};
+
+TEST_CASE("redis live: cluster admin lists the streams of every master") {
+  RedisCluster cl;
+  if (!have_server(cl.nodes[0])) return;
+  REQUIRE(cl.formed);
+  // One stream per node: "{a}" hashes to slot 15495, "{b}" 3300, "{c}" 7365.
+  const std::vector<std::string> names = {"{b}s", "{c}s", "{a}s"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t k = 0; k <= i; ++k) {
+      REQUIRE(cl.nodes[0].cli("-c xadd " + names[i] + " '*' f v") == 0);
+    }
+  }
+  // Written through redirects, they live one on each node.
+  for (const RedisServer& node : cl.nodes) {
+    int held = 0;
+    for (const std::string& n : names) held += node.cli("exists " + n + " | grep -qx 1") == 0;
+    CHECK(held == 1);
+  }
+  auto uri = parse_stream_uri("redis://127.0.0.1:" + std::to_string(cl.nodes[0].port()),
+                              UriKind::kCluster);
+  REQUIRE(uri.ok());
+  auto admin = open_admin(*uri);
+  REQUIRE_MESSAGE(admin.ok(), admin.status().message());
+  auto info = (*admin)->describe({});
+  REQUIRE_MESSAGE(info.ok(), info.status().message());
+  REQUIRE(info->size() == 3);
+  CHECK((*info)[0].name == "{a}s");
+  CHECK((*info)[0].messages == 3);
+  CHECK((*info)[1].name == "{b}s");
+  CHECK((*info)[1].messages == 1);
+  CHECK((*info)[2].name == "{c}s");
+  CHECK((*info)[2].messages == 2);
+  info = (*admin)->describe({"{c}s"});
+  REQUIRE_MESSAGE(info.ok(), info.status().message());
+  REQUIRE(info->size() == 1);
+  CHECK((*info)[0].messages == 2);
+}
+
+TEST_CASE("redis live: a producer routing to streams on three cluster nodes") {
+  RedisCluster cl;
+  if (!have_server(cl.nodes[0])) return;
+  REQUIRE(cl.formed);
+  // As a cdc sink routes per table: interleaved streams on three nodes
+  // ("{b}" on the first, "{c}" on the second, "{a}" on the third).
+  auto p = producer("redis://127.0.0.1:" + std::to_string(cl.nodes[0].port()) + "/{b}t");
+  std::vector<uint64_t> failed;
+  p->set_delivery_listener([&](uint64_t t, const Status&) { failed.push_back(t); });
+  const std::string names[3] = {"{b}t", "{c}t", "{a}t"};
+  const std::string payload = "x";
+  uint64_t last = 0;
+  for (int i = 0; i < 30000; ++i) {
+    Message m;
+    m.stream = names[i % 3];
+    m.payload = payload;
+    REQUIRE(p->produce(m, &last).ok());
+  }
+  REQUIRE(p->flush(Millis(10000)).ok());
+  CHECK(failed.empty());
+  CHECK(p->acknowledged() == last);
+  // Each record once (no re-sends), one connection to each node.
+  for (int n = 0; n < 3; ++n) {
+    CHECK(cl.nodes[n].cli("xlen " + names[n] + " | grep -qx 10000") == 0);
+    CHECK(cl.nodes[n].cli("client list | grep -c cmd=xadd | grep -qx 1") == 0);
+  }
 }
 
 TEST_CASE("redis live: wrong password is 77, unreachable is 69") {

@@ -7,6 +7,10 @@
 // its lag is the server's undelivered count (Redis 7 `lag`, computed from
 // the range when the server cannot tell) plus the entries delivered but not
 // yet acknowledged (`pending`).
+//
+// Redis Cluster: the slot map is read (CLUSTER SLOTS) at every describe();
+// the SCAN runs on every master, and each stream is described by the node
+// serving its slot, over one cached connection per node.
 #include <algorithm>
 #include <charconv>
 
@@ -52,14 +56,21 @@ class RedisAdmin final : public Admin {
 
   Result<std::vector<StreamInfo>> describe(const std::vector<std::string>& only) override {
     if (!conn_.connected()) SLUICE_RETURN_IF_ERROR(conn_.reconnect(conn_.config().timeout));
+    SLUICE_RETURN_IF_ERROR(map_.refresh(conn_));
     std::vector<std::string> names = !only.empty() ? only : streams_;
     if (names.empty()) {
-      Status st = scan_streams(&names);
-      if (!st.ok()) return st;
+      for (const std::string& master : map_.cluster() ? map_.masters() : std::vector<std::string>{""}) {
+        Result<Connection*> node = node_at(master);
+        if (!node.ok()) return node.status();
+        SLUICE_RETURN_IF_ERROR(scan_streams(**node, &names));
+      }
+      std::sort(names.begin(), names.end());
     }
     std::vector<StreamInfo> out;
     for (const std::string& name : names) {
-      Result<StreamInfo> info = describe_one(name);
+      Result<Connection*> node = node_at(map_.cluster() ? map_.owner(key_slot(name)) : "");
+      if (!node.ok()) return node.status();
+      Result<StreamInfo> info = describe_one(**node, name);
       if (!info.ok()) return info.status();
       out.push_back(std::move(*info));
     }
@@ -67,13 +78,28 @@ class RedisAdmin final : public Admin {
   }
 
  private:
-  Status scan_streams(std::vector<std::string>* names) {
+  // The connection to the cluster node at `endpoint`; the seed connection
+  // for "" (no cluster) or the seed's own endpoint.
+  Result<Connection*> node_at(std::string_view endpoint) {
+    if (endpoint.empty() || endpoint == conn_.config().endpoint) return &conn_;
+    for (auto& n : nodes_) {
+      if (n->config().endpoint != endpoint) continue;
+      if (!n->connected()) SLUICE_RETURN_IF_ERROR(n->reconnect(n->config().timeout));
+      return n.get();
+    }
+    ConnConfig cfg = for_endpoint(conn_.config(), endpoint);
+    nodes_.push_back(std::make_unique<Connection>(std::move(cfg)));
+    SLUICE_RETURN_IF_ERROR(nodes_.back()->connect());
+    return nodes_.back().get();
+  }
+
+  Status scan_streams(Connection& conn, std::vector<std::string>* names) {
     std::string cursor = "0";
     do {
-      Result<ReplyPtr> r = conn_.call({"SCAN", cursor, "COUNT", "1000", "TYPE", "stream"});
+      Result<ReplyPtr> r = conn.call({"SCAN", cursor, "COUNT", "1000", "TYPE", "stream"});
       if (!r.ok()) return r.status();
       const redisReply* rep = r->get();
-      if (rep->type == REDIS_REPLY_ERROR) return reply_error(conn_.config(), "*", reply_str(rep));
+      if (rep->type == REDIS_REPLY_ERROR) return reply_error(conn.config(), "*", reply_str(rep));
       if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) break;
       cursor = std::string(reply_str(rep->element[0]));
       const redisReply* keys = rep->element[1];
@@ -81,15 +107,14 @@ class RedisAdmin final : public Admin {
         names->emplace_back(reply_str(keys->element[i]));
       }
     } while (cursor != "0");
-    std::sort(names->begin(), names->end());
     return Status::Ok();
   }
 
-  Result<StreamInfo> describe_one(const std::string& name) {
+  Result<StreamInfo> describe_one(Connection& conn, const std::string& name) {
     StreamInfo info;
     info.name = name;
     ShardInfo shard;
-    Result<ReplyPtr> r = conn_.call({"XINFO", "STREAM", name});
+    Result<ReplyPtr> r = conn.call({"XINFO", "STREAM", name});
     if (!r.ok()) return r.status();
     const redisReply* s = r->get();
     if (s->type == REDIS_REPLY_ERROR) {
@@ -98,7 +123,7 @@ class RedisAdmin final : public Admin {
         info.shards.push_back(shard);
         return info;
       }
-      return reply_error(conn_.config(), name, reply_str(s));
+      return reply_error(conn.config(), name, reply_str(s));
     }
     info.messages = int_of(field(s, "length"), 0);
     EntryId first, last;
@@ -112,7 +137,7 @@ class RedisAdmin final : public Admin {
     }
     info.shards.push_back(shard);
 
-    Result<ReplyPtr> g = conn_.call({"XINFO", "GROUPS", name});
+    Result<ReplyPtr> g = conn.call({"XINFO", "GROUPS", name});
     if (!g.ok()) return g.status();
     const redisReply* groups = g->get();
     for (size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i < groups->elements; ++i) {
@@ -133,7 +158,9 @@ class RedisAdmin final : public Admin {
     return info;
   }
 
-  Connection conn_;
+  Connection conn_;  // to the seed
+  std::vector<std::unique_ptr<Connection>> nodes_;  // to other cluster masters
+  SlotMap map_;
   std::vector<std::string> streams_;
 };
 

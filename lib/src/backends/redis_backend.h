@@ -8,8 +8,8 @@
 // transport.
 //
 // URI: redis://[USER:PASS@]HOST[:PORT]/STREAM[,STREAM...][?params]. The
-// password may also come from REDISCLI_AUTH; it is never printed. Only the
-// first host is used (Redis Cluster is not supported). Parameters:
+// password may also come from REDISCLI_AUTH; it is never printed. Several
+// hosts are seeds: the first reachable one is used. Parameters:
 //   db=N               SELECT N after connecting
 //   maxlen=N           producer: XADD MAXLEN ~ N (approximate trimming)
 //   claim_idle_ms=N    group consumer: claim other members' pending entries
@@ -20,6 +20,22 @@
 //   tls_ca=PATH        rediss: CA bundle (default: the system's)
 //   tls_cert=PATH, tls_key=PATH   rediss: client certificate
 //   tls_insecure=1     rediss: do not verify the server certificate
+//
+// Redis Cluster works with the same URI: any host (or several, as seeds)
+// of the cluster will do. At open the slot map is read with CLUSTER SLOTS
+// (a server without cluster support has none and is used as one node).
+// The producer keeps one connection per node serving a stream it writes
+// to (the URI's first; a cdc sink routing per table may write to many).
+// The consumer keeps one connection per slot its streams live in, to the
+// node serving it: multi-key reads must stay in one slot, and a blocking
+// read holds its connection, so streams named with a common {hash tag} are
+// read together in one call and all others in parallel. -MOVED re-learns
+// the map (from the node named) and re-aims the connections (the producer
+// re-sends its unanswered XADDs there, in order); -ASK sends ASKING and
+// that one command to the named node. CLUSTERDOWN is retried until the
+// timeout, then reported as unavailable (exit 69). A node that fails over
+// to a replica is not followed (the reconnect goes to the same address).
+// Admin lists the streams of every master.
 //
 // Entry field layout (what the producer writes, what the consumer reads):
 //   p          payload bytes (absent = tombstone)
@@ -126,6 +142,7 @@ inline std::string_view reply_str(const redisReply* r) {
 
 struct ConnConfig {
   std::string endpoint;  // "host:port" as given (for messages)
+  std::vector<std::string> seeds;  // every host of the URI, in order
   std::string host;
   std::string port;
   bool tls = false;
@@ -137,9 +154,14 @@ struct ConnConfig {
   Millis timeout{30000};
 };
 
-// Builds a ConnConfig from a URI (first host; password from REDISCLI_AUTH
-// when the URI has none). kInvalidArgument on a bad db= value.
+// Builds a ConnConfig from a URI (aimed at the first host, every host kept
+// as a seed; password from REDISCLI_AUTH when the URI has none).
+// kInvalidArgument on a bad db= value.
 Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout);
+
+// The same credentials, TLS settings and timeout aimed at one node
+// ("host:port", "[v6]:port"; port 6379 when absent), without seeds.
+ConnConfig for_endpoint(const ConnConfig& base, std::string_view endpoint);
 
 // One connection to one server: connect (+TLS, AUTH, SELECT), write bytes,
 // read and parse replies. Non-blocking socket; every wait is a poll() with a
@@ -152,13 +174,17 @@ class Connection {
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Connects and authenticates within cfg.timeout. Errors: kUnavailable
-  // (cannot reach), kPermissionDenied (AUTH refused), kConfig (TLS setup).
+  // Connects and authenticates within cfg.timeout, trying cfg.seeds in
+  // order when the first cannot be reached (the first reachable wins and
+  // becomes the endpoint). Errors: kUnavailable (cannot reach),
+  // kPermissionDenied (AUTH refused), kConfig (TLS setup).
   Status connect();
   // Retries connect() with exponential backoff until `budget` passes.
   // Authentication errors are returned at once (retrying cannot help).
   Status reconnect(Millis budget);
   void close();
+  // Closes and aims the next connect at another node of the same cluster.
+  void retarget(std::string_view endpoint);
   bool connected() const { return fd_ >= 0; }
   int fd() const { return fd_; }
   const ConnConfig& config() const { return cfg_; }
@@ -172,6 +198,8 @@ class Connection {
                        bool* woken = nullptr, bool* writable = nullptr);
   // Reads what is available without waiting.
   Status read_available();
+  // True when TLS holds decrypted bytes a poll() on fd() would not see.
+  bool tls_pending() const { return ssl_ && SSL_pending(ssl_) > 0; }
   // Next parsed reply, or null when none is complete yet.
   Result<ReplyPtr> next_reply();
 
@@ -200,6 +228,59 @@ class Connection {
 // NOPERM/NOAUTH/WRONGPASS -> kPermissionDenied, others kBadData.
 Status reply_error(const ConnConfig& cfg, std::string_view key,
                    std::string_view error);
+
+// ------------------------------------------------------------ cluster
+
+// The hash slot (0..16383) of a key: CRC16 (XMODEM) mod 16384 of the key,
+// or of the first non-empty {hash tag} in it, as Redis Cluster computes it.
+uint16_t key_slot(std::string_view key);
+
+// A -MOVED or -ASK error reply: the slot now (MOVED) or for this one
+// command (ASK) lives on `endpoint`.
+struct Redirect {
+  bool ask = false;
+  uint16_t slot = 0;
+  std::string endpoint;
+};
+// "MOVED 3999 127.0.0.1:6381" / "ASK 3999 127.0.0.1:6381" -> true.
+bool parse_redirect(std::string_view error, Redirect* out);
+
+// "CLUSTERDOWN ..." and friends as a kUnavailable naming the node and
+// saying what to check; other errors unchanged (kOk when not a cluster
+// state error).
+Status cluster_state_error(const ConnConfig& cfg, std::string_view error);
+
+// Which node serves which slots, from CLUSTER SLOTS. Empty (cluster()
+// false) when the server runs without cluster support or refuses the
+// command (ACL).
+class SlotMap {
+ public:
+  // Asks `conn`. Endpoints a node does not announce are taken to be on the
+  // host `conn` dialled.
+  Status refresh(Connection& conn);
+  bool cluster() const { return !ranges_.empty(); }
+  // The endpoint serving `slot`; empty when no node covers it.
+  std::string_view owner(uint16_t slot) const;
+  // Every master's endpoint, each once, in slot order.
+  std::vector<std::string> masters() const;
+
+ private:
+  struct Range {
+    uint16_t first, last;
+    std::string endpoint;
+  };
+  std::vector<Range> ranges_;
+};
+
+// After -MOVED `to`: reads the slot map through `conn` (best a fresh
+// connection to the node named: a pipelined one still has replies queued).
+// kUnavailable when the node gives no map (a user without +cluster|slots).
+Status learn_map(Connection& conn, const Redirect& to, SlotMap* map);
+
+// Sends ASKING and then `cmd` to `endpoint`, once (the answer to an -ASK
+// redirect). `side` caches the connection to that node between calls.
+Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint,
+                          const std::string& cmd, std::unique_ptr<Connection>* side);
 
 }  // namespace redis
 }  // namespace sluice

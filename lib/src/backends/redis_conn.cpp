@@ -150,21 +150,8 @@ Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout) {
     return Status::InvalidArgument("redis uri '" + uri.redacted() +
                                    "' names no host");
   }
-  c.endpoint = uri.hosts[0];
-  std::string_view hp = c.endpoint;
-  if (!hp.empty() && hp[0] == '[') {  // [v6]:port
-    const size_t close = hp.find(']');
-    c.host = std::string(hp.substr(1, close - 1));
-    c.port = close + 1 < hp.size() && hp[close + 1] == ':'
-                 ? std::string(hp.substr(close + 2))
-                 : "6379";
-  } else {
-    const size_t colon = hp.rfind(':');
-    c.host = std::string(hp.substr(0, colon));
-    c.port = colon == std::string_view::npos ? "6379"
-                                             : std::string(hp.substr(colon + 1));
-  }
-  if (c.port.empty()) c.port = "6379";
+  c = for_endpoint(c, uri.hosts[0]);
+  c.seeds = uri.hosts;
   c.user = uri.user;
   c.password = uri.password;
   if (c.password.empty()) {
@@ -186,6 +173,31 @@ Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout) {
   if (const std::string* p = uri.param("tls_key")) c.tls_key = *p;
   if (const std::string* p = uri.param("tls_insecure")) {
     c.tls_insecure = *p == "1" || *p == "true" || *p == "yes";
+  }
+  return c;
+}
+
+ConnConfig for_endpoint(const ConnConfig& base, std::string_view endpoint) {
+  ConnConfig c = base;
+  c.seeds.clear();
+  c.endpoint = std::string(endpoint);
+  std::string_view hp = endpoint;
+  if (!hp.empty() && hp[0] == '[') {  // [v6]:port
+    const size_t close = hp.find(']');
+    c.host = std::string(hp.substr(1, close - 1));
+    c.port = close + 1 < hp.size() && hp[close + 1] == ':'
+                 ? std::string(hp.substr(close + 2))
+                 : "6379";
+  } else {
+    const size_t colon = hp.rfind(':');
+    c.host = std::string(hp.substr(0, colon));
+    c.port = colon == std::string_view::npos ? "6379"
+                                             : std::string(hp.substr(colon + 1));
+  }
+  if (c.port.empty()) c.port = "6379";
+  if (c.host.empty()) {  // ":port", a cluster node announcing no endpoint
+    c.host = base.host;
+    c.endpoint = base.host + c.endpoint;
   }
   return c;
 }
@@ -401,7 +413,27 @@ Status Connection::authenticate() {
   return Status::Ok();
 }
 
-Status Connection::connect() { return connect_once(); }
+Status Connection::connect() {
+  Status st = connect_once();
+  if (st.ok() || !st.is(StatusCode::kUnavailable) || cfg_.seeds.size() < 2) return st;
+  // Seeds: the first reachable wins; refusals other than "cannot reach"
+  // (authentication, TLS set-up) would be the same on every node.
+  const std::string first = cfg_.endpoint;
+  for (const std::string& seed : std::vector<std::string>(cfg_.seeds)) {
+    if (seed == first) continue;
+    retarget(seed);
+    if (connect_once().ok()) return Status::Ok();
+  }
+  retarget(first);
+  return Status::Unavailable(st.message() + "; no other seed host of the uri answered either");
+}
+
+void Connection::retarget(std::string_view endpoint) {
+  close();
+  std::vector<std::string> seeds = std::move(cfg_.seeds);
+  cfg_ = for_endpoint(cfg_, endpoint);
+  cfg_.seeds = std::move(seeds);
+}
 
 Status Connection::reconnect(Millis budget) {
   const auto deadline = Clock::now() + budget;

@@ -16,7 +16,21 @@
 // idle longer than claim_idle_ms from any member (XAUTOCLAIM), so a crashed
 // member's records are not stuck. commit() XACKs the entries mark_taken()
 // covered.
+//
+// Redis Cluster: a multi-key read must stay in one hash slot, and a
+// blocking read holds its connection, so the streams are read through one
+// Reader (connection + read state) per slot they live in, each talking to
+// the node serving that slot (CLUSTER SLOTS at open). Streams sharing a
+// slot through a {hash tag} share a read; without a cluster there is one
+// Reader for all streams. Reads go out to every Reader at once and poll()
+// takes whichever answer first, so a quiet stream's read never holds up a
+// busy one. Control calls (XGROUP, XACK, XAUTOCLAIM) go to the stream's
+// Reader while no read is in flight on it. -MOVED re-learns the slot map
+// and lays the Readers out again (a group member then re-reads its pending
+// entries, as after a reconnect); -ASK sends ASKING and the command to the
+// named node once.
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,7 +52,7 @@ class RedisConsumer final : public Consumer {
  public:
   RedisConsumer(ConnConfig cfg, const std::vector<std::string>& streams,
                 ConsumerOptions opts, std::string consumer_name, Millis claim_idle)
-      : conn_(std::move(cfg)), opts_(std::move(opts)),
+      : cfg_(std::move(cfg)), opts_(std::move(opts)),
         consumer_name_(std::move(consumer_name)), claim_idle_(claim_idle) {
     for (const std::string& s : streams) {
       StreamState st;
@@ -58,7 +72,9 @@ class RedisConsumer final : public Consumer {
   }
 
   Status open(const std::string* from_id) {
-    SLUICE_RETURN_IF_ERROR(conn_.connect());
+    auto seed = std::make_unique<Connection>(cfg_);
+    SLUICE_RETURN_IF_ERROR(seed->connect());
+    SLUICE_RETURN_IF_ERROR(lay_out(std::move(seed)));
     EntryId explicit_after;
     bool have_explicit = false;
     if (from_id) {
@@ -70,7 +86,8 @@ class RedisConsumer final : public Consumer {
       explicit_after = pred(id);
       have_explicit = true;
     }
-    for (StreamState& s : states_) {
+    for (size_t i = 0; i < states_.size(); ++i) {
+      StreamState& s = states_[i];
       EntryId after;
       bool at_end = false;
       if (have_explicit) {
@@ -78,22 +95,21 @@ class RedisConsumer final : public Consumer {
       } else if (!start_after_id(opts_.from, &after)) {
         if (opts_.from.kind == StartPosition::Kind::kEnd) {
           at_end = true;
-          SLUICE_RETURN_IF_ERROR(last_id(s.name, &after));
+          SLUICE_RETURN_IF_ERROR(last_id(i, &after));
         } else {
-          SLUICE_RETURN_IF_ERROR(nth_from_end(s.name, opts_.from.value, &after));
+          SLUICE_RETURN_IF_ERROR(nth_from_end(i, opts_.from.value, &after));
         }
       }
       s.last = after;
       if (!opts_.group.empty()) {
-        SLUICE_RETURN_IF_ERROR(create_group(s.name, at_end ? "$" : format_entry_id(after)));
+        SLUICE_RETURN_IF_ERROR(create_group(i, at_end ? "$" : format_entry_id(after)));
         s.history = true;
       }
       if (opts_.exit_at_end && opts_.group.empty()) {
-        SLUICE_RETURN_IF_ERROR(last_id(s.name, &s.end));
+        SLUICE_RETURN_IF_ERROR(last_id(i, &s.end));
         s.drained = s.last >= s.end;
       }
     }
-    next_claim_ = Clock::now();
     return Status::Ok();
   }
 
@@ -111,6 +127,7 @@ class RedisConsumer final : public Consumer {
         SLUICE_RETURN_IF_ERROR(recover(st));
         continue;
       }
+      recovering_ = false;
       if (!st.ok() || !batch.empty() || woken_) {
         woken_ = false;
         finish_batch(batch);
@@ -139,7 +156,7 @@ class RedisConsumer final : public Consumer {
     for (int attempt = 0; attempt < 2; ++attempt) {
       Status st = commit_once();
       if (st.ok()) return st;
-      if (!st.is(StatusCode::kUnavailable)) return st;
+      if (!st.is(StatusCode::kUnavailable) && !st.is(StatusCode::kTryAgain)) return st;
       SLUICE_RETURN_IF_ERROR(recover(st));
     }
     return commit_once();
@@ -155,6 +172,7 @@ class RedisConsumer final : public Consumer {
  private:
   struct StreamState {
     std::string name;
+    size_t reader = 0;       // index into readers_
     EntryId last;            // plain: last delivered; group: start position
     EntryId end;             // plain + exit_at_end: last entry at open
     bool drained = false;    // plain + exit_at_end: reached `end`
@@ -164,6 +182,22 @@ class RedisConsumer final : public Consumer {
     std::vector<int64_t> to_ack;  // group: marked, not yet XACKed
   };
 
+  // One connection and the streams (all in one slot in a cluster) read
+  // through it, with the state of its read.
+  struct Reader {
+    std::unique_ptr<Connection> conn;
+    uint16_t slot = 0;
+    std::vector<size_t> streams;  // indices into states_
+    std::string cmd;
+    bool in_flight = false;
+    bool blocks = false;
+    bool is_new = false;     // group: the read in flight asks for '>' only
+    bool new_empty = false;  // group: the last '>' read came back empty
+    Clock::time_point sent_at;
+    ReplyPtr stashed;        // a read's answer not yet taken
+    Clock::time_point next_claim;
+  };
+
   StreamState* find(std::string_view name) {
     for (StreamState& s : states_) {
       if (s.name == name) return &s;
@@ -171,32 +205,137 @@ class RedisConsumer final : public Consumer {
     return nullptr;
   }
 
-  std::string all_names() const {
+  std::string names_of(const Reader& r) const {
     std::string n;
-    for (const StreamState& s : states_) {
+    for (size_t i : r.streams) {
       if (!n.empty()) n += ',';
-      n += s.name;
+      n += states_[i].name;
     }
     return n;
   }
 
-  // ---------------------------------------------------------- setup calls
+  // ---------------------------------------------------------- layout
 
-  Status checked_call(std::initializer_list<std::string_view> args,
-                      std::string_view key, ReplyPtr* out) {
-    Result<ReplyPtr> r = conn_.call(args);
-    if (!r.ok()) return r.status();
-    if ((*r)->type == REDIS_REPLY_ERROR) {
-      return reply_error(conn_.config(), key, reply_str(r->get()));
+  // Learns the slot map through `asker` (after -MOVED `moved`, insisting on
+  // one) and opens one Reader per slot the
+  // streams live in (one Reader for all when the server is no cluster).
+  // Connections to the same node are reused from `asker` and the old
+  // Readers when nothing is in flight on them.
+  Status lay_out(std::unique_ptr<Connection> asker, const Redirect* moved = nullptr) {
+    SlotMap map;
+    SLUICE_RETURN_IF_ERROR(moved ? learn_map(*asker, *moved, &map) : map.refresh(*asker));
+    std::vector<std::unique_ptr<Connection>> spare;
+    spare.push_back(std::move(asker));
+    for (auto& r : readers_) {
+      if (r->conn->connected() && !r->in_flight) spare.push_back(std::move(r->conn));
     }
+    readers_.clear();  // until the new layout is complete (recover() redoes it)
+    std::vector<std::unique_ptr<Reader>> fresh;
+    std::vector<size_t> where(states_.size());
+    for (size_t i = 0; i < states_.size(); ++i) {
+      const uint16_t slot = map.cluster() ? key_slot(states_[i].name) : 0;
+      size_t ri = 0;
+      while (ri < fresh.size() && fresh[ri]->slot != slot) ++ri;
+      if (ri == fresh.size()) {
+        auto r = std::make_unique<Reader>();
+        r->slot = slot;
+        const std::string owner(map.cluster() ? map.owner(slot) : spare[0]->config().endpoint);
+        if (owner.empty()) {
+          return Status::Unavailable("no node of redis cluster '" + cfg_.endpoint +
+                                     "' serves slot " + std::to_string(slot) + " of stream '" +
+                                     states_[i].name +
+                                     "' (check `redis-cli --cluster check HOST:PORT`)");
+        }
+        for (auto& c : spare) {
+          if (c && c->config().endpoint == owner) {
+            r->conn = std::move(c);
+            break;
+          }
+        }
+        if (!r->conn) {
+          ConnConfig node = for_endpoint(cfg_, owner);
+          r->conn = std::make_unique<Connection>(std::move(node));
+          SLUICE_RETURN_IF_ERROR(r->conn->connect());
+        }
+        r->next_claim = Clock::now();
+        fresh.push_back(std::move(r));
+      }
+      fresh[ri]->streams.push_back(i);
+      where[i] = ri;
+    }
+    readers_ = std::move(fresh);
+    for (size_t i = 0; i < states_.size(); ++i) {
+      states_[i].reader = where[i];
+      reset_group_reading(states_[i]);
+    }
+    ++layouts_;
+    return Status::Ok();
+  }
+
+  // A group member that lost its place (reconnect, new layout) re-reads
+  // its pending entries from the start.
+  void reset_group_reading(StreamState& s) {
+    if (opts_.group.empty()) return;
+    s.history = true;
+    s.history_after = {};
+    s.unacked.clear();
+  }
+
+  // ---------------------------------------------------------- control calls
+
+  // Sends `cmd` about stream `i` to the node serving it, following one
+  // redirect. No read may be in flight on that stream's Reader.
+  Result<ReplyPtr> call_on(size_t i, const std::string& cmd) {
+    Result<ReplyPtr> r = readers_[states_[i].reader]->conn->call(cmd);
+    Redirect to;
+    if (!r.ok() || (*r)->type != REDIS_REPLY_ERROR || !parse_redirect(reply_str(r->get()), &to)) {
+      return r;
+    }
+    Connection& conn = *readers_[states_[i].reader]->conn;
+    if (to.ask) return ask_call(conn.config(), to.endpoint, cmd, &ask_conn_);
+    SLUICE_RETURN_IF_ERROR(relay_out(to));
+    return readers_[states_[i].reader]->conn->call(cmd);
+  }
+
+  Result<ReplyPtr> call_on(size_t i, std::initializer_list<std::string_view> args) {
+    std::string cmd;
+    RespCommand c(cmd);
+    c.begin(args.size());
+    for (std::string_view a : args) c.arg(a);
+    return call_on(i, cmd);
+  }
+
+  // After -MOVED: the map changed; reads in flight elsewhere are dropped
+  // (a plain reader re-reads from its last ID, a group member re-reads its
+  // pending entries).
+  Status relay_out(const Redirect& to) {
+    for (auto& r : readers_) {
+      if (r->in_flight) r->conn->close();
+    }
+    ConnConfig node = for_endpoint(cfg_, to.endpoint);
+    auto asker = std::make_unique<Connection>(std::move(node));
+    SLUICE_RETURN_IF_ERROR(asker->connect());
+    return lay_out(std::move(asker), &to);
+  }
+
+  Status checked_call(size_t i, std::initializer_list<std::string_view> args, ReplyPtr* out) {
+    Result<ReplyPtr> r = call_on(i, args);
+    if (!r.ok()) return r.status();
+    if ((*r)->type == REDIS_REPLY_ERROR) return error_on(i, reply_str(r->get()));
     *out = std::move(*r);
     return Status::Ok();
   }
 
+  Status error_on(size_t i, std::string_view err) {
+    const ConnConfig& cfg = readers_[states_[i].reader]->conn->config();
+    SLUICE_RETURN_IF_ERROR(cluster_state_error(cfg, err));
+    return reply_error(cfg, states_[i].name, err);
+  }
+
   // ID of the newest entry, "0-0" when the stream is empty or missing.
-  Status last_id(const std::string& stream, EntryId* id) {
+  Status last_id(size_t i, EntryId* id) {
     ReplyPtr r;
-    SLUICE_RETURN_IF_ERROR(checked_call({"XREVRANGE", stream, "+", "-", "COUNT", "1"}, stream, &r));
+    SLUICE_RETURN_IF_ERROR(checked_call(i, {"XREVRANGE", states_[i].name, "+", "-", "COUNT", "1"}, &r));
     *id = {};
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
         r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements > 0) {
@@ -206,12 +345,12 @@ class RedisConsumer final : public Consumer {
   }
 
   // The ID to read after so that the last `n` entries are delivered.
-  Status nth_from_end(const std::string& stream, int64_t n, EntryId* after) {
+  Status nth_from_end(size_t i, int64_t n, EntryId* after) {
     *after = {};
-    if (n <= 0) return last_id(stream, after);
+    if (n <= 0) return last_id(i, after);
     ReplyPtr r;
     SLUICE_RETURN_IF_ERROR(checked_call(
-        {"XREVRANGE", stream, "+", "-", "COUNT", std::to_string(n)}, stream, &r));
+        i, {"XREVRANGE", states_[i].name, "+", "-", "COUNT", std::to_string(n)}, &r));
     if (r->type == REDIS_REPLY_ARRAY && static_cast<int64_t>(r->elements) == n) {
       const redisReply* oldest = r->element[r->elements - 1];
       EntryId id;
@@ -223,34 +362,36 @@ class RedisConsumer final : public Consumer {
     return Status::Ok();
   }
 
-  Status create_group(const std::string& stream, const std::string& start) {
-    Result<ReplyPtr> r = conn_.call({"XGROUP", "CREATE", stream, opts_.group, start, "MKSTREAM"});
+  Status create_group(size_t i, const std::string& start) {
+    Result<ReplyPtr> r =
+        call_on(i, {"XGROUP", "CREATE", states_[i].name, opts_.group, start, "MKSTREAM"});
     if (!r.ok()) return r.status();
     if ((*r)->type == REDIS_REPLY_ERROR) {
       const std::string_view err = reply_str(r->get());
       if (err.rfind("BUSYGROUP", 0) == 0) return Status::Ok();
-      return reply_error(conn_.config(), stream, err);
+      return error_on(i, err);
     }
     return Status::Ok();
   }
 
   // ---------------------------------------------------------- reading
 
-  bool any_history() const {
-    return std::any_of(states_.begin(), states_.end(),
-                       [](const StreamState& s) { return s.history; });
+  bool any_history(const Reader& r) const {
+    return std::any_of(r.streams.begin(), r.streams.end(),
+                       [&](size_t i) { return states_[i].history; });
   }
 
-  // Encodes the next XREAD/XREADGROUP into cmd_; false when there is
-  // nothing to read (plain --exit and every stream drained).
-  bool build_read(Millis timeout) {
-    cmd_.clear();
-    RespCommand c(cmd_);
+  // Encodes the reader's next XREAD/XREADGROUP into r.cmd; false when there
+  // is nothing to read (plain --exit and every stream drained).
+  bool build_read(Reader& r, Millis timeout) {
+    r.cmd.clear();
+    RespCommand c(r.cmd);
     const bool group = !opts_.group.empty();
     size_t n = 0;
-    for (const StreamState& s : states_) n += group || !s.drained;
+    for (size_t i : r.streams) n += group || !states_[i].drained;
     if (n == 0) return false;
-    const bool block = !opts_.exit_at_end && timeout.count() > 0 && !(group && any_history());
+    const bool history = group && any_history(r);
+    const bool block = !opts_.exit_at_end && timeout.count() > 0 && !history;
     c.begin((group ? 4 : 1) + 2 + (block ? 2 : 0) + 1 + 2 * n);
     if (group) {
       c.arg("XREADGROUP").arg("GROUP").arg(opts_.group).arg(consumer_name_);
@@ -260,59 +401,90 @@ class RedisConsumer final : public Consumer {
     c.arg("COUNT").arg(static_cast<int64_t>(std::max<size_t>(1, opts_.max_batch)));
     if (block) c.arg("BLOCK").arg(static_cast<int64_t>(std::min(timeout, kMaxBlock).count()));
     c.arg("STREAMS");
-    for (const StreamState& s : states_) {
-      if (group || !s.drained) c.arg(s.name);
+    for (size_t i : r.streams) {
+      if (group || !states_[i].drained) c.arg(states_[i].name);
     }
-    for (const StreamState& s : states_) {
+    for (size_t i : r.streams) {
+      const StreamState& s = states_[i];
       if (group) {
         c.arg(s.history ? format_entry_id(s.history_after) : ">");
       } else if (!s.drained) {
         c.arg(format_entry_id(s.last));
       }
     }
-    read_blocks_ = block;
-    read_is_new_ = group && !any_history();
+    r.blocks = block;
+    r.is_new = group && !history;
     return true;
   }
 
-  Status send_read() {
+  Status send_read(Reader& r) {
     size_t off = 0;
-    const auto deadline = Clock::now() + conn_.config().timeout;
-    while (off < cmd_.size()) {
-      Result<size_t> w = conn_.write_some(cmd_.data() + off, cmd_.size() - off);
+    const auto deadline = Clock::now() + r.conn->config().timeout;
+    while (off < r.cmd.size()) {
+      Result<size_t> w = r.conn->write_some(r.cmd.data() + off, r.cmd.size() - off);
       if (!w.ok()) return w.status();
       off += *w;
-      if (off < cmd_.size()) {
-        if (Clock::now() >= deadline) return conn_.lost("write timed out");
-        SLUICE_RETURN_IF_ERROR(conn_.wait_and_read(Millis(100), true));
+      if (off < r.cmd.size()) {
+        if (Clock::now() >= deadline) return r.conn->lost("write timed out");
+        SLUICE_RETURN_IF_ERROR(r.conn->wait_and_read(Millis(100), true));
       }
     }
-    read_in_flight_ = true;
-    read_sent_at_ = Clock::now();
+    r.in_flight = true;
+    r.sent_at = Clock::now();
     return Status::Ok();
   }
 
-  // Waits for the in-flight read's reply. Returns ok with *reply null when
-  // woken first (the read stays in flight).
-  Status await_read(ReplyPtr* reply, bool wakeable) {
-    const Millis limit = (read_blocks_ ? kMaxBlock : Millis(0)) + conn_.config().timeout;
+  // Waits until the read in flight on `only` (or, when null, on any Reader)
+  // has been answered, moving each answer to its Reader's `stashed`.
+  // Returns ok with nothing stashed when woken first (reads stay in
+  // flight). On a failure, failed_ names the Reader.
+  Status await_reads(Reader* only, bool wakeable) {
+    std::vector<struct pollfd>& fds = pollfds_;
+    std::vector<Reader*>& who = polled_;
     for (;;) {
-      Result<ReplyPtr> r = conn_.next_reply();
-      if (!r.ok()) return r.status();
-      if (*r) {
-        read_in_flight_ = false;
-        *reply = std::move(*r);
-        return Status::Ok();
+      bool got = false;
+      Millis wait{1000};
+      fds.clear();
+      who.clear();
+      for (size_t i = 0; i < readers_.size(); ++i) {
+        Reader& r = *readers_[i];
+        if (!r.in_flight || (only && only != &r)) continue;
+        failed_ = i;
+        Result<ReplyPtr> rep = r.conn->next_reply();
+        if (!rep.ok()) return rep.status();
+        if (*rep) {
+          r.in_flight = false;
+          r.stashed = std::move(*rep);
+          got = true;
+          continue;
+        }
+        const Millis limit = (r.blocks ? kMaxBlock : Millis(0)) + r.conn->config().timeout;
+        const auto waited = std::chrono::duration_cast<Millis>(Clock::now() - r.sent_at);
+        if (waited >= limit) {
+          r.conn->close();
+          return r.conn->lost("no reply within " + std::to_string(limit.count()) + " ms");
+        }
+        wait = std::min(wait, limit - waited);
+        if (r.conn->tls_pending()) wait = Millis(0);
+        fds.push_back({r.conn->fd(), POLLIN, 0});
+        who.push_back(&r);
       }
-      const auto waited = std::chrono::duration_cast<Millis>(Clock::now() - read_sent_at_);
-      if (waited >= limit) {
-        conn_.close();
-        return conn_.lost("no reply within " + std::to_string(limit.count()) + " ms");
+      if (got || fds.empty()) return Status::Ok();
+      if (wakeable && wake_r_ >= 0) fds.push_back({wake_r_, POLLIN, 0});
+      const int n = ::poll(fds.data(), fds.size(), static_cast<int>(wait.count()));
+      if (n < 0 && errno != EINTR) return Status::FromErrno(errno, "poll");
+      for (size_t k = 0; k < who.size(); ++k) {
+        if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) || who[k]->conn->tls_pending()) {
+          failed_ = static_cast<size_t>(std::find_if(readers_.begin(), readers_.end(),
+                                                     [&](auto& r) { return r.get() == who[k]; }) -
+                                        readers_.begin());
+          SLUICE_RETURN_IF_ERROR(who[k]->conn->read_available());
+        }
       }
-      bool woken = false;
-      SLUICE_RETURN_IF_ERROR(conn_.wait_and_read(std::min(limit - waited, Millis(1000)), false,
-                                                 wakeable ? wake_r_ : -1, &woken));
-      if (woken) {
+      if (fds.size() > who.size() && (fds.back().revents & POLLIN)) {
+        char drain[64];
+        while (::read(wake_r_, drain, sizeof drain) > 0) {
+        }
         woken_ = true;
         return Status::Ok();
       }
@@ -320,53 +492,88 @@ class RedisConsumer final : public Consumer {
   }
 
   Status poll_once(MessageBatch& batch, Millis timeout) {
-    if (!conn_.connected()) return conn_.lost("not connected");
     const bool group = !opts_.group.empty();
-    if (group && !read_in_flight_ && !stashed_ && !any_history() && Clock::now() >= next_claim_) {
-      SLUICE_RETURN_IF_ERROR(claim(batch));
-      next_claim_ = Clock::now() + std::max(Millis(50), claim_idle_ / 2);
-      if (!batch.empty()) return Status::Ok();
-    }
-    ReplyPtr reply;
-    if (stashed_) {
-      reply = std::move(stashed_);
-    } else {
-      if (!read_in_flight_) {
-        if (!build_read(timeout)) return Status::EndOfStream();
-        SLUICE_RETURN_IF_ERROR(send_read());
+    if (readers_.empty()) return Status::Unavailable("redis cluster '" + cfg_.endpoint + "': no layout");
+    for (size_t i = 0; i < readers_.size(); ++i) {
+      Reader& r = *readers_[i];
+      failed_ = i;
+      if (!r.conn->connected()) return r.conn->lost("not connected");
+      if (group && !r.in_flight && !r.stashed && !any_history(r) && Clock::now() >= r.next_claim) {
+        const size_t layout = layouts_;
+        SLUICE_RETURN_IF_ERROR(claim(i, batch));
+        if (layouts_ != layout) return Status::Ok();  // readers_ changed under us
+        readers_[i]->next_claim = Clock::now() + std::max(Millis(50), claim_idle_ / 2);
       }
-      SLUICE_RETURN_IF_ERROR(await_read(&reply, true));
-      if (!reply) return Status::Ok();  // woken
     }
-    const size_t had = batch.size();
-    const bool reply_was_new = read_is_new_;
-    SLUICE_RETURN_IF_ERROR(take_read_reply(std::move(reply), batch));
-    const bool got = batch.size() > had;
-    if (!group && opts_.exit_at_end &&
-        std::all_of(states_.begin(), states_.end(), [](const StreamState& s) { return s.drained; }) &&
-        !got) {
+    if (!batch.empty()) return Status::Ok();
+    bool reading = false;
+    for (size_t i = 0; i < readers_.size(); ++i) {
+      Reader& r = *readers_[i];
+      if (!r.in_flight && !r.stashed && build_read(r, timeout)) {
+        failed_ = i;
+        SLUICE_RETURN_IF_ERROR(send_read(r));
+      }
+      reading = reading || r.in_flight || r.stashed;
+    }
+    if (!reading) return Status::EndOfStream();
+    if (std::none_of(readers_.begin(), readers_.end(), [](auto& r) { return !!r->stashed; })) {
+      SLUICE_RETURN_IF_ERROR(await_reads(nullptr, true));
+    }
+    bool got = false;
+    for (size_t i = 0; i < readers_.size(); ++i) {
+      Reader& r = *readers_[i];
+      if (!r.stashed) continue;
+      failed_ = i;
+      const size_t had = batch.size();
+      const bool was_new = r.is_new;
+      const size_t layout = layouts_;
+      SLUICE_RETURN_IF_ERROR(take_read_reply(r, std::move(r.stashed), batch));
+      if (layouts_ != layout) return Status::Ok();  // readers_ changed under us
+      const bool mine = batch.size() > had;
+      got = got || mine;
+      if (was_new) r.new_empty = !mine;
+      // Overlap the server's next read with the sink's work on this batch.
+      if (!group && mine && build_read(r, timeout)) SLUICE_RETURN_IF_ERROR(send_read(r));
+    }
+    if (got || !opts_.exit_at_end) return Status::Ok();
+    if (!group &&
+        std::all_of(states_.begin(), states_.end(), [](const StreamState& s) { return s.drained; })) {
       return Status::EndOfStream();
     }
-    // Drained only when a read of new entries ('>') came back empty.
-    if (group && opts_.exit_at_end && !got && reply_was_new) return Status::EndOfStream();
-    // Overlap the server's next read with the sink's work on this batch.
-    if (!group && got && build_read(timeout)) SLUICE_RETURN_IF_ERROR(send_read());
+    // Drained only when every Reader's last read of new entries ('>') came
+    // back empty.
+    if (group && std::all_of(readers_.begin(), readers_.end(), [](auto& r) { return r->new_empty; })) {
+      return Status::EndOfStream();
+    }
     return Status::Ok();
   }
 
-  Status take_read_reply(ReplyPtr reply, MessageBatch& batch) {
+  Status take_read_reply(Reader& r, ReplyPtr reply, MessageBatch& batch) {
     const bool group = !opts_.group.empty();
     if (reply->type == REDIS_REPLY_ERROR) {
       const std::string_view err = reply_str(reply.get());
+      Redirect to;
+      if (parse_redirect(err, &to)) {
+        if (to.ask) {
+          Result<ReplyPtr> again = ask_call(r.conn->config(), to.endpoint, r.cmd, &ask_conn_);
+          if (!again.ok()) return again.status();
+          if ((*again)->type != REDIS_REPLY_ERROR) return take_read_reply(r, std::move(*again), batch);
+          return Status::TryAgain("redis '" + to.endpoint + "': " + std::string(reply_str(again->get())));
+        }
+        return relay_out(to);
+      }
       if (err.rfind("NOGROUP", 0) == 0 && group) {
         // The server lost the group (restart without persistence): re-create.
-        for (StreamState& s : states_) {
-          SLUICE_RETURN_IF_ERROR(create_group(s.name, format_entry_id(s.last)));
+        for (size_t i : r.streams) {
+          SLUICE_RETURN_IF_ERROR(create_group(i, format_entry_id(states_[i].last)));
         }
         return Status::Ok();
       }
-      if (err.rfind("LOADING", 0) == 0) return Status::TryAgain(std::string(err));
-      return reply_error(conn_.config(), all_names(), err);
+      if (err.rfind("LOADING", 0) == 0 || err.rfind("TRYAGAIN", 0) == 0) {
+        return Status::TryAgain(std::string(err));
+      }
+      SLUICE_RETURN_IF_ERROR(cluster_state_error(r.conn->config(), err));
+      return reply_error(r.conn->config(), names_of(r), err);
     }
     std::vector<bool> seen(states_.size(), false);
     if (reply->type == REDIS_REPLY_ARRAY) {
@@ -383,7 +590,7 @@ class RedisConsumer final : public Consumer {
         add_entries(*s, entries, batch, s->history);
       }
     }
-    for (size_t i = 0; i < states_.size(); ++i) {
+    for (size_t i : r.streams) {
       StreamState& s = states_[i];
       if (!group && opts_.exit_at_end && !seen[i]) s.drained = true;  // nothing after `last`
       if (group && s.history && !seen[i]) s.history = false;
@@ -391,7 +598,6 @@ class RedisConsumer final : public Consumer {
     held_.push_back(std::move(reply));
     return Status::Ok();
   }
-
   // Appends the entries of one stream (an array of [id, [f, v, ...]]).
   void add_entries(StreamState& s, const redisReply* entries, MessageBatch& batch,
                    bool history) {
@@ -473,24 +679,27 @@ class RedisConsumer final : public Consumer {
     }
   }
 
-  // Takes over entries other members left idle (XAUTOCLAIM, Redis 6.2+).
-  Status claim(MessageBatch& batch) {
+  // Takes over entries other members left idle (XAUTOCLAIM, Redis 6.2+) on
+  // the streams of Reader `ri`.
+  Status claim(size_t ri, MessageBatch& batch) {
     const std::string idle = std::to_string(claim_idle_.count());
     const std::string count = std::to_string(std::max<size_t>(1, opts_.max_batch));
-    for (StreamState& s : states_) {
+    const std::vector<size_t> streams = readers_[ri]->streams;
+    for (size_t i : streams) {
+      StreamState& s = states_[i];
       std::string cursor = "0-0";
       do {
-        Result<ReplyPtr> r = conn_.call(
-            {"XAUTOCLAIM", s.name, opts_.group, consumer_name_, idle, cursor, "COUNT", count});
+        Result<ReplyPtr> r = call_on(
+            i, {"XAUTOCLAIM", s.name, opts_.group, consumer_name_, idle, cursor, "COUNT", count});
         if (!r.ok()) return r.status();
         ReplyPtr reply = std::move(*r);
         if (reply->type == REDIS_REPLY_ERROR) {
           const std::string_view err = reply_str(reply.get());
           if (err.rfind("NOGROUP", 0) == 0) {
-            SLUICE_RETURN_IF_ERROR(create_group(s.name, format_entry_id(s.last)));
+            SLUICE_RETURN_IF_ERROR(create_group(i, format_entry_id(s.last)));
             break;
           }
-          return reply_error(conn_.config(), s.name, err);
+          return error_on(i, err);
         }
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) break;
         cursor = std::string(reply_str(reply->element[0]));
@@ -519,30 +728,51 @@ class RedisConsumer final : public Consumer {
     return Status::Ok();
   }
 
-  Status commit_once() {
-    if (!conn_.connected()) return conn_.lost("not connected");
-    if (read_in_flight_) {
-      // Keep reply order: the read's answer comes first; keep it for poll().
-      ReplyPtr r;
-      SLUICE_RETURN_IF_ERROR(await_read(&r, false));
-      stashed_ = std::move(r);
-    }
-    for (StreamState& s : states_) {
-      size_t i = 0;
-      while (i < s.to_ack.size()) {
-        const size_t n = std::min<size_t>(s.to_ack.size() - i, 2048);
-        std::string cmd;
-        RespCommand c(cmd);
-        c.begin(3 + n).arg("XACK").arg(s.name).arg(opts_.group);
-        for (size_t k = i; k < i + n; ++k) c.arg(format_entry_id(seq_to_entry_id(s.to_ack[k])));
-        Result<ReplyPtr> r = conn_.call(cmd);
-        if (!r.ok()) return r.status();
-        if ((*r)->type == REDIS_REPLY_ERROR) {
-          return reply_error(conn_.config(), s.name, reply_str(r->get()));
-        }
-        i += n;
+  // Makes the Readers of every stream `wanted` accepts free for control
+  // calls: a read in flight there is answered first and kept for poll(),
+  // so replies are consumed in order.
+  template <typename Pred>
+  Status settle_reads(Pred wanted) {
+    for (size_t ri = 0; ri < readers_.size(); ++ri) {
+      Reader& r = *readers_[ri];
+      if (!std::any_of(r.streams.begin(), r.streams.end(),
+                       [&](size_t i) { return wanted(states_[i]); })) {
+        continue;
       }
-      s.to_ack.clear();
+      failed_ = ri;
+      if (!r.conn->connected()) return r.conn->lost("not connected");
+      if (r.in_flight) SLUICE_RETURN_IF_ERROR(await_reads(&r, false));
+    }
+    return Status::Ok();
+  }
+
+  // Sends `verb STREAM GROUP [consumer min-idle] ID... [tail]` for `ids` of
+  // stream `i` in chunks of 2048 IDs.
+  template <typename Ids>
+  Status per_id_calls(size_t i, std::string_view verb, bool as_member, const Ids& ids,
+                      bool claim_tail) {
+    for (size_t k0 = 0; k0 < ids.size(); k0 += 2048) {
+      const size_t n = std::min<size_t>(ids.size() - k0, 2048);
+      std::string cmd;
+      RespCommand c(cmd);
+      c.begin(3 + (as_member ? 2 : 0) + n + (claim_tail ? 3 : 0))
+          .arg(verb).arg(states_[i].name).arg(opts_.group);
+      if (as_member) c.arg(consumer_name_).arg("0");
+      for (size_t k = k0; k < k0 + n; ++k) c.arg(format_entry_id(seq_to_entry_id(ids[k])));
+      if (claim_tail) c.arg("IDLE").arg(int64_t{365} * 86400 * 1000).arg("JUSTID");
+      Result<ReplyPtr> r = call_on(i, cmd);
+      if (!r.ok()) return r.status();
+      if ((*r)->type == REDIS_REPLY_ERROR) return error_on(i, reply_str(r->get()));
+    }
+    return Status::Ok();
+  }
+
+  Status commit_once() {
+    SLUICE_RETURN_IF_ERROR(settle_reads([](const StreamState& s) { return !s.to_ack.empty(); }));
+    for (size_t i = 0; i < states_.size(); ++i) {
+      failed_ = states_[i].reader;
+      SLUICE_RETURN_IF_ERROR(per_id_calls(i, "XACK", false, states_[i].to_ack, false));
+      states_[i].to_ack.clear();
     }
     return Status::Ok();
   }
@@ -553,71 +783,74 @@ class RedisConsumer final : public Consumer {
   // XAUTOCLAIM take them at once, so `tap --group g --count N` run again
   // continues in order. Best effort: errors are ignored.
   void release_unacked() {
-    if (opts_.group.empty() || !conn_.connected()) return;
-    if (stashed_) {
-      MessageBatch scratch;
-      (void)take_read_reply(std::move(stashed_), scratch);
-    }
-    if (read_in_flight_) {
-      ReplyPtr r;
-      if (!await_read(&r, false).ok()) return;
+    if (opts_.group.empty() || readers_.empty()) return;
+    if (!settle_reads([](const StreamState&) { return true; }).ok()) return;
+    for (auto& r : readers_) {
       // A reply that delivered entries still counts: release those too.
-      if (r && r->type == REDIS_REPLY_ARRAY) {
+      if (r->stashed && r->stashed->type == REDIS_REPLY_ARRAY) {
         MessageBatch scratch;
-        (void)take_read_reply(std::move(r), scratch);
+        (void)take_read_reply(*r, std::move(r->stashed), scratch);
       }
     }
-    for (StreamState& s : states_) {
+    for (size_t i = 0; i < states_.size(); ++i) {
+      const StreamState& s = states_[i];
       std::vector<int64_t> ids(s.to_ack.begin(), s.to_ack.end());
       ids.insert(ids.end(), s.unacked.begin(), s.unacked.end());
-      for (size_t i = 0; i < ids.size(); i += 2048) {
-        const size_t n = std::min<size_t>(ids.size() - i, 2048);
-        std::string cmd;
-        RespCommand c(cmd);
-        c.begin(5 + n + 3).arg("XCLAIM").arg(s.name).arg(opts_.group).arg(consumer_name_).arg("0");
-        for (size_t k = i; k < i + n; ++k) c.arg(format_entry_id(seq_to_entry_id(ids[k])));
-        c.arg("IDLE").arg(int64_t{365} * 86400 * 1000).arg("JUSTID");
-        if (!conn_.call(cmd).ok()) return;
-      }
+      if (!per_id_calls(i, "XCLAIM", true, ids, true).ok()) return;
     }
   }
 
-  // Reconnects with backoff; a group member then re-reads its pending
-  // entries (what it delivered but never acknowledged), a plain reader
-  // continues after the last entry it delivered.
+  // Reconnects the Reader that failed (and any that lost its connection)
+  // with backoff; a group member then re-reads its pending entries (what it
+  // delivered but never acknowledged), a plain reader continues after the
+  // last entry it delivered. Gives up when the failures last longer than
+  // --timeout (a cluster that stays down).
   Status recover(const Status& why) {
-    conn_.close();
-    read_in_flight_ = false;
-    stashed_.reset();
+    const auto now = Clock::now();
+    if (!recovering_) {
+      recovering_ = true;
+      recover_since_ = now;
+    } else if (now - recover_since_ > opts_.timeout) {
+      return why;
+    }
     std::this_thread::sleep_for(Millis(50));
-    Status st = conn_.reconnect(opts_.timeout);
-    if (!st.ok()) return st.is(StatusCode::kUnavailable) ? st.With(why.message()) : st;
-    for (StreamState& s : states_) {
-      if (!opts_.group.empty()) {
-        s.history = true;
-        s.history_after = {};
-        s.unacked.clear();
-      }
+    if (readers_.empty()) {  // a new layout failed half-way: start from the seeds
+      auto seed = std::make_unique<Connection>(cfg_);
+      Status st = seed->reconnect(opts_.timeout);
+      if (!st.ok()) return st.is(StatusCode::kUnavailable) ? st.With(why.message()) : st;
+      return lay_out(std::move(seed));
+    }
+    for (size_t ri = 0; ri < readers_.size(); ++ri) {
+      Reader& r = *readers_[ri];
+      if (ri != failed_ && r.conn->connected()) continue;
+      r.conn->close();
+      r.in_flight = false;
+      r.stashed.reset();
+      r.new_empty = false;
+      Status st = r.conn->reconnect(opts_.timeout);
+      if (!st.ok()) return st.is(StatusCode::kUnavailable) ? st.With(why.message()) : st;
+      for (size_t i : r.streams) reset_group_reading(states_[i]);
     }
     return Status::Ok();
   }
 
-  Connection conn_;
+  ConnConfig cfg_;  // as the URI says; Readers aim copies at cluster nodes
   ConsumerOptions opts_;
   std::string consumer_name_;
   Millis claim_idle_;
   std::vector<StreamState> states_;  // never resized after construction
+  std::vector<std::unique_ptr<Reader>> readers_;
+  std::unique_ptr<Connection> ask_conn_;  // to the node an -ASK named
+  size_t layouts_ = 0;  // bumped by every lay_out(): Reader references are stale
+  size_t failed_ = 0;   // the Reader the last error came from
   int wake_r_ = -1;
   int wake_w_ = -1;
+  std::vector<struct pollfd> pollfds_;  // await_reads() scratch, reused
+  std::vector<Reader*> polled_;
 
-  std::string cmd_;
-  bool read_in_flight_ = false;
-  bool read_blocks_ = false;
-  bool read_is_new_ = false;  // group: the read in flight asks for '>' only
   bool woken_ = false;
-  Clock::time_point read_sent_at_;
-  ReplyPtr stashed_;
-  Clock::time_point next_claim_;
+  bool recovering_ = false;
+  Clock::time_point recover_since_;
 
   // What the current batch's views point into; cleared by the next poll().
   std::vector<ReplyPtr> held_;

@@ -1,6 +1,6 @@
 // Redis producer: pipelined XADD.
 //
-// Every accepted record is encoded once into `journal_`, a byte log of the
+// Every accepted record is encoded once into a journal, a byte log of the
 // commands whose replies have not arrived yet. Bytes are written as the
 // socket accepts them; replies come back in order, so the oldest in-flight
 // entry owns the next reply. After a lost connection (or a LOADING/BUSY
@@ -8,6 +8,18 @@
 // unanswered command: at-least-once, and nothing answered is ever re-sent or
 // lost. The window (commands and bytes in flight) bounds memory; produce()
 // blocks while it is full.
+//
+// Redis Cluster: there is one Lane (connection + journal) per node serving
+// a stream the producer writes to (CLUSTER SLOTS at open; usually one
+// stream, but a cdc sink routes per table). A -MOVED reply re-learns the
+// map and moves that Lane's unanswered commands, in order, to the Lanes of
+// their streams' new nodes (the same re-send as after a reconnect). An -ASK
+// reply (a slot being migrated) sends ASKING and that one command to the
+// named node and takes its answer in place of the redirect. Tickets finish
+// in order within a Lane but not across Lanes; `done_` turns them back into
+// the acknowledged() watermark.
+#include <poll.h>
+
 #include <deque>
 #include <thread>
 
@@ -23,6 +35,7 @@ constexpr size_t kMaxInFlight = 16384;
 constexpr size_t kMaxJournalBytes = 32u << 20;
 // Write to the socket once this much is queued (a few syscalls per window).
 constexpr size_t kWriteChunk = 256u << 10;
+constexpr size_t kNoLane = SIZE_MAX;
 
 bool transient_error(std::string_view e) {
   return e.rfind("LOADING", 0) == 0 || e.rfind("BUSY ", 0) == 0 ||
@@ -33,38 +46,56 @@ class RedisProducer final : public Producer {
  public:
   RedisProducer(ConnConfig cfg, std::string default_stream, int64_t maxlen,
                 Millis timeout)
-      : conn_(std::move(cfg)), default_stream_(std::move(default_stream)),
+      : cfg_(std::move(cfg)), default_stream_(std::move(default_stream)),
         maxlen_(maxlen), timeout_(timeout) {
     if (maxlen_ >= 0) maxlen_text_ = std::to_string(maxlen_);
   }
 
-  Status open() { return conn_.connect(); }
+  Status open() {
+    auto seed = std::make_unique<Connection>(cfg_);
+    SLUICE_RETURN_IF_ERROR(seed->connect());
+    SLUICE_RETURN_IF_ERROR(map_.refresh(*seed));
+    // The seed connection becomes the default stream's Lane.
+    const std::string_view owner = map_.owner(key_slot(default_stream_));
+    if (map_.cluster() && !owner.empty() && owner != seed->config().endpoint) {
+      seed->retarget(owner);
+      SLUICE_RETURN_IF_ERROR(seed->connect());
+    }
+    lanes_.push_back(std::make_unique<Lane>());
+    lanes_[0]->conn = std::move(seed);
+    Result<size_t> lane = lane_for(intern(default_stream_));
+    return lane.ok() ? Status::Ok() : lane.status();
+  }
 
   Status produce(const Message& m, uint64_t* ticket) override {
     if (!broken_.ok()) return broken_;
-    if (inflight_.size() >= kMaxInFlight ||
-        journal_.size() - (head_ - base_) >= kMaxJournalBytes) {
+    if (inflight_ >= kMaxInFlight || unanswered_bytes() >= kMaxJournalBytes) {
       const auto deadline = Clock::now() + timeout_;
-      while (inflight_.size() >= kMaxInFlight / 2) {
+      while (inflight_ >= kMaxInFlight / 2) {
         SLUICE_RETURN_IF_ERROR(pump(Millis(100)));
         if (Clock::now() >= deadline) {
-          return Status::TimedOut("redis '" + conn_.config().endpoint +
-                                  "' did not answer within " +
+          return Status::TimedOut("redis '" + cfg_.endpoint + "' did not answer within " +
                                   std::to_string(timeout_.count()) + " ms");
         }
       }
     }
     const std::string_view stream = m.stream.empty() ? std::string_view(default_stream_) : m.stream;
-    RespCommand c(journal_);
+    const uint32_t si = intern(stream);
+    Result<size_t> li = lane_for(si);
+    if (!li.ok()) return li.status();
+    Lane& lane = *lanes_[*li];
+    RespCommand c(lane.journal);
     const size_t fields = xadd_field_args(m);
     c.begin(3 + (maxlen_ >= 0 ? 3 : 0) + fields).arg("XADD").arg(stream);
     if (maxlen_ >= 0) c.arg("MAXLEN").arg("~").arg(maxlen_text_);
     c.arg("*");
     append_xadd_fields(c, m);
     const uint64_t t = next_ticket_++;
-    inflight_.push_back({t, base_ + journal_.size(), intern(stream)});
+    lane.inflight.push_back({t, lane.base + lane.journal.size(), si});
+    done_.push_back(0);
+    ++inflight_;
     if (ticket) *ticket = t;
-    if (journal_.size() - (sent_ - base_) >= kWriteChunk) return pump(Millis(0));
+    if (lane.journal.size() - (lane.sent - lane.base) >= kWriteChunk) return pump(Millis(0));
     return Status::Ok();
   }
 
@@ -72,19 +103,24 @@ class RedisProducer final : public Producer {
     if (!broken_.ok()) return broken_;
     const uint64_t before = acked_;
     SLUICE_RETURN_IF_ERROR(pump(Millis(0)));
-    if (acked_ != before || inflight_.empty() || timeout.count() <= 0) return Status::Ok();
+    if (acked_ != before || inflight_ == 0 || timeout.count() <= 0) return Status::Ok();
     return pump(timeout);
   }
 
   Status flush(Millis timeout) override {
     const auto deadline = Clock::now() + timeout;
-    while (!inflight_.empty()) {
+    while (inflight_ > 0) {
       if (!broken_.ok()) return broken_;
       const auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now());
       if (left.count() <= 0) {
-        return Status::TimedOut(std::to_string(inflight_.size()) +
-                                " records not yet acknowledged by redis '" +
-                                conn_.config().endpoint + "'");
+        const std::string n = std::to_string(inflight_);
+        // Still failing (a node or the cluster down): say why, as a give-up would.
+        for (const auto& lane : lanes_) {
+          if (lane->recovering) {
+            return Status::Unavailable(n + " records not acknowledged: " + lane->trouble.message());
+          }
+        }
+        return Status::TimedOut(n + " records not yet acknowledged by redis '" + cfg_.endpoint + "'");
       }
       SLUICE_RETURN_IF_ERROR(pump(std::min(left, Millis(100))));
     }
@@ -98,7 +134,21 @@ class RedisProducer final : public Producer {
   struct InFlight {
     uint64_t ticket;
     uint64_t end;     // absolute journal offset just past this command
-    uint32_t stream;  // index into streams_, for error messages
+    uint32_t stream;  // index into streams_
+  };
+
+  // One connection (to one node) and its commands awaiting replies.
+  struct Lane {
+    std::unique_ptr<Connection> conn;
+    std::string journal;
+    uint64_t base = 0;  // absolute offset of journal[0]
+    uint64_t head = 0;  // absolute offset of the oldest unanswered command
+    uint64_t sent = 0;  // absolute offset written to the socket so far
+    std::deque<InFlight> inflight;
+    bool recovering = false;
+    Status trouble;  // why the last recover() was needed
+    Clock::time_point recover_since;
+    Millis backoff{20};
   };
 
   uint32_t intern(std::string_view s) {
@@ -107,10 +157,51 @@ class RedisProducer final : public Producer {
       if (streams_[i] == s) return last_stream_ = i;
     }
     streams_.emplace_back(s);
+    stream_lane_.push_back(kNoLane);
     return last_stream_ = static_cast<uint32_t>(streams_.size() - 1);
   }
 
-  // Writes what the socket takes, reads and settles replies; waits up to
+  // The Lane for stream `si`: the node serving its slot (lane 0 without a
+  // cluster), connecting a new Lane when no other goes there.
+  Result<size_t> lane_for(uint32_t si) {
+    if (stream_lane_[si] != kNoLane) return stream_lane_[si];
+    if (!map_.cluster()) return stream_lane_[si] = 0;
+    const uint16_t slot = key_slot(streams_[si]);
+    const std::string_view owner = map_.owner(slot);
+    if (owner.empty()) {
+      return Status::Unavailable("no node of redis cluster '" + cfg_.endpoint + "' serves slot " +
+                                 std::to_string(slot) + " of stream '" + streams_[si] +
+                                 "' (check `redis-cli --cluster check HOST:PORT`)");
+    }
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      if (lanes_[i]->conn->config().endpoint == owner) return stream_lane_[si] = i;
+    }
+    ConnConfig node = for_endpoint(cfg_, owner);
+    auto lane = std::make_unique<Lane>();
+    lane->conn = std::make_unique<Connection>(std::move(node));
+    SLUICE_RETURN_IF_ERROR(lane->conn->connect());
+    lanes_.push_back(std::move(lane));
+    return stream_lane_[si] = lanes_.size() - 1;
+  }
+
+  size_t unanswered_bytes() const {
+    size_t n = 0;
+    for (const auto& lane : lanes_) n += lane->journal.size() - static_cast<size_t>(lane->head - lane->base);
+    return n;
+  }
+
+  // Ticket `t` is delivered or failed; moves the watermark past every
+  // finished ticket.
+  void finish(uint64_t t) {
+    done_[static_cast<size_t>(t - acked_ - 1)] = 1;
+    while (!done_.empty() && done_.front()) {
+      done_.pop_front();
+      ++acked_;
+    }
+    --inflight_;
+  }
+
+  // Writes what the sockets take, reads and settles replies; waits up to
   // `wait` for progress when there was none. Connection trouble leads to
   // recover(); only a give-up is returned as an error.
   Status pump(Millis wait) {
@@ -118,134 +209,218 @@ class RedisProducer final : public Producer {
       Status st = pump_once(wait);
       if (st.ok()) return st;
       if (!st.is(StatusCode::kUnavailable) && !st.is(StatusCode::kTryAgain)) return fail_all(st);
-      SLUICE_RETURN_IF_ERROR(recover(st));
+      SLUICE_RETURN_IF_ERROR(recover(*lanes_[failed_lane_], st));
       wait = Millis(0);
       if (attempt > 1000) return Status::Ok();
     }
   }
 
+  // One pass over every Lane with work; on an error failed_lane_ names it.
   Status pump_once(Millis wait) {
-    if (!conn_.connected()) return conn_.lost("not connected");
     bool progressed = false;
-    SLUICE_RETURN_IF_ERROR(write_pending(&progressed));
-    SLUICE_RETURN_IF_ERROR(conn_.read_available());
-    SLUICE_RETURN_IF_ERROR(settle(&progressed));
-    if (progressed || wait.count() <= 0 || inflight_.empty()) return Status::Ok();
-    bool writable = false;
-    SLUICE_RETURN_IF_ERROR(conn_.wait_and_read(wait, sent_ < base_ + journal_.size(), -1,
-                                               nullptr, &writable));
-    if (writable) SLUICE_RETURN_IF_ERROR(write_pending(&progressed));
-    return settle(&progressed);
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      Lane& lane = *lanes_[i];
+      if (lane.inflight.empty()) continue;
+      failed_lane_ = i;
+      if (!lane.conn->connected()) return lane.conn->lost("not connected");
+      SLUICE_RETURN_IF_ERROR(write_pending(lane, &progressed));
+      SLUICE_RETURN_IF_ERROR(lane.conn->read_available());
+      SLUICE_RETURN_IF_ERROR(settle(i, &progressed));
+    }
+    if (progressed || wait.count() <= 0 || inflight_ == 0) return Status::Ok();
+    pollfds_.clear();
+    polled_.clear();
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      const Lane& lane = *lanes_[i];
+      if (lane.inflight.empty()) continue;
+      if (lane.conn->tls_pending()) wait = Millis(0);
+      const bool unsent = lane.sent < lane.base + lane.journal.size();
+      pollfds_.push_back({lane.conn->fd(), static_cast<short>(POLLIN | (unsent ? POLLOUT : 0)), 0});
+      polled_.push_back(i);
+    }
+    if (::poll(pollfds_.data(), pollfds_.size(), static_cast<int>(wait.count())) < 0 &&
+        errno != EINTR) {
+      return Status::FromErrno(errno, "poll");
+    }
+    for (size_t k = 0; k < polled_.size(); ++k) {
+      const short ev = pollfds_[k].revents;
+      Lane& lane = *lanes_[polled_[k]];
+      failed_lane_ = polled_[k];
+      if (ev & POLLOUT) SLUICE_RETURN_IF_ERROR(write_pending(lane, &progressed));
+      if ((ev & (POLLIN | POLLHUP | POLLERR)) || lane.conn->tls_pending()) {
+        SLUICE_RETURN_IF_ERROR(lane.conn->read_available());
+      }
+      SLUICE_RETURN_IF_ERROR(settle(polled_[k], &progressed));
+    }
+    return Status::Ok();
   }
 
-  Status write_pending(bool* progressed) {
-    while (sent_ < base_ + journal_.size()) {
-      const size_t off = static_cast<size_t>(sent_ - base_);
-      Result<size_t> n = conn_.write_some(journal_.data() + off, journal_.size() - off);
+  Status write_pending(Lane& lane, bool* progressed) {
+    while (lane.sent < lane.base + lane.journal.size()) {
+      const size_t off = static_cast<size_t>(lane.sent - lane.base);
+      Result<size_t> n = lane.conn->write_some(lane.journal.data() + off, lane.journal.size() - off);
       if (!n.ok()) return n.status();
       if (*n == 0) break;
-      sent_ += *n;
+      lane.sent += *n;
       *progressed = true;
     }
     return Status::Ok();
   }
 
-  Status settle(bool* progressed) {
+  Status settle(size_t li, bool* progressed) {
+    Lane& lane = *lanes_[li];
     for (;;) {
-      Result<ReplyPtr> r = conn_.next_reply();
+      Result<ReplyPtr> r = lane.conn->next_reply();
       if (!r.ok()) return r.status();
       if (!*r) break;
-      if (inflight_.empty()) {
-        return Status::Internal("redis '" + conn_.config().endpoint +
+      if (lane.inflight.empty()) {
+        return Status::Internal("redis '" + lane.conn->config().endpoint +
                                 "' sent a reply nobody asked for");
       }
-      const InFlight f = inflight_.front();
+      const InFlight f = lane.inflight.front();
+      Redirect to;
+      if ((*r)->type == REDIS_REPLY_ERROR && parse_redirect(reply_str(r->get()), &to)) {
+        // The slot moved for good: re-send from this command on, there.
+        if (!to.ask) return reroute(li, to);
+        const size_t off = static_cast<size_t>(lane.head - lane.base);
+        r = ask_call(lane.conn->config(), to.endpoint,
+                     lane.journal.substr(off, static_cast<size_t>(f.end - lane.head)), &ask_conn_);
+        if (!r.ok()) return r.status();
+      }
       if ((*r)->type == REDIS_REPLY_ERROR) {
         const std::string_view err = reply_str(r->get());
         if (transient_error(err)) {
           // The server is (re)starting: re-send from this command on.
-          return Status::TryAgain("redis '" + conn_.config().endpoint + "': " + std::string(err));
+          return Status::TryAgain("redis '" + lane.conn->config().endpoint + "': " + std::string(err));
         }
+        SLUICE_RETURN_IF_ERROR(cluster_state_error(lane.conn->config(), err));
         ++failed_;
-        if (listener_) listener_(f.ticket, reply_error(conn_.config(), streams_[f.stream], err));
+        if (listener_) listener_(f.ticket, reply_error(lane.conn->config(), streams_[f.stream], err));
       }
-      inflight_.pop_front();
-      acked_ = f.ticket;
-      head_ = f.end;
+      lane.inflight.pop_front();
+      finish(f.ticket);
+      lane.head = f.end;
       *progressed = true;
-      recovering_ = false;
+      lane.recovering = false;
     }
-    compact();
+    compact(lane);
     return Status::Ok();
   }
 
-  void compact() {
-    const size_t dead = static_cast<size_t>(head_ - base_);
-    if (dead == journal_.size()) {
-      journal_.clear();
-      base_ = head_;
-    } else if (dead >= (1u << 20) && dead * 2 >= journal_.size() && sent_ >= head_) {
-      journal_.erase(0, dead);
-      base_ = head_;
+  void compact(Lane& lane) {
+    const size_t dead = static_cast<size_t>(lane.head - lane.base);
+    if (dead == lane.journal.size()) {
+      lane.journal.clear();
+      lane.base = lane.head;
+      lane.sent = std::max(lane.sent, lane.head);
+    } else if (dead >= (1u << 20) && dead * 2 >= lane.journal.size() && lane.sent >= lane.head) {
+      lane.journal.erase(0, dead);
+      lane.base = lane.head;
     }
   }
 
-  // Reconnects with backoff and rewinds to the oldest unanswered command.
-  // Gives up (failing every in-flight ticket) after `timeout_` without a
-  // single reply.
-  Status recover(const Status& why) {
-    const auto now = Clock::now();
-    if (!recovering_) {
-      recovering_ = true;
-      recover_since_ = now;
-      backoff_ = Millis(20);
+  // After -MOVED on Lane `li`: learns the slot map again (from the node
+  // named, over a fresh connection: the Lane's own still has replies
+  // queued) and moves the Lane's unanswered commands, in order, to the
+  // Lanes of their streams' nodes (this one included); its connection is
+  // dropped, as after a reconnect, so they are all sent again.
+  Status reroute(size_t li, const Redirect& to) {
+    failed_lane_ = li;
+    lanes_[li]->conn->close();
+    ConnConfig node = for_endpoint(cfg_, to.endpoint);
+    Connection asker(std::move(node));
+    SLUICE_RETURN_IF_ERROR(asker.connect());
+    SLUICE_RETURN_IF_ERROR(learn_map(asker, to, &map_));
+    std::fill(stream_lane_.begin(), stream_lane_.end(), kNoLane);
+    // Route every stream first: a node that cannot be reached leaves the
+    // commands where they are (recover() re-sends them and they come back
+    // here).
+    for (const InFlight& f : lanes_[li]->inflight) {
+      Result<size_t> lane = lane_for(f.stream);
+      if (!lane.ok()) return lane.status();
     }
-    const auto left = std::chrono::duration_cast<Millis>(recover_since_ + timeout_ - now);
+    Lane& from = *lanes_[li];
+    std::string journal = std::move(from.journal);
+    const uint64_t base = from.base;
+    uint64_t start = from.head;
+    std::deque<InFlight> moving = std::move(from.inflight);
+    from.journal.clear();
+    from.inflight.clear();
+    from.base = from.head = from.sent = 0;
+    for (const InFlight& f : moving) {
+      Lane& lane = *lanes_[stream_lane_[f.stream]];
+      lane.journal.append(journal, static_cast<size_t>(start - base), static_cast<size_t>(f.end - start));
+      lane.inflight.push_back({f.ticket, lane.base + lane.journal.size(), f.stream});
+      start = f.end;
+    }
+    // Commands that stay here need the connection back.
+    return from.inflight.empty()
+               ? Status::Ok()
+               : Status::TryAgain("redis '" + from.conn->config().endpoint + "': moved");
+  }
+
+  // Reconnects the Lane with backoff and rewinds to its oldest unanswered
+  // command. Gives up (failing every in-flight ticket) after `timeout_`
+  // without a single reply.
+  Status recover(Lane& lane, const Status& why) {
+    const auto now = Clock::now();
+    if (!lane.recovering) {
+      lane.recovering = true;
+      lane.recover_since = now;
+      lane.backoff = Millis(20);
+    }
+    lane.trouble = why;
+    const auto left = std::chrono::duration_cast<Millis>(lane.recover_since + timeout_ - now);
     if (left.count() <= 0) return fail_all(why);
-    conn_.close();
-    std::this_thread::sleep_for(std::min(backoff_, left));
-    backoff_ = std::min(backoff_ * 2, Millis(1000));
-    Status st = conn_.reconnect(std::max(Millis(1), left - std::min(backoff_, left)));
+    lane.conn->close();
+    std::this_thread::sleep_for(std::min(lane.backoff, left));
+    lane.backoff = std::min(lane.backoff * 2, Millis(1000));
+    Status st = lane.conn->reconnect(std::max(Millis(1), left - std::min(lane.backoff, left)));
     if (!st.ok()) return fail_all(st);
-    sent_ = head_;
+    lane.sent = lane.head;
     return Status::Ok();
   }
 
   // Permanent failure: every in-flight ticket fails with `why`.
   Status fail_all(const Status& why) {
-    for (const InFlight& f : inflight_) {
-      ++failed_;
-      if (listener_) listener_(f.ticket, why);
-      acked_ = f.ticket;
+    for (auto& lane : lanes_) {
+      for (const InFlight& f : lane->inflight) {
+        ++failed_;
+        if (listener_) listener_(f.ticket, why);
+      }
+      lane->inflight.clear();
+      lane->journal.clear();
+      lane->base = lane->head = lane->sent = 0;
     }
-    inflight_.clear();
-    journal_.clear();
-    base_ = head_ = sent_ = 0;
+    acked_ = next_ticket_ - 1;
+    done_.clear();
+    inflight_ = 0;
     broken_ = why;
     return why;
   }
 
-  Connection conn_;
+  ConnConfig cfg_;  // as the URI says; Lanes aim copies at cluster nodes
   std::string default_stream_;
   int64_t maxlen_;
   std::string maxlen_text_;
   Millis timeout_;
 
-  std::string journal_;
-  uint64_t base_ = 0;  // absolute offset of journal_[0]
-  uint64_t head_ = 0;  // absolute offset of the oldest unanswered command
-  uint64_t sent_ = 0;  // absolute offset written to the socket so far
-  std::deque<InFlight> inflight_;
+  SlotMap map_;
+  std::vector<std::unique_ptr<Lane>> lanes_;  // lane 0 is the seed's
+  std::unique_ptr<Connection> ask_conn_;      // to the node an -ASK named
+  size_t failed_lane_ = 0;                    // the Lane the last error came from
+  std::vector<struct pollfd> pollfds_;        // pump_once() scratch, reused
+  std::vector<size_t> polled_;
   std::vector<std::string> streams_;
+  std::vector<size_t> stream_lane_;  // per stream, its Lane (kNoLane: not yet routed)
   uint32_t last_stream_ = 0;
 
   uint64_t next_ticket_ = 1;
   uint64_t acked_ = 0;
+  std::deque<uint8_t> done_;  // tickets acked_+1 ...: finished yet?
+  size_t inflight_ = 0;       // over all Lanes
   uint64_t failed_ = 0;
   Status broken_;
-  bool recovering_ = false;
-  Clock::time_point recover_since_;
-  Millis backoff_{20};
 };
 
 }  // namespace
