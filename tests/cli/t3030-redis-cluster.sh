@@ -138,4 +138,11 @@ test_expect_success 'a cluster that is down: a clear message and exit 69 after -
 	test_grep "cluster is down" err
 '
 
+test_expect_success 'a later seed that refuses the password: exit 77, not "cannot reach"' '
+	start_redis pw --requirepass s3cret &&
+	DEAD=$(free_port) &&
+	test_expect_code 77 tap --timeout 2s redis://127.0.0.1:$DEAD,127.0.0.1:$REDIS_PORT/s --exit 2>err &&
+	test_grep "requires authentication" err
+'
+
 test_done

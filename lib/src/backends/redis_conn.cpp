@@ -422,7 +422,11 @@ Status Connection::connect() {
   for (const std::string& seed : std::vector<std::string>(cfg_.seeds)) {
     if (seed == first) continue;
     retarget(seed);
-    if (connect_once().ok()) return Status::Ok();
+    Status other = connect_once();
+    if (other.ok()) return Status::Ok();
+    // A node that answered and refused (a password, TLS) says more than
+    // "cannot reach": report it as it is (77/78), not as unavailable.
+    if (!other.is(StatusCode::kUnavailable)) return other;
   }
   retarget(first);
   return Status::Unavailable(st.message() + "; no other seed host of the uri answered either");
@@ -537,22 +541,32 @@ Result<ReplyPtr> Connection::call(const std::string& cmd) {
   size_t off = 0;
   while (off < cmd.size()) {
     Result<size_t> n = write_some(cmd.data() + off, cmd.size() - off);
-    if (!n.ok()) return n.status();
+    if (!n.ok()) {
+      close();  // half a command may be on the wire: never reuse it
+      return n.status();
+    }
     off += *n;
     if (off < cmd.size()) {
-      if (Clock::now() >= deadline) return lost("write timed out");
+      if (Clock::now() >= deadline) {
+        close();
+        return lost("write timed out");
+      }
       struct pollfd p = {fd_, POLLOUT, 0};
       ::poll(&p, 1, remaining_ms(deadline));
     }
   }
   for (;;) {
     Result<ReplyPtr> r = next_reply();
+    if (!r.ok()) close();  // a protocol error leaves the stream unframed
     if (!r.ok() || *r) return r;
     if (Clock::now() >= deadline) {
       close();
       return lost("no reply within " + std::to_string(cfg_.timeout.count()) + " ms");
     }
-    SLUICE_RETURN_IF_ERROR(wait_and_read(Millis(remaining_ms(deadline)), false));
+    if (Status w = wait_and_read(Millis(remaining_ms(deadline)), false); !w.ok()) {
+      close();
+      return w;
+    }
   }
 }
 

@@ -120,10 +120,26 @@ class RedisConsumer final : public Consumer {
     spans_.clear();
     owned_.clear();
     const auto deadline = Clock::now() + timeout;
+    if (!deferred_.ok()) {
+      const Status why = std::exchange(deferred_, Status::Ok());
+      SLUICE_RETURN_IF_ERROR(recover(why));
+    }
     for (int round = 0;; ++round) {
       Status st = poll_once(batch, timeout);
       if (st.is(StatusCode::kUnavailable) || st.is(StatusCode::kTryAgain)) {
-        batch.clear();
+        if (!batch.empty()) {
+          // Entries already in the batch moved their stream's position (or
+          // wait in `unacked` for mark_taken): dropping them would skip
+          // them, or acknowledge them unseen. Deliver them; recover on the
+          // next call (their reply buffers live until then).
+          deferred_ = st;
+          finish_batch(batch);
+          return Status::Ok();
+        }
+        held_.clear();
+        headers_.clear();
+        spans_.clear();
+        owned_.clear();
         SLUICE_RETURN_IF_ERROR(recover(st));
         continue;
       }
@@ -843,6 +859,7 @@ class RedisConsumer final : public Consumer {
   std::unique_ptr<Connection> ask_conn_;  // to the node an -ASK named
   size_t layouts_ = 0;  // bumped by every lay_out(): Reader references are stale
   size_t failed_ = 0;   // the Reader the last error came from
+  Status deferred_;     // a failure to recover from at the next poll()
   int wake_r_ = -1;
   int wake_w_ = -1;
   std::vector<struct pollfd> pollfds_;  // await_reads() scratch, reused

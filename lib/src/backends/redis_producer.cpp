@@ -71,7 +71,10 @@ class RedisProducer final : public Producer {
     if (!broken_.ok()) return broken_;
     if (inflight_ >= kMaxInFlight || unanswered_bytes() >= kMaxJournalBytes) {
       const auto deadline = Clock::now() + timeout_;
-      while (inflight_ >= kMaxInFlight / 2) {
+      // Down to half of either limit (the byte one too: big records would
+      // otherwise grow the journal without bound).
+      while (inflight_ >= kMaxInFlight / 2 ||
+             (inflight_ > 0 && unanswered_bytes() >= kMaxJournalBytes / 2)) {
         SLUICE_RETURN_IF_ERROR(pump(Millis(100)));
         if (Clock::now() >= deadline) {
           return Status::TimedOut("redis '" + cfg_.endpoint + "' did not answer within " +
