@@ -95,6 +95,8 @@ class PgCdc {
  private:
   // ---- connections and queries
   Status connect(bool replication, ConnPtr* out);
+  // repl_ = a new replication connection, checked with IDENTIFY_SYSTEM.
+  Status connect_replication();
   Status classify(PGconn* c, const PGresult* r, std::string_view what);
   Result<ResultPtr> exec(PGconn* c, const std::string& sql, ExecStatusType want, std::string_view what);
   Result<ResultPtr> exec_params(PGconn* c, const char* sql, std::vector<std::string> params,
@@ -187,6 +189,9 @@ class PgCdc {
     std::unique_ptr<pg::PgOutputDecoder> decoder;
   };
   Status open_spill(StreamedTx& tx);
+  // A streamed change (type byte, subxact xid, body): its subxact xid and
+  // the current stream's transaction, spill file open.
+  Result<StreamedTx*> streamed_change(std::string_view data, uint32_t* subxid);
   std::unordered_map<uint32_t, StreamedTx> streams_;
   // Streamed transactions are formatted into their final events as they
   // arrive (the spill file then holds events, not pgoutput messages), and
@@ -260,6 +265,12 @@ Status PgCdc::connect(bool replication, ConnPtr* out) {
   }
   *out = std::move(c);
   return Status::Ok();
+}
+
+Status PgCdc::connect_replication() {
+  SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
+  auto id = exec(repl_.get(), "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "identifying the server");
+  return id.ok() ? Status::Ok() : id.status();
 }
 
 Status PgCdc::classify(PGconn* c, const PGresult* r, std::string_view what) {
@@ -853,11 +864,10 @@ Status PgCdc::commit_tx(uint64_t end_lsn, int64_t ts_us) {
 // A spill record: subxact xid (4), data_start (8), length (4), then the
 // message in its non-streamed form (type byte, body without the xid).
 Status PgCdc::spill(std::string_view data, uint64_t data_start) {
-  if (data.size() < 5) return Status::BadData("pgoutput streamed message is truncated");
   uint32_t subxid = 0;
-  for (size_t i = 1; i < 5; ++i) subxid = (subxid << 8) | static_cast<uint8_t>(data[i]);
-  StreamedTx& tx = streams_[stream_xid_];
-  SLUICE_RETURN_IF_ERROR(open_spill(tx));
+  Result<StreamedTx*> txr = streamed_change(data, &subxid);
+  if (!txr.ok()) return txr.status();
+  StreamedTx& tx = **txr;
   char head[17];
   uint32_t len = static_cast<uint32_t>(data.size() - 4);
   memcpy(head, &subxid, 4);
@@ -869,6 +879,15 @@ Status PgCdc::spill(std::string_view data, uint64_t data_start) {
     return Status::IoError(std::string("writing a streamed transaction to a temporary file: ") + strerror(errno));
   }
   return Status::Ok();
+}
+
+Result<PgCdc::StreamedTx*> PgCdc::streamed_change(std::string_view data, uint32_t* subxid) {
+  if (data.size() < 5) return Status::BadData("pgoutput streamed message is truncated");
+  *subxid = 0;
+  for (size_t i = 1; i < 5; ++i) *subxid = (*subxid << 8) | static_cast<uint8_t>(data[i]);
+  StreamedTx& tx = streams_[stream_xid_];
+  SLUICE_RETURN_IF_ERROR(open_spill(tx));
+  return &tx;
 }
 
 Status PgCdc::open_spill(StreamedTx& tx) {
@@ -895,11 +914,10 @@ Status PgCdc::open_spill(StreamedTx& tx) {
 // through handle_message with formatting_ set, so that emit_change writes
 // the finished events to the stream's spill file.
 Status PgCdc::format_streamed(std::string_view data, uint64_t data_start) {
-  if (data.size() < 5) return Status::BadData("pgoutput streamed message is truncated");
   uint32_t subxid = 0;
-  for (size_t i = 1; i < 5; ++i) subxid = (subxid << 8) | static_cast<uint8_t>(data[i]);
-  StreamedTx& tx = streams_[stream_xid_];
-  SLUICE_RETURN_IF_ERROR(open_spill(tx));
+  Result<StreamedTx*> txr = streamed_change(data, &subxid);
+  if (!txr.ok()) return txr.status();
+  StreamedTx& tx = **txr;
   if (!tx.decoder) tx.decoder = std::make_unique<pg::PgOutputDecoder>();
   replay_buf_.assign(1, data[0]);
   replay_buf_.append(data.substr(5));
@@ -1289,11 +1307,7 @@ Status PgCdc::run() {
   }
   SLUICE_RETURN_IF_ERROR(ensure_publication());
   SLUICE_RETURN_IF_ERROR(check_tables());
-  SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
-  {
-    auto id = exec(repl_.get(), "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "identifying the server");
-    if (!id.ok()) return id.status();
-  }
+  SLUICE_RETURN_IF_ERROR(connect_replication());
   bool created = false;
   std::string snapshot_name;
   uint64_t start_lsn = 0;
@@ -1309,9 +1323,7 @@ Status PgCdc::run() {
         // locks (lock_snapshot_tables); nothing was emitted: start over.
         warn(st.message() + ": taking the snapshot again");
         snapshot_raced_ = false;
-        SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
-        auto id = exec(repl_.get(), "IDENTIFY_SYSTEM", PGRES_TUPLES_OK, "identifying the server");
-        if (!id.ok()) return id.status();
+        SLUICE_RETURN_IF_ERROR(connect_replication());
         SLUICE_RETURN_IF_ERROR(prepare_slot_waiting(&created, &snapshot_name, &start_lsn));
         continue;
       }
@@ -1383,7 +1395,7 @@ Status PgCdc::resume() {
                           "' was dropped while cdc-pg was reconnecting: changes since may be lost; "
                           "start again (a new slot takes a new snapshot)");
   }
-  SLUICE_RETURN_IF_ERROR(connect(true, &repl_));
+  SLUICE_RETURN_IF_ERROR(connect_replication());
   bool created = false;
   std::string snapshot_name;
   uint64_t start_lsn = 0;
