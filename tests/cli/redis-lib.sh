@@ -21,12 +21,17 @@ start_redis() {
 	}
 }
 
-# wait_blocked N: waits until N clients of the server on REDIS_PORT sit in a
+# blocked_on PORT N: waits until N clients of the server on PORT sit in a
 # blocking read (XREAD/XREADGROUP BLOCK), i.e. until that many taps have
 # fixed their position and are following.
+blocked_on() {
+	wait_for 20 "test \"\$(redis-cli -p $1 info clients | tr -d '\r' |
+		sed -n 's/^blocked_clients://p')\" -ge $2"
+}
+
+# wait_blocked N: blocked_on the server on REDIS_PORT.
 wait_blocked() {
-	wait_for 20 "test \"\$(redis-cli -p $REDIS_PORT info clients | tr -d '\r' |
-		sed -n 's/^blocked_clients://p')\" -ge $1"
+	blocked_on "$REDIS_PORT" "$1"
 }
 
 # start_redis_cluster DIR N [redis-server OPTIONS...]: N cluster-enabled

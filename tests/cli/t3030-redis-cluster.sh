@@ -9,13 +9,6 @@
 test_require_bin flux tap
 test_require_cmd redis-server redis-cli
 
-# blocked_on PORT N: waits until N clients of the node on PORT sit in a
-# blocking read.
-blocked_on() {
-	wait_for 20 "test \"\$(redis-cli -p $1 info clients | tr -d '\r' |
-		sed -n 's/^blocked_clients://p')\" -ge $2"
-}
-
 # tagged STREAM N: N NDJSON lines naming STREAM, so a merged output tells
 # which stream each line came from.
 tagged() {
