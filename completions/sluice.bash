@@ -11,8 +11,8 @@ _sluice_opts_flux="-d --delimiter -0 --null -e --envelope -k --key-field
   --progress -h --help -V --version"
 
 _sluice_opts_tap="-o --from -g --group -c --count -e --exit -F --format
-  -d --delimiter -0 --null --once --mode --timeout --stats --progress
-  -h --help -V --version"
+  -d --delimiter -0 --null --once --mode --timeout --on-error --stats
+  --progress -h --help -V --version"
 
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables --create-publication
   --temporary --snapshot --tx-markers --no-tombstones --proto-version
@@ -27,6 +27,8 @@ _sluice_values() {
     flux:--on-error)
       COMPREPLY=($(compgen -W "fail skip dlq:" -- "$cur"))
       compopt -o nospace 2>/dev/null ;;
+    tap:--on-error)
+      COMPREPLY=($(compgen -W "fail skip" -- "$cur")) ;;
     flux:--fsync)
       COMPREPLY=($(compgen -W "always interval never" -- "$cur")) ;;
     flux:--fsync-interval)

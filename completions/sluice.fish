@@ -66,6 +66,7 @@ for c in sluice sluice-tap tap
     complete -c $c -n $n -l once -d 'with PIPE: exit after the first reader closes the pipe'
     complete -c $c -n $n -l mode -x -a '0600 0620 0660 0666' -d 'with PIPE: permissions of a created pipe'
     complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up on an unreachable backend after DUR'
+    complete -c $c -n $n -l on-error -x -a 'fail skip' -d 'at a corrupt record: stop with exit 65, or skip it'
     complete -c $c -n $n -l stats -d 'print a summary on stderr at exit'
     complete -c $c -n $n -l progress -d 'show a progress line on stderr'
     complete -c $c -n $n -s h -l help -d 'show help'

@@ -34,7 +34,12 @@ std::string RunStats::summary() const {
            static_cast<unsigned long long>(records_), human_bytes(bytes_).c_str(),
            secs, rate, human_bytes(secs > 0 ? bytes_ / secs : 0).c_str(),
            static_cast<unsigned long long>(errors_));
-  return buf;
+  std::string out = buf;
+  if (skipped_ > 0) {
+    out += ", " + std::to_string(skipped_) + " corrupt record" + (skipped_ == 1 ? "" : "s") +
+           " skipped";
+  }
+  return out;
 }
 
 void RunStats::tick() {

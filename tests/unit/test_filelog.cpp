@@ -22,15 +22,8 @@ using filelog_test::WarningCapture;
 
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_all_file(const std::string& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-}
+using filelog_test::read_all;
+using filelog_test::write_all_file;
 
 std::unique_ptr<LogWriter> open_writer(const std::string& dir, Env* env = Env::Default(),
                                        StreamSettings settings = {}) {

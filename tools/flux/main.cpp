@@ -126,8 +126,9 @@ int main(int argc, char** argv) {
     in.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
   }
   auto max_record = parse_size(f.max_record);
-  if (!max_record.ok() || *max_record <= 0) {
-    return cli::usage_error("--max-record-bytes '" + f.max_record + "': expected a size such as 1M");
+  if (!max_record.ok() || *max_record <= 0 || *max_record > (int64_t{1} << 30)) {
+    return cli::usage_error("--max-record-bytes '" + f.max_record +
+                            "': expected a size from 1 to 1G, such as 1M");
   }
   in.max_record_bytes = static_cast<size_t>(*max_record);
 

@@ -29,6 +29,7 @@ struct Flags {
   bool once = false;
   std::string mode = "0600";
   std::string timeout = "30s";
+  std::string on_error = "fail";
   bool stats = false;
   bool progress = false;
 };
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   app.add_flag("--once", f.once, "with PIPE: exit after the first reader closes the pipe");
   app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
   app.add_option("--timeout", f.timeout, "give up on an unreachable backend after DUR (default 30s)");
+  app.add_option("--on-error", f.on_error, "fail | skip: at a corrupt record in a file: stream, stop with exit 65 (default) or skip it");
   app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
   app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
   if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
@@ -70,6 +72,8 @@ int main(int argc, char** argv) {
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   co.timeout = Millis(*timeout);
   if (f.count < -1) return cli::usage_error("--count must be a positive number");
+  if (f.on_error == "skip") co.skip_corrupt = true;
+  else if (f.on_error != "fail") return cli::usage_error("--on-error '" + f.on_error + "': expected fail or skip");
   if (f.count == 0) return 0;
 
   ConsumeOptions opts;
@@ -123,6 +127,7 @@ int main(int argc, char** argv) {
     sink.reattach(*w);
   }
   stats.end_progress();
+  stats.set_skipped((*consumer)->skipped());
   if (f.stats) fprintf(stderr, "tap: %s\n", stats.summary().c_str());
   if (st.is(StatusCode::kClosed)) return 0;  // a closed reader is a normal end
   if (!st.ok()) return cli::fail(st);

@@ -113,6 +113,10 @@ struct ConsumerOptions {
   bool exit_at_end = false;
   // Upper bound on messages returned by one poll().
   size_t max_batch = 4096;
+  // file: at a corrupt record, stop with kBadData once everything before it
+  // was returned (false, the default), or skip it and resynchronise at the
+  // next valid record (true; each skip is warned about and counted).
+  bool skip_corrupt = false;
   Millis timeout{30000};
 };
 
@@ -146,6 +150,9 @@ class Consumer {
   // Makes poll() return promptly (ok, empty batch); safe from a signal
   // handler or another thread.
   virtual void wake() = 0;
+
+  // Records passed over as corrupt (ConsumerOptions::skip_corrupt) so far.
+  virtual uint64_t skipped() const { return 0; }
 
  protected:
   Consumer() = default;

@@ -27,7 +27,10 @@
 // with one pwritev under an exclusive flock on .lock, after re-checking the
 // real tail (another process may have appended, rolled a segment, or died
 // half-way through a write, leaving a torn tail that is truncated and
-// reported with warn()). Readers never take the lock: bytes at the tail that
+// reported with warn()). A torn tail is only what has nothing valid after
+// it; bad bytes followed by a valid record are corruption (BadRange): never
+// truncated, warned about, and appended after, so no seq is reused.
+// Readers take the lock only to confirm corruption: bytes at the tail that
 // do not parse yet are "not written yet" and are re-read later.
 //
 // Thread safety: the free functions are thread-safe. LogWriter, LogReader
@@ -55,8 +58,10 @@ namespace sluice::filelog {
 inline constexpr char kSegmentMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'L', 1};
 inline constexpr size_t kSegmentHeaderBytes = 16;
 inline constexpr size_t kRecordHeaderBytes = 40;
-// Larger size fields are treated as corruption, not as a huge record.
-inline constexpr uint32_t kMaxRecordBytes = 256u << 20;
+// Larger size fields are treated as corruption, not as a huge record. Room
+// for a 1 GiB payload with its key and headers; readers allocate a record's
+// bytes only once the file holds all of them.
+inline constexpr uint32_t kMaxRecordBytes = (1u << 30) + (64u << 20);
 
 // CRC32C; pass a previous result as `crc` to extend it over more bytes.
 // crc32c("123456789") == 0xE3069283.
@@ -117,6 +122,38 @@ Result<StreamSettings> read_settings(Env* env, const std::string& stream_dir);
 Result<std::vector<int64_t>> list_segments(Env* env,
                                            const std::string& stream_dir);
 
+// Bytes of a segment where no valid record starts, with a valid record or a
+// later segment after them: corruption, never truncated (a torn tail has
+// nothing valid after it and is not a BadRange).
+struct BadRange {
+  std::string segment;         // path of the segment file
+  int64_t offset = 0;          // first bad byte
+  int64_t length = 0;          // bad bytes (0: the segment ends early)
+  int64_t first_lost_seq = 0;  // seq that was expected at `offset`
+  int64_t next_seq = 0;        // seq of the next valid record
+  int64_t lost() const { return next_seq - first_lost_seq; }
+  // "corrupt record in 'PATH' at offset N (last good seq K, next valid
+  // seq M)" for messages.
+  std::string describe() const;
+};
+
+// Where a valid record starts.
+struct RecordPos {
+  int64_t offset = 0;
+  int64_t seq = 0;
+  int64_t ts_us = 0;
+};
+
+// Searches the open segment `fd` of `file_size` bytes for the first valid
+// record that starts after `bad_offset` (where seq `expected_seq` should
+// have been): the leveldb-style resynchronisation. Since every record takes
+// at least kRecordHeaderBytes, a candidate at offset p must carry a seq in
+// [expected_seq, expected_seq + (p - bad_offset) / kRecordHeaderBytes]; that
+// keeps record-like bytes inside payloads from being taken for records.
+// Sets *found (false: nothing valid follows). Only I/O errors are errors.
+Status find_next_record(Env* env, int fd, int64_t file_size, int64_t bad_offset,
+                        int64_t expected_seq, bool* found, RecordPos* pos);
+
 // What a scan of one segment found.
 struct SegmentScan {
   int64_t next_seq = 0;   // seq after the last valid record
@@ -124,15 +161,33 @@ struct SegmentScan {
   int64_t last_ts = -1;   // ts of the last valid record, -1 = none
   int64_t valid_end = 0;  // offset just after the last valid record
   int64_t file_size = 0;
-  bool corrupt = false;   // stopped at a record that can never be valid
-                          // (CRC/size/seq), not merely at a short tail
+  // Corrupt ranges passed over (each has a valid record after it). Bytes
+  // in [valid_end, file_size) are a torn tail: nothing valid follows them.
+  std::vector<BadRange> bad;
 };
 
-// Walks the records of the open segment `fd` from `offset` (a record
-// boundary where `next_seq` is expected) to the first record that is
-// incomplete or invalid. Only I/O errors are errors.
-Status scan_segment(Env* env, int fd, int64_t offset, int64_t next_seq,
-                    SegmentScan* out);
+// Walks the records of the open segment `fd` (at `path`, for BadRange) from
+// `offset` (a record boundary where `next_seq` is expected) to its end,
+// resynchronising past corrupt records. Only I/O errors are errors.
+Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset,
+                    int64_t next_seq, SegmentScan* out);
+
+// What check_stream() found in a whole stream.
+struct StreamCheck {
+  int64_t segments = 0;
+  int64_t records = 0;       // valid records
+  int64_t bytes = 0;         // segment bytes
+  int64_t first_seq = 0;     // oldest retained seq
+  int64_t next_seq = 0;      // seq the next append gets
+  std::vector<BadRange> bad; // corruption, oldest first
+  int64_t torn_bytes = 0;    // torn tail of the newest segment (not corrupt)
+  bool ok() const { return bad.empty(); }
+};
+
+// Reads every record of the stream in `stream_dir` and verifies it: CRCs,
+// seq continuity within and across segments, segment headers. Bad records
+// are listed, not errors; kNotFound when the stream does not exist.
+Result<StreamCheck> check_stream(Env* env, const std::string& stream_dir);
 
 // ---------------------------------------------------------------- writer
 
@@ -206,6 +261,7 @@ class LogWriter {
   int64_t last_ts_ = 0;
   bool unsynced_ = false;       // the active segment has unsynced appends
   bool dir_unsynced_ = false;   // a segment was created since the last sync
+  bool warned_corrupt_ = false;  // corruption in the newest segment was reported
   std::vector<UniqueFd> sealed_unsynced_;  // rolled past, not yet synced
   int64_t last_sync_us_ = 0;
   std::string batch_;
@@ -214,13 +270,28 @@ class LogWriter {
 
 // ---------------------------------------------------------------- reader
 
+// What a reader does at a corrupt record (see BadRange).
+enum class OnCorrupt {
+  kFail,  // read() returns kBadData naming it (after the records before it)
+  kSkip,  // resynchronise at the next valid record, warn() and count it
+};
+
 struct ReaderOptions {
   Env* env = Env::Default();
-  size_t read_chunk = 1 << 20;  // bytes per read
+  size_t read_chunk = 1 << 20;  // bytes per read; a larger record grows it
+  OnCorrupt on_corrupt = OnCorrupt::kFail;
 };
 
 // Reads one stream from any position, following it as it grows. Batches are
 // views into one reusable buffer, valid until the next read()/seek().
+//
+// Bytes that do not parse at the end of the newest segment are a record
+// still being written or a torn tail: the reader waits for them. Bad bytes
+// with a valid record (or a later segment) after them are corruption: the
+// reader confirms it under the writers' lock, then fails or skips as
+// ReaderOptions::on_corrupt says. Corruption wholly before the requested
+// position (seek by seq or time, a group's committed seq) is passed over
+// silently, since none of it was asked for.
 class LogReader {
  public:
   // `stream_name` goes into Message.stream of every view. kNotFound
@@ -240,8 +311,9 @@ class LogReader {
   Status seek_to_seq(int64_t seq, int64_t* lost = nullptr);
 
   // Appends up to `max` messages to `out`. *at_end is set when no complete
-  // record follows right now (the caller waits for a change). kBadData
-  // names the file and offset of a corrupt record in a sealed segment.
+  // record follows right now (the caller waits for a change). With
+  // OnCorrupt::kFail, kBadData names the stream, segment, offset and last
+  // good seq of a corrupt record, once every record before it was returned.
   Status read(std::vector<Message>* out, size_t max, bool* at_end);
 
   // Seq of the next message read() will return.
@@ -250,6 +322,10 @@ class LogReader {
   Status bounds(int64_t* first, int64_t* end);
   const std::string& name() const { return name_; }
   const std::string& dir() const { return dir_; }
+  // Corrupt ranges skipped under OnCorrupt::kSkip, oldest first.
+  const std::vector<BadRange>& skipped() const { return skipped_; }
+  // Records lost in them that were asked for.
+  int64_t skipped_records() const { return skipped_records_; }
 
  private:
   LogReader(std::string dir, std::string name, const ReaderOptions& opts);
@@ -259,6 +335,9 @@ class LogReader {
   Status select_segment();
   Status open_segment(int64_t base);
   Status first_ts_of(int64_t base, int64_t* ts);
+  Result<int64_t> later_segment();
+  Status relock_and_refill();
+  Status pass_bad_range(const BadRange& bad, int64_t resume_ts);
 
   std::string dir_;
   std::string name_;
@@ -275,8 +354,11 @@ class LogReader {
   std::vector<char> buf_;  // file bytes [buf_off_, buf_off_ + buf_len_)
   int64_t buf_off_ = 0;
   size_t buf_len_ = 0;
+  size_t need_ = 0;        // size of the record parse_buffer() stopped at
   std::vector<Header> headers_;
   std::vector<uint32_t> header_begin_;
+  std::vector<BadRange> skipped_;
+  int64_t skipped_records_ = 0;
 };
 
 // Waits for changes in stream directories: inotify when available, else

@@ -20,6 +20,8 @@ class RunStats {
     bytes_ += bytes;
   }
   void add_error() { ++errors_; }
+  // Records lost to corruption that a reader skipped past.
+  void set_skipped(uint64_t n) { skipped_ = n; }
   uint64_t records() const { return records_; }
   uint64_t bytes() const { return bytes_; }
   uint64_t errors() const { return errors_; }
@@ -29,7 +31,7 @@ class RunStats {
   // Clears the progress line (call before printing anything else).
   void end_progress();
   // "100000 records, 9.5 MiB in 0.42 s (238095 records/s, 22.6 MiB/s),
-  // 0 errors"
+  // 0 errors", and ", 2 corrupt records skipped" when there were any
   std::string summary() const;
 
  private:
@@ -37,7 +39,7 @@ class RunStats {
   bool progress_;
   Clock::time_point start_ = Clock::now();
   Clock::time_point last_draw_{};
-  uint64_t records_ = 0, bytes_ = 0, errors_ = 0;
+  uint64_t records_ = 0, bytes_ = 0, errors_ = 0, skipped_ = 0;
   bool drawn_ = false;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "sluice/filelog.h"
 
@@ -183,6 +184,7 @@ class FileConsumer final : public Consumer {
 
   Status poll(MessageBatch& batch, Millis timeout) override {
     batch.clear();
+    if (!pending_.ok()) return std::exchange(pending_, Status::Ok());
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       bool all_at_end = true;
@@ -201,8 +203,14 @@ class FileConsumer final : public Consumer {
           break;
         }
         bool at_end = false;
-        SLUICE_RETURN_IF_ERROR(c->reader->read(&batch.messages,
-                                               opts_.max_batch - batch.size(), &at_end));
+        Status st = c->reader->read(&batch.messages, opts_.max_batch - batch.size(), &at_end);
+        if (!st.ok()) {
+          // Hand out what the other streams gave first; the error ends the
+          // next poll.
+          if (batch.empty()) return st;
+          pending_ = st;
+          return Status::Ok();
+        }
         if (!at_end) all_at_end = false;
       }
       if (!batch.empty()) return Status::Ok();
@@ -236,6 +244,14 @@ class FileConsumer final : public Consumer {
 
   void wake() override { waiter_->wake(); }
 
+  uint64_t skipped() const override {
+    uint64_t n = 0;
+    for (const auto& c : cursors_) {
+      if (c->reader) n += static_cast<uint64_t>(c->reader->skipped_records());
+    }
+    return n;
+  }
+
  private:
   struct Cursor {
     std::string name;
@@ -251,6 +267,7 @@ class FileConsumer final : public Consumer {
   Status try_start(Cursor& c) {
     ReaderOptions ro;
     ro.env = env_;
+    ro.on_corrupt = opts_.skip_corrupt ? filelog::OnCorrupt::kSkip : filelog::OnCorrupt::kFail;
     Result<std::unique_ptr<LogReader>> r = LogReader::Open(c.dir, c.name, ro);
     if (!r.ok()) return r.status();
     std::unique_ptr<LogReader> reader = std::move(*r);
@@ -286,6 +303,7 @@ class FileConsumer final : public Consumer {
   Env* env_;
   std::unique_ptr<ChangeWaiter> waiter_;
   std::vector<std::unique_ptr<Cursor>> cursors_;
+  Status pending_;  // an error that waits for the batch before it
 };
 
 // --------------------------------------------------------------------- admin

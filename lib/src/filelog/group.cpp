@@ -128,7 +128,7 @@ Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir,
     }
     if (newest) {
       SegmentScan scan;
-      SLUICE_RETURN_IF_ERROR(scan_segment(env, fd->get(), kSegmentHeaderBytes,
+      SLUICE_RETURN_IF_ERROR(scan_segment(env, fd->get(), path, kSegmentHeaderBytes,
                                           (*bases)[i], &scan)
                                  .With("cannot read '" + path + "'"));
       end = scan.next_seq;

@@ -63,6 +63,7 @@ Status LogReader::open_segment(int64_t base) {
   next_seq_ = base;
   buf_off_ = offset_;
   buf_len_ = 0;
+  need_ = 0;
   reading_ = true;
   return Status::Ok();
 }
@@ -89,16 +90,54 @@ Status LogReader::select_segment() {
   return open_segment(base);
 }
 
+Result<int64_t> LogReader::later_segment() {
+  Result<std::vector<int64_t>> bases = list_segments(env_, dir_);
+  if (!bases.ok()) return bases.status();
+  for (int64_t b : *bases) {
+    if (b > seg_base_) return b;
+  }
+  return int64_t{-1};
+}
+
 Status LogReader::refill() {
+  // Grow for one record larger than the buffer, but only once the file
+  // holds all of it: the size field of a torn or corrupt record must not
+  // make us allocate up to kMaxRecordBytes. No view into buf_ is alive
+  // here: read() delivers what it parsed before it refills.
+  if (need_ > buf_.size()) {
+    Result<int64_t> size = env_->file_size(fd_.get());
+    if (!size.ok()) return size.status().With("'" + seg_path_ + "'");
+    if (offset_ + static_cast<int64_t>(need_) <= *size) buf_.resize(need_);
+  }
   buf_off_ = offset_;
-  Result<size_t> n = env_->pread(fd_.get(), buf_.data(), buf_.size(), offset_);
-  if (!n.ok()) return n.status().With("cannot read '" + seg_path_ + "'");
-  buf_len_ = *n;
+  buf_len_ = 0;
+  // A short read is not the end of the file: read until full or EOF.
+  while (buf_len_ < buf_.size()) {
+    Result<size_t> n = env_->pread(fd_.get(), buf_.data() + buf_len_, buf_.size() - buf_len_,
+                                   offset_ + static_cast<int64_t>(buf_len_));
+    if (!n.ok()) return n.status().With("cannot read '" + seg_path_ + "'");
+    if (*n == 0) break;
+    buf_len_ += *n;
+  }
   return Status::Ok();
+}
+
+Status LogReader::relock_and_refill() {
+  // Writers append each batch under an exclusive flock on .lock; holding it
+  // while we read means no batch is half-written in what we see.
+  Result<UniqueFd> lock = env_->open(dir_ + "/.lock", O_RDONLY);
+  if (!lock.ok() || !env_->lock(lock->get(), /*nonblocking=*/false).ok()) return refill();
+  Status st = refill();
+  (void)env_->unlock(lock->get());
+  return st;
 }
 
 LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out,
                                          size_t first, size_t max) {
+  need_ = 0;
+  if (offset_ < buf_off_ || offset_ > buf_off_ + static_cast<int64_t>(buf_len_)) {
+    return Parse::kNeedData;  // we moved past the buffered bytes
+  }
   size_t pos = static_cast<size_t>(offset_ - buf_off_);
   while (out->size() - first < max) {
     Message m;
@@ -108,9 +147,7 @@ LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out,
                                     &headers_, &size);
     if (st != DecodeStatus::kOk || m.seq != next_seq_) {
       headers_.resize(hb);
-      if (st == DecodeStatus::kIncomplete && size > buf_.size()) {
-        buf_.resize(size);  // one record larger than the read chunk
-      }
+      if (st == DecodeStatus::kIncomplete) need_ = size;
       return Parse::kNeedData;
     }
     pos += size;
@@ -128,13 +165,37 @@ LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out,
   return Parse::kFull;
 }
 
+Status LogReader::pass_bad_range(const BadRange& bad, int64_t resume_ts) {
+  // Nothing that was asked for is in it (a seek or a group position beyond
+  // it): pass over it without a word.
+  if (bad.next_seq <= want_seq_ || (want_ts_ >= 0 && resume_ts >= 0 && resume_ts < want_ts_)) {
+    return Status::Ok();
+  }
+  const int64_t from = std::max(bad.first_lost_seq, want_seq_);
+  const int64_t lost = bad.next_seq - from;
+  if (lost > 0 && opts_.on_corrupt == OnCorrupt::kFail) {
+    return Status::BadData("stream '" + name_ + "': " + bad.describe() +
+                           "; to read past it: --on-error skip, or --from " +
+                           std::to_string(bad.next_seq));
+  }
+  skipped_.push_back(bad);
+  skipped_records_ += lost;
+  std::string what = lost == 0 ? "no record lost"
+                     : lost == 1 ? "skipped seq " + std::to_string(from)
+                                 : "skipped " + std::to_string(lost) + " records (seq " +
+                                       std::to_string(from) + " to " +
+                                       std::to_string(bad.next_seq - 1) + ")";
+  warn("stream '" + name_ + "': " + what + ": " + bad.describe());
+  return Status::Ok();
+}
+
 Status LogReader::read(std::vector<Message>* out, size_t max, bool* at_end) {
   *at_end = false;
   headers_.clear();
   header_begin_.clear();
   const size_t first = out->size();
-  bool fresh = false;     // the buffer was refilled since the last progress
-  bool rechecked = false;  // re-read the old segment after seeing the next
+  bool fresh = false;      // bytes at offset_ were read since the last progress
+  bool rechecked = false;  // ... and read again under the writers' lock
   while (out->size() - first < max) {
     if (!fd_.valid()) {
       Status st = select_segment();
@@ -148,59 +209,67 @@ Status LogReader::read(std::vector<Message>* out, size_t max, bool* at_end) {
     if (parse_buffer(out, first, max) == Parse::kFull) break;
     if (offset_ != before) fresh = rechecked = false;
     if (out->size() > first) break;  // deliver; refill on the next call
-    if (!fresh) {
+    // Read at offset_ when the buffer is stale, or too small for the
+    // record it stopped at (refill() grows it once the file holds it all).
+    const bool grow = fresh && need_ > buf_.size();
+    if (!fresh || grow) {
+      const size_t capacity = buf_.size();
       SLUICE_RETURN_IF_ERROR(refill());
       fresh = true;
-      continue;
+      if (!grow || buf_.size() > capacity) continue;
     }
-    // Nothing parses at offset_ even in fresh bytes. In the newest segment
-    // that is the tail (maybe a record still being written): wait. A later
-    // segment means this one is sealed.
-    bool next_exists =
-        next_seq_ > seg_base_ && env_->exists(segment_path(dir_, next_seq_));
-    if (!next_exists) {
-      Result<std::vector<int64_t>> bases = list_segments(env_, dir_);
-      if (!bases.ok()) return bases.status();
-      if (bases->empty() || bases->back() <= seg_base_) {
-        *at_end = true;
-        break;
-      }
-    }
-    if (!rechecked) {
-      // Our last read may predate the final append to this segment: read
-      // it to the end once more before judging it.
-      rechecked = true;
-      fresh = false;
-      continue;
-    }
+    // Nothing parses at offset_ even in fresh bytes: a record still being
+    // written or a torn tail (the newest segment, nothing valid after it:
+    // wait), the end of a sealed segment, or corruption.
+    Result<int64_t> later = later_segment();
+    if (!later.ok()) return later.status();
     uint64_t nlink = 1;
     Result<int64_t> size = env_->file_size(fd_.get(), &nlink);
     if (!size.ok()) return size.status().With("'" + seg_path_ + "'");
+    bool found = false;
+    RecordPos next;
     if (*size > offset_) {
-      return Status::BadData("corrupt record in '" + seg_path_ + "' at offset " +
-                             std::to_string(offset_) + " (the segment is sealed; " +
-                             std::to_string(*size - offset_) +
-                             " bytes after it cannot be read)");
+      SLUICE_RETURN_IF_ERROR(find_next_record(env_, fd_.get(), *size, offset_, next_seq_,
+                                              &found, &next)
+                                 .With("cannot read '" + seg_path_ + "'"));
     }
-    if (!next_exists) {
-      if (nlink == 0) {
-        // Retention removed this segment and the next ones: continue at the
-        // oldest retained segment (select_segment() warns).
-        fd_.reset();
-        fresh = rechecked = false;
-        continue;
-      }
-      return Status::BadData("'" + seg_path_ + "' ends before seq " +
-                             std::to_string(next_seq_) +
-                             " but no segment starts there (records are missing)");
+    if (!found && *later < 0) {
+      *at_end = true;
+      break;
     }
-    Status st = open_segment(next_seq_);
+    if (!rechecked) {
+      // Judge only bytes read while no batch was half-written; our last
+      // read may also predate the final append to a now sealed segment.
+      SLUICE_RETURN_IF_ERROR(relock_and_refill());
+      rechecked = true;
+      continue;
+    }
+    if (!found && nlink == 0) {
+      // Retention removed this segment and the next ones: continue at the
+      // oldest retained segment (select_segment() warns).
+      fd_.reset();
+      fresh = rechecked = false;
+      continue;
+    }
+    if (found || *size > offset_ || *later != next_seq_) {
+      BadRange bad{seg_path_, offset_, (found ? next.offset : *size) - offset_, next_seq_,
+                   found ? next.seq : *later};
+      int64_t resume_ts = found ? next.ts_us : -1;
+      if (!found) SLUICE_RETURN_IF_ERROR(first_ts_of(*later, &resume_ts));
+      SLUICE_RETURN_IF_ERROR(pass_bad_range(bad, resume_ts));
+    }
+    fresh = rechecked = false;
+    if (found) {
+      offset_ = next.offset;
+      next_seq_ = next.seq;
+      continue;
+    }
+    Status st = open_segment(*later);
     if (st.is(StatusCode::kTryAgain)) {
       *at_end = true;
       break;
     }
     SLUICE_RETURN_IF_ERROR(st);
-    fresh = rechecked = false;
   }
   // headers_ may have moved while it grew: point the spans at it now.
   for (size_t i = first; i < out->size(); ++i) {
@@ -250,7 +319,7 @@ Status LogReader::bounds(int64_t* first, int64_t* end) {
   Result<UniqueFd> fd = env_->open(path, O_RDONLY);
   if (!fd.ok()) return fd.status();
   SegmentScan scan;
-  SLUICE_RETURN_IF_ERROR(scan_segment(env_, fd->get(), kSegmentHeaderBytes,
+  SLUICE_RETURN_IF_ERROR(scan_segment(env_, fd->get(), path, kSegmentHeaderBytes,
                                       bases->back(), &scan)
                              .With("cannot read '" + path + "'"));
   *end = scan.next_seq;

@@ -1,5 +1,4 @@
-// Stream-level helpers of the file log: the meta file, segment listing and
-// the scan that finds the valid end of a segment.
+// Stream-level helpers of the file log: the meta file and segment listing.
 
 #include <fcntl.h>
 
@@ -76,64 +75,6 @@ Result<std::vector<int64_t>> list_segments(Env* env,
   }
   std::sort(bases.begin(), bases.end());
   return bases;
-}
-
-Status scan_segment(Env* env, int fd, int64_t offset, int64_t next_seq,
-                    SegmentScan* out) {
-  // Scans are rare (open, another process appended); one buffer per thread
-  // avoids reallocating it for each.
-  thread_local std::vector<char> buf;
-  thread_local std::vector<Header> headers;
-  if (buf.size() < (1u << 20)) buf.resize(1u << 20);
-  Result<int64_t> size = env->file_size(fd);
-  if (!size.ok()) return size.status();
-  out->file_size = *size;
-  out->next_seq = next_seq;
-  out->valid_end = offset;
-  out->corrupt = false;
-  int64_t off = offset;
-  while (off < *size) {
-    size_t want = static_cast<size_t>(std::min<int64_t>(
-        static_cast<int64_t>(buf.size()), *size - off));
-    Result<size_t> n = env->pread(fd, buf.data(), want, off);
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    size_t pos = 0;
-    bool stop = false;
-    while (pos < *n) {
-      Message m;
-      size_t rsize = 0;
-      headers.clear();
-      DecodeStatus st = decode_record(buf.data() + pos, *n - pos, &m, &headers,
-                                      &rsize);
-      if (st == DecodeStatus::kOk) {
-        if (m.seq != out->next_seq) {
-          out->corrupt = true;
-          stop = true;
-          break;
-        }
-        if (out->first_ts < 0) out->first_ts = m.ts_us;
-        out->last_ts = m.ts_us;
-        ++out->next_seq;
-        pos += rsize;
-        continue;
-      }
-      if (st == DecodeStatus::kCorrupt) {
-        out->corrupt = true;
-        stop = true;
-      } else if (off + static_cast<int64_t>(pos + rsize) > *size ||
-                 (rsize == 0 && off + static_cast<int64_t>(pos) + 4 > *size)) {
-        stop = true;  // torn tail: the record runs past the end of the file
-      } else if (pos == 0 && rsize > buf.size()) {
-        buf.resize(rsize);  // one record larger than the buffer
-      }
-      break;
-    }
-    off += static_cast<int64_t>(pos);
-    out->valid_end = off;
-    if (stop) break;
-  }
-  return Status::Ok();
 }
 
 }  // namespace sluice::filelog

@@ -144,11 +144,19 @@ Status LogWriter::sync_tail_locked() {
   }
   SegmentScan scan;
   std::string path = segment_path(dir_, seg_base_);
-  SLUICE_RETURN_IF_ERROR(
-      scan_segment(env_, seg_fd_.get(), scan_from, scan_seq, &scan).With("cannot read '" + path + "'"));
+  SLUICE_RETURN_IF_ERROR(scan_segment(env_, seg_fd_.get(), path, scan_from, scan_seq, &scan)
+                             .With("cannot read '" + path + "'"));
+  if (!scan.bad.empty() && !warned_corrupt_) {
+    // Corruption is left for readers to report and for a person to look
+    // at; appends go after the highest valid seq, so none is reused.
+    warned_corrupt_ = true;
+    warn(scan.bad.front().describe() + ": left as it is; appending after seq " +
+         std::to_string(scan.next_seq - 1) + " (readers stop there unless told to skip it)");
+  }
   if (scan.valid_end < scan.file_size) {
-    // Torn tail: a writer died mid-batch. Nobody else can be writing (we
-    // hold the lock), so these bytes will never become valid.
+    // Torn tail: a writer died mid-batch, and nothing valid follows. Nobody
+    // else can be writing (we hold the lock), so these bytes will never
+    // become valid.
     SLUICE_RETURN_IF_ERROR(env_->ftruncate(seg_fd_.get(), scan.valid_end)
                                .With("cannot repair '" + path + "'"));
     warn("repaired torn tail of '" + path + "': dropped " +
