@@ -10,7 +10,7 @@ _sluice_opts_flux="-d --delimiter -0 --null -e --envelope -k --key-field
   --fsync --fsync-interval --segment-bytes --retention --timeout --stats
   --progress -h --help -V --version"
 
-_sluice_opts_tap="-o --from -g --group -c --count -e --exit -F --format
+_sluice_opts_tap="-o --from -g --group --consumer -c --count -e --exit -F --format
   -d --delimiter -0 --null --once --mode --timeout --on-error --stats
   --progress -h --help -V --version"
 
@@ -54,6 +54,8 @@ _sluice_values() {
       COMPREPLY=() ;;
     tap:-o | tap:--from)
       COMPREPLY=($(compgen -W "beginning end -1 -10 -100 @5m @1h @1d" -- "$cur")) ;;
+    tap:--consumer)
+      COMPREPLY=() ;;
     tap:-F | tap:--format)
       COMPREPLY=($(compgen -W "payload envelope '%o %k %s\\n' '%D %s\\n'" -- "$cur")) ;;
     flux:-k | flux:--key-field | flux:-K | flux:--key-delimiter | \

@@ -58,6 +58,7 @@ for c in sluice sluice-tap tap
     set -l n '__sluice_is tap'
     complete -c $c -n $n -s o -l from -x -a 'beginning end -1 -10 @5m @1h @1d' -d 'where to start'
     complete -c $c -n $n -s g -l group -x -d 'consumer group: resume from and commit to it'
+    complete -c $c -n $n -l consumer -x -d 'with --group: the name of this member'
     complete -c $c -n $n -s c -l count -x -d 'stop after N messages'
     complete -c $c -n $n -s e -l exit -d 'stop at the end of the stream'
     complete -c $c -n $n -s F -l format -x -a 'payload envelope' -d 'payload, envelope or a template'

@@ -120,6 +120,10 @@ void encode_envelope(const Message& m, std::string& out) {
   append_int(m.shard, out);
   out.append(",\"seq\":");
   append_int(m.seq, out);
+  if (!m.id.empty()) {
+    out.append(",\"id\":");
+    append_text_lossy(m.id, out);
+  }
   out.append(",\"ts\":");
   if (m.ts_us >= kMinRfc3339Us && m.ts_us <= kMaxRfc3339Us) {
     out.push_back('"');

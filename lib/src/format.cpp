@@ -93,6 +93,7 @@ Result<OutputFormat> OutputFormat::Parse(std::string_view spec) {
       case 't': t = Token::kStream; break;
       case 'p': t = Token::kShard; break;
       case 'o': t = Token::kSeq; break;
+      case 'i': t = Token::kId; break;
       case 'T': t = Token::kTimeMs; break;
       case 'D': t = Token::kTimeRfc3339; break;
       case 'h': t = Token::kHeaders; break;
@@ -135,6 +136,15 @@ void OutputFormat::render(const Message& m, std::string& out) const {
       case Token::kStream: out.append(m.stream); break;
       case Token::kShard: append_int(m.shard, out); break;
       case Token::kSeq: append_int(m.seq, out); break;
+      case Token::kId:
+        // What --from takes back: the native id, or the seq where that is
+        // the backend's own position (file seq, kafka offset).
+        if (m.id.empty()) {
+          append_int(m.seq, out);
+        } else {
+          out.append(m.id);
+        }
+        break;
       case Token::kTimeMs: {
         // Floor division, so times before 1970 stay ordered.
         int64_t ms = m.ts_us / 1000;

@@ -5,7 +5,7 @@
 namespace sluice {
 
 OwnedMessage::OwnedMessage(const Message& m)
-    : stream(m.stream), shard(m.shard), seq(m.seq), ts_us(m.ts_us) {
+    : stream(m.stream), shard(m.shard), seq(m.seq), id(m.id), ts_us(m.ts_us) {
   if (m.key) key.emplace(*m.key);
   if (m.payload) payload.emplace(*m.payload);
   headers.reserve(m.headers.size());
@@ -14,7 +14,7 @@ OwnedMessage::OwnedMessage(const Message& m)
 }
 
 OwnedMessage::OwnedMessage(const OwnedMessage& o)
-    : stream(o.stream), shard(o.shard), seq(o.seq), ts_us(o.ts_us),
+    : stream(o.stream), shard(o.shard), seq(o.seq), id(o.id), ts_us(o.ts_us),
       key(o.key), headers(o.headers), payload(o.payload) {
   refresh();
 }
@@ -24,6 +24,7 @@ OwnedMessage& OwnedMessage::operator=(const OwnedMessage& o) {
     stream = o.stream;
     shard = o.shard;
     seq = o.seq;
+    id = o.id;
     ts_us = o.ts_us;
     key = o.key;
     headers = o.headers;
@@ -34,7 +35,8 @@ OwnedMessage& OwnedMessage::operator=(const OwnedMessage& o) {
 }
 
 OwnedMessage::OwnedMessage(OwnedMessage&& o) noexcept
-    : stream(std::move(o.stream)), shard(o.shard), seq(o.seq), ts_us(o.ts_us),
+    : stream(std::move(o.stream)), shard(o.shard), seq(o.seq), id(std::move(o.id)),
+      ts_us(o.ts_us),
       key(std::move(o.key)), headers(std::move(o.headers)),
       payload(std::move(o.payload)) {
   refresh();
@@ -44,6 +46,7 @@ OwnedMessage& OwnedMessage::operator=(OwnedMessage&& o) noexcept {
   stream = std::move(o.stream);
   shard = o.shard;
   seq = o.seq;
+  id = std::move(o.id);
   ts_us = o.ts_us;
   key = std::move(o.key);
   headers = std::move(o.headers);
@@ -58,6 +61,7 @@ void OwnedMessage::refresh() {
   view_.stream = stream;
   view_.shard = shard;
   view_.seq = seq;
+  view_.id = id;
   view_.ts_us = ts_us;
   view_.key = key ? std::optional<std::string_view>(*key) : std::nullopt;
   view_.headers = header_views_;

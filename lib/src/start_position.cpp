@@ -1,4 +1,4 @@
-// --from beginning|end|SEQ|-N|@TIME (see backend.h).
+// --from beginning|end|SEQ|ID|-N|@TIME (see backend.h).
 #include <charconv>
 #include <string>
 
@@ -10,7 +10,8 @@ namespace sluice {
 namespace {
 
 constexpr std::string_view kForms =
-    "beginning, end, a sequence number, -N for the last N messages, or "
+    "beginning, end, a sequence number, a redis entry id such as "
+    "1795747979255-0, -N for the last N messages, or "
     "@TIME with TIME in RFC 3339 (@2026-11-21T22:00:00Z) or an age (@5m, @2h)";
 
 Status bad_position(std::string_view text, std::string_view why) {
@@ -25,6 +26,19 @@ bool parse_uint(std::string_view s, int64_t* v) {
   if (s.empty()) return false;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
   return ec == std::errc() && end == s.data() + s.size() && *v >= 0 && s[0] != '-' && s[0] != '+';
+}
+
+// MS-N, each part a 64-bit unsigned number: a redis entry id.
+bool is_entry_id(std::string_view s) {
+  const size_t dash = s.find('-');
+  if (dash == std::string_view::npos) return false;
+  for (std::string_view part : {s.substr(0, dash), s.substr(dash + 1)}) {
+    uint64_t v;
+    if (part.empty() || part[0] < '0' || part[0] > '9') return false;
+    auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v);
+    if (ec != std::errc() || end != part.data() + part.size()) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -73,6 +87,11 @@ Result<StartPosition> parse_start_position(std::string_view text, int64_t now) {
   }
   if (text[0] >= '0' && text[0] <= '9') {
     p.kind = StartPosition::Kind::kSeq;
+    if (text.find('-') != std::string_view::npos) {
+      if (!is_entry_id(text)) return bad_position(text, "not a redis entry id (MS-N)");
+      p.id = text;
+      return p;
+    }
     if (!parse_uint(text, &p.value)) return bad_position(text, "not a sequence number");
     return p;
   }

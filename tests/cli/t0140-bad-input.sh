@@ -68,16 +68,23 @@ test_expect_success 'bad flag values: exit 64 naming the flag' '
 	test_expect_code 64 flux </dev/null 2>err
 '
 
+# Root writes anywhere, so as root flux runs as nobody. nobody may not be
+# able to reach the clone (a 0700 /root) nor $TEST_DIR (under a private
+# TMPDIR): the binary and the directory go to a fresh 0755 one under /tmp.
 test_expect_success 'an unwritable directory: a clear message, exit 73 or 77' '
-	mkdir ro && chmod 555 ro &&
 	if [ "$(id -u)" = 0 ]; then
-		chmod 755 "$TEST_DIR" &&
-		runner="runuser -u nobody --"
+		there=$(mktemp -d /tmp/sluice-nobody.XXXXXX) &&
+		test_when_finished "rm -rf \"$there\"" &&
+		chmod 755 "$there" &&
+		cp "$SLUICE_BIN/flux" "$there/flux" &&
+		run="runuser -u nobody -- $there/flux"
 	else
-		runner=
+		there=$TEST_DIR &&
+		run=flux
 	fi &&
+	mkdir "$there/ro" && chmod 555 "$there/ro" &&
 	rc=0 &&
-	echo x | $runner "$SLUICE_BIN/flux" file:ro/s 2>err || rc=$? &&
+	(cd "$there" && echo x | $run file:ro/s) 2>err || rc=$? &&
 	cat err &&
 	{ test $rc = 73 || test $rc = 77; } &&
 	test_grep "ro/s" err

@@ -103,6 +103,23 @@ TEST_CASE("envelope fields come in the documented order") {
         R"("key":null,"payload":null})");
 }
 
+// Issue 9, point 5: a redis entry's id is in its envelope, after "seq";
+// other messages have none, and the decoder (flux --envelope) ignores it.
+TEST_CASE("envelope \"id\" only for messages with a native id (issue 9.5)") {
+  Message m = with_payload("x");
+  CHECK(encode(m).find("\"id\"") == std::string::npos);
+  m.id = "1795747979255-0";
+  CHECK(encode(m) == R"({"stream":"s","shard":0,"seq":1,"id":"1795747979255-0",)"
+                     R"("ts":"1970-01-01T00:00:00.000000Z","key":null,"payload":"x"})");
+  EnvelopeDecoder d;
+  Message out;
+  REQUIRE(d.decode(encode(m), out).ok());
+  CHECK(out.id.empty());
+  CHECK(*out.payload == "x");
+  REQUIRE(d.decode(R"({"id":{"not":"a string"},"payload":"y"})", out).ok());
+  CHECK(*out.payload == "y");
+}
+
 TEST_CASE("encode appends to the buffer") {
   std::string out = "prefix ";
   encode_envelope(with_payload("1"), out);

@@ -62,6 +62,18 @@ TEST_CASE("template tokens") {
   CHECK(render("ünï %s", m) == "ünï hello");
 }
 
+// Issue 9, point 5: %o printed a packed number for a redis entry; %i is the
+// id itself, what --from takes back.
+TEST_CASE("%i is the native entry id, or the seq where there is none (issue 9.5)") {
+  const Header hs[2] = {{"a", "1"}, {"b", "2"}};
+  Message m = sample(hs);
+  CHECK(render("%i", m) == "42");
+  m.id = "1795747979255-0";
+  m.seq = 1882976757604253696;
+  CHECK(render("%t %i %o", m) == "news 1795747979255-0 1882976757604253696");
+  CHECK(parse_error("%I").find("unknown token '%I'") == 0);
+}
+
 TEST_CASE("tombstones, absent keys, no headers, negative times") {
   const Header hs[2] = {{"a", "1"}, {"b", "2"}};
   Message m = sample(hs);

@@ -166,6 +166,25 @@ TEST_CASE("kafka properties: defaults, then environment, then uri") {
   CHECK(prop(c, "acks") == "<unset>");
 }
 
+// Issue 9, point 4: tap --consumer NAME names the member: client.id for
+// Kafka (static membership stays ?group.instance.id=), winning over the URI.
+TEST_CASE("kafka consumer identity: group.id and client.id from --consumer (issue 9.4)") {
+  ConsumerOptions o;
+  o.group = "billing";
+  o.consumer = "worker-1";
+  Properties id = consumer_identity(o);
+  CHECK(prop(id, "group.id") == "billing");
+  CHECK(prop(id, "client.id") == "worker-1");
+  CHECK(prop(id, "group.instance.id") == "<unset>");
+  StreamUri u = uri_of("kafka://h1:9092/t?client.id=from-uri");
+  CHECK(prop(build_properties(u, Role::kConsumer, {}, id), "client.id") == "worker-1");
+  o.consumer.clear();
+  CHECK(prop(build_properties(u, Role::kConsumer, {}, consumer_identity(o)), "client.id") ==
+        "from-uri");
+  o.group.clear();
+  CHECK(prop(consumer_identity(o), "group.id").rfind("sluice-tap-", 0) == 0);
+}
+
 TEST_CASE("kafka secrets are masked") {
   CHECK(is_secret_property("sasl.password"));
   CHECK(is_secret_property("ssl.key.password"));

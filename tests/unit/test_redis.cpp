@@ -86,6 +86,18 @@ TEST_CASE("redis: --from maps to the id to read after") {
   CHECK_FALSE(redis::start_after_id(p, &after));
   p.kind = StartPosition::Kind::kFromEnd;
   CHECK_FALSE(redis::start_after_id(p, &after));
+
+  // --from MS-N (issue 9.5): that entry is delivered, whatever `value` says.
+  p.kind = StartPosition::Kind::kSeq;
+  p.value = 0;
+  p.id = "1795747979255-1";
+  REQUIRE(redis::start_after_id(p, &after));
+  CHECK(after == EntryId{1795747979255, 0});
+  p.id = "1795747979255-0";
+  REQUIRE(redis::start_after_id(p, &after));
+  CHECK(after == EntryId{1795747979254, UINT64_MAX});
+  p.id = "bad";
+  CHECK_FALSE(redis::start_after_id(p, &after));
 }
 
 TEST_CASE("redis: RESP encoding is binary safe") {
@@ -288,6 +300,17 @@ class RedisServer {
   int cli(const std::string& args) const {
     return std::system(("redis-cli -p " + std::to_string(port_) + " " + args + " >/dev/null").c_str());
   }
+  // redis-cli's output for `args`, one reply element a line.
+  std::string cli_out(const std::string& args) const {
+    std::string out;
+    FILE* f = popen(("redis-cli -p " + std::to_string(port_) + " " + args).c_str(), "r");
+    if (!f) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    pclose(f);
+    return out;
+  }
 
  private:
   static std::string extra_auth(const std::string& extra) {
@@ -320,13 +343,15 @@ std::unique_ptr<Producer> producer(const std::string& uri_text) {
 }
 
 std::unique_ptr<Consumer> consumer(const std::string& uri_text, StartPosition from,
-                                   bool exit_at_end, const std::string& group = "") {
+                                   bool exit_at_end, const std::string& group = "",
+                                   const std::string& member = "") {
   auto uri = parse_stream_uri(uri_text);
   REQUIRE(uri.ok());
   ConsumerOptions o;
   o.from = from;
   o.exit_at_end = exit_at_end;
   o.group = group;
+  o.consumer = member;
   o.timeout = Millis(5000);
   auto c = open_consumer(*uri, o);
   REQUIRE_MESSAGE(c.ok(), c.status().message());
@@ -572,6 +597,76 @@ TEST_CASE("redis live: group commits, pending first on restart, claims dead memb
   CHECK((*info)[0].groups[0].name == "g");
   CHECK((*info)[0].groups[0].lag == 0);
   CHECK((*info)[0].shards[0].last_seq == first[9].seq);
+}
+
+// Issue 9, point 5: the entry id was hidden behind a packed seq.
+TEST_CASE("redis live: messages carry their entry id; --from ID starts at it (issue 9.5)") {
+  RedisServer srv;
+  if (!have_server(srv)) return;
+  for (int i = 1; i <= 5; ++i) {
+    srv.cli("xadd s 1795747979255-" + std::to_string(i) + " p v" + std::to_string(i));
+  }
+  auto all = drain(*consumer(srv.uri("s"), from(StartPosition::Kind::kBeginning), true));
+  REQUIRE(all.size() == 5);
+  CHECK(all[0].id == "1795747979255-1");
+  CHECK(all[4].id == "1795747979255-5");
+  CHECK(all[0].seq == redis::entry_id_to_seq({1795747979255, 1}));
+  StartPosition at;
+  at.kind = StartPosition::Kind::kSeq;
+  at.id = "1795747979255-3";
+  auto rest = drain(*consumer(srv.uri("s"), at, true));
+  REQUIRE(rest.size() == 3);
+  CHECK(rest[0].id == "1795747979255-3");  // inclusive, as with a SEQ
+  // A group created at an id starts there too.
+  auto grouped = drain(*consumer(srv.uri("s"), at, true, "g"));
+  REQUIRE(grouped.size() == 3);
+  CHECK(*grouped[0].payload == "v3");
+  CHECK(grouped[0].id == "1795747979255-3");
+}
+
+// Issue 9, point 4: every `tap --group` run added a HOSTNAME-PID member and
+// never removed it.
+TEST_CASE("redis live: members that exit cleanly leave no dead member behind (issue 9.4)") {
+  RedisServer srv;
+  if (!have_server(srv)) return;
+  for (int i = 0; i < 10; ++i) srv.cli("xadd s '*' p m" + std::to_string(i));
+  auto members = [&](const std::string& group) {
+    return srv.cli_out("xinfo consumers s " + group +
+                       " | grep -A1 -x name | grep -vx -e -- -e name");
+  };
+  const StartPosition beginning = from(StartPosition::Kind::kBeginning);
+  {
+    // Takes everything: it deletes itself at exit.
+    auto x = consumer(srv.uri("s?consumer=x"), beginning, true, "g1");
+    auto got = drain(*x);
+    REQUIRE(got.size() == 10);
+    x->mark_taken(got[9].view());
+    REQUIRE(x->commit().ok());
+    CHECK(members("g1") == "x\n");
+  }
+  CHECK(members("g1").empty());
+  {
+    // Takes m0..m3 only: it keeps the other 6 pending at exit.
+    auto a = consumer(srv.uri("s?consumer=a"), beginning, true, "g2");
+    auto got = drain(*a);
+    REQUIRE(got.size() == 10);
+    a->mark_taken(got[3].view());
+    REQUIRE(a->commit().ok());
+  }
+  CHECK(members("g2") == "a\n");
+  {
+    // The next member takes them over and then deletes "a". Its name comes
+    // from ConsumerOptions::consumer (tap --consumer), not ?consumer=.
+    auto b = consumer(srv.uri("s?consumer=a"), beginning, false, "g2", "b");
+    auto got = drain(*b, 3);
+    REQUIRE(got.size() == 6);
+    CHECK(*got[0].payload == "m4");
+    CHECK(members("g2") == "b\n");
+    for (const OwnedMessage& m : got) b->mark_taken(m.view());
+    REQUIRE(b->commit().ok());
+  }
+  CHECK(members("g2").empty());
+  CHECK(srv.cli_out("xpending s g2 | head -n 1") == "0\n");
 }
 
 // Three cluster-enabled servers joined into one cluster of three masters.

@@ -59,7 +59,8 @@ TEST_CASE("times: RFC 3339 and relative ages") {
 TEST_CASE("start position errors name the text and the accepted forms") {
   const std::string m = parse_error("middle");
   CHECK(m.find("invalid start position 'middle'") == 0);
-  CHECK(m.find("beginning, end, a sequence number, -N") != std::string::npos);
+  CHECK(m.find("beginning, end, a sequence number, a redis entry id such as "
+               "1795747979255-0, -N") != std::string::npos);
   CHECK(m.find("@TIME") != std::string::npos);
   CHECK(parse_error("-x").find("invalid start position '-x': expected a count after '-'") == 0);
   CHECK(parse_error("--5").find("expected a count") != std::string::npos);
@@ -71,4 +72,38 @@ TEST_CASE("start position errors name the text and the accepted forms") {
   CHECK(parse_error("@999999999999999w").find("too large") != std::string::npos);
   CHECK(parse_error("").find("invalid start position ''") == 0);
   CHECK(parse_error("+5") != "ok");
+}
+
+// Issue 9, point 5: `--from 1795747979255-1` failed with "not a sequence
+// number" although tap printed such ids nowhere and the URI took them.
+TEST_CASE("redis entry ids are start positions (issue 9.5)") {
+  StartPosition p = parse_ok("1795747979255-1");
+  CHECK(p.kind == Kind::kSeq);
+  CHECK(p.id == "1795747979255-1");
+  CHECK(parse_ok("0-0").id == "0-0");
+  CHECK(parse_ok("18446744073709551615-18446744073709551615").id.size() == 41);
+  CHECK(parse_ok("42").id.empty());  // a plain number stays a seq
+  CHECK(parse_error("1795747979255-x").find(
+            "invalid start position '1795747979255-x': not a redis entry id (MS-N)") == 0);
+  CHECK(parse_error("12-").find("not a redis entry id") != std::string::npos);
+  CHECK(parse_error("1-2-3").find("not a redis entry id") != std::string::npos);
+  CHECK(parse_error("1--2").find("not a redis entry id") != std::string::npos);
+  CHECK(parse_error("18446744073709551616-0").find("not a redis entry id") != std::string::npos);
+}
+
+TEST_CASE("an entry id is refused where streams have no entry ids (issue 9.5)") {
+  ConsumerOptions o;
+  o.from = parse_ok("1795747979255-1");
+  for (const char* text : {"file:/nonexistent/sluice-test/s", "kafka://127.0.0.1:1/t", "-"}) {
+    Result<StreamUri> uri = parse_stream_uri(text);
+    REQUIRE(uri.ok());
+    Result<std::unique_ptr<Consumer>> c = open_consumer(*uri, o);
+    INFO("uri: ", text);
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.status().code() == StatusCode::kInvalidArgument);
+    CHECK(c.status().message().find("start position '1795747979255-1' is a redis entry id "
+                                    "(MS-N), but '") == 0);
+    CHECK(c.status().message().find("is not a redis stream: give a sequence number") !=
+          std::string::npos);
+  }
 }

@@ -21,6 +21,7 @@ struct Flags {
   std::vector<std::string> args;
   std::string from = "beginning";
   std::string group;
+  std::string consumer;
   int64_t count = -1;
   bool exit = false;
   std::string format = "payload";
@@ -43,11 +44,12 @@ int main(int argc, char** argv) {
   cli::setup(app, "tap [OPTIONS] STREAM [PIPE|-]");
   app.add_option("STREAM_PIPE", f.args, "STREAM [PIPE|-]: the stream URI and the output (default stdout)")
       ->expected(1, 2)->required();
-  app.add_option("-o,--from", f.from, "beginning | end | SEQ | -N | @TIME (RFC 3339 or an age like 5m); default beginning");
+  app.add_option("-o,--from", f.from, "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: RFC 3339 or an age like 5m); default beginning");
   app.add_option("-g,--group", f.group, "consumer group: resume from and commit to it (only what the output took)");
+  app.add_option("--consumer", f.consumer, "with --group: this member's name (redis: the consumer, default HOSTNAME-PID; kafka: client.id)");
   app.add_option("-c,--count", f.count, "stop after N messages");
   app.add_flag("-e,--exit", f.exit, "stop at the end of the stream instead of following it");
-  app.add_option("-F,--format", f.format, "payload | envelope | TEMPLATE (%s %k %t %p %o %T %D %h %S %K %%); default payload");
+  app.add_option("-F,--format", f.format, "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload");
   app.add_option("-d,--delimiter", f.delimiter, "end each record with STR (default newline)");
   app.add_flag("-0,--null", f.null, "end each record with NUL");
   app.add_flag("--once", f.once, "with PIPE: exit after the first reader closes the pipe");
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
   if (!from.ok()) return cli::fail(from.status().With("--from"));
   co.from = *from;
   co.group = f.group;
+  if (!f.consumer.empty() && f.group.empty()) return cli::usage_error("--consumer needs --group");
+  co.consumer = f.consumer;
   co.exit_at_end = f.exit;
   auto timeout = parse_duration_ms(f.timeout);
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));

@@ -99,16 +99,26 @@ struct StartPosition {
   };
   Kind kind = Kind::kEnd;
   int64_t value = 0;
+  // A native entry id ("1795747979255-1", as a redis stream has, as %i
+  // prints), with kind kSeq: start at that entry, inclusive. Only a backend
+  // with such ids takes it; open_consumer() refuses it elsewhere
+  // (kInvalidArgument). `value` is unused then.
+  std::string id;
 };
 
-// Parses "beginning|end|SEQ|-N|@TIME" (TIME: RFC 3339 or a relative age
-// such as 30s, 5m, 2h, 1d). `now_us` anchors relative ages.
+// Parses "beginning|end|SEQ|ID|-N|@TIME" (ID: MS-N, a redis entry id; TIME:
+// RFC 3339 or a relative age such as 30s, 5m, 2h, 1d). `now_us` anchors
+// relative ages.
 Result<StartPosition> parse_start_position(std::string_view text, int64_t now_us);
 
 struct ConsumerOptions {
   StartPosition from;
   // Consumer group: resume from and commit to it. Empty = no group.
   std::string group;
+  // This member's name in the group, where the backend names members (redis:
+  // the consumer, instead of ?consumer= or HOSTNAME-PID; kafka: client.id).
+  // Empty = the backend's default. The file log ignores it.
+  std::string consumer;
   // Stop with kEndOfStream at the end of every shard instead of following.
   bool exit_at_end = false;
   // Upper bound on messages returned by one poll().

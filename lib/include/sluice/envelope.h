@@ -3,6 +3,10 @@
 //   {"stream":"news","shard":0,"seq":42,"ts":"2026-11-21T22:33:54.123456Z",
 //    "key":"k1","headers":{"trace":"abc"},"payload":{"title":"..."}}
 //
+// A message with a native id (a redis entry) also has "id":"MS-N" after
+// "seq": where it was read. The decoder ignores it (a producer assigns
+// new ids).
+//
 // Binary safety: a payload is embedded as JSON only when its bytes are
 // exactly one JSON object, array, number, true or false, with no leading or
 // trailing whitespace and no CR/LF inside (so the line stays one line and
@@ -39,7 +43,7 @@ class EnvelopeDecoder {
 
   // Parses one envelope (surrounding whitespace allowed). Fields: stream,
   // shard, seq, ts (RFC 3339 string or integer microseconds), key/key_b64,
-  // headers, payload/payload_b64; unknown fields are ignored. On a malformed
+  // headers, payload/payload_b64; "id" and unknown fields are ignored. On a malformed
   // line returns kBadData naming the field ("field 'payload_b64': invalid
   // base64").
   Status decode(std::string_view line, Message& out);

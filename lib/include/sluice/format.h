@@ -3,6 +3,7 @@
 // kcat-style template parsed once into tokens:
 //
 //   %s payload   %k key   %t stream   %p shard   %o seq   %T timestamp (ms)
+//   %i native id: the redis entry id (1795747979255-0), the seq elsewhere
 //   %D timestamp as RFC 3339 (readable)   %h headers as k=v,k2=v2
 //   %S payload length   %K key length   %%  a literal %
 //   escapes: \n \t \r \0 and a doubled backslash
@@ -34,7 +35,7 @@ class OutputFormat {
 
  private:
   enum class Kind { kPayload, kEnvelope, kTemplate };
-  enum class Token { kLiteral, kPayload, kKey, kStream, kShard, kSeq,
+  enum class Token { kLiteral, kPayload, kKey, kStream, kShard, kSeq, kId,
                      kTimeMs, kTimeRfc3339, kHeaders, kPayloadLen, kKeyLen };
   struct Piece {
     Token token;

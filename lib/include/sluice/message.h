@@ -5,7 +5,9 @@
 // or entry id). It has a timestamp in microseconds since the Unix epoch, an
 // optional key, ordered header pairs (duplicates allowed) and an optional
 // payload (absent = a tombstone, Kafka's null value). Keys, header values and
-// payloads are arbitrary bytes.
+// payloads are arbitrary bytes. A backend whose entries have a native id
+// other than a number (Redis: "1795747979255-0") also gives that id; seq is
+// then a mapping of it.
 //
 // Message is a *view*: every string_view and the header span point into
 // storage owned by whoever produced the view (a consumer's batch buffer, an
@@ -32,6 +34,8 @@ struct Message {
   std::string_view stream;   // empty on produce = the URI's (first) stream
   int32_t shard = -1;        // -1 on produce = let the backend choose
   int64_t seq = -1;          // assigned by the backend; ignored on produce
+  std::string_view id;       // native entry id (redis "MS-N"); empty when
+                             // seq is the backend's own position
   int64_t ts_us = 0;         // 0 on produce = now
   std::optional<std::string_view> key;
   std::span<const Header> headers;
@@ -55,6 +59,7 @@ class OwnedMessage {
   std::string stream;
   int32_t shard = -1;
   int64_t seq = -1;
+  std::string id;
   int64_t ts_us = 0;
   std::optional<std::string> key;
   std::vector<std::pair<std::string, std::string>> headers;

@@ -87,6 +87,13 @@ Properties env_properties(const char* const* envp);
 Properties build_properties(const StreamUri& uri, Role role,
                             const Properties& env, const Properties& extra);
 
+// A consumer's identity, for build_properties()' `extra`: group.id (the
+// group, or a name private to this process without one: librdkafka's
+// assign() needs a group handle) and, for --consumer NAME, client.id (what
+// kafka-consumer-groups --describe shows as CLIENT-ID; not static
+// membership, which is ?group.instance.id=).
+Properties consumer_identity(const ConsumerOptions& o);
+
 // True for property names whose values are secrets (anything containing
 // "password" or "secret", and sasl.oauthbearer.config / ssl key material).
 bool is_secret_property(std::string_view name);

@@ -1,9 +1,13 @@
 // Pieces shared by the Kafka producer, consumer and admin: property building,
 // secret masking, error mapping, handle creation and the connectivity check.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <random>
+#include <string>
 
 #include "backends/kafka_backend.h"
 
@@ -119,6 +123,21 @@ Properties build_properties(const StreamUri& uri, Role role,
     if (!seen) out.push_back(*it);
   }
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Properties consumer_identity(const ConsumerOptions& o) {
+  Properties out;
+  if (!o.group.empty()) {
+    out.emplace_back("group.id", o.group);
+  } else {
+    // assign() needs a group handle even though nothing is ever joined or
+    // committed; the name is private to this process.
+    std::random_device rd;
+    out.emplace_back("group.id",
+                     "sluice-tap-" + std::to_string(getpid()) + "-" + std::to_string(rd()));
+  }
+  if (!o.consumer.empty()) out.emplace_back("client.id", o.consumer);
   return out;
 }
 

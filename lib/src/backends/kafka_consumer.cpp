@@ -10,7 +10,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <random>
 
 #include "backends/kafka_backend.h"
 
@@ -56,18 +55,8 @@ class KafkaConsumer final : public Consumer {
     Properties env = {{"auto.offset.reset", auto_offset_reset(opts_.from)}};
     Properties from_env = env_properties(environ);
     env.insert(env.end(), from_env.begin(), from_env.end());
-    Properties extra;
     grouped_ = !opts_.group.empty();
-    if (grouped_) {
-      extra.emplace_back("group.id", opts_.group);
-    } else {
-      // librdkafka's assign() needs a group handle even though nothing is
-      // ever joined or committed; the name is private to this process.
-      std::random_device rd;
-      extra.emplace_back("group.id", "sluice-tap-" + std::to_string(getpid()) + "-" +
-                                         std::to_string(rd()));
-    }
-    Properties props = build_properties(uri_, Role::kConsumer, env, extra);
+    Properties props = build_properties(uri_, Role::kConsumer, env, consumer_identity(opts_));
     auto rk = make_handle(RD_KAFKA_CONSUMER, props, &ctx_, &KafkaConsumer::customize, this);
     if (!rk.ok()) return rk.status();
     rk_ = std::move(*rk);

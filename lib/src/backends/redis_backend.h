@@ -14,9 +14,10 @@
 //   maxlen=N           producer: XADD MAXLEN ~ N (approximate trimming)
 //   claim_idle_ms=N    group consumer: claim other members' pending entries
 //                      idle for N ms (XAUTOCLAIM), default 30000
-//   consumer=NAME      group member name, default HOSTNAME-PID
+//   consumer=NAME      group member name, default HOSTNAME-PID (tap
+//                      --consumer, ConsumerOptions::consumer, wins)
 //   from_id=MS-N       consumer: start at this entry ID (it is delivered);
-//                      overrides --from, e.g. with an ID from redis-cli
+//                      overrides --from, which takes an ID too
 //   tls_ca=PATH        rediss: CA bundle (default: the system's)
 //   tls_cert=PATH, tls_key=PATH   rediss: client certificate
 //   tls_insecure=1     rediss: do not verify the server certificate
@@ -52,6 +53,8 @@
 // and ts_us = MS * 1000. The mapping is monotonic and invertible, so
 // `--from SEQ` with a seq printed by tap resumes exactly there, and
 // `--from @TIME` starts at ID "TIME_MS-0". `--from -N` uses XREVRANGE.
+// Message::id carries the ID itself (%i, the envelope's "id"), and
+// `--from MS-N` starts at that entry, as from_id= does.
 // The producer lets Redis assign IDs ('*'); a producer-side ts is not kept.
 //
 // Thread safety: as backend.h: each object is used from one thread at a
@@ -103,8 +106,9 @@ EntryId seq_to_entry_id(int64_t seq);
 EntryId pred(const EntryId& id);
 
 // Where a plain (group-less) XREAD starts for a StartPosition that needs no
-// server round trip (beginning, seq, time). kEnd and kFromEnd need the
-// server; they return false.
+// server round trip (beginning, seq, entry id, time). kEnd and kFromEnd
+// need the server, and a malformed entry id is no position: they return
+// false.
 bool start_after_id(const StartPosition& from, EntryId* after);
 
 // ------------------------------------------------------------ RESP encoding

@@ -65,6 +65,12 @@ EntryId pred(const EntryId& id) {
 }
 
 bool start_after_id(const StartPosition& from, EntryId* after) {
+  if (!from.id.empty()) {
+    EntryId id;
+    if (!parse_entry_id(from.id, &id)) return false;
+    *after = pred(id);
+    return true;
+  }
   switch (from.kind) {
     case StartPosition::Kind::kBeginning:
       *after = {};

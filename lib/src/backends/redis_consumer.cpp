@@ -15,7 +15,9 @@
 // restart), then new ones ('>'). Every claim_idle_ms/2 it takes over entries
 // idle longer than claim_idle_ms from any member (XAUTOCLAIM), so a crashed
 // member's records are not stuck. commit() XACKs the entries mark_taken()
-// covered.
+// covered. A clean exit leaves no dead member behind: what the sink did
+// not take is handed on, and a member with nothing pending deletes itself
+// (leave_group()).
 //
 // Redis Cluster: a multi-key read must stay in one hash slot, and a
 // blocking read holds its connection, so the streams are read through one
@@ -47,6 +49,11 @@ using namespace redis;  // NOLINT: backend-internal
 using Clock = std::chrono::steady_clock;
 
 constexpr Millis kMaxBlock{1000};
+// leave_group() marks entries it hands on as idle for a year; entries this
+// idle were released by a member at its clean exit (or abandoned for most
+// of a year): their owner is gone.
+constexpr Millis kReleaseIdle{int64_t{365} * 86400 * 1000};
+constexpr Millis kReleasedIdle{int64_t{300} * 86400 * 1000};
 
 class RedisConsumer final : public Consumer {
  public:
@@ -66,7 +73,7 @@ class RedisConsumer final : public Consumer {
     }
   }
   ~RedisConsumer() override {
-    release_unacked();
+    leave_group();
     if (wake_r_ >= 0) ::close(wake_r_);
     if (wake_w_ >= 0) ::close(wake_w_);
   }
@@ -77,6 +84,10 @@ class RedisConsumer final : public Consumer {
     SLUICE_RETURN_IF_ERROR(lay_out(std::move(seed)));
     EntryId explicit_after;
     bool have_explicit = false;
+    if (EntryId id; !opts_.from.id.empty() && !parse_entry_id(opts_.from.id, &id)) {
+      return Status::InvalidArgument("start position '" + opts_.from.id +
+                                     "' is not a redis entry id (MS-N)");
+    }
     if (from_id) {
       EntryId id;
       if (!parse_entry_id(*from_id, &id)) {
@@ -643,6 +654,7 @@ class RedisConsumer final : public Consumer {
       m.stream = s.name;
       m.shard = 0;
       m.seq = seq;
+      m.id = reply_str(e->element[0]);  // lives in the reply, kept in held_
       m.ts_us = static_cast<int64_t>(id.ms) * 1000;
       decode_fields(fields, m);
       batch.messages.push_back(m);
@@ -703,7 +715,9 @@ class RedisConsumer final : public Consumer {
     const std::vector<size_t> streams = readers_[ri]->streams;
     for (size_t i : streams) {
       StreamState& s = states_[i];
+      const std::vector<std::string> released = released_members(i);
       std::string cursor = "0-0";
+      bool complete = false;
       do {
         Result<ReplyPtr> r = call_on(
             i, {"XAUTOCLAIM", s.name, opts_.group, consumer_name_, idle, cursor, "COUNT", count});
@@ -719,6 +733,7 @@ class RedisConsumer final : public Consumer {
         }
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) break;
         cursor = std::string(reply_str(reply->element[0]));
+        complete = cursor == "0-0";
         // Our own slow entries may be idle too: never deliver those twice.
         const redisReply* entries = reply->element[1];
         if (entries->type == REDIS_REPLY_ARRAY) {
@@ -740,6 +755,11 @@ class RedisConsumer final : public Consumer {
         }
         held_.push_back(std::move(reply));
       } while (cursor != "0-0" && batch.size() < opts_.max_batch);
+      // Members that exited with entries released are done once those are
+      // taken over: delete them, as they would have deleted themselves.
+      if (complete) {
+        for (const std::string& name : released) drop_if_empty(i, name);
+      }
     }
     return Status::Ok();
   }
@@ -775,7 +795,7 @@ class RedisConsumer final : public Consumer {
           .arg(verb).arg(states_[i].name).arg(opts_.group);
       if (as_member) c.arg(consumer_name_).arg("0");
       for (size_t k = k0; k < k0 + n; ++k) c.arg(format_entry_id(seq_to_entry_id(ids[k])));
-      if (claim_tail) c.arg("IDLE").arg(int64_t{365} * 86400 * 1000).arg("JUSTID");
+      if (claim_tail) c.arg("IDLE").arg(static_cast<int64_t>(kReleaseIdle.count())).arg("JUSTID");
       Result<ReplyPtr> r = call_on(i, cmd);
       if (!r.ok()) return r.status();
       if ((*r)->type == REDIS_REPLY_ERROR) return error_on(i, reply_str(r->get()));
@@ -797,8 +817,11 @@ class RedisConsumer final : public Consumer {
   // would wait claim_idle_ms for another member. Marking them idle for a
   // year (XCLAIM to ourselves with IDLE) lets the next member's first
   // XAUTOCLAIM take them at once, so `tap --group g --count N` run again
-  // continues in order. Best effort: errors are ignored.
-  void release_unacked() {
+  // continues in order; that member then deletes this one (claim()). A
+  // member left with no pending entry deletes itself (XGROUP DELCONSUMER),
+  // so runs from cron, each a new HOSTNAME-PID, do not pile up dead
+  // members. Best effort: errors are ignored.
+  void leave_group() {
     if (opts_.group.empty() || readers_.empty()) return;
     if (!settle_reads([](const StreamState&) { return true; }).ok()) return;
     for (auto& r : readers_) {
@@ -812,8 +835,47 @@ class RedisConsumer final : public Consumer {
       const StreamState& s = states_[i];
       std::vector<int64_t> ids(s.to_ack.begin(), s.to_ack.end());
       ids.insert(ids.end(), s.unacked.begin(), s.unacked.end());
-      if (!per_id_calls(i, "XCLAIM", true, ids, true).ok()) return;
+      if (!ids.empty()) {
+        if (!per_id_calls(i, "XCLAIM", true, ids, true).ok()) return;
+        continue;
+      }
+      // Pending entries of an earlier run under this name (not re-read
+      // yet) keep the member too: ask the server, not our own books.
+      Result<ReplyPtr> r =
+          call_on(i, {"XPENDING", s.name, opts_.group, "-", "+", "1", consumer_name_});
+      if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY || (*r)->elements != 0) continue;
+      (void)call_on(i, {"XGROUP", "DELCONSUMER", s.name, opts_.group, consumer_name_});
     }
+  }
+
+  // The members other than this one holding entries released at a clean
+  // exit (idle for most of a year: see leave_group()) on stream `i`: they
+  // have exited. Best effort: empty on any error.
+  std::vector<std::string> released_members(size_t i) {
+    std::vector<std::string> names;
+    Result<ReplyPtr> r = call_on(i, {"XPENDING", states_[i].name, opts_.group, "IDLE",
+                                     std::to_string(kReleasedIdle.count()), "-", "+", "256"});
+    if (!r.ok() || (*r)->type != REDIS_REPLY_ARRAY) return names;
+    for (size_t k = 0; k < (*r)->elements; ++k) {
+      const redisReply* e = (*r)->element[k];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 2) continue;
+      const std::string_view who = reply_str(e->element[1]);
+      if (who != consumer_name_ && std::find(names.begin(), names.end(), who) == names.end()) {
+        names.emplace_back(who);
+      }
+    }
+    return names;
+  }
+
+  // Deletes member `name` of stream `i`'s group if it has no pending entry,
+  // in one step on the server (a script), so an entry it is given between
+  // the check and the deletion cannot lose its pending record. Best effort.
+  void drop_if_empty(size_t i, const std::string& name) {
+    static constexpr std::string_view kScript =
+        "if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) > 0 then "
+        "return 0 end "
+        "redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) return 1";
+    (void)call_on(i, {"EVAL", kScript, "1", states_[i].name, opts_.group, name});
   }
 
   // Reconnects the Reader that failed (and any that lost its connection)
@@ -904,6 +966,7 @@ Result<std::unique_ptr<Consumer>> open_redis_consumer(const StreamUri& uri,
   }
   std::string name = default_consumer_name();
   if (const std::string* v = uri.param("consumer")) name = *v;
+  if (!o.consumer.empty()) name = o.consumer;
   auto c = std::make_unique<RedisConsumer>(std::move(*cfg), uri.streams, o, name, claim_idle);
   SLUICE_RETURN_IF_ERROR(c->open(uri.param("from_id")));
   return std::unique_ptr<Consumer>(std::move(c));

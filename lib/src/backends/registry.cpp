@@ -34,6 +34,12 @@ Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri,
 
 Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri,
                                                 const ConsumerOptions& opts) {
+  const bool redis = uri.scheme == Scheme::kRedis || uri.scheme == Scheme::kRediss;
+  if (!opts.from.id.empty() && !redis) {
+    return Status::InvalidArgument(
+        "start position '" + opts.from.id + "' is a redis entry id (MS-N), but '" +
+        uri.redacted() + "' is not a redis stream: give a sequence number there (as %o prints)");
+  }
   switch (uri.scheme) {
     case Scheme::kFile:
       return open_file_consumer(uri, opts);
