@@ -54,14 +54,58 @@ std::string password_of(std::string_view conninfo) {
   return {};
 }
 
-std::string scrub(std::string msg, const std::string& password) {
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  // libpq messages are multi-line ("FATAL: ...\nDETAIL: ..."): one line.
-  for (char& c : msg) if (c == '\n') c = ' ';
+// libpq messages are multi-line ("FATAL: ...\nDETAIL: ...", or a failure
+// then "\tIs the server running...?"): one line, its parts joined by "; ".
+std::string fold_lines(std::string_view msg) {
+  std::string out;
+  while (!msg.empty()) {
+    size_t nl = msg.find('\n');
+    std::string_view line = msg.substr(0, nl);
+    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+    size_t begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string_view::npos) continue;
+    if (!out.empty()) out += "; ";
+    out += line.substr(begin, line.find_last_not_of(" \t\r") - begin + 1);
+  }
+  return out;
+}
+
+std::string scrub(std::string_view raw, const std::string& password) {
+  std::string msg = fold_lines(raw);
   if (password.size() >= 1) {
     for (size_t p; (p = msg.find(password)) != std::string::npos;) msg.replace(p, password.size(), "***");
   }
   return msg;
+}
+
+// Why a connection failed, from libpq's (folded, scrubbed) message: the
+// exit code of DESIGN.md section 5 and what to do about it.
+Status connect_failure(const std::string& msg, const std::string& where) {
+  auto has = [&](const char* s) { return msg.find(s) != std::string::npos; };
+  std::string head = "postgresql '" + where + "': ";
+  if (has("no password supplied")) {
+    return Status::PermissionDenied(head + "the server needs a password and none was given: set PGPASSWORD, "
+                                    "or put it in the URI (postgresql://USER:PASSWORD@HOST/DB) or ~/.pgpass (" +
+                                    msg + ")");
+  }
+  if (has("password authentication failed") || has("no pg_hba.conf entry") || has("password is required") ||
+      has("role \"")) {
+    return Status::PermissionDenied(head + msg + " (check the user, password/PGPASSWORD and pg_hba.conf)");
+  }
+  if (has("must be superuser or replication role") || has("permission denied")) {
+    return Status::PermissionDenied(head + msg + " (grant it: ALTER ROLE <user> REPLICATION)");
+  }
+  if (has("database \"") && has("does not exist")) {
+    return Status::NotFound(head + msg + " (create it, or name another database in the conninfo)");
+  }
+  if (has("does not exist")) return Status::Config(head + msg);
+  if (has("invalid") && has("option")) {
+    return Status::InvalidArgument("invalid conninfo '" + where + "': " + msg);
+  }
+  // libpq often asks already ("Is the server running on that host...?").
+  bool asks = msg.find("server running") != std::string::npos;
+  return Status::Unavailable("cannot reach " + head.substr(0, head.size() - 2) + ": " + msg +
+                             (asks ? "" : " (is it running?)"));
 }
 
 // SQL quoting by doubling the quote character (standard_conforming_strings
@@ -236,27 +280,7 @@ Status PgCdc::connect(bool replication, ConnPtr* out) {
   ConnPtr c(PQconnectdbParams(keys.data(), vals.data(), 1));
   if (!c) return Status::Internal("out of memory connecting to postgresql");
   if (PQstatus(c.get()) != CONNECTION_OK) {
-    std::string msg = scrub(PQerrorMessage(c.get()), password_);
-    std::string where = redact_conninfo(o_.conninfo);
-    if (msg.find("password authentication failed") != std::string::npos ||
-        msg.find("no pg_hba.conf entry") != std::string::npos ||
-        msg.find("password is required") != std::string::npos ||
-        msg.find("role \"") != std::string::npos) {
-      return Status::PermissionDenied("postgresql '" + where + "': " + msg +
-                                      " (check the user, password/PGPASSWORD and pg_hba.conf)");
-    }
-    if (msg.find("must be superuser or replication role") != std::string::npos ||
-        msg.find("permission denied") != std::string::npos) {
-      return Status::PermissionDenied("postgresql '" + where + "': " + msg +
-                                      " (grant it: ALTER ROLE <user> REPLICATION)");
-    }
-    if (msg.find("does not exist") != std::string::npos) {
-      return Status::Config("postgresql '" + where + "': " + msg);
-    }
-    if (msg.find("invalid") != std::string::npos && msg.find("option") != std::string::npos) {
-      return Status::InvalidArgument("invalid conninfo '" + where + "': " + msg);
-    }
-    return Status::Unavailable("cannot reach postgresql '" + where + "': " + msg + " (is it running?)");
+    return connect_failure(scrub(PQerrorMessage(c.get()), password_), redact_conninfo(o_.conninfo));
   }
   if (server_.empty()) {
     const char* h = PQhost(c.get());

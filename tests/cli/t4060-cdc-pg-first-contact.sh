@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# cdc-pg on first contact with a real database (issue 9, "first-contact
+# fixes"): each test is named after what went wrong before it.
+# shellcheck disable=SC2016 # test bodies are single-quoted on purpose
+. "$(dirname "$0")/lib.sh"
+. "$SLUICE_ROOT/tests/cli/pg.sh"
+test_require_bin cdc-pg tap
+pg_start
+# No ~/.pgpass of the machine may answer for the test.
+PGPASSFILE=$TEST_DIR/no-pgpass
+export PGPASSFILE
+
+test_expect_success 'missing password: exit 77, says PGPASSWORD or the URI (was 69 "is it running?")' '
+  pg_password_role pwuser s3cr3tpw &&
+  wait_for 30 "! PGPASSWORD= \"\$PG_BIN/psql\" -X -w -U pwuser -c \"SELECT 1\" >/dev/null 2>&1" &&
+  test_expect_code 77 env -u PGPASSWORD cdc-pg --timeout 5s "postgresql://pwuser@127.0.0.1:$PG_PORT/postgres" >out 2>err &&
+  test_grep "needs a password" err &&
+  test_grep "set PGPASSWORD, or put it in the URI" err &&
+  ! grep -q "is it running" err &&
+  test_line_count = 0 out &&
+  test_expect_code 77 env PGPASSWORD=wrong cdc-pg --timeout 5s "postgresql://pwuser@127.0.0.1:$PG_PORT/postgres" 2>err &&
+  test_grep "password authentication failed" err &&
+  ! grep -q "needs a password" err &&
+  test_expect_code 78 cdc-pg --publication nopub "postgresql://pwuser:s3cr3tpw@127.0.0.1:$PG_PORT/postgres" 2>err &&
+  test_grep "publication .nopub. does not exist" err &&
+  ! grep -q s3cr3tpw err &&
+  test_expect_code 78 env PGPASSWORD=s3cr3tpw cdc-pg --publication nopub "postgresql://pwuser@127.0.0.1:$PG_PORT/postgres" 2>err &&
+  test_grep "publication .nopub. does not exist" err
+'
+
+test_expect_success 'libpq multi-line message: one line, its hint not doubled (was "running...? (is it running?)")' '
+  port=$(free_port) &&
+  test_expect_code 69 cdc-pg --timeout 2s "postgresql://u@127.0.0.1:$port/x" >out 2>err &&
+  test_line_count = 1 err &&
+  test_grep "cannot reach postgresql .u@127.0.0.1:$port/x.: .*Connection refused; Is the server running" err &&
+  ! grep -q "$(printf "\t")" err &&
+  test "$(grep -o -i "running" err | wc -l)" = 1
+'
+
+test_expect_success 'database that does not exist: exit 66 (was 78)' '
+  test_expect_code 66 cdc-pg "postgresql://postgres@127.0.0.1:$PG_PORT/nodb" >out 2>err &&
+  test_grep "database \"nodb\" does not exist" err &&
+  test_line_count = 1 err
+'
+
+test_done
