@@ -43,4 +43,35 @@ test_expect_success 'database that does not exist: exit 66 (was 78)' '
   test_line_count = 1 err
 '
 
+# streams_of DIR: the streams (directories) of a file: cluster, one a line.
+streams_of() { (cd "$1" && find . -mindepth 1 -maxdepth 1 -type d | sed "s:^\./::") | sort; }
+
+test_expect_success 'awkward table names: each invalid character becomes _ (was exit 64 at every restart)' '
+  psql_c "CREATE TABLE \"a/b\" (id int PRIMARY KEY); CREATE TABLE \"../x\" (id int PRIMARY KEY)" &&
+  psql_c "CREATE TABLE \"with space\" (id int PRIMARY KEY); CREATE TABLE \"tübingen\" (id int PRIMARY KEY)" &&
+  psql_c "INSERT INTO \"a/b\" VALUES (1); INSERT INTO \"../x\" VALUES (1); INSERT INTO \"with space\" VALUES (1); INSERT INTO \"tübingen\" VALUES (1)" &&
+  psql_c "CREATE PUBLICATION pa FOR TABLE \"a/b\", \"../x\", \"with space\", \"tübingen\"" &&
+  { cdc-pg --publication pa --slot sa "$PGURL" "file:cdc/db.{schema}.{table}" >run1.out 2>run1.err & } ; pid=$!
+  test_track_pid $pid &&
+  wait_for 30 "test \"\$(tap --exit --from beginning file:cdc/db.public.t_bingen 2>/dev/null | wc -l)\" = 1" &&
+  test_stop $pid &&
+  { cdc-pg --publication pa --slot sa "$PGURL" "file:cdc/db.{schema}.{table}" >run2.out 2>run2.err & } ; pid=$!
+  test_track_pid $pid &&
+  wait_for 30 "test \"\$(psql_c \"SELECT active FROM pg_replication_slots WHERE slot_name = '\''sa'\''\")\" = t" &&
+  psql_c "INSERT INTO \"a/b\" VALUES (2); INSERT INTO \"../x\" VALUES (2); INSERT INTO \"with space\" VALUES (2); INSERT INTO \"tübingen\" VALUES (2)" &&
+  wait_for 30 "test \"\$(tap --exit --from beginning file:cdc/db.public.t_bingen 2>/dev/null | wc -l)\" = 2" &&
+  kill -0 $pid &&
+  test_stop $pid &&
+  printf "%s\n" db.public..._x db.public.a_b db.public.t_bingen db.public.with_space >expect &&
+  streams_of cdc >actual &&
+  test_cmp expect actual &&
+  for s in db.public..._x db.public.a_b db.public.with_space; do
+    test "$(tap --exit --from beginning "file:cdc/$s" | wc -l)" = 2 || return 1
+  done &&
+  test_grep "table .public.a/b. goes to stream .db.public.a_b." run1.err &&
+  test_grep "table .public.tübingen. goes to stream .db.public.t_bingen." run1.err &&
+  test "$(grep -c "goes to stream .db.public.with_space." run1.err)" = 1 &&
+  test_line_count = 0 run1.out
+'
+
 test_done

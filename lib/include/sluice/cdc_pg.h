@@ -84,11 +84,19 @@ class CdcSink {
   CdcSink() = default;
 };
 
+// Appends `value` (a database, schema or table name) to `out` as part of a
+// stream name: each character other than [A-Za-z0-9._-] becomes one '_', as
+// Debezium's TopicNamingStrategy does, so the name is valid for every
+// backend (a Kafka topic, a file: stream with no '/', a Redis key).
+void append_stream_name_part(std::string_view value, std::string& out);
+
 // Opens the sink for DESTINATION: "-" or "stdio:" = stdout (one event value
 // per line, or {"key":...,"value":...} with `with_key`); any other stream
 // URI = a producer, whose stream name may hold {db}, {schema}, {table}
-// placeholders expanded per event. The producer is opened on the first
-// event (so a routed URI never creates a stream named by the template).
+// placeholders expanded per event (through append_stream_name_part; a
+// table whose name changes so is named in a warning, once). The producer
+// is opened on the first event (so a routed URI never creates a stream
+// named by the template).
 Result<std::unique_ptr<CdcSink>> open_cdc_sink(std::string_view destination, bool with_key,
                                                const ProducerOptions& opts);
 
