@@ -74,4 +74,38 @@ test_expect_success 'awkward table names: each invalid character becomes _ (was 
   test_line_count = 0 run1.out
 '
 
+test_expect_success 'tables without a primary key: captured with a null key, one warning each (was exit 78, then 78 for good)' '
+  psql_c "CREATE DATABASE nk" &&
+  nk="postgresql://postgres@127.0.0.1:$PG_PORT/nk" &&
+  PGDATABASE=nk psql_c "CREATE TABLE nopk1 (a int, b text); INSERT INTO nopk1 VALUES (1, '\''old'\'')" &&
+  PGDATABASE=nk psql_c "CREATE TABLE withpk (id int PRIMARY KEY); CREATE PUBLICATION pn FOR ALL TABLES" &&
+  { cdc-pg --with-key --publication pn --slot sn "$nk" >nk1.out 2>nk1.err & } ; pid=$!
+  test_track_pid $pid &&
+  wait_for 30 "grep -q \"\\\"op\\\":\\\"r\\\"\" nk1.out" &&
+  wait_for 30 "test \"\$(psql_c \"SELECT active FROM pg_replication_slots WHERE slot_name = '\''sn'\''\")\" = t" &&
+  PGDATABASE=nk psql_c "CREATE TABLE nopk2 (a int); INSERT INTO nopk2 VALUES (2); INSERT INTO nopk1 VALUES (3, '\''new'\'')" &&
+  wait_for 30 "grep -q \"\\\"table\\\":\\\"nopk1\\\".*\\\"op\\\":\\\"c\\\"\" nk1.out" &&
+  wait_for 30 "grep -q \"\\\"table\\\":\\\"nopk2\\\"\" nk1.out" &&
+  test_stop $pid &&
+  test "$(grep -c "^{\"key\":null," nk1.out)" = 3 &&
+  test_line_count = 3 nk1.out &&
+  test "$(grep -c "table .public.nopk1. has no primary key or replica identity" nk1.err)" = 1 &&
+  test "$(grep -c "table .public.nopk2. has no primary key or replica identity" nk1.err)" = 1 &&
+  test_grep "ALTER TABLE \"public\".\"nopk2\" REPLICA IDENTITY FULL" nk1.err &&
+  ! grep -q withpk nk1.err &&
+  { cdc-pg --with-key --publication pn --slot sn "$nk" >nk2.out 2>nk2.err & } ; pid=$!
+  test_track_pid $pid &&
+  wait_for 30 "test \"\$(psql_c \"SELECT active FROM pg_replication_slots WHERE slot_name = '\''sn'\''\")\" = t" &&
+  PGDATABASE=nk psql_c "INSERT INTO nopk2 VALUES (4); INSERT INTO withpk VALUES (5)" &&
+  wait_for 30 "grep -q \"\\\"id\\\":5\" nk2.out" &&
+  kill -0 $pid &&
+  test_stop $pid &&
+  test_grep "^{\"key\":null,.*\"a\":4" nk2.out &&
+  test_grep "^{\"key\":{\"id\":5}" nk2.out &&
+  test "$(grep -c "table .public.nopk2. has no primary key" nk2.err)" = 1 &&
+  test "$(grep -c "table .public.nopk1. has no primary key" nk2.err)" = 1 &&
+  test_must_fail env PGDATABASE=nk "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -c "UPDATE nopk1 SET b = '\''x'\''" 2>upd.err &&
+  test_grep "does not have a replica identity" upd.err
+'
+
 test_done

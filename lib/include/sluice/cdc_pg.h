@@ -2,8 +2,9 @@
 // pgoutput) that turns row changes into Debezium-compatible change events
 // and hands them to a CdcSink (stdout or any stream URI).
 //
-// Flow: check the server (wal_level, REPLICATION privilege, publication,
-// replica identity of the published tables), create the replication slot
+// Flow: check the server (wal_level, REPLICATION privilege, publication;
+// a published table without a primary key or replica identity is captured,
+// inserts only with a null key, after a warning), create the replication slot
 // when missing (exporting a snapshot), copy the tables from that snapshot
 // on a second connection (op "r"), then stream from the slot.
 //
@@ -26,7 +27,7 @@
 // arrive: a large transaction is never buffered whole.
 //
 // Errors are Status values with the fix in the message (wal_level, the
-// REPLICATION attribute, replica identity, a slot in use); exit codes per
+// REPLICATION attribute, a slot in use); exit codes per
 // DESIGN.md section 5. Credentials are never part of any message.
 // Not thread-safe: one run per thread.
 #pragma once

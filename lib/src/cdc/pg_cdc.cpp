@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "sluice/cdc_pg.h"
@@ -189,6 +190,10 @@ class PgCdc {
   Status emit(const CdcRoute& route, bool has_key, uint64_t* ticket);
   const std::vector<bool>& key_columns(const pg::PgRelation& rel);
   bool wanted(const pg::PgRelation& rel) const;
+  // A table without a primary key or replica identity is captured (inserts,
+  // null key) and never blocks the run: one warning per table and run.
+  void warn_no_identity(const std::string& schema, const std::string& table);
+  void check_identity(const pg::PgRelation& rel);
   void advance_confirmed();
   Status send_status(bool reply_requested);
 
@@ -208,6 +213,7 @@ class PgCdc {
   pg::PgMessage msg_;
   std::string value_buf_, key_buf_, tx_id_;
   std::unordered_map<uint32_t, std::vector<bool>> keys_;
+  std::set<std::string> no_identity_warned_;  // schema.table
 
   // Transaction state.
   bool in_tx_ = false;
@@ -437,12 +443,8 @@ Status PgCdc::check_tables() {
     char ident = PQgetvalue(r->get(), i, 2)[0];
     bool has_pk = PQgetvalue(r->get(), i, 3)[0] == 't';
     bool has_index = PQgetvalue(r->get(), i, 4)[0] == 't';
-    std::string qn = quote_ident(t.first) + "." + quote_ident(t.second);
     if (ident == 'n' || (ident == 'd' && !has_pk) || (ident == 'i' && !has_index)) {
-      return Status::Config("table '" + t.first + "." + t.second +
-                            "' has no replica identity, so its UPDATEs and DELETEs cannot be "
-                            "captured (and fail on the server): add a primary key, or run ALTER TABLE " +
-                            qn + " REPLICA IDENTITY FULL");
+      warn_no_identity(t.first, t.second);
     }
     tables_.push_back(std::move(t));
   }
@@ -455,6 +457,20 @@ Status PgCdc::check_tables() {
     }
   }
   return Status::Ok();
+}
+
+void PgCdc::warn_no_identity(const std::string& schema, const std::string& table) {
+  if (!no_identity_warned_.insert(schema + "." + table).second) return;
+  warn("table '" + schema + "." + table + "' has no primary key or replica identity: its inserts are captured "
+       "with a null key, but its UPDATEs and DELETEs are not (the server refuses them when the publication "
+       "publishes them): add a primary key, or run ALTER TABLE " + quote_ident(schema) + "." +
+       quote_ident(table) + " REPLICA IDENTITY FULL");
+}
+
+void PgCdc::check_identity(const pg::PgRelation& rel) {
+  bool keyed = rel.replica_identity == 'f' ||
+               std::any_of(rel.columns.begin(), rel.columns.end(), [](const pg::PgColumn& c) { return c.key; });
+  if (!keyed && wanted(rel)) warn_no_identity(rel.schema, rel.table);
 }
 
 Status PgCdc::prepare_slot_waiting(bool* created, std::string* snapshot_name, uint64_t* start_lsn) {
@@ -1113,6 +1129,7 @@ Status PgCdc::handle_message(uint64_t data_start) {
       return stream_commit();
     case pg::PgMessageType::kRelation:
       keys_.erase(m.relation->oid);  // columns may have changed
+      check_identity(*m.relation);
       return Status::Ok();
     case pg::PgMessageType::kInsert:
       if (!wanted(*m.relation)) return Status::Ok();
