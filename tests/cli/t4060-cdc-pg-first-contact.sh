@@ -108,4 +108,25 @@ test_expect_success 'tables without a primary key: captured with a null key, one
   test_grep "does not have a replica identity" upd.err
 '
 
+# txids FILE OP: the distinct source.txId values of the events of op OP.
+txids() { grep "\"op\":\"$2\"" "$1" | sed -E 's/.*"txId":([0-9a-z]+).*/\1/' | sort -u; }
+
+test_expect_success 'snapshot txId is the snapshot transaction'\''s own, never a streamed one (was the next streamed txId)' '
+  psql_c "CREATE TABLE sx (id int PRIMARY KEY); INSERT INTO sx SELECT generate_series(1, 3)" &&
+  psql_c "CREATE PUBLICATION px FOR TABLE sx" &&
+  { cdc-pg --publication px --slot sx "$PGURL" >sx.out 2>sx.err & } ; pid=$!
+  test_track_pid $pid &&
+  wait_for 30 "grep -q \"\\\"snapshot\\\":\\\"last\\\"\" sx.out" &&
+  xid=$(psql_c "BEGIN; INSERT INTO sx VALUES (4); SELECT txid_current(); COMMIT") &&
+  wait_for 30 "grep -q \"\\\"op\\\":\\\"c\\\"\" sx.out" &&
+  test_stop $pid &&
+  snap=$(txids sx.out r) &&
+  test "$(echo "$snap" | wc -l)" = 1 &&
+  test "$(txids sx.out c)" = "$xid" &&
+  test "$snap" != "$xid" &&
+  test "$snap" -lt "$xid" &&
+  test "$(psql_c "SELECT txid_status($snap)")" = committed &&
+  test "$(grep -c "\"op\":\"r\"" sx.out)" = 3
+'
+
 test_done

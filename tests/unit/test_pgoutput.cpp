@@ -260,6 +260,26 @@ TEST_CASE("debezium: event and key layout") {
   CHECK(debezium::days_from_civil(2000, 3, 1) == 11017);
 }
 
+TEST_CASE("debezium: snapshot txId is 64-bit (txid_current), and null without one (a standby)") {
+  PgRelation rel;
+  rel.schema = "public";
+  rel.table = "t";
+  rel.columns = {{"id", 23, -1, true}};
+  std::vector<PgValue> row = {{'t', "7"}};
+  debezium::ChangeEvent ev;
+  ev.op = 'r';
+  ev.relation = &rel;
+  ev.after = &row;
+  ev.xid = (uint64_t{3} << 32) | 9;  // epoch 3
+  std::string out;
+  debezium::append_event(debezium::SourceInfo{"0.1.0", "srv", "db"}, ev, {}, out);
+  CHECK(out.find("\"txId\":12884901897,") != std::string::npos);
+  ev.xid = 0;
+  out.clear();
+  debezium::append_event(debezium::SourceInfo{"0.1.0", "srv", "db"}, ev, {}, out);
+  CHECK(out.find("\"txId\":null,") != std::string::npos);
+}
+
 TEST_CASE("cdc routing: table names become valid stream names, as Debezium's topic names") {
   auto part = [](std::string_view v) {
     std::string out;

@@ -162,6 +162,7 @@ class PgCdc {
   // the marker covers the rest).
   void abandon_snapshot();
   Status snapshot(const std::string& snapshot_name, uint64_t lsn);
+  Status snapshot_position(PGconn* c, uint64_t* xid, uint64_t* lsn);
   // Locks the snapshot's tables (ACCESS SHARE) and checks that none was
   // truncated since the slot's snapshot (then kTryAgain, snapshot_raced_).
   Status lock_snapshot_tables(PGconn* c);
@@ -700,6 +701,22 @@ Status PgCdc::lock_snapshot_tables(PGconn* c) {
   return Status::Ok();
 }
 
+// As Debezium (PostgresSnapshotChangeEventSource): snapshot events carry
+// the id of the snapshot's own transaction, txid_current() (0, written as
+// null, on a standby), which writes nothing and so is never the txId of a
+// streamed change; their lsn is the slot's consistent point, or without a
+// slot (--snapshot only) the server's current WAL position.
+Status PgCdc::snapshot_position(PGconn* c, uint64_t* xid, uint64_t* lsn) {
+  auto x = exec(c,
+                "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE txid_current() END, "
+                "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END",
+                PGRES_TUPLES_OK, "starting the snapshot");
+  if (!x.ok()) return x.status();
+  *xid = strtoull(PQgetvalue(x->get(), 0, 0), nullptr, 10);
+  if (*lsn == 0 && !PQgetisnull(x->get(), 0, 1)) pg::parse_lsn(PQgetvalue(x->get(), 0, 1), lsn);
+  return Status::Ok();
+}
+
 Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   PGconn* c = aux_.get();
   auto b = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, "starting the snapshot");
@@ -715,9 +732,8 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
     }
     SLUICE_RETURN_IF_ERROR(lock_snapshot_tables(c));
   }
-  auto x = exec(c, "SELECT txid_snapshot_xmin(txid_current_snapshot())", PGRES_TUPLES_OK, "starting the snapshot");
-  if (!x.ok()) return x.status();
-  uint32_t xid = static_cast<uint32_t>(strtoull(PQgetvalue(x->get(), 0, 0), nullptr, 10));
+  uint64_t xid = 0;
+  SLUICE_RETURN_IF_ERROR(snapshot_position(c, &xid, &lsn));
   int64_t started = now_us();
 
   // One event of look-ahead, so that the very last one says "last".
