@@ -10,6 +10,9 @@
 #   PGURL                           postgresql://postgres@127.0.0.1:PORT/postgres
 #   psql_c SQL                      run SQL (quiet, tuples only, unaligned)
 #   pg_restart [CONF_LINE...]       append lines to postgresql.conf, restart
+#   pg_password_role ROLE PASSWORD  create ROLE (LOGIN REPLICATION) that must
+#                                   give PASSWORD (scram-sha-256) on 127.0.0.1;
+#                                   every other role stays trusted
 #
 # shellcheck disable=SC2034 # PGURL and friends are for the sourcing script
 
@@ -87,4 +90,13 @@ pg_restart() {
 
 psql_c() {
   "$PG_BIN/psql" -X -q -t -A -v ON_ERROR_STOP=1 -c "$1"
+}
+
+pg_password_role() {
+  psql_c "CREATE ROLE \"$1\" LOGIN REPLICATION PASSWORD '$2'" || return 1
+  # pg_hba.conf: the first matching line wins, so these go first.
+  # shellcheck disable=SC2016 # expanded by the inner sh
+  pg_as_ sh -c '{ printf "host all %s 127.0.0.1/32 scram-sha-256\nhost replication %s 127.0.0.1/32 scram-sha-256\n" "$2" "$2"
+    cat "$1/pg_hba.conf"; } >"$1/pg_hba.conf.new" && mv "$1/pg_hba.conf.new" "$1/pg_hba.conf"' sh "$PG_DATA" "$1" &&
+    psql_c "SELECT pg_reload_conf()" >/dev/null
 }

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "sluice/cdc_pg.h"
 #include "sluice/debezium.h"
 #include "sluice/pgoutput.h"
 
@@ -257,6 +258,43 @@ TEST_CASE("debezium: event and key layout") {
   CHECK_FALSE(debezium::append_key(rel, {false, false}, row, {}, key));
   CHECK(key.empty());
   CHECK(debezium::days_from_civil(2000, 3, 1) == 11017);
+}
+
+TEST_CASE("debezium: snapshot txId is 64-bit (txid_current), and null without one (a standby)") {
+  PgRelation rel;
+  rel.schema = "public";
+  rel.table = "t";
+  rel.columns = {{"id", 23, -1, true}};
+  std::vector<PgValue> row = {{'t', "7"}};
+  debezium::ChangeEvent ev;
+  ev.op = 'r';
+  ev.relation = &rel;
+  ev.after = &row;
+  ev.xid = (uint64_t{3} << 32) | 9;  // epoch 3
+  std::string out;
+  debezium::append_event(debezium::SourceInfo{"0.1.0", "srv", "db"}, ev, {}, out);
+  CHECK(out.find("\"txId\":12884901897,") != std::string::npos);
+  ev.xid = 0;
+  out.clear();
+  debezium::append_event(debezium::SourceInfo{"0.1.0", "srv", "db"}, ev, {}, out);
+  CHECK(out.find("\"txId\":null,") != std::string::npos);
+}
+
+TEST_CASE("cdc routing: table names become valid stream names, as Debezium's topic names") {
+  auto part = [](std::string_view v) {
+    std::string out;
+    append_stream_name_part(v, out);
+    return out;
+  };
+  CHECK(part("orders") == "orders");
+  CHECK(part("Order_Items-2.v1") == "Order_Items-2.v1");
+  CHECK(part("a/b") == "a_b");
+  CHECK(part("../x") == ".._x");
+  CHECK(part("with space") == "with_space");
+  CHECK(part("t\xc3\xbc""bingen") == "t_bingen");           // one '_' per character, not per byte
+  CHECK(part("\xf0\x9f\x98\x80!") == "__");                 // a 4-byte character, then '!'
+  CHECK(part("a,b{c}") == "a_b_c_");
+  CHECK(part("\x80x") == "_x");                              // a stray continuation byte
 }
 
 TEST_CASE("debezium: an event formatted before its commit gets the commit-time fields") {

@@ -2,8 +2,9 @@
 // pgoutput) that turns row changes into Debezium-compatible change events
 // and hands them to a CdcSink (stdout or any stream URI).
 //
-// Flow: check the server (wal_level, REPLICATION privilege, publication,
-// replica identity of the published tables), create the replication slot
+// Flow: check the server (wal_level, REPLICATION privilege, publication;
+// a published table without a primary key or replica identity is captured,
+// inserts only with a null key, after a warning), create the replication slot
 // when missing (exporting a snapshot), copy the tables from that snapshot
 // on a second connection (op "r"), then stream from the slot.
 //
@@ -26,7 +27,7 @@
 // arrive: a large transaction is never buffered whole.
 //
 // Errors are Status values with the fix in the message (wal_level, the
-// REPLICATION attribute, replica identity, a slot in use); exit codes per
+// REPLICATION attribute, a slot in use); exit codes per
 // DESIGN.md section 5. Credentials are never part of any message.
 // Not thread-safe: one run per thread.
 #pragma once
@@ -84,11 +85,19 @@ class CdcSink {
   CdcSink() = default;
 };
 
+// Appends `value` (a database, schema or table name) to `out` as part of a
+// stream name: each character other than [A-Za-z0-9._-] becomes one '_', as
+// Debezium's TopicNamingStrategy does, so the name is valid for every
+// backend (a Kafka topic, a file: stream with no '/', a Redis key).
+void append_stream_name_part(std::string_view value, std::string& out);
+
 // Opens the sink for DESTINATION: "-" or "stdio:" = stdout (one event value
 // per line, or {"key":...,"value":...} with `with_key`); any other stream
 // URI = a producer, whose stream name may hold {db}, {schema}, {table}
-// placeholders expanded per event. The producer is opened on the first
-// event (so a routed URI never creates a stream named by the template).
+// placeholders expanded per event (through append_stream_name_part; a
+// table whose name changes so is named in a warning, once). The producer
+// is opened on the first event (so a routed URI never creates a stream
+// named by the template).
 Result<std::unique_ptr<CdcSink>> open_cdc_sink(std::string_view destination, bool with_key,
                                                const ProducerOptions& opts);
 

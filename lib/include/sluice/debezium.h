@@ -67,7 +67,9 @@ struct ChangeEvent {
   const std::vector<pg::PgValue>* after = nullptr;
   // source.snapshot: "true", "last", "false".
   std::string_view snapshot = "false";
-  uint32_t xid = 0;
+  // source.txId: the transaction's id (snapshot: the snapshot's own
+  // transaction, txid_current()); 0 is written as null.
+  uint64_t xid = 0;
   uint64_t lsn = 0;              // this change's WAL position
   uint64_t last_commit_lsn = 0;  // previous commit's end LSN, 0 = none
   int64_t source_ts_us = 0;      // commit time (snapshot: its start)

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "sluice/cdc_pg.h"
@@ -54,14 +55,58 @@ std::string password_of(std::string_view conninfo) {
   return {};
 }
 
-std::string scrub(std::string msg, const std::string& password) {
-  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-  // libpq messages are multi-line ("FATAL: ...\nDETAIL: ..."): one line.
-  for (char& c : msg) if (c == '\n') c = ' ';
+// libpq messages are multi-line ("FATAL: ...\nDETAIL: ...", or a failure
+// then "\tIs the server running...?"): one line, its parts joined by "; ".
+std::string fold_lines(std::string_view msg) {
+  std::string out;
+  while (!msg.empty()) {
+    size_t nl = msg.find('\n');
+    std::string_view line = msg.substr(0, nl);
+    msg = nl == std::string_view::npos ? std::string_view() : msg.substr(nl + 1);
+    size_t begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string_view::npos) continue;
+    if (!out.empty()) out += "; ";
+    out += line.substr(begin, line.find_last_not_of(" \t\r") - begin + 1);
+  }
+  return out;
+}
+
+std::string scrub(std::string_view raw, const std::string& password) {
+  std::string msg = fold_lines(raw);
   if (password.size() >= 1) {
     for (size_t p; (p = msg.find(password)) != std::string::npos;) msg.replace(p, password.size(), "***");
   }
   return msg;
+}
+
+// Why a connection failed, from libpq's (folded, scrubbed) message: the
+// exit code of DESIGN.md section 5 and what to do about it.
+Status connect_failure(const std::string& msg, const std::string& where) {
+  auto has = [&](const char* s) { return msg.find(s) != std::string::npos; };
+  std::string head = "postgresql '" + where + "': ";
+  if (has("no password supplied")) {
+    return Status::PermissionDenied(head + "the server needs a password and none was given: set PGPASSWORD, "
+                                    "or put it in the URI (postgresql://USER:PASSWORD@HOST/DB) or ~/.pgpass (" +
+                                    msg + ")");
+  }
+  if (has("password authentication failed") || has("no pg_hba.conf entry") || has("password is required") ||
+      has("role \"")) {
+    return Status::PermissionDenied(head + msg + " (check the user, password/PGPASSWORD and pg_hba.conf)");
+  }
+  if (has("must be superuser or replication role") || has("permission denied")) {
+    return Status::PermissionDenied(head + msg + " (grant it: ALTER ROLE <user> REPLICATION)");
+  }
+  if (has("database \"") && has("does not exist")) {
+    return Status::NotFound(head + msg + " (create it, or name another database in the conninfo)");
+  }
+  if (has("does not exist")) return Status::Config(head + msg);
+  if (has("invalid") && has("option")) {
+    return Status::InvalidArgument("invalid conninfo '" + where + "': " + msg);
+  }
+  // libpq often asks already ("Is the server running on that host...?").
+  bool asks = msg.find("server running") != std::string::npos;
+  return Status::Unavailable("cannot reach " + head.substr(0, head.size() - 2) + ": " + msg +
+                             (asks ? "" : " (is it running?)"));
 }
 
 // SQL quoting by doubling the quote character (standard_conforming_strings
@@ -117,6 +162,7 @@ class PgCdc {
   // the marker covers the rest).
   void abandon_snapshot();
   Status snapshot(const std::string& snapshot_name, uint64_t lsn);
+  Status snapshot_position(PGconn* c, uint64_t* xid, uint64_t* lsn);
   // Locks the snapshot's tables (ACCESS SHARE) and checks that none was
   // truncated since the slot's snapshot (then kTryAgain, snapshot_raced_).
   Status lock_snapshot_tables(PGconn* c);
@@ -145,6 +191,10 @@ class PgCdc {
   Status emit(const CdcRoute& route, bool has_key, uint64_t* ticket);
   const std::vector<bool>& key_columns(const pg::PgRelation& rel);
   bool wanted(const pg::PgRelation& rel) const;
+  // A table without a primary key or replica identity is captured (inserts,
+  // null key) and never blocks the run: one warning per table and run.
+  void warn_no_identity(const std::string& schema, const std::string& table);
+  void check_identity(const pg::PgRelation& rel);
   void advance_confirmed();
   Status send_status(bool reply_requested);
 
@@ -164,6 +214,7 @@ class PgCdc {
   pg::PgMessage msg_;
   std::string value_buf_, key_buf_, tx_id_;
   std::unordered_map<uint32_t, std::vector<bool>> keys_;
+  std::set<std::string> no_identity_warned_;  // schema.table
 
   // Transaction state.
   bool in_tx_ = false;
@@ -236,27 +287,7 @@ Status PgCdc::connect(bool replication, ConnPtr* out) {
   ConnPtr c(PQconnectdbParams(keys.data(), vals.data(), 1));
   if (!c) return Status::Internal("out of memory connecting to postgresql");
   if (PQstatus(c.get()) != CONNECTION_OK) {
-    std::string msg = scrub(PQerrorMessage(c.get()), password_);
-    std::string where = redact_conninfo(o_.conninfo);
-    if (msg.find("password authentication failed") != std::string::npos ||
-        msg.find("no pg_hba.conf entry") != std::string::npos ||
-        msg.find("password is required") != std::string::npos ||
-        msg.find("role \"") != std::string::npos) {
-      return Status::PermissionDenied("postgresql '" + where + "': " + msg +
-                                      " (check the user, password/PGPASSWORD and pg_hba.conf)");
-    }
-    if (msg.find("must be superuser or replication role") != std::string::npos ||
-        msg.find("permission denied") != std::string::npos) {
-      return Status::PermissionDenied("postgresql '" + where + "': " + msg +
-                                      " (grant it: ALTER ROLE <user> REPLICATION)");
-    }
-    if (msg.find("does not exist") != std::string::npos) {
-      return Status::Config("postgresql '" + where + "': " + msg);
-    }
-    if (msg.find("invalid") != std::string::npos && msg.find("option") != std::string::npos) {
-      return Status::InvalidArgument("invalid conninfo '" + where + "': " + msg);
-    }
-    return Status::Unavailable("cannot reach postgresql '" + where + "': " + msg + " (is it running?)");
+    return connect_failure(scrub(PQerrorMessage(c.get()), password_), redact_conninfo(o_.conninfo));
   }
   if (server_.empty()) {
     const char* h = PQhost(c.get());
@@ -413,12 +444,8 @@ Status PgCdc::check_tables() {
     char ident = PQgetvalue(r->get(), i, 2)[0];
     bool has_pk = PQgetvalue(r->get(), i, 3)[0] == 't';
     bool has_index = PQgetvalue(r->get(), i, 4)[0] == 't';
-    std::string qn = quote_ident(t.first) + "." + quote_ident(t.second);
     if (ident == 'n' || (ident == 'd' && !has_pk) || (ident == 'i' && !has_index)) {
-      return Status::Config("table '" + t.first + "." + t.second +
-                            "' has no replica identity, so its UPDATEs and DELETEs cannot be "
-                            "captured (and fail on the server): add a primary key, or run ALTER TABLE " +
-                            qn + " REPLICA IDENTITY FULL");
+      warn_no_identity(t.first, t.second);
     }
     tables_.push_back(std::move(t));
   }
@@ -431,6 +458,20 @@ Status PgCdc::check_tables() {
     }
   }
   return Status::Ok();
+}
+
+void PgCdc::warn_no_identity(const std::string& schema, const std::string& table) {
+  if (!no_identity_warned_.insert(schema + "." + table).second) return;
+  warn("table '" + schema + "." + table + "' has no primary key or replica identity: its inserts are captured "
+       "with a null key, but its UPDATEs and DELETEs are not (the server refuses them when the publication "
+       "publishes them): add a primary key, or run ALTER TABLE " + quote_ident(schema) + "." +
+       quote_ident(table) + " REPLICA IDENTITY FULL");
+}
+
+void PgCdc::check_identity(const pg::PgRelation& rel) {
+  bool keyed = rel.replica_identity == 'f' ||
+               std::any_of(rel.columns.begin(), rel.columns.end(), [](const pg::PgColumn& c) { return c.key; });
+  if (!keyed && wanted(rel)) warn_no_identity(rel.schema, rel.table);
 }
 
 Status PgCdc::prepare_slot_waiting(bool* created, std::string* snapshot_name, uint64_t* start_lsn) {
@@ -660,6 +701,22 @@ Status PgCdc::lock_snapshot_tables(PGconn* c) {
   return Status::Ok();
 }
 
+// As Debezium (PostgresSnapshotChangeEventSource): snapshot events carry
+// the id of the snapshot's own transaction, txid_current() (0, written as
+// null, on a standby), which writes nothing and so is never the txId of a
+// streamed change; their lsn is the slot's consistent point, or without a
+// slot (--snapshot only) the server's current WAL position.
+Status PgCdc::snapshot_position(PGconn* c, uint64_t* xid, uint64_t* lsn) {
+  auto x = exec(c,
+                "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE txid_current() END, "
+                "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END",
+                PGRES_TUPLES_OK, "starting the snapshot");
+  if (!x.ok()) return x.status();
+  *xid = strtoull(PQgetvalue(x->get(), 0, 0), nullptr, 10);
+  if (*lsn == 0 && !PQgetisnull(x->get(), 0, 1)) pg::parse_lsn(PQgetvalue(x->get(), 0, 1), lsn);
+  return Status::Ok();
+}
+
 Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   PGconn* c = aux_.get();
   auto b = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, "starting the snapshot");
@@ -675,9 +732,8 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
     }
     SLUICE_RETURN_IF_ERROR(lock_snapshot_tables(c));
   }
-  auto x = exec(c, "SELECT txid_snapshot_xmin(txid_current_snapshot())", PGRES_TUPLES_OK, "starting the snapshot");
-  if (!x.ok()) return x.status();
-  uint32_t xid = static_cast<uint32_t>(strtoull(PQgetvalue(x->get(), 0, 0), nullptr, 10));
+  uint64_t xid = 0;
+  SLUICE_RETURN_IF_ERROR(snapshot_position(c, &xid, &lsn));
   int64_t started = now_us();
 
   // One event of look-ahead, so that the very last one says "last".
@@ -1089,6 +1145,7 @@ Status PgCdc::handle_message(uint64_t data_start) {
       return stream_commit();
     case pg::PgMessageType::kRelation:
       keys_.erase(m.relation->oid);  // columns may have changed
+      check_identity(*m.relation);
       return Status::Ok();
     case pg::PgMessageType::kInsert:
       if (!wanted(*m.relation)) return Status::Ok();

@@ -648,7 +648,11 @@ size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOpt
   out.append(",\"table\":");
   append_json_string(rel.table, out);
   out.append(",\"txId\":");
-  append_u64_string(ev.xid, out);
+  if (ev.xid == 0) {
+    out.append("null");
+  } else {
+    append_u64_string(ev.xid, out);
+  }
   out.append(",\"lsn\":");
   append_u64_string(ev.lsn, out);
   out.append(",\"xmin\":null},\"op\":\"");

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "sluice/cdc_pg.h"
@@ -119,13 +120,31 @@ class ProducerCdcSink final : public CdcSink {
         size_t end = template_.find('}', i);
         if (end != std::string::npos) {
           std::string_view name(template_.data() + i + 1, end - i - 1);
-          if (name == "db") { stream_.append(route.db); i = end + 1; continue; }
-          if (name == "schema") { stream_.append(route.schema); i = end + 1; continue; }
-          if (name == "table") { stream_.append(route.table); i = end + 1; continue; }
+          if (name == "db") { append_stream_name_part(route.db, stream_); i = end + 1; continue; }
+          if (name == "schema") { append_stream_name_part(route.schema, stream_); i = end + 1; continue; }
+          if (name == "table") { append_stream_name_part(route.table, stream_); i = end + 1; continue; }
         }
       }
       stream_.push_back(template_[i++]);
     }
+    if (stream_ == "." || stream_ == "..") stream_.assign(stream_.size(), '_');
+    if (!route.schema.empty()) warn_renamed(route);
+  }
+
+  // Once per table whose name had to change to make its stream's.
+  void warn_renamed(const CdcRoute& route) {
+    if (route.schema == last_schema_ && route.table == last_table_) return;  // no lookup per event
+    last_schema_.assign(route.schema);
+    last_table_.assign(route.table);
+    std::string raw;
+    raw.reserve(route.schema.size() + 1 + route.table.size());
+    raw.append(route.schema).append(".").append(route.table);
+    if (!renamed_.insert(raw).second) return;
+    std::string plain;
+    append_stream_name_part(raw, plain);
+    if (plain == raw) return;
+    warn("table '" + raw + "' goes to stream '" + stream_ +
+         "' (characters other than letters, digits, '.', '_' and '-' become '_' in stream names)");
   }
 
   StreamUri uri_;
@@ -133,11 +152,29 @@ class ProducerCdcSink final : public CdcSink {
   bool routed_ = false;
   std::string template_;
   std::string stream_;
+  std::set<std::string> renamed_;  // schema.table seen by warn_renamed
+  std::string last_schema_, last_table_;
   std::unique_ptr<Producer> producer_;
   Status error_;
 };
 
 }  // namespace
+
+void append_stream_name_part(std::string_view value, std::string& out) {
+  bool in_utf8 = false;  // inside a multi-byte character already replaced
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      in_utf8 = false;
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                c == '_' || c == '-';
+      out.push_back(ok ? static_cast<char>(c) : '_');
+    } else if (c >= 0xC0 || !in_utf8) {  // a lead byte (or a stray one): one '_' per character
+      in_utf8 = true;
+      out.push_back('_');
+    }
+  }
+}
 
 Result<std::unique_ptr<CdcSink>> open_cdc_sink(std::string_view destination, bool with_key,
                                                const ProducerOptions& opts) {
