@@ -36,7 +36,7 @@ TEST_CASE("env: the Nth write fails with the injected errno") {
   CHECK(env.write_all(fd->get(), "1", 1, 0).ok());
   Status st = env.write_all(fd->get(), "2", 1, 1);
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message() == "write: No space left on device");
+  CHECK(st.message() == "write: no space left on device");
   CHECK(env.write_all(fd->get(), "3", 1, 1).ok());
   CHECK(env.failed_writes() == 1);
   CHECK(*env.read_file(tmp.sub("f")) == "13");
