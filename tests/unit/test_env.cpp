@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "sluice/env.h"
 #include "test_filelog_util.h"
@@ -79,4 +80,71 @@ TEST_CASE("env: fake clock, atomic files, listing and locks") {
   env.fail_sync(EIO);
   CHECK(env.fsync(l1->get()).is(StatusCode::kIoError));
   CHECK(env.fsync(l1->get()).ok());
+}
+
+// The crash model of FaultInjectionEnv (what drop_unsynced() keeps).
+
+TEST_CASE("env: a rename not made durable is undone by a crash") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  std::string f = tmp.sub("offset");
+  REQUIRE(env.write_file_atomic(f, "5\n").ok());
+  REQUIRE(env.write_file_atomic(tmp.sub("tmp"), "9\n").ok());
+  REQUIRE(env.rename(tmp.sub("tmp"), f).ok());  // no sync of the directory
+  CHECK(*env.read_file(f) == "9\n");
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(*env.read_file(f) == "5\n");
+}
+
+TEST_CASE("env: after a failed sync the unsynced bytes stay lost") {
+  // Linux may drop the dirty pages when fsync fails ("fsyncgate"): a later
+  // successful sync does not bring them back. Truncating them away does.
+  TempDir tmp;
+  FaultInjectionEnv env;
+  auto fd = env.open(tmp.sub("f"), O_RDWR | O_CREAT);
+  REQUIRE(fd.ok());
+  REQUIRE(env.sync_dir(tmp.path()).ok());
+  REQUIRE(env.write_all(fd->get(), "good", 4, 0).ok());
+  REQUIRE(env.fdatasync(fd->get()).ok());
+  REQUIRE(env.write_all(fd->get(), "lost", 4, 4).ok());
+  env.fail_sync(EIO);
+  CHECK(env.fdatasync(fd->get()).is(StatusCode::kIoError));
+  REQUIRE(env.write_all(fd->get(), "more", 4, 8).ok());
+  REQUIRE(env.fdatasync(fd->get()).ok());
+  CHECK(env.durable_size(tmp.sub("f")) == 4);
+  SUBCASE("crash") {
+    REQUIRE(env.drop_unsynced().ok());
+    CHECK(*env.read_file(tmp.sub("f")) == "good");
+  }
+  SUBCASE("truncated back and rewritten") {
+    REQUIRE(env.ftruncate(fd->get(), 4).ok());
+    REQUIRE(env.write_all(fd->get(), "redo", 4, 4).ok());
+    REQUIRE(env.fdatasync(fd->get()).ok());
+    REQUIRE(env.drop_unsynced().ok());
+    CHECK(*env.read_file(tmp.sub("f")) == "goodredo");
+  }
+}
+
+TEST_CASE("env: a failed rename leaves the target and no temp file") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=1\n").ok());
+  env.fail_rename(EIO);
+  Status st = env.write_file_atomic(tmp.sub("meta"), "a=2\n");
+  CHECK(st.is(StatusCode::kIoError));
+  CHECK(st.message() == "cannot rename '" + tmp.sub(".meta.tmp") + "' to '" + tmp.sub("meta") +
+                            "': input/output error");
+  CHECK(*env.read_file(tmp.sub("meta")) == "a=1\n");
+  CHECK(*env.list_dir(tmp.path()) == std::vector<std::string>{"meta"});
+  REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=3\n").ok());
+  CHECK(*env.read_file(tmp.sub("meta")) == "a=3\n");
+}
+
+TEST_CASE("env: a failed directory sync names the directory") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  env.fail_sync(EIO);
+  Status st = env.sync_dir(tmp.path());
+  CHECK(st.is(StatusCode::kIoError));
+  CHECK(st.message() == "cannot sync directory '" + tmp.path() + "': fsync: input/output error");
 }
