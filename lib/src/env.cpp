@@ -228,7 +228,13 @@ Status Env::mkdirs(const std::string& path) {
   if (slash != std::string::npos && slash > 0) {
     SLUICE_RETURN_IF_ERROR(mkdirs(path.substr(0, slash)));
   }
-  return mkdir(path);
+  SLUICE_RETURN_IF_ERROR(mkdir(path));
+  // The new entry is durable only once its parent is synced; without it a
+  // crash can take the directory, and every synced file in it, away.
+  std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  Status st = sync_dir(parent);
+  if (st.is(StatusCode::kPermissionDenied)) return Status::Ok();  // write-only parent
+  return st;
 }
 
 Status Env::sync_dir(const std::string& dir) {

@@ -84,6 +84,36 @@ TEST_CASE("env: fake clock, atomic files, listing and locks") {
 
 // The crash model of FaultInjectionEnv (what drop_unsynced() keeps).
 
+TEST_CASE("env: a crash keeps only what was synced") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  std::string d = tmp.sub("d");
+  REQUIRE(env.mkdirs(d).ok());  // made durable in its parent
+  auto fd = env.open(d + "/f", O_RDWR | O_CREAT);
+  REQUIRE(fd.ok());
+  REQUIRE(env.write_all(fd->get(), "synced", 6, 0).ok());
+  REQUIRE(env.fdatasync(fd->get()).ok());
+  REQUIRE(env.write_all(fd->get(), "+lost", 5, 6).ok());
+  CHECK(env.durable_size(d + "/f") == -1);  // its entry is not durable yet
+  REQUIRE(env.sync_dir(d).ok());
+  CHECK(env.durable_size(d + "/f") == 6);
+  auto g = env.open(d + "/g", O_RDWR | O_CREAT);  // never reaches the directory
+  REQUIRE(g.ok());
+  REQUIRE(env.write_all(g->get(), "x", 1, 0).ok());
+  REQUIRE(env.fsync(g->get()).ok());
+  REQUIRE(env.mkdir(d + "/sub").ok());  // neither does this directory
+  REQUIRE(env.write_file_atomic(d + "/sub/h", "h").ok());
+
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(*env.read_file(d + "/f") == "synced");
+  CHECK_FALSE(env.exists(d + "/g"));
+  CHECK_FALSE(env.exists(d + "/sub"));
+  // After the crash what is on disk is durable.
+  CHECK(env.durable_size(d + "/f") == 6);
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(*env.read_file(d + "/f") == "synced");
+}
+
 TEST_CASE("env: a rename not made durable is undone by a crash") {
   TempDir tmp;
   FaultInjectionEnv env;

@@ -102,7 +102,9 @@ class Env {
   // file may hold a prefix of the data; callers truncate it away.
   Status write_all(int fd, const struct iovec* iov, int iovcnt, int64_t offset);
   Status write_all(int fd, const void* buf, size_t n, int64_t offset);
-  // Creates `path` and its missing parents (mkdir -p).
+  // Creates `path` and its missing parents (mkdir -p). Each directory it
+  // creates is made durable by a sync of its parent (best effort where the
+  // parent cannot be opened for reading).
   Status mkdirs(const std::string& path);
   // fsync on a directory, making renames and creations in it durable. On
   // failure the message names `dir`.
