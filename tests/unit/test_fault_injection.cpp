@@ -289,6 +289,26 @@ TEST_CASE("fault injection: EIO and ENOSPC on write and on fsync fail the batch 
   CHECK(read_back(dir, env) == acked);
 }
 
+TEST_CASE("fault injection: a failed fsync of a new segment under always loses nothing acknowledged") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  std::string dir = tmp.sub("s");
+  std::vector<Rec> acked;
+  {
+    auto w = open_writer(dir, env, FsyncPolicy::kAlways);
+    REQUIRE(write(*w, "a", 12, &acked).ok());  // fills the first segment
+    env.fail_sync(EIO);  // the sync of the next segment's header
+    Status st = write(*w, "b", 3, &acked);
+    CHECK(st.is(StatusCode::kIoError));
+    CHECK(contains(st.message(), "'" + segment_path(dir, 12) + "'"));
+    REQUIRE(write(*w, "c", 3, &acked).ok());
+    CHECK(acked.back().seq == 14);
+    REQUIRE(list_segments(&env, dir)->size() == 2);
+  }
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(read_back(dir, env) == acked);
+}
+
 // ---------------------------------------------- file producer (what flux sees)
 
 TEST_CASE("fault injection: ENOSPC through the file producer fails only unwritten records") {

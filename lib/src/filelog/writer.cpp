@@ -89,8 +89,14 @@ Status LogWriter::open_segment_locked(int64_t base, bool create) {
       return st.With("cannot create '" + path + "'");
     }
     if (opts_.fsync == FsyncPolicy::kAlways) {
-      SLUICE_RETURN_IF_ERROR(env_->fdatasync(fd->get()).With("'" + path + "'"));
-      SLUICE_RETURN_IF_ERROR(env_->sync_dir(dir_));
+      st = env_->fdatasync(fd->get()).With("'" + path + "'");
+      if (st.ok()) st = env_->sync_dir(dir_);
+      if (!st.ok()) {
+        // After a failed sync the header may never reach the disk, and no
+        // later sync writes it again: start this segment over next time.
+        (void)env_->unlink(path);
+        return st;
+      }
     } else if (opts_.fsync == FsyncPolicy::kInterval) {
       dir_unsynced_ = true;  // the next interval sync covers the new entry
     }
