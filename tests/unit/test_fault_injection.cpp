@@ -311,6 +311,51 @@ TEST_CASE("fault injection: a failed fsync of a new segment under always loses n
 
 // ---------------------------------------------- file producer (what flux sees)
 
+TEST_CASE("fault injection: a failed interval sync is reported and stays reported") {
+  // Under interval, records are acknowledged before they are synced. When
+  // the sync then fails, the kernel may have dropped them: a later sync that
+  // succeeds proves nothing, so the writer must keep failing (flux exits 74)
+  // instead of going on as if they were durable.
+  TempDir tmp;
+  FaultInjectionEnv env;
+  env.set_clock(1000 * kSecond);
+  ProducerOptions po;
+  po.fsync = FsyncPolicy::kInterval;
+  po.fsync_interval = Millis(1000);
+  auto p = open_file_producer(uri_of(tmp), po, &env);
+  REQUIRE_MESSAGE(p.ok(), p.status().message());
+  std::vector<uint64_t> failed;
+  (*p)->set_delivery_listener([&](uint64_t t, const Status&) { failed.push_back(t); });
+  for (int i = 0; i < 3; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
+  REQUIRE((*p)->flush(Millis(1000)).ok());
+  CHECK((*p)->acknowledged() == 3);  // written; the interval allows the wait
+  env.advance_clock(kSecond);
+  int syncs = env.syncs();
+  REQUIRE((*p)->poll(Millis(0)).ok());
+  CHECK(env.syncs() > syncs);
+  for (int i = 3; i < 6; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
+  REQUIRE((*p)->flush(Millis(1000)).ok());
+  CHECK((*p)->acknowledged() == 6);
+
+  env.advance_clock(kSecond);
+  env.fail_sync(EIO);
+  Status st = (*p)->poll(Millis(0));
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.exit_code() == ExitCode::kIoErr);
+  CHECK(contains(st.message(), "'" + segment_path(tmp.sub("s"), 0) + "'"));
+  CHECK(contains(st.message(), "input/output error"));
+
+  env.clear_faults();
+  env.advance_clock(kSecond);
+  st = (*p)->poll(Millis(0));
+  CHECK(st.exit_code() == ExitCode::kIoErr);  // a retry that "works" is no proof
+  for (int i = 0; i < 2; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("b", i))).ok());
+  st = (*p)->flush(Millis(1000));
+  CHECK(st.exit_code() == ExitCode::kIoErr);
+  CHECK((*p)->failed() == 2);
+  CHECK(failed == std::vector<uint64_t>{7, 8});
+}
+
 TEST_CASE("fault injection: ENOSPC through the file producer fails only unwritten records") {
   // What flux sees: the records of the failed batch are reported failed, the
   // others acknowledged; after a crash every acknowledged record is there
