@@ -19,7 +19,6 @@
 using namespace sluice;
 using namespace sluice::filelog;
 using filelog_test::TempDir;
-using filelog_test::WarningCapture;
 
 namespace {
 
@@ -44,7 +43,7 @@ std::unique_ptr<LogWriter> open_writer(const std::string& dir, FaultInjectionEnv
   return std::move(*w);
 }
 
-// Payloads of ~60 bytes, so a 1 KiB segment rolls every dozen records.
+// Records of ~92 bytes, so a 1 KiB segment holds about eleven.
 std::string payload(const std::string& prefix, int i) {
   return prefix + std::to_string(i) + std::string(48, static_cast<char>('a' + i % 26));
 }
@@ -354,6 +353,51 @@ TEST_CASE("fault injection: a failed interval sync is reported and stays reporte
   CHECK(st.exit_code() == ExitCode::kIoErr);
   CHECK((*p)->failed() == 2);
   CHECK(failed == std::vector<uint64_t>{7, 8});
+}
+
+TEST_CASE("fault injection: the file producer's acknowledged records survive a crash as its policy says") {
+  // acknowledged() is what flux waits for before it exits 0.
+  TempDir tmp;
+  FaultInjectionEnv env;
+  env.set_clock(1000 * kSecond);
+  ProducerOptions po;
+  po.fsync_interval = Millis(1000);
+  po.segment_bytes = 4096;
+  SUBCASE("always") { po.fsync = FsyncPolicy::kAlways; }
+  SUBCASE("interval") { po.fsync = FsyncPolicy::kInterval; }
+  SUBCASE("never") { po.fsync = FsyncPolicy::kNever; }
+  std::vector<Rec> produced;
+  uint64_t acked = 0;
+  size_t synced = 0;  // records a completed interval sync covered
+  {
+    auto p = open_file_producer(uri_of(tmp), po, &env);
+    REQUIRE_MESSAGE(p.ok(), p.status().message());
+    for (int round = 0; round < 6; ++round) {
+      for (int i = 0; i < 10; ++i) {
+        std::string text = payload("r" + std::to_string(round) + "-", i);
+        produced.push_back({static_cast<int64_t>(produced.size()), text});
+        REQUIRE((*p)->produce(filelog_test::payload_msg(text)).ok());
+      }
+      if (round == 3) env.advance_clock(kSecond);  // this flush syncs under interval
+      int syncs = env.syncs();
+      REQUIRE((*p)->flush(Millis(1000)).ok());
+      if (env.syncs() > syncs) synced = produced.size();
+    }
+    acked = (*p)->acknowledged();
+    CHECK(acked == produced.size());
+    CHECK((*p)->failed() == 0);
+  }
+  REQUIRE(env.drop_unsynced().ok());
+  std::vector<Rec> got = read_back(tmp.sub("s"), env);
+  CHECK(is_prefix(got, produced));
+  if (po.fsync == FsyncPolicy::kAlways) {
+    CHECK(got.size() == acked);
+  } else if (po.fsync == FsyncPolicy::kInterval) {
+    CHECK(synced == 40);
+    CHECK(got.size() == synced);
+  } else {
+    CHECK(got.empty());  // not even the stream's first segment was synced
+  }
 }
 
 TEST_CASE("fault injection: ENOSPC through the file producer fails only unwritten records") {
