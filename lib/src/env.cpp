@@ -231,9 +231,12 @@ Status Env::mkdirs(const std::string& path) {
   SLUICE_RETURN_IF_ERROR(mkdir(path));
   // The new entry is durable only once its parent is synced; without it a
   // crash can take the directory, and every synced file in it, away.
-  std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string parent = slash == std::string::npos ? "."
+                       : slash == 0               ? "/"
+                                                  : path.substr(0, slash);
   Status st = sync_dir(parent);
-  if (st.is(StatusCode::kPermissionDenied)) return Status::Ok();  // write-only parent
+  if (st.is(StatusCode::kPermissionDenied))
+    return Status::Ok();  // write-only parent
   return st;
 }
 
@@ -525,13 +528,15 @@ Status FaultInjectionEnv::rename(const std::string& from,
     if (old != files_.end() && !old->second.is_dir) {
       if (old->second.entry_durable) {
         int64_t keep = old->second.durable_size;
-        if (old->second.poisoned_at >= 0) keep = std::min(keep, old->second.poisoned_at);
+        if (old->second.poisoned_at >= 0)
+          keep = std::min(keep, old->second.poisoned_at);
         l.unlock();
         Result<std::string> text = base_->read_file(to);
         l.lock();
         if (text.ok()) {
           has_prior = true;
-          prior = text->substr(0, static_cast<size_t>(std::max<int64_t>(keep, 0)));
+          prior =
+              text->substr(0, static_cast<size_t>(std::max<int64_t>(keep, 0)));
         }
       } else {
         has_prior = old->second.has_replaced;
@@ -615,9 +620,11 @@ Status FaultInjectionEnv::drop_unsynced() {
     std::string dir = it->first;
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
-    if (ec) note(Status::FromErrno(ec.value(), "crash: cannot remove '" + dir + "'"));
+    if (ec)
+      note(Status::FromErrno(ec.value(), "crash: cannot remove '" + dir + "'"));
     for (auto k = files_.begin(); k != files_.end();) {
-      k = (k->first == dir || is_under(k->first, dir)) ? files_.erase(k) : std::next(k);
+      k = (k->first == dir || is_under(k->first, dir)) ? files_.erase(k)
+                                                       : std::next(k);
     }
     it = files_.begin();
   }
@@ -641,7 +648,8 @@ Status FaultInjectionEnv::drop_unsynced() {
       // content is what the directory still points at.
       Result<UniqueFd> fd = base_->open(p, O_WRONLY | O_CREAT | O_TRUNC);
       if (fd.ok()) {
-        note(base_->write_all(fd->get(), f.replaced.data(), f.replaced.size(), 0));
+        note(base_->write_all(fd->get(), f.replaced.data(), f.replaced.size(),
+                              0));
       } else {
         note(fd.status());
       }

@@ -45,7 +45,8 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
   m += std::strerror(err);
   // Messages are lowercase: "no space left on device", as in DESIGN.md.
   if (m[reason] >= 'A' && m[reason] <= 'Z' &&
-      !(m.size() > reason + 1 && m[reason + 1] >= 'A' && m[reason + 1] <= 'Z')) {
+      !(m.size() > reason + 1 && m[reason + 1] >= 'A' &&
+        m[reason + 1] <= 'Z')) {
     m[reason] = static_cast<char>(m[reason] - 'A' + 'a');
   }
   return Status(c, std::move(m));

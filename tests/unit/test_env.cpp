@@ -162,8 +162,8 @@ TEST_CASE("env: a failed rename leaves the target and no temp file") {
   env.fail_rename(EIO);
   Status st = env.write_file_atomic(tmp.sub("meta"), "a=2\n");
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message() == "cannot rename '" + tmp.sub(".meta.tmp") + "' to '" + tmp.sub("meta") +
-                            "': input/output error");
+  CHECK(st.message() == "cannot rename '" + tmp.sub(".meta.tmp") + "' to '" +
+                            tmp.sub("meta") + "': input/output error");
   CHECK(*env.read_file(tmp.sub("meta")) == "a=1\n");
   CHECK(*env.list_dir(tmp.path()) == std::vector<std::string>{"meta"});
   REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=3\n").ok());
@@ -176,5 +176,6 @@ TEST_CASE("env: a failed directory sync names the directory") {
   env.fail_sync(EIO);
   Status st = env.sync_dir(tmp.path());
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message() == "cannot sync directory '" + tmp.path() + "': fsync: input/output error");
+  CHECK(st.message() == "cannot sync directory '" + tmp.path() +
+                            "': fsync: input/output error");
 }

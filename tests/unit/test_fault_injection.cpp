@@ -31,8 +31,10 @@ struct Rec {
   bool operator==(const Rec&) const = default;
 };
 
-std::unique_ptr<LogWriter> open_writer(const std::string& dir, FaultInjectionEnv& env,
-                                       FsyncPolicy policy, int64_t segment_bytes = 1024) {
+std::unique_ptr<LogWriter> open_writer(const std::string& dir,
+                                       FaultInjectionEnv& env,
+                                       FsyncPolicy policy,
+                                       int64_t segment_bytes = 1024) {
   WriterOptions wo;
   wo.env = &env;
   wo.fsync = policy;
@@ -45,19 +47,23 @@ std::unique_ptr<LogWriter> open_writer(const std::string& dir, FaultInjectionEnv
 
 // Records of ~92 bytes, so a 1 KiB segment holds about eleven.
 std::string payload(const std::string& prefix, int i) {
-  return prefix + std::to_string(i) + std::string(48, static_cast<char>('a' + i % 26));
+  return prefix + std::to_string(i) +
+         std::string(48, static_cast<char>('a' + i % 26));
 }
 
 // Adds `n` records and writes them as one batch; on success appends them to
 // *acked with their seqs.
-Status write(LogWriter& w, const std::string& prefix, int n, std::vector<Rec>* acked) {
+Status write(LogWriter& w, const std::string& prefix, int n,
+             std::vector<Rec>* acked) {
   std::vector<std::string> ps;
   for (int i = 0; i < n; ++i) ps.push_back(payload(prefix, i));
-  for (const std::string& p : ps) REQUIRE(w.add(filelog_test::payload_msg(p)).ok());
+  for (const std::string& p : ps)
+    REQUIRE(w.add(filelog_test::payload_msg(p)).ok());
   int64_t first = -1;
   Status st = w.write_batch(&first);
   if (st.ok() && acked) {
-    for (int i = 0; i < n; ++i) acked->push_back({first + i, ps[static_cast<size_t>(i)]});
+    for (int i = 0; i < n; ++i)
+      acked->push_back({first + i, ps[static_cast<size_t>(i)]});
   }
   return st;
 }
@@ -85,7 +91,8 @@ template <>
 struct StringMaker<std::vector<Rec>> {
   static String convert(const std::vector<Rec>& v) {
     std::string s = "[";
-    for (const Rec& r : v) s += " " + std::to_string(r.seq) + ":" + r.payload.substr(0, 8);
+    for (const Rec& r : v)
+      s += " " + std::to_string(r.seq) + ":" + r.payload.substr(0, 8);
     return (s + " ]").c_str();
   }
 };
@@ -94,7 +101,8 @@ struct StringMaker<std::vector<Rec>> {
 namespace {
 
 bool is_prefix(const std::vector<Rec>& got, const std::vector<Rec>& written) {
-  return got.size() <= written.size() && std::equal(got.begin(), got.end(), written.begin());
+  return got.size() <= written.size() &&
+         std::equal(got.begin(), got.end(), written.begin());
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -113,12 +121,15 @@ StreamUri uri_of(const TempDir& tmp) {
 
 // ------------------------------------------------------------------ status
 
-TEST_CASE("fault injection: ENOSPC, EDQUOT, EIO and EROFS exit 74 with a lowercase reason") {
+TEST_CASE(
+    "fault injection: ENOSPC, EDQUOT, EIO and EROFS exit 74 with a lowercase "
+    "reason") {
   Status nospc = Status::FromErrno(ENOSPC, "write");
   CHECK(nospc.message() == "write: no space left on device");
   CHECK(nospc.exit_code() == ExitCode::kIoErr);
   CHECK(Status::FromErrno(EDQUOT, "write").exit_code() == ExitCode::kIoErr);
-  CHECK(Status::FromErrno(EIO, "fsync").message() == "fsync: input/output error");
+  CHECK(Status::FromErrno(EIO, "fsync").message() ==
+        "fsync: input/output error");
   CHECK(Status::FromErrno(EIO, "fsync").exit_code() == ExitCode::kIoErr);
   // A read-only file system is the medium, not a permission problem (DESIGN 5).
   CHECK(Status::FromErrno(EROFS, "write").exit_code() == ExitCode::kIoErr);
@@ -127,7 +138,8 @@ TEST_CASE("fault injection: ENOSPC, EDQUOT, EIO and EROFS exit 74 with a lowerca
 
 // ------------------------------------------------------- crash per policy
 
-TEST_CASE("fault injection: fsync=always loses nothing acknowledged in a crash") {
+TEST_CASE(
+    "fault injection: fsync=always loses nothing acknowledged in a crash") {
   TempDir tmp;
   FaultInjectionEnv env;
   std::string dir = tmp.sub("s");
@@ -135,7 +147,8 @@ TEST_CASE("fault injection: fsync=always loses nothing acknowledged in a crash")
   {
     auto w = open_writer(dir, env, FsyncPolicy::kAlways);
     // Enough batches to roll several 1 KiB segments.
-    for (int b = 0; b < 12; ++b) REQUIRE(write(*w, "b" + std::to_string(b) + "-", 4, &acked).ok());
+    for (int b = 0; b < 12; ++b)
+      REQUIRE(write(*w, "b" + std::to_string(b) + "-", 4, &acked).ok());
     REQUIRE(list_segments(&env, dir)->size() > 3);
   }
   REQUIRE(env.drop_unsynced().ok());
@@ -150,7 +163,9 @@ TEST_CASE("fault injection: fsync=always loses nothing acknowledged in a crash")
   CHECK(read_back(dir, env) == acked);
 }
 
-TEST_CASE("fault injection: fsync=interval keeps exactly what the last sync covered") {
+TEST_CASE(
+    "fault injection: fsync=interval keeps exactly what the last sync "
+    "covered") {
   // The interval policy acknowledges a batch once it is written and syncs
   // at most every fsync_interval (1 s here), on the first write_batch() or
   // maybe_sync() after it elapsed. A crash keeps every record written
@@ -194,7 +209,9 @@ TEST_CASE("fault injection: fsync=interval keeps exactly what the last sync cove
   CHECK(again[0].seq == static_cast<int64_t>(synced));
 }
 
-TEST_CASE("fault injection: fsync=never leaves the tail to the OS, and a crash keeps a prefix") {
+TEST_CASE(
+    "fault injection: fsync=never leaves the tail to the OS, and a crash keeps "
+    "a prefix") {
   // The never policy promises nothing beyond what was durable before: here
   // an earlier writer under always made 6 records durable; what a never
   // writer appended after them may vanish, whole segments included, but
@@ -210,7 +227,8 @@ TEST_CASE("fault injection: fsync=never leaves the tail to the OS, and a crash k
   size_t durable = written.size();
   {
     auto w = open_writer(dir, env, FsyncPolicy::kNever);
-    for (int b = 0; b < 6; ++b) REQUIRE(write(*w, "n" + std::to_string(b) + "-", 5, &written).ok());
+    for (int b = 0; b < 6; ++b)
+      REQUIRE(write(*w, "n" + std::to_string(b) + "-", 5, &written).ok());
     REQUIRE(list_segments(&env, dir)->size() > 2);
   }
   REQUIRE(env.drop_unsynced().ok());
@@ -229,7 +247,8 @@ TEST_CASE("fault injection: short writes still produce whole records") {
   {
     auto w = open_writer(dir, env, FsyncPolicy::kAlways);
     env.set_short_writes(7);
-    for (int b = 0; b < 5; ++b) REQUIRE(write(*w, "s" + std::to_string(b) + "-", 3, &acked).ok());
+    for (int b = 0; b < 5; ++b)
+      REQUIRE(write(*w, "s" + std::to_string(b) + "-", 3, &acked).ok());
     CHECK(env.writes() > 100);
     // Part of the next batch lands, then the disk fills.
     env.fail_write(4, ENOSPC);
@@ -248,19 +267,37 @@ TEST_CASE("fault injection: short writes still produce whole records") {
 
 // ------------------------------------------------- EIO and ENOSPC, writer
 
-TEST_CASE("fault injection: EIO and ENOSPC on write and on fsync fail the batch and name the segment") {
+TEST_CASE(
+    "fault injection: EIO and ENOSPC on write and on fsync fail the batch and "
+    "name the segment") {
   TempDir tmp;
   FaultInjectionEnv env;
   std::string dir = tmp.sub("s");
   FsyncPolicy policy = FsyncPolicy::kAlways;
   int err = 0;
   bool on_sync = false;
-  SUBCASE("ENOSPC on write, always") { err = ENOSPC; }
-  SUBCASE("EIO on write, always") { err = EIO; }
-  SUBCASE("ENOSPC on fsync, always") { err = ENOSPC; on_sync = true; }
-  SUBCASE("EIO on fsync, always") { err = EIO; on_sync = true; }
-  SUBCASE("ENOSPC on write, interval") { err = ENOSPC; policy = FsyncPolicy::kInterval; }
-  SUBCASE("EIO on write, never") { err = EIO; policy = FsyncPolicy::kNever; }
+  SUBCASE("ENOSPC on write, always") {
+    err = ENOSPC;
+  }
+  SUBCASE("EIO on write, always") {
+    err = EIO;
+  }
+  SUBCASE("ENOSPC on fsync, always") {
+    err = ENOSPC;
+    on_sync = true;
+  }
+  SUBCASE("EIO on fsync, always") {
+    err = EIO;
+    on_sync = true;
+  }
+  SUBCASE("ENOSPC on write, interval") {
+    err = ENOSPC;
+    policy = FsyncPolicy::kInterval;
+  }
+  SUBCASE("EIO on write, never") {
+    err = EIO;
+    policy = FsyncPolicy::kNever;
+  }
   env.set_clock(1000 * kSecond);
   std::vector<Rec> acked;
   auto w = open_writer(dir, env, policy, 1 << 20);
@@ -274,9 +311,11 @@ TEST_CASE("fault injection: EIO and ENOSPC on write and on fsync fail the batch 
   REQUIRE_FALSE(st.ok());
   CHECK(st.exit_code() == ExitCode::kIoErr);
   CHECK(contains(st.message(), "'" + segment_path(dir, 0) + "'"));
-  CHECK(contains(st.message(), err == ENOSPC ? "no space left on device" : "input/output error"));
+  CHECK(contains(st.message(), err == ENOSPC ? "no space left on device"
+                                             : "input/output error"));
   CHECK(acked.size() == 3);
-  CHECK(read_back(dir, env) == acked);  // nothing of the failed batch is readable
+  CHECK(read_back(dir, env) ==
+        acked);  // nothing of the failed batch is readable
   env.clear_faults();
   REQUIRE(write(*w, "after", 2, &acked).ok());
   CHECK(acked[3].seq == 3);  // the next seq: none reused, none skipped
@@ -288,7 +327,9 @@ TEST_CASE("fault injection: EIO and ENOSPC on write and on fsync fail the batch 
   CHECK(read_back(dir, env) == acked);
 }
 
-TEST_CASE("fault injection: a failed fsync of a new segment under always loses nothing acknowledged") {
+TEST_CASE(
+    "fault injection: a failed fsync of a new segment under always loses "
+    "nothing acknowledged") {
   TempDir tmp;
   FaultInjectionEnv env;
   std::string dir = tmp.sub("s");
@@ -310,7 +351,8 @@ TEST_CASE("fault injection: a failed fsync of a new segment under always loses n
 
 // ---------------------------------------------- file producer (what flux sees)
 
-TEST_CASE("fault injection: a failed interval sync is reported and stays reported") {
+TEST_CASE(
+    "fault injection: a failed interval sync is reported and stays reported") {
   // Under interval, records are acknowledged before they are synced. When
   // the sync then fails, the kernel may have dropped them: a later sync that
   // succeeds proves nothing, so the writer must keep failing (flux exits 74)
@@ -324,15 +366,18 @@ TEST_CASE("fault injection: a failed interval sync is reported and stays reporte
   auto p = open_file_producer(uri_of(tmp), po, &env);
   REQUIRE_MESSAGE(p.ok(), p.status().message());
   std::vector<uint64_t> failed;
-  (*p)->set_delivery_listener([&](uint64_t t, const Status&) { failed.push_back(t); });
-  for (int i = 0; i < 3; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
+  (*p)->set_delivery_listener(
+      [&](uint64_t t, const Status&) { failed.push_back(t); });
+  for (int i = 0; i < 3; ++i)
+    REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
   REQUIRE((*p)->flush(Millis(1000)).ok());
   CHECK((*p)->acknowledged() == 3);  // written; the interval allows the wait
   env.advance_clock(kSecond);
   int syncs = env.syncs();
   REQUIRE((*p)->poll(Millis(0)).ok());
   CHECK(env.syncs() > syncs);
-  for (int i = 3; i < 6; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
+  for (int i = 3; i < 6; ++i)
+    REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
   REQUIRE((*p)->flush(Millis(1000)).ok());
   CHECK((*p)->acknowledged() == 6);
 
@@ -347,15 +392,19 @@ TEST_CASE("fault injection: a failed interval sync is reported and stays reporte
   env.clear_faults();
   env.advance_clock(kSecond);
   st = (*p)->poll(Millis(0));
-  CHECK(st.exit_code() == ExitCode::kIoErr);  // a retry that "works" is no proof
-  for (int i = 0; i < 2; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("b", i))).ok());
+  CHECK(st.exit_code() ==
+        ExitCode::kIoErr);  // a retry that "works" is no proof
+  for (int i = 0; i < 2; ++i)
+    REQUIRE((*p)->produce(filelog_test::payload_msg(payload("b", i))).ok());
   st = (*p)->flush(Millis(1000));
   CHECK(st.exit_code() == ExitCode::kIoErr);
   CHECK((*p)->failed() == 2);
   CHECK(failed == std::vector<uint64_t>{7, 8});
 }
 
-TEST_CASE("fault injection: the file producer's acknowledged records survive a crash as its policy says") {
+TEST_CASE(
+    "fault injection: the file producer's acknowledged records survive a crash "
+    "as its policy says") {
   // acknowledged() is what flux waits for before it exits 0.
   TempDir tmp;
   FaultInjectionEnv env;
@@ -363,9 +412,15 @@ TEST_CASE("fault injection: the file producer's acknowledged records survive a c
   ProducerOptions po;
   po.fsync_interval = Millis(1000);
   po.segment_bytes = 4096;
-  SUBCASE("always") { po.fsync = FsyncPolicy::kAlways; }
-  SUBCASE("interval") { po.fsync = FsyncPolicy::kInterval; }
-  SUBCASE("never") { po.fsync = FsyncPolicy::kNever; }
+  SUBCASE("always") {
+    po.fsync = FsyncPolicy::kAlways;
+  }
+  SUBCASE("interval") {
+    po.fsync = FsyncPolicy::kInterval;
+  }
+  SUBCASE("never") {
+    po.fsync = FsyncPolicy::kNever;
+  }
   std::vector<Rec> produced;
   uint64_t acked = 0;
   size_t synced = 0;  // records a completed interval sync covered
@@ -378,7 +433,8 @@ TEST_CASE("fault injection: the file producer's acknowledged records survive a c
         produced.push_back({static_cast<int64_t>(produced.size()), text});
         REQUIRE((*p)->produce(filelog_test::payload_msg(text)).ok());
       }
-      if (round == 3) env.advance_clock(kSecond);  // this flush syncs under interval
+      if (round == 3)
+        env.advance_clock(kSecond);  // this flush syncs under interval
       int syncs = env.syncs();
       REQUIRE((*p)->flush(Millis(1000)).ok());
       if (env.syncs() > syncs) synced = produced.size();
@@ -400,7 +456,9 @@ TEST_CASE("fault injection: the file producer's acknowledged records survive a c
   }
 }
 
-TEST_CASE("fault injection: ENOSPC through the file producer fails only unwritten records") {
+TEST_CASE(
+    "fault injection: ENOSPC through the file producer fails only unwritten "
+    "records") {
   // What flux sees: the records of the failed batch are reported failed, the
   // others acknowledged; after a crash every acknowledged record is there
   // and no failed one is.
@@ -413,19 +471,25 @@ TEST_CASE("fault injection: ENOSPC through the file producer fails only unwritte
     auto p = open_file_producer(uri_of(tmp), po, &env);
     REQUIRE_MESSAGE(p.ok(), p.status().message());
     std::vector<std::pair<uint64_t, Status>> failures;
-    (*p)->set_delivery_listener([&](uint64_t t, const Status& st) { failures.emplace_back(t, st); });
+    (*p)->set_delivery_listener(
+        [&](uint64_t t, const Status& st) { failures.emplace_back(t, st); });
     uint64_t ticket = 0;
     for (int i = 0; i < 4; ++i) {
       ok_payloads.push_back(payload("ok", i));
-      REQUIRE((*p)->produce(filelog_test::payload_msg(ok_payloads.back()), &ticket).ok());
+      REQUIRE(
+          (*p)->produce(filelog_test::payload_msg(ok_payloads.back()), &ticket)
+              .ok());
     }
     REQUIRE((*p)->flush(Millis(1000)).ok());
     env.set_short_writes(50);
     env.fail_write(2, ENOSPC);
-    for (int i = 0; i < 3; ++i) REQUIRE((*p)->produce(filelog_test::payload_msg(payload("lost", i))).ok());
+    for (int i = 0; i < 3; ++i)
+      REQUIRE(
+          (*p)->produce(filelog_test::payload_msg(payload("lost", i))).ok());
     Status st = (*p)->flush(Millis(1000));
     CHECK(st.exit_code() == ExitCode::kIoErr);
-    CHECK(contains(st.message(), "cannot append to '" + segment_path(tmp.sub("s"), 0) + "'"));
+    CHECK(contains(st.message(),
+                   "cannot append to '" + segment_path(tmp.sub("s"), 0) + "'"));
     CHECK(contains(st.message(), "no space left on device"));
     CHECK((*p)->failed() == 3);
     REQUIRE(failures.size() == 3);
@@ -449,7 +513,9 @@ TEST_CASE("fault injection: ENOSPC through the file producer fails only unwritte
 
 // ------------------------------------------------------------ group store
 
-TEST_CASE("fault injection: a failed rename of a group offset keeps the previous offset") {
+TEST_CASE(
+    "fault injection: a failed rename of a group offset keeps the previous "
+    "offset") {
   TempDir tmp;
   FaultInjectionEnv env;
   std::string dir = tmp.sub("s");
@@ -477,7 +543,8 @@ TEST_CASE("fault injection: a failed rename of a group offset keeps the previous
   CHECK(*ConsumerGroup::List(&env, dir) == std::vector<std::string>{"g"});
   auto names = env.list_dir(dir + "/groups");
   REQUIRE(names.ok());
-  CHECK(std::count(names->begin(), names->end(), ".g.tmp") == 0);  // no stray temp
+  CHECK(std::count(names->begin(), names->end(), ".g.tmp") ==
+        0);  // no stray temp
 
   SUBCASE("the next store works") {
     REQUIRE((*g)->store(3).ok());
@@ -493,7 +560,9 @@ TEST_CASE("fault injection: a failed rename of a group offset keeps the previous
   }
 }
 
-TEST_CASE("fault injection: a group created just before a crash keeps its synced offset") {
+TEST_CASE(
+    "fault injection: a group created just before a crash keeps its synced "
+    "offset") {
   // The groups directory is created by Join(); unless its entry in the
   // stream directory is synced, a crash can take it and the offset away.
   TempDir tmp;

@@ -4,9 +4,9 @@
 // through an Env (the leveldb model), so tests can swap in a
 // FaultInjectionEnv that fails the Nth write with ENOSPC or EIO, cuts writes
 // short, fails syncs or renames, simulates a crash that loses every byte not
-// yet synced, or runs a fake clock, and check that the log stays valid. The calls
-// are thin wrappers over POSIX on file descriptors; a failure comes back as
-// a Status built from errno (Status::FromErrno) whose message names the
+// yet synced, or runs a fake clock, and check that the log stays valid. The
+// calls are thin wrappers over POSIX on file descriptors; a failure comes back
+// as a Status built from errno (Status::FromErrno) whose message names the
 // operation and, for path operations, the path.
 //
 // Ownership: open() hands back a UniqueFd that closes its descriptor on
@@ -174,7 +174,7 @@ class FaultInjectionEnv : public Env {
 
   int writes() const;  // pwritev calls seen so far
   int failed_writes() const;
-  int syncs() const;   // successful fdatasync/fsync calls so far
+  int syncs() const;  // successful fdatasync/fsync calls so far
 
   Result<UniqueFd> open(const std::string& path, int flags,
                         mode_t mode = 0644) override;

@@ -72,8 +72,8 @@ class [[nodiscard]] Status {
   // Builds a Status from an errno value: "<what>: <strerror>" (its first
   // letter lowercased: "write: no space left on device") with a code chosen
   // from the errno (EACCES -> kPermissionDenied, ENOENT -> kNotFound,
-  // ENOSPC/EDQUOT/EIO/EROFS -> kIoError, EPIPE -> kClosed, ...). `fallback` is used for
-  // errno values with no better mapping.
+  // ENOSPC/EDQUOT/EIO/EROFS -> kIoError, EPIPE -> kClosed, ...). `fallback` is
+  // used for errno values with no better mapping.
   static Status FromErrno(int err, std::string_view what,
                           StatusCode fallback = StatusCode::kIoError);
 

@@ -300,7 +300,8 @@ Status LogWriter::sync() {
     return st;
   };
   for (UniqueFd& fd : sealed_unsynced_) {
-    Status st = env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'");
+    Status st =
+        env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'");
     if (!st.ok()) return failed(st);
   }
   sealed_unsynced_.clear();
@@ -310,7 +311,8 @@ Status LogWriter::sync() {
     dir_unsynced_ = false;
   }
   if (unsynced_ && seg_fd_.valid()) {
-    Status st = env_->fdatasync(seg_fd_.get()).With("'" + segment_path(dir_, seg_base_) + "'");
+    Status st = env_->fdatasync(seg_fd_.get())
+                    .With("'" + segment_path(dir_, seg_base_) + "'");
     if (!st.ok()) return failed(st);
   }
   unsynced_ = false;
