@@ -6,7 +6,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <filesystem>
+#include <iterator>
 #include <memory>
 
 #include "sluice/message.h"
@@ -225,13 +228,23 @@ Status Env::mkdirs(const std::string& path) {
   if (slash != std::string::npos && slash > 0) {
     SLUICE_RETURN_IF_ERROR(mkdirs(path.substr(0, slash)));
   }
-  return mkdir(path);
+  SLUICE_RETURN_IF_ERROR(mkdir(path));
+  // The new entry is durable only once its parent is synced; without it a
+  // crash can take the directory, and every synced file in it, away.
+  std::string parent = slash == std::string::npos ? "."
+                       : slash == 0               ? "/"
+                                                  : path.substr(0, slash);
+  Status st = sync_dir(parent);
+  if (st.is(StatusCode::kPermissionDenied))
+    return Status::Ok();  // write-only parent
+  return st;
 }
 
 Status Env::sync_dir(const std::string& dir) {
-  Result<UniqueFd> fd = open(dir.empty() ? "." : dir, O_RDONLY | O_DIRECTORY);
+  const std::string& d = dir.empty() ? std::string(".") : dir;
+  Result<UniqueFd> fd = open(d, O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) return fd.status();
-  return fsync(fd->get());
+  return fsync(fd->get()).With("cannot sync directory '" + d + "'");
 }
 
 Status Env::write_file_atomic(const std::string& path, std::string_view data) {
@@ -251,7 +264,11 @@ Status Env::write_file_atomic(const std::string& path, std::string_view data) {
       return st.With("cannot write '" + tmp + "'");
     }
   }
-  SLUICE_RETURN_IF_ERROR(rename(tmp, path));
+  Status renamed = rename(tmp, path);
+  if (!renamed.ok()) {
+    (void)unlink(tmp);  // `path` still holds the previous content
+    return renamed;
+  }
   return sync_dir(slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
@@ -273,6 +290,27 @@ Result<std::string> Env::read_file(const std::string& path) {
 
 // ------------------------------------------------------- FaultInjectionEnv
 
+namespace {
+
+// One spelling per path, so "d//f" and "d/f" share their crash state.
+std::string normal(const std::string& path) {
+  std::string n = std::filesystem::path(path).lexically_normal().string();
+  while (n.size() > 1 && n.back() == '/') n.pop_back();
+  return n.empty() ? std::string(".") : n;
+}
+
+std::string parent_of(const std::string& normal_path) {
+  std::string p = std::filesystem::path(normal_path).parent_path().string();
+  return p.empty() ? std::string(".") : p;
+}
+
+bool is_under(const std::string& path, const std::string& dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+         path[dir.size()] == '/';
+}
+
+}  // namespace
+
 void FaultInjectionEnv::fail_write(int nth, int err, int count) {
   std::lock_guard<std::mutex> l(mu_);
   fail_at_ = writes_ + nth;
@@ -291,6 +329,12 @@ void FaultInjectionEnv::fail_sync(int err, int count) {
   sync_fail_count_ = count;
 }
 
+void FaultInjectionEnv::fail_rename(int err, int count) {
+  std::lock_guard<std::mutex> l(mu_);
+  rename_errno_ = err;
+  rename_fail_count_ = count;
+}
+
 void FaultInjectionEnv::set_clock(int64_t us) {
   std::lock_guard<std::mutex> l(mu_);
   fake_clock_ = true;
@@ -307,6 +351,7 @@ void FaultInjectionEnv::clear_faults() {
   fail_count_ = 0;
   short_max_ = 0;
   sync_fail_count_ = 0;
+  rename_fail_count_ = 0;
   mkdir_errno_ = 0;
 }
 
@@ -320,9 +365,46 @@ int FaultInjectionEnv::failed_writes() const {
   return failed_writes_;
 }
 
+int FaultInjectionEnv::syncs() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return syncs_;
+}
+
+int64_t FaultInjectionEnv::durable_size(const std::string& path) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = files_.find(normal(path));
+  if (it == files_.end() || !it->second.entry_durable) return -1;
+  const FileState& f = it->second;
+  if (f.poisoned_at >= 0) return std::min(f.durable_size, f.poisoned_at);
+  return f.durable_size;
+}
+
 Result<UniqueFd> FaultInjectionEnv::open(const std::string& path, int flags,
                                          mode_t mode) {
-  return base_->open(path, flags, mode);
+  bool existed = !(flags & O_CREAT) || base_->exists(path);
+  Result<UniqueFd> fd = base_->open(path, flags, mode);
+  if (!fd.ok()) return fd;
+  std::string p = normal(path);
+  bool dir = (flags & O_DIRECTORY) != 0;
+  std::lock_guard<std::mutex> l(mu_);
+  fds_[fd->get()] = FdInfo{p, dir};
+  if (dir) return fd;
+  auto it = files_.find(p);
+  if (it == files_.end()) {
+    FileState f;
+    if (existed) {
+      Result<int64_t> size = base_->file_size(fd->get());
+      f.durable_size = size.ok() ? *size : 0;
+    } else {
+      f.entry_durable = false;
+    }
+    it = files_.emplace(p, f).first;
+  }
+  if (flags & O_TRUNC) {
+    it->second.durable_size = 0;
+    it->second.poisoned_at = -1;
+  }
+  return fd;
 }
 
 Result<size_t> FaultInjectionEnv::pwritev(int fd, const struct iovec* iov,
@@ -356,31 +438,66 @@ Result<size_t> FaultInjectionEnv::pread(int fd, void* buf, size_t n,
   return base_->pread(fd, buf, n, offset);
 }
 
-Status FaultInjectionEnv::fdatasync(int fd) {
+Status FaultInjectionEnv::sync_fd(int fd, const char* what,
+                                  Status (Env::*op)(int)) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (sync_fail_count_ > 0) {
       --sync_fail_count_;
-      return Status::FromErrno(sync_errno_, "fdatasync");
+      // The kernel may have dropped the dirty pages: what was not durable
+      // before this sync may never be.
+      auto fi = fds_.find(fd);
+      if (fi != fds_.end() && !fi->second.is_dir) {
+        auto it = files_.find(fi->second.path);
+        if (it != files_.end() && it->second.poisoned_at < 0) {
+          it->second.poisoned_at = it->second.durable_size;
+        }
+      }
+      return Status::FromErrno(sync_errno_, what);
     }
   }
-  return base_->fdatasync(fd);
+  SLUICE_RETURN_IF_ERROR((base_->*op)(fd));
+  Result<int64_t> size = base_->file_size(fd);
+  std::lock_guard<std::mutex> l(mu_);
+  ++syncs_;
+  auto fi = fds_.find(fd);
+  if (fi == fds_.end()) return Status::Ok();
+  if (fi->second.is_dir) {
+    for (auto& [p, f] : files_) {
+      if (parent_of(p) == fi->second.path) {
+        f.entry_durable = true;
+        f.has_replaced = false;
+        f.replaced.clear();
+      }
+    }
+    return Status::Ok();
+  }
+  auto it = files_.find(fi->second.path);
+  if (it != files_.end() && size.ok()) it->second.durable_size = *size;
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::fdatasync(int fd) {
+  return sync_fd(fd, "fdatasync", &Env::fdatasync);
 }
 
 Status FaultInjectionEnv::fsync(int fd) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (sync_fail_count_ > 0) {
-      --sync_fail_count_;
-      return Status::FromErrno(sync_errno_, "fsync");
-    }
-  }
-  return base_->fsync(fd);
+  return sync_fd(fd, "fsync", &Env::fsync);
 }
 
 Status FaultInjectionEnv::ftruncate(int fd, int64_t size) {
-  return base_->ftruncate(fd, size);
+  SLUICE_RETURN_IF_ERROR(base_->ftruncate(fd, size));
+  std::lock_guard<std::mutex> l(mu_);
+  auto fi = fds_.find(fd);
+  if (fi == fds_.end()) return Status::Ok();
+  auto it = files_.find(fi->second.path);
+  if (it == files_.end()) return Status::Ok();
+  FileState& f = it->second;
+  if (size < f.durable_size) f.durable_size = size;
+  if (f.poisoned_at >= 0 && size <= f.poisoned_at) f.poisoned_at = -1;
+  return Status::Ok();
 }
+
 Result<int64_t> FaultInjectionEnv::file_size(int fd, uint64_t* nlink) {
   return base_->file_size(fd, nlink);
 }
@@ -390,13 +507,79 @@ Result<int64_t> FaultInjectionEnv::path_size(const std::string& path) {
 bool FaultInjectionEnv::exists(const std::string& path) {
   return base_->exists(path);
 }
+
 Status FaultInjectionEnv::rename(const std::string& from,
                                  const std::string& to) {
-  return base_->rename(from, to);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (rename_fail_count_ > 0) {
+      --rename_fail_count_;
+      return Status::FromErrno(rename_errno_,
+                               "cannot rename '" + from + "' to '" + to + "'");
+    }
+  }
+  std::string f = normal(from), t = normal(to);
+  // What a crash before the next sync of the directory brings back at `to`.
+  bool has_prior = false;
+  std::string prior;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    auto old = files_.find(t);
+    if (old != files_.end() && !old->second.is_dir) {
+      if (old->second.entry_durable) {
+        int64_t keep = old->second.durable_size;
+        if (old->second.poisoned_at >= 0)
+          keep = std::min(keep, old->second.poisoned_at);
+        l.unlock();
+        Result<std::string> text = base_->read_file(to);
+        l.lock();
+        if (text.ok()) {
+          has_prior = true;
+          prior =
+              text->substr(0, static_cast<size_t>(std::max<int64_t>(keep, 0)));
+        }
+      } else {
+        has_prior = old->second.has_replaced;
+        prior = old->second.replaced;
+      }
+    } else if (old == files_.end() && base_->exists(to)) {
+      l.unlock();
+      Result<std::string> text = base_->read_file(to);
+      l.lock();
+      if (text.ok()) {
+        has_prior = true;
+        prior = std::move(*text);
+      }
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(base_->rename(from, to));
+  std::lock_guard<std::mutex> l(mu_);
+  FileState moved;
+  auto src = files_.find(f);
+  if (src != files_.end()) {
+    moved = src->second;
+    files_.erase(src);
+  } else {
+    Result<int64_t> size = base_->path_size(to);
+    moved.durable_size = size.ok() ? *size : 0;
+  }
+  moved.entry_durable = false;
+  moved.has_replaced = has_prior;
+  moved.replaced = std::move(prior);
+  files_[t] = std::move(moved);
+  for (auto& [fd, info] : fds_) {
+    if (info.path == f) info.path = t;
+  }
+  return Status::Ok();
 }
+
 Status FaultInjectionEnv::unlink(const std::string& path) {
-  return base_->unlink(path);
+  SLUICE_RETURN_IF_ERROR(base_->unlink(path));
+  std::lock_guard<std::mutex> l(mu_);
+  files_.erase(normal(path));
+  return Status::Ok();
 }
+
 void FaultInjectionEnv::fail_mkdir(int err) {
   std::lock_guard<std::mutex> l(mu_);
   mkdir_errno_ = err;
@@ -409,8 +592,88 @@ Status FaultInjectionEnv::mkdir(const std::string& path) {
       return creation_error(mkdir_errno_, "cannot create directory '" + path + "'");
     }
   }
-  return base_->mkdir(path);
+  bool existed = base_->exists(path);
+  SLUICE_RETURN_IF_ERROR(base_->mkdir(path));
+  if (!existed) {
+    std::lock_guard<std::mutex> l(mu_);
+    FileState d;
+    d.is_dir = true;
+    d.entry_durable = false;
+    files_[normal(path)] = d;
+  }
+  return Status::Ok();
 }
+
+Status FaultInjectionEnv::drop_unsynced() {
+  std::lock_guard<std::mutex> l(mu_);
+  fds_.clear();  // the processes that had them open are gone
+  Status first;
+  auto note = [&](const Status& st) {
+    if (first.ok() && !st.ok()) first = st;
+  };
+  // Directories never made durable go first, with everything in them.
+  for (auto it = files_.begin(); it != files_.end();) {
+    if (!it->second.is_dir || it->second.entry_durable) {
+      ++it;
+      continue;
+    }
+    std::string dir = it->first;
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec)
+      note(Status::FromErrno(ec.value(), "crash: cannot remove '" + dir + "'"));
+    for (auto k = files_.begin(); k != files_.end();) {
+      k = (k->first == dir || is_under(k->first, dir)) ? files_.erase(k)
+                                                       : std::next(k);
+    }
+    it = files_.begin();
+  }
+  for (auto it = files_.begin(); it != files_.end();) {
+    FileState& f = it->second;
+    const std::string& p = it->first;
+    if (f.is_dir) {
+      ++it;
+      continue;
+    }
+    if (!f.entry_durable && !f.has_replaced) {
+      Status st = base_->unlink(p);
+      if (!st.is(StatusCode::kNotFound)) note(st);
+      it = files_.erase(it);
+      continue;
+    }
+    int64_t keep = f.durable_size;
+    if (f.poisoned_at >= 0) keep = std::min(keep, f.poisoned_at);
+    if (!f.entry_durable) {
+      // A rename over a durable file that was not made durable: the old
+      // content is what the directory still points at.
+      Result<UniqueFd> fd = base_->open(p, O_WRONLY | O_CREAT | O_TRUNC);
+      if (fd.ok()) {
+        note(base_->write_all(fd->get(), f.replaced.data(), f.replaced.size(),
+                              0));
+      } else {
+        note(fd.status());
+      }
+      keep = static_cast<int64_t>(f.replaced.size());
+    } else {
+      Result<int64_t> size = base_->path_size(p);
+      if (size.ok() && *size > keep) {
+        Result<UniqueFd> fd = base_->open(p, O_WRONLY);
+        if (fd.ok()) {
+          note(base_->ftruncate(fd->get(), keep));
+        } else {
+          note(fd.status());
+        }
+      } else if (!size.ok() && !size.status().is(StatusCode::kNotFound)) {
+        note(size.status());
+      }
+    }
+    f = FileState{};
+    f.durable_size = keep;
+    ++it;
+  }
+  return first;
+}
+
 Result<std::vector<std::string>> FaultInjectionEnv::list_dir(
     const std::string& dir) {
   return base_->list_dir(dir);

@@ -12,7 +12,6 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
   switch (err) {
     case EACCES:
     case EPERM:
-    case EROFS:
       c = StatusCode::kPermissionDenied;
       break;
     case ENOENT:
@@ -22,6 +21,7 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
     case ENOSPC:
     case EDQUOT:
     case EIO:
+    case EROFS:  // the medium, not the user's rights: an I/O error (74)
       c = StatusCode::kIoError;
       break;
     case EPIPE:
@@ -41,7 +41,14 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
   }
   std::string m(what);
   m += ": ";
+  size_t reason = m.size();
   m += std::strerror(err);
+  // Messages are lowercase: "no space left on device", as in DESIGN.md.
+  if (m[reason] >= 'A' && m[reason] <= 'Z' &&
+      !(m.size() > reason + 1 && m[reason + 1] >= 'A' &&
+        m[reason + 1] <= 'Z')) {
+    m[reason] = static_cast<char>(m[reason] - 'A' + 'a');
+  }
   return Status(c, std::move(m));
 }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "sluice/env.h"
 #include "test_filelog_util.h"
@@ -36,7 +37,7 @@ TEST_CASE("env: the Nth write fails with the injected errno") {
   CHECK(env.write_all(fd->get(), "1", 1, 0).ok());
   Status st = env.write_all(fd->get(), "2", 1, 1);
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message() == "write: No space left on device");
+  CHECK(st.message() == "write: no space left on device");
   CHECK(env.write_all(fd->get(), "3", 1, 1).ok());
   CHECK(env.failed_writes() == 1);
   CHECK(*env.read_file(tmp.sub("f")) == "13");
@@ -79,4 +80,102 @@ TEST_CASE("env: fake clock, atomic files, listing and locks") {
   env.fail_sync(EIO);
   CHECK(env.fsync(l1->get()).is(StatusCode::kIoError));
   CHECK(env.fsync(l1->get()).ok());
+}
+
+// The crash model of FaultInjectionEnv (what drop_unsynced() keeps).
+
+TEST_CASE("env: a crash keeps only what was synced") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  std::string d = tmp.sub("d");
+  REQUIRE(env.mkdirs(d).ok());  // made durable in its parent
+  auto fd = env.open(d + "/f", O_RDWR | O_CREAT);
+  REQUIRE(fd.ok());
+  REQUIRE(env.write_all(fd->get(), "synced", 6, 0).ok());
+  REQUIRE(env.fdatasync(fd->get()).ok());
+  REQUIRE(env.write_all(fd->get(), "+lost", 5, 6).ok());
+  CHECK(env.durable_size(d + "/f") == -1);  // its entry is not durable yet
+  REQUIRE(env.sync_dir(d).ok());
+  CHECK(env.durable_size(d + "/f") == 6);
+  auto g = env.open(d + "/g", O_RDWR | O_CREAT);  // never reaches the directory
+  REQUIRE(g.ok());
+  REQUIRE(env.write_all(g->get(), "x", 1, 0).ok());
+  REQUIRE(env.fsync(g->get()).ok());
+  REQUIRE(env.mkdir(d + "/sub").ok());  // neither does this directory
+  REQUIRE(env.write_file_atomic(d + "/sub/h", "h").ok());
+
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(*env.read_file(d + "/f") == "synced");
+  CHECK_FALSE(env.exists(d + "/g"));
+  CHECK_FALSE(env.exists(d + "/sub"));
+  // After the crash what is on disk is durable.
+  CHECK(env.durable_size(d + "/f") == 6);
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(*env.read_file(d + "/f") == "synced");
+}
+
+TEST_CASE("env: a rename not made durable is undone by a crash") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  std::string f = tmp.sub("offset");
+  REQUIRE(env.write_file_atomic(f, "5\n").ok());
+  REQUIRE(env.write_file_atomic(tmp.sub("tmp"), "9\n").ok());
+  REQUIRE(env.rename(tmp.sub("tmp"), f).ok());  // no sync of the directory
+  CHECK(*env.read_file(f) == "9\n");
+  REQUIRE(env.drop_unsynced().ok());
+  CHECK(*env.read_file(f) == "5\n");
+}
+
+TEST_CASE("env: after a failed sync the unsynced bytes stay lost") {
+  // Linux may drop the dirty pages when fsync fails ("fsyncgate"): a later
+  // successful sync does not bring them back. Truncating them away does.
+  TempDir tmp;
+  FaultInjectionEnv env;
+  auto fd = env.open(tmp.sub("f"), O_RDWR | O_CREAT);
+  REQUIRE(fd.ok());
+  REQUIRE(env.sync_dir(tmp.path()).ok());
+  REQUIRE(env.write_all(fd->get(), "good", 4, 0).ok());
+  REQUIRE(env.fdatasync(fd->get()).ok());
+  REQUIRE(env.write_all(fd->get(), "lost", 4, 4).ok());
+  env.fail_sync(EIO);
+  CHECK(env.fdatasync(fd->get()).is(StatusCode::kIoError));
+  REQUIRE(env.write_all(fd->get(), "more", 4, 8).ok());
+  REQUIRE(env.fdatasync(fd->get()).ok());
+  CHECK(env.durable_size(tmp.sub("f")) == 4);
+  SUBCASE("crash") {
+    REQUIRE(env.drop_unsynced().ok());
+    CHECK(*env.read_file(tmp.sub("f")) == "good");
+  }
+  SUBCASE("truncated back and rewritten") {
+    REQUIRE(env.ftruncate(fd->get(), 4).ok());
+    REQUIRE(env.write_all(fd->get(), "redo", 4, 4).ok());
+    REQUIRE(env.fdatasync(fd->get()).ok());
+    REQUIRE(env.drop_unsynced().ok());
+    CHECK(*env.read_file(tmp.sub("f")) == "goodredo");
+  }
+}
+
+TEST_CASE("env: a failed rename leaves the target and no temp file") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=1\n").ok());
+  env.fail_rename(EIO);
+  Status st = env.write_file_atomic(tmp.sub("meta"), "a=2\n");
+  CHECK(st.is(StatusCode::kIoError));
+  CHECK(st.message() == "cannot rename '" + tmp.sub(".meta.tmp") + "' to '" +
+                            tmp.sub("meta") + "': input/output error");
+  CHECK(*env.read_file(tmp.sub("meta")) == "a=1\n");
+  CHECK(*env.list_dir(tmp.path()) == std::vector<std::string>{"meta"});
+  REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=3\n").ok());
+  CHECK(*env.read_file(tmp.sub("meta")) == "a=3\n");
+}
+
+TEST_CASE("env: a failed directory sync names the directory") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  env.fail_sync(EIO);
+  Status st = env.sync_dir(tmp.path());
+  CHECK(st.is(StatusCode::kIoError));
+  CHECK(st.message() == "cannot sync directory '" + tmp.path() +
+                            "': fsync: input/output error");
 }

@@ -127,7 +127,7 @@ TEST_CASE("file backend: ENOSPC on a write fails exactly that batch's tickets") 
   produce_n(*p, "lost", 5);
   Status st = p->flush(Millis(1000));
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message().find("No space left") != std::string::npos);
+  CHECK(st.message().find("no space left on device") != std::string::npos);
   CHECK(p->acknowledged() == 15);
   CHECK(p->failed() == 5);
   REQUIRE(failures.size() == 5);

@@ -195,6 +195,6 @@ TEST_CASE("read errors surface as kError with the errno") {
   CHECK(r.next(&rec_view) == Next::kError);
   CHECK(!r.status().ok());
   CHECK(r.status().message().find("cannot read input") == 0);
-  CHECK(r.status().message().find("Bad file descriptor") != std::string::npos);
+  CHECK(r.status().message().find("bad file descriptor") != std::string::npos);
   CHECK(r.next(&rec_view) == Next::kError);
 }

@@ -3,9 +3,10 @@
 // Every file-system call and every clock read the file log makes goes
 // through an Env (the leveldb model), so tests can swap in a
 // FaultInjectionEnv that fails the Nth write with ENOSPC or EIO, cuts writes
-// short, or runs a fake clock, and check that the log stays valid. The calls
-// are thin wrappers over POSIX on file descriptors; a failure comes back as
-// a Status built from errno (Status::FromErrno) whose message names the
+// short, fails syncs or renames, simulates a crash that loses every byte not
+// yet synced, or runs a fake clock, and check that the log stays valid. The
+// calls are thin wrappers over POSIX on file descriptors; a failure comes back
+// as a Status built from errno (Status::FromErrno) whose message names the
 // operation and, for path operations, the path.
 //
 // Ownership: open() hands back a UniqueFd that closes its descriptor on
@@ -20,6 +21,7 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -100,11 +102,16 @@ class Env {
   // file may hold a prefix of the data; callers truncate it away.
   Status write_all(int fd, const struct iovec* iov, int iovcnt, int64_t offset);
   Status write_all(int fd, const void* buf, size_t n, int64_t offset);
-  // Creates `path` and its missing parents (mkdir -p).
+  // Creates `path` and its missing parents (mkdir -p). Each directory it
+  // creates is made durable by a sync of its parent (best effort where the
+  // parent cannot be opened for reading).
   Status mkdirs(const std::string& path);
-  // fsync on a directory, making renames and creations in it durable.
+  // fsync on a directory, making renames and creations in it durable. On
+  // failure the message names `dir`.
   Status sync_dir(const std::string& dir);
   // Writes `data` to `path` atomically: temp file, fsync, rename, fsync dir.
+  // On failure before the rename, `path` is untouched and the temp file is
+  // removed.
   Status write_file_atomic(const std::string& path, std::string_view data);
   // Reads a whole (small) file.
   Result<std::string> read_file(const std::string& path);
@@ -112,6 +119,27 @@ class Env {
 
 // Forwards to a base Env and injects faults for tests. Write faults count
 // pwritev() calls made after they are armed.
+//
+// It also models what survives a crash, as leveldb's FaultInjectionTestEnv
+// does. For every file opened or created through it, it remembers the
+// length made durable by the last successful fdatasync/fsync of a
+// descriptor on it, and whether its directory entry is durable: a file or
+// directory created (or renamed into place) through this Env is not, until
+// a successful fsync of its parent directory (sync_dir). Files it first sees
+// already existing count as durable at the size they had then.
+// drop_unsynced() is the crash: it truncates every file to its durable
+// length and removes entries that were never made durable (a replaced file
+// comes back when the rename that replaced it was not made durable).
+//
+// A failed sync (fail_sync) models Linux after "fsyncgate": the dirty pages
+// may be gone, so bytes past the durable length at that moment stay lost in
+// a crash even if a later sync succeeds, until the file is truncated back
+// to that length.
+//
+// Limits of the model: only lengths are tracked (an overwrite of synced bytes
+// is taken as durable), an unlinked file never comes back, a renamed file
+// does not come back under its old name, and descriptors are mapped to
+// paths when opened through this Env (those opened elsewhere are unknown).
 class FaultInjectionEnv : public Env {
  public:
   explicit FaultInjectionEnv(Env* base = Env::Default()) : base_(base) {}
@@ -121,18 +149,32 @@ class FaultInjectionEnv : public Env {
   void fail_write(int nth, int err, int count = 1);
   // Every write from now on writes at most `max_bytes` (0 = no limit).
   void set_short_writes(size_t max_bytes);
-  // The next fdatasync/fsync calls fail with `err` (`count` of them).
+  // The next fdatasync/fsync calls fail with `err` (`count` of them),
+  // without syncing anything.
   void fail_sync(int err, int count = 1);
+  // The next renames fail with `err` (`count` of them), renaming nothing.
+  void fail_rename(int err, int count = 1);
   // Every mkdir from now on fails with `err` (EACCES, ...).
   void fail_mkdir(int err);
   // Freezes the clock at `us`; advance_clock moves it. Without a call the
   // base clock is used.
   void set_clock(int64_t us);
   void advance_clock(int64_t us);
+  // Disarms every fault above (not the clock, not the crash model).
   void clear_faults();
+
+  // Simulates a crash of the machine: every file seen by this Env is cut
+  // back to its durable length, entries never made durable are removed.
+  // Call it after the writers and readers using the files are gone (their
+  // process "died"); afterwards everything on disk counts as durable.
+  Status drop_unsynced();
+  // The length of `path` that would survive a crash now; -1 when the file
+  // would not survive at all or is not known to this Env.
+  int64_t durable_size(const std::string& path) const;
 
   int writes() const;  // pwritev calls seen so far
   int failed_writes() const;
+  int syncs() const;  // successful fdatasync/fsync calls so far
 
   Result<UniqueFd> open(const std::string& path, int flags,
                         mode_t mode = 0644) override;
@@ -154,19 +196,39 @@ class FaultInjectionEnv : public Env {
   int64_t now_us() override;
 
  private:
+  // What a crash would leave of one path.
+  struct FileState {
+    bool is_dir = false;
+    bool entry_durable = true;  // the directory entry survives a crash
+    int64_t durable_size = 0;   // bytes that survive a crash
+    int64_t poisoned_at = -1;   // a sync failed: bytes from here are lost
+    bool has_replaced = false;  // a non-durable rename replaced a durable
+    std::string replaced;       // file, whose content was this
+  };
+  Status sync_fd(int fd, const char* what, Status (Env::*op)(int));
+
   Env* base_;
   mutable std::mutex mu_;
   int writes_ = 0;
   int failed_writes_ = 0;
+  int syncs_ = 0;
   int fail_at_ = 0;  // absolute write number of the first failing write
   int fail_count_ = 0;
   int fail_errno_ = 0;
   size_t short_max_ = 0;
   int sync_fail_count_ = 0;
   int sync_errno_ = 0;
+  int rename_fail_count_ = 0;
+  int rename_errno_ = 0;
   int mkdir_errno_ = 0;
   bool fake_clock_ = false;
   int64_t clock_us_ = 0;
+  std::map<std::string, FileState> files_;  // by normalized path
+  struct FdInfo {
+    std::string path;
+    bool is_dir = false;
+  };
+  std::map<int, FdInfo> fds_;  // descriptors opened through this Env
 };
 
 }  // namespace sluice

@@ -230,7 +230,10 @@ class LogWriter {
   Status write_batch(int64_t* first_seq = nullptr);
   // Makes everything written so far durable now: fdatasync of the active
   // segment and of segments rolled past since the last sync, and of the
-  // directory when segments were created.
+  // directory when segments were created. A failed sync sticks: records
+  // written before it may be lost whatever a later sync says, so every
+  // later sync(), maybe_sync() and write_batch() fails with its error
+  // (the batch is dropped, as on any failure).
   Status sync();
   // sync() when the interval policy says one is due.
   Status maybe_sync();
@@ -264,6 +267,7 @@ class LogWriter {
   bool warned_corrupt_ = false;  // corruption in the newest segment was reported
   std::vector<UniqueFd> sealed_unsynced_;  // rolled past, not yet synced
   int64_t last_sync_us_ = 0;
+  Status sync_error_;  // the first failed sync(), returned from then on
   std::string batch_;
   std::vector<uint32_t> offsets_;  // start of each record in batch_
 };

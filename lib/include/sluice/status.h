@@ -69,10 +69,11 @@ class [[nodiscard]] Status {
   static Status TimedOut(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
   static Status Closed(std::string m) { return {StatusCode::kClosed, std::move(m)}; }
 
-  // Builds a Status from an errno value: "<what>: <strerror>" with a code
-  // chosen from the errno (EACCES -> kPermissionDenied, ENOENT -> kNotFound,
-  // ENOSPC/EIO -> kIoError, EPIPE -> kClosed, ...). `fallback` is used for
-  // errno values with no better mapping.
+  // Builds a Status from an errno value: "<what>: <strerror>" (its first
+  // letter lowercased: "write: no space left on device") with a code chosen
+  // from the errno (EACCES -> kPermissionDenied, ENOENT -> kNotFound,
+  // ENOSPC/EDQUOT/EIO/EROFS -> kIoError, EPIPE -> kClosed, ...). `fallback` is
+  // used for errno values with no better mapping.
   static Status FromErrno(int err, std::string_view what,
                           StatusCode fallback = StatusCode::kIoError);
 

@@ -47,7 +47,11 @@ Result<std::unique_ptr<ConsumerGroup>> ConsumerGroup::Join(
     std::string_view group) {
   SLUICE_RETURN_IF_ERROR(check_group_name(group));
   std::string dir = stream_dir + "/groups";
+  bool created = !env->exists(dir);
   SLUICE_RETURN_IF_ERROR(env->mkdir(dir));
+  // store() syncs the groups directory; its own entry needs a sync of the
+  // stream directory, or a crash can take every committed offset away.
+  if (created) SLUICE_RETURN_IF_ERROR(env->sync_dir(stream_dir));
   std::unique_ptr<ConsumerGroup> g(
       new ConsumerGroup(env, dir + "/" + std::string(group)));
   // The offset file is replaced by rename on every commit, so the lock

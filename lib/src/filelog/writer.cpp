@@ -89,8 +89,14 @@ Status LogWriter::open_segment_locked(int64_t base, bool create) {
       return st.With("cannot create '" + path + "'");
     }
     if (opts_.fsync == FsyncPolicy::kAlways) {
-      SLUICE_RETURN_IF_ERROR(env_->fdatasync(fd->get()).With("'" + path + "'"));
-      SLUICE_RETURN_IF_ERROR(env_->sync_dir(dir_));
+      st = env_->fdatasync(fd->get()).With("'" + path + "'");
+      if (st.ok()) st = env_->sync_dir(dir_);
+      if (!st.ok()) {
+        // After a failed sync the header may never reach the disk, and no
+        // later sync writes it again: start this segment over next time.
+        (void)env_->unlink(path);
+        return st;
+      }
     } else if (opts_.fsync == FsyncPolicy::kInterval) {
       dir_unsynced_ = true;  // the next interval sync covers the new entry
     }
@@ -270,8 +276,8 @@ Status LogWriter::write_locked(int64_t* first_seq) {
 
 Status LogWriter::write_batch(int64_t* first_seq) {
   if (offsets_.empty()) return Status::Ok();
-  Status st;
-  {
+  Status st = sync_error_;
+  if (st.ok()) {
     StreamLock guard(env_, lock_fd_.get());
     st = guard.acquire();
     if (st.ok()) st = write_locked(first_seq);
@@ -283,6 +289,7 @@ Status LogWriter::write_batch(int64_t* first_seq) {
 }
 
 Status LogWriter::maybe_sync() {
+  if (!sync_error_.ok()) return sync_error_;
   if (opts_.fsync != FsyncPolicy::kInterval) return Status::Ok();
   if (!unsynced_ && sealed_unsynced_.empty() && !dir_unsynced_) return Status::Ok();
   int64_t now = env_->now_us();
@@ -291,17 +298,30 @@ Status LogWriter::maybe_sync() {
 }
 
 Status LogWriter::sync() {
+  if (!sync_error_.ok()) return sync_error_;
+  // After a failed sync the kernel may have dropped the dirty pages, and a
+  // later sync that succeeds does not write them again (PostgreSQL's
+  // "fsyncgate"): records acknowledged before it may be lost, so the error
+  // sticks instead of a retry passing them off as durable.
+  auto failed = [this](Status st) {
+    sync_error_ = st;
+    return st;
+  };
   for (UniqueFd& fd : sealed_unsynced_) {
-    SLUICE_RETURN_IF_ERROR(env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'"));
+    Status st =
+        env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'");
+    if (!st.ok()) return failed(st);
   }
   sealed_unsynced_.clear();
   if (dir_unsynced_) {
-    SLUICE_RETURN_IF_ERROR(env_->sync_dir(dir_));
+    Status st = env_->sync_dir(dir_);
+    if (!st.ok()) return failed(st);
     dir_unsynced_ = false;
   }
   if (unsynced_ && seg_fd_.valid()) {
-    SLUICE_RETURN_IF_ERROR(env_->fdatasync(seg_fd_.get())
-                               .With("'" + segment_path(dir_, seg_base_) + "'"));
+    Status st = env_->fdatasync(seg_fd_.get())
+                    .With("'" + segment_path(dir_, seg_base_) + "'");
+    if (!st.ok()) return failed(st);
   }
   unsynced_ = false;
   last_sync_us_ = env_->now_us();
