@@ -12,13 +12,13 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
   switch (err) {
     case EACCES:
     case EPERM:
-    case EROFS:
       c = StatusCode::kPermissionDenied;
       break;
     case ENOENT:
     case ENOTDIR:
       c = StatusCode::kNotFound;
       break;
+    case EROFS:  // not a permission: no user may write there (exit 74)
     case ENOSPC:
     case EDQUOT:
     case EIO:

@@ -72,3 +72,13 @@ TEST_CASE("start position errors name the text and the accepted forms") {
   CHECK(parse_error("").find("invalid start position ''") == 0);
   CHECK(parse_error("+5") != "ok");
 }
+
+TEST_CASE("a bad --from @TIME says once what was expected") {
+  for (const char* text : {"@2026-13-01T00:00:00Z", "@yesterday", "middle"}) {
+    const std::string m = parse_error(text);
+    const size_t first = m.find("(expected ");
+    CAPTURE(m);
+    REQUIRE(first != std::string::npos);
+    CHECK(m.find("(expected ", first + 1) == std::string::npos);
+  }
+}

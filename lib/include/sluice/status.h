@@ -70,8 +70,8 @@ class [[nodiscard]] Status {
   static Status Closed(std::string m) { return {StatusCode::kClosed, std::move(m)}; }
 
   // Builds a Status from an errno value: "<what>: <strerror>" with a code
-  // chosen from the errno (EACCES -> kPermissionDenied, ENOENT -> kNotFound,
-  // ENOSPC/EIO -> kIoError, EPIPE -> kClosed, ...). `fallback` is used for
+  // chosen from the errno (EACCES/EPERM -> kPermissionDenied, ENOENT ->
+  // kNotFound, EROFS/ENOSPC/EIO -> kIoError, EPIPE -> kClosed, ...). `fallback` is used for
   // errno values with no better mapping.
   static Status FromErrno(int err, std::string_view what,
                           StatusCode fallback = StatusCode::kIoError);
