@@ -125,6 +125,14 @@ test_expect_success 'option errors in the parser words all exit 64' '
 	test_path_is_missing log/x
 '
 
+test_expect_success '--help shows the positionals as the usage line does, not STREAM_PIPE TEXT REQUIRED' '
+	tap --help >help &&
+	test_grep "^  STREAM \[PIPE|-\]  *the stream URI" help &&
+	flux --help >>help &&
+	test_grep "^  \[PIPE|-\] STREAM  *the input" help &&
+	! grep -e "STREAM_PIPE" -e "PIPE_STREAM" -e "REQUIRED" help
+'
+
 test_expect_success 'flux --envelope skips a blank line instead of counting it bad' '
 	printf "{\"payload\":\"a\"}\n\n   \n{\"payload\":\"b\"}\n" >in &&
 	flux --envelope file:log/blank <in 2>err &&

@@ -63,8 +63,8 @@ int main(int argc, char** argv) {
                "STREAM. Exits after every accepted record is acknowledged.",
                "flux"};
   cli::setup(app, "flux [OPTIONS] [PIPE|-] STREAM");
-  app.add_option("PIPE_STREAM", f.args, "[PIPE|-] STREAM: the input (default stdin; a named pipe, or a file read like cat) and the stream URI")
-      ->expected(1, 2)->required();
+  app.add_option("PIPE_STREAM", f.args, "the input (default stdin; a named pipe, or a file read like cat) and the stream URI")
+      ->expected(1, 2)->required()->option_text("[PIPE|-] STREAM");
   app.add_option("-d,--delimiter", f.delimiter, "records end with STR (escapes \\n \\t \\r \\0 \\\\ \\xHH); default newline");
   app.add_flag("-0,--null", f.null, "records end with NUL (same as --delimiter '\\0')");
   app.add_flag("-e,--envelope", f.envelope, "input lines are NDJSON envelopes: key, headers and payload are honoured");

@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Consume STREAM and write each message to stdout or to the "
                "named pipe PIPE.", "tap"};
   cli::setup(app, "tap [OPTIONS] STREAM [PIPE|-]");
-  app.add_option("STREAM_PIPE", f.args, "STREAM [PIPE|-]: the stream URI and the output (default stdout)")
-      ->expected(1, 2)->required();
+  app.add_option("STREAM_PIPE", f.args, "the stream URI and the output (default stdout)")
+      ->expected(1, 2)->required()->option_text("STREAM [PIPE|-]");
   app.add_option("-o,--from", f.from, "beginning | end | SEQ | -N | @TIME (RFC 3339 or an age like 5m); default beginning");
   app.add_option("-g,--group", f.group, "consumer group: resume from and commit to it (only what the output took)");
   app.add_option("-c,--count", f.count, "stop after N messages (0 or more)");
