@@ -25,7 +25,7 @@ test_expect_success 'flux --key-field keeps a line that is not JSON, without a k
 
 test_expect_success 'tap --count -1 is a usage error, not "follow forever"' '
 	echo x | flux file:log/c &&
-	test_expect_code 64 tap --count -1 file:log/c >out 2>err &&
+	test_expect_code 64 tap --exit --count -1 file:log/c >out 2>err &&
 	test_grep -e "--count" err &&
 	test_line_count = 0 out &&
 	test_expect_code 64 tap --exit --count=-5 file:log/c 2>err &&
