@@ -35,7 +35,10 @@ std::string quoted(std::string_view what, const std::string& path) {
 // else kCannotCreate (not kNotFound/kIoError as the errno alone suggests).
 Status creation_error(int err, const std::string& what) {
   Status s = Status::FromErrno(err, what, StatusCode::kCannotCreate);
-  if (!s.is(StatusCode::kPermissionDenied)) s = Status::CannotCreate(s.message());
+  // A read-only file system is an I/O condition (74), as for writes.
+  if (!s.is(StatusCode::kPermissionDenied) && err != EROFS) {
+    s = Status::CannotCreate(s.message());
+  }
   return s;
 }
 

@@ -5,11 +5,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 #include "sluice/signals.h"
 
 namespace sluice {
+
+PipeArg classify_pipe_arg(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    // A dangling symbolic link is not "nothing": mkfifo would fail on it.
+    return lstat(path.c_str(), &st) == 0 ? PipeArg::kOther : PipeArg::kMissing;
+  }
+  if (S_ISFIFO(st.st_mode)) return PipeArg::kFifo;
+  if (S_ISREG(st.st_mode)) return PipeArg::kRegularFile;
+  return PipeArg::kOther;
+}
+
+bool looks_like_stream_uri(std::string_view arg) {
+  for (std::string_view scheme : {"file:", "stdio:", "kafka://", "redis://", "rediss://"}) {
+    if (arg.size() >= scheme.size() &&
+        std::equal(scheme.begin(), scheme.end(), arg.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
 
 NamedPipe::~NamedPipe() {
   close_fd();

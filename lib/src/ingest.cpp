@@ -84,6 +84,8 @@ Status Ingest::produce_record(std::string_view record, const std::string& source
   Impl& im = *impl_;
   Message m;
   if (opts_.envelope) {
+    // A blank line between envelopes is no record (NDJSON readers skip it).
+    if (record.find_first_not_of(" \t\r") == std::string_view::npos) return Status::Ok();
     Status st = im.decoder.decode(record, m);
     if (!st.ok()) return reject(source, line, record, "invalid envelope: " + st.message());
     m.stream = {};
@@ -106,22 +108,16 @@ Status Ingest::produce_record(std::string_view record, const std::string& source
         m.payload = record.substr(at + opts_.key_delimiter->size());
       }
     } else if (!im.pointer.empty()) {
-      // The DOM parser validates the whole record, not just the path to
-      // the field, so a record that is not JSON is always caught.
+      // A record that is not JSON, or has no such field, or a path that
+      // leads through a non-object, goes without a key: the record itself
+      // is never lost to --key-field.
       simdjson::dom::element doc, v;
       auto err = im.parser.parse(record.data(), record.size()).get(doc);
       if (!err) err = doc.at_pointer(im.pointer).get(v);
-      if (err == simdjson::NO_SUCH_FIELD || err == simdjson::INVALID_JSON_POINTER ||
-          (err == simdjson::INCORRECT_TYPE && doc.is_object())) {
-        // The record has no such field: it goes without a key.
-      } else if (err) {
-        return reject(source, line, record,
-                      "not JSON, cannot take key field '" + opts_.key_field +
-                          "': " + simdjson::error_message(err));
-      } else if (v.is_string()) {
+      if (!err && v.is_string()) {
         im.key.assign(v.get_string().value_unsafe());
         m.key = im.key;
-      } else if (!v.is_null()) {
+      } else if (!err && !v.is_null()) {
         im.key = simdjson::minify(v);
         m.key = im.key;
       }

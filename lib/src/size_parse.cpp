@@ -158,4 +158,30 @@ Result<std::pair<int64_t, int64_t>> parse_retention(std::string_view text) {
   return std::make_pair(ms, bytes);
 }
 
+std::string format_size(int64_t bytes) {
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {1LL << 40, "T"}, {1LL << 30, "G"}, {1LL << 20, "M"}, {1LL << 10, "K"}};
+  for (const auto& [n, u] : kUnits) {
+    if (bytes > 0 && bytes % n == 0) return std::to_string(bytes / n) + u;
+  }
+  return std::to_string(bytes);
+}
+
+std::string format_duration_ms(int64_t ms) {
+  static constexpr std::pair<int64_t, const char*> kUnits[] = {
+      {86400000LL, "d"}, {3600000LL, "h"}, {60000LL, "m"}, {1000LL, "s"}};
+  for (const auto& [n, u] : kUnits) {
+    if (ms > 0 && ms % n == 0) return std::to_string(ms / n) + u;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+std::string format_retention(int64_t ms, int64_t bytes) {
+  if (ms < 0 && bytes < 0) return "none";
+  std::string out;
+  if (ms >= 0) out = format_duration_ms(ms);
+  if (bytes >= 0) out += (out.empty() ? "" : ",") + format_size(bytes);
+  return out;
+}
+
 }  // namespace sluice

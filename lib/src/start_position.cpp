@@ -18,7 +18,11 @@ Status bad_position(std::string_view text, std::string_view why) {
   std::string m = "invalid start position '";
   m.append(text).append("'");
   if (!why.empty()) m.append(": ").append(why);
-  m.append(" (expected ").append(kForms).append(")");
+  // A reason that already says what was expected (a bad RFC 3339 time)
+  // needs no second list.
+  if (why.find("(expected ") == std::string_view::npos) {
+    m.append(" (expected ").append(kForms).append(")");
+  }
   return Status::InvalidArgument(std::move(m));
 }
 

@@ -18,6 +18,7 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
     case ENOTDIR:
       c = StatusCode::kNotFound;
       break;
+    case EROFS:  // not a permission: no user may write there (exit 74)
     case ENOSPC:
     case EDQUOT:
     case EIO:

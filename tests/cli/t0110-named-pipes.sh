@@ -70,13 +70,19 @@ test_expect_success 'an existing FIFO is used and left in place' '
 	printf "kept\n" >expect && test_cmp expect out
 '
 
-test_expect_success 'a pipe path that is a regular file: exit 73, file untouched' '
+test_expect_success 'a pipe path that is a regular file: flux reads it, tap refuses it (73)' '
 	echo precious >regular &&
-	test_expect_code 73 flux regular file:log/x 2>err &&
-	test_grep "exists and is not a named pipe" err &&
-	echo precious >expect && test_cmp expect regular &&
+	flux regular file:log/x 2>err &&
+	tap --exit file:log/x >out &&
+	echo precious >expect && test_cmp expect out &&
+	test_cmp expect regular &&
 	test_expect_code 73 tap file:log/keep regular 2>err &&
-	test_grep "not a named pipe" err
+	test_grep "not a named pipe" err &&
+	test_cmp expect regular &&
+	mkdir adir &&
+	test_expect_code 73 flux adir file:log/y </dev/null 2>err &&
+	test_grep "exists and is not a named pipe" err &&
+	test_path_is_missing log/y
 '
 
 test_expect_success 'tap into a pipe: what a reader did not take goes to the next reader' '

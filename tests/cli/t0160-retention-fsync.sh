@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# File log settings from flux's flags: segment size and retention are fixed
-# when a stream is created and kept in its meta file; fsync policies; the
+# File log settings from flux's flags: segment size and retention are set
+# when a stream is created and kept in its meta file (later flags change
+# them, saying so); fsync policies; the
 # progress line on a terminal.
 . "$(dirname "$0")/lib.sh"
 test_require_bin flux tap
@@ -22,10 +23,20 @@ test_expect_success 'retention by size drops whole old segments, never the newes
 	test "$total" -le $((256 * 1024 + 2 * 65536 + 262144))
 '
 
-test_expect_success 'settings stay with the stream: later flags do not change them' '
-	gen_ndjson 5000 | flux --segment-bytes 1M --retention 7d file:log/r &&
+test_expect_success 'settings stay with the stream: a later run without the flags keeps them' '
+	gen_ndjson 5000 | flux file:log/r 2>err &&
+	test_line_count = 0 err &&
 	test_grep "^segment_bytes=65536$" log/r/meta &&
 	test_grep "^retention_bytes=262144$" log/r/meta
+'
+
+test_expect_success 'later flags change the settings of an existing stream, and say so' '
+	gen_ndjson 5000 | flux --segment-bytes 1M --retention 7d file:log/r 2>err &&
+	test_grep "segment size changed from 64K to 1M" err &&
+	test_grep "retention changed from 256K to 7d" err &&
+	test_grep "^segment_bytes=1048576$" log/r/meta &&
+	test_grep "^retention_bytes=-1$" log/r/meta &&
+	test_grep "^retention_ms=604800000$" log/r/meta
 '
 
 test_expect_success 'retention by age: segments older than the age are dropped' '

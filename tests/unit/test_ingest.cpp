@@ -72,15 +72,31 @@ TEST_CASE("--key-field takes strings unquoted and other values as JSON") {
   CHECK(!out.got[2].key.has_value());  // missing field: no key
 }
 
-TEST_CASE("--key-field: a record that is not JSON is rejected, others go on") {
+TEST_CASE("--key-field: a record that is not JSON is kept, without a key") {
   RecordingProducer out;
   IngestOptions o;
   o.key_field = "id";
   uint64_t rejected = 0;
-  REQUIRE(ingest("{\"id\":1}\nnot json\n{\"id\":3}\n", o, out, &rejected).ok());
-  CHECK(rejected == 1);
+  REQUIRE(ingest("{\"id\":1}\nnot json\n[1,2]\n\"s\"\n{\"id\":3}\n", o, out, &rejected).ok());
+  CHECK(rejected == 0);
+  REQUIRE(out.got.size() == 5);
+  CHECK(*out.got[0].key == "1");
+  CHECK(*out.got[1].payload == "not json");
+  CHECK(!out.got[1].key.has_value());
+  CHECK(!out.got[2].key.has_value());  // an array has no field "id"
+  CHECK(!out.got[3].key.has_value());
+  CHECK(*out.got[4].key == "3");
+}
+
+TEST_CASE("--envelope: a blank line is no record and no error") {
+  RecordingProducer out;
+  IngestOptions o;
+  o.envelope = true;
+  uint64_t rejected = 0;
+  REQUIRE(ingest("{\"payload\":\"a\"}\n\n  \r\n{\"payload\":\"b\"}\n", o, out, &rejected).ok());
+  CHECK(rejected == 0);
   REQUIRE(out.got.size() == 2);
-  CHECK(*out.got[1].key == "3");
+  CHECK(*out.got[1].payload == "b");
 }
 
 TEST_CASE("--key-delimiter splits key from payload") {

@@ -107,3 +107,13 @@ TEST_CASE("an entry id is refused where streams have no entry ids (issue 9.5)") 
           std::string::npos);
   }
 }
+
+TEST_CASE("a bad --from @TIME says once what was expected") {
+  for (const char* text : {"@2026-13-01T00:00:00Z", "@yesterday", "middle"}) {
+    const std::string m = parse_error(text);
+    const size_t first = m.find("(expected ");
+    CAPTURE(m);
+    REQUIRE(first != std::string::npos);
+    CHECK(m.find("(expected ", first + 1) == std::string::npos);
+  }
+}

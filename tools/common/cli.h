@@ -21,6 +21,16 @@ class UsageFormatter : public CLI::Formatter {
     return "Usage: " + usage_ + "\n";
   }
   const std::string& usage() const { return usage_; }
+  // A positional with an option_text shows as that text ("STREAM
+  // [PIPE|-]"), not as its internal name, type and "REQUIRED".
+  std::string make_option_name(const CLI::Option* opt, bool positional) const override {
+    if (positional && !opt->get_option_text().empty()) return opt->get_option_text();
+    return CLI::Formatter::make_option_name(opt, positional);
+  }
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (opt->get_positional() && !opt->get_option_text().empty()) return "";
+    return CLI::Formatter::make_option_opts(opt);
+  }
 
  private:
   std::string usage_;

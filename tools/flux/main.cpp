@@ -4,11 +4,13 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <optional>
 
 #include "common/cli.h"
 #include "sluice/backend.h"
+#include "sluice/env.h"
 #include "sluice/fifo.h"
 #include "sluice/ingest.h"
 #include "sluice/signals.h"
@@ -61,8 +63,8 @@ int main(int argc, char** argv) {
                "STREAM. Exits after every accepted record is acknowledged.",
                "flux"};
   cli::setup(app, "flux [OPTIONS] [PIPE|-] STREAM");
-  app.add_option("PIPE_STREAM", f.args, "[PIPE|-] STREAM: the input (default stdin) and the stream URI")
-      ->expected(1, 2)->required();
+  app.add_option("PIPE_STREAM", f.args, "the input (default stdin; a named pipe, or a file read like cat) and the stream URI")
+      ->expected(1, 2)->required()->option_text("[PIPE|-] STREAM");
   app.add_option("-d,--delimiter", f.delimiter, "records end with STR (escapes \\n \\t \\r \\0 \\\\ \\xHH); default newline");
   app.add_flag("-0,--null", f.null, "records end with NUL (same as --delimiter '\\0')");
   app.add_flag("-e,--envelope", f.envelope, "input lines are NDJSON envelopes: key, headers and payload are honoured");
@@ -76,8 +78,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-record-bytes", f.max_record, "longest accepted record (default 1M)");
   app.add_option("--fsync", f.fsync, "file: always | interval | never (default interval)");
   app.add_option("--fsync-interval", f.fsync_interval, "file: interval of the interval policy (default 1s)");
-  app.add_option("--segment-bytes", f.segment_bytes, "file: segment size of a new stream (default 64M)");
-  app.add_option("--retention", f.retention, "file: retention of a new stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G)");
+  app.add_option("--segment-bytes", f.segment_bytes, "file: segment size of the stream (default 64M); changes an existing stream's, saying so");
+  app.add_option("--retention", f.retention, "file: retention of the stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G); changes an existing stream's, saying so");
   app.add_option("--timeout", f.timeout, "give up waiting for the backend after DUR (default 30s)");
   app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
   app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
@@ -147,37 +149,70 @@ int main(int argc, char** argv) {
     auto sb = parse_size(f.segment_bytes);
     if (!sb.ok() || *sb < 4096) return cli::usage_error("--segment-bytes '" + f.segment_bytes + "': expected a size of at least 4K");
     po.segment_bytes = *sb;
+    po.change_segment_bytes = true;
   }
   if (!f.retention.empty()) {
     auto r = parse_retention(f.retention);
     if (!r.ok()) return cli::fail(r.status().With("--retention"));
     po.retention_ms = r->first;
     po.retention_bytes = r->second;
+    po.change_retention = true;
   }
   unsigned mode = 0600;
   if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
 
-  std::unique_ptr<Producer> dead_letter;
+  std::optional<StreamUri> dlq_uri;
   if (f.on_error == "fail") {
     in.on_error = IngestOptions::OnError::kFail;
   } else if (f.on_error == "skip") {
     in.on_error = IngestOptions::OnError::kSkip;
   } else if (f.on_error.rfind("dlq:", 0) == 0) {
-    auto dlq_uri = parse_stream_uri(f.on_error.substr(4));
-    if (!dlq_uri.ok()) return cli::fail(dlq_uri.status().With("--on-error"));
-    auto p = open_producer(*dlq_uri, po);
-    if (!p.ok()) return cli::fail(p.status().With("dead-letter stream"));
-    dead_letter = std::move(*p);
+    auto u = parse_stream_uri(f.on_error.substr(4));
+    if (!u.ok()) return cli::fail(u.status().With("--on-error"));
+    dlq_uri = *u;
     in.on_error = IngestOptions::OnError::kDeadLetter;
-    in.dead_letter = dead_letter.get();
   } else {
     return cli::usage_error("--on-error '" + f.on_error + "': expected fail, skip or dlq:URI");
   }
 
-  // ---- wire
+  // ---- the input: everything that can fail is tried before a stream is
+  // opened, so a bad argument leaves no stream behind
+  PipeArg kind = input == "-" ? PipeArg::kMissing : classify_pipe_arg(input);
+  if (input != "-" && kind == PipeArg::kMissing && looks_like_stream_uri(input)) {
+    return cli::usage_error("'" + input + "' is a stream URI where the input goes: flux reads stdin, a file "
+                            "or a named pipe into one STREAM (to copy a stream: tap SOURCE | flux -e DEST)");
+  }
   install_stop_handlers();
+  std::optional<NamedPipe> pipe;
+  UniqueFd file;
+  if (kind == PipeArg::kRegularFile) {
+    // An existing file is read like cat(1) reads it: what the user meant.
+    int fd = open(input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return cli::fail(Status::FromErrno(errno, "cannot open '" + input + "'"));
+    file.reset(fd);
+  } else if (input != "-") {
+    pipe.emplace();
+    if (Status st = pipe->open(input, mode); !st.ok()) return cli::fail(st);
+  }
+
+  // ---- wire
   auto producer = open_producer(*uri, po);
   if (!producer.ok()) return cli::fail(producer.status());
+  // A run that fails leaves no stream it created empty behind.
+  std::unique_ptr<Producer> dead_letter;
+  auto fail_run = [&](const Status& st) {
+    (*producer)->discard_if_unused();
+    if (dead_letter) dead_letter->discard_if_unused();
+    return cli::fail(st);
+  };
+  if (dlq_uri) {
+    ProducerOptions dlq_po = po;  // the settings flags are about STREAM
+    dlq_po.change_segment_bytes = dlq_po.change_retention = false;
+    auto p = open_producer(*dlq_uri, dlq_po);
+    if (!p.ok()) return fail_run(p.status().With("dead-letter stream"));
+    dead_letter = std::move(*p);
+    in.dead_letter = dead_letter.get();
+  }
   Status delivery_error;
   (*producer)->set_delivery_listener([&](uint64_t, const Status& st) {
     if (delivery_error.ok()) delivery_error = st;
@@ -186,7 +221,6 @@ int main(int argc, char** argv) {
   Ingest ingest(**producer, in, stats);
 
   Status run;
-  std::optional<NamedPipe> pipe;
   if (input == "-") {
     struct stat st;
     int flags = fcntl(0, F_GETFL);
@@ -194,9 +228,9 @@ int main(int argc, char** argv) {
     if (nonblock) fcntl(0, F_SETFL, flags | O_NONBLOCK);
     run = ingest.run(0, "stdin");
     if (nonblock) fcntl(0, F_SETFL, flags);
+  } else if (file.valid()) {
+    run = ingest.run(file.get(), input);
   } else {
-    pipe.emplace();
-    run = pipe->open(input, mode);
     while (run.ok() && !stop_requested()) {
       auto fd = pipe->open_for_reading();
       if (!fd.ok()) {
@@ -218,17 +252,18 @@ int main(int argc, char** argv) {
   }
   stats.end_progress();
   if (f.stats) fprintf(stderr, "flux: %s\n", stats.summary().c_str());
-  if (!run.ok()) return cli::fail(run);
+  if (!run.ok()) return fail_run(run);
   if (!flushed.ok()) {
     if (flushed.is(StatusCode::kTimedOut)) {
-      return cli::fail(Status::TimedOut("records still unacknowledged after --timeout " + f.timeout + ": " + flushed.message()));
+      return fail_run(Status::TimedOut("records still unacknowledged after --timeout " + f.timeout + ": " + flushed.message()));
     }
-    return cli::fail(flushed);
+    return fail_run(flushed);
   }
   if ((*producer)->failed() > 0) {
-    return cli::fail(delivery_error.With(std::to_string((*producer)->failed()) + " records were not delivered"));
+    return fail_run(delivery_error.With(std::to_string((*producer)->failed()) + " records were not delivered"));
   }
   if (ingest.rejected() > 0 && in.on_error == IngestOptions::OnError::kSkip) {
+    (*producer)->discard_if_unused();
     fprintf(stderr, "flux: %llu bad records were skipped\n",
             static_cast<unsigned long long>(ingest.rejected()));
     return static_cast<int>(ExitCode::kDataErr);

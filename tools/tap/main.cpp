@@ -42,12 +42,12 @@ int main(int argc, char** argv) {
   CLI::App app{"Consume STREAM and write each message to stdout or to the "
                "named pipe PIPE.", "tap"};
   cli::setup(app, "tap [OPTIONS] STREAM [PIPE|-]");
-  app.add_option("STREAM_PIPE", f.args, "STREAM [PIPE|-]: the stream URI and the output (default stdout)")
-      ->expected(1, 2)->required();
+  app.add_option("STREAM_PIPE", f.args, "the stream URI and the output (default stdout)")
+      ->expected(1, 2)->required()->option_text("STREAM [PIPE|-]");
   app.add_option("-o,--from", f.from, "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: RFC 3339 or an age like 5m); default beginning");
   app.add_option("-g,--group", f.group, "consumer group: resume from and commit to it (only what the output took)");
   app.add_option("--consumer", f.consumer, "with --group: this member's name (redis: the consumer, default HOSTNAME-PID; kafka: client.id)");
-  app.add_option("-c,--count", f.count, "stop after N messages");
+  app.add_option("-c,--count", f.count, "stop after N messages (0 or more)");
   app.add_flag("-e,--exit", f.exit, "stop at the end of the stream instead of following it");
   app.add_option("-F,--format", f.format, "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload");
   app.add_option("-d,--delimiter", f.delimiter, "end each record with STR (default newline)");
@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
   auto timeout = parse_duration_ms(f.timeout);
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   co.timeout = Millis(*timeout);
-  if (f.count < -1) return cli::usage_error("--count must be a positive number");
+  // -1 is "no limit" inside, never a value a user may give.
+  if (app.count("--count") > 0 && f.count < 0) {
+    return cli::usage_error("--count '" + std::to_string(f.count) + "': expected a number of messages, 0 or more");
+  }
   if (f.on_error == "skip") co.skip_corrupt = true;
   else if (f.on_error != "fail") return cli::usage_error("--on-error '" + f.on_error + "': expected fail or skip");
   if (f.count == 0) return 0;
@@ -99,6 +102,19 @@ int main(int argc, char** argv) {
   opts.drain_at_end = output != "-";
   unsigned mode = 0600;
   if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
+
+  if (output != "-") {
+    PipeArg kind = classify_pipe_arg(output);
+    if (kind == PipeArg::kMissing && looks_like_stream_uri(output)) {
+      return cli::usage_error("'" + output + "' is a stream URI where the output pipe goes: tap reads "
+                              "STREAM to stdout or a named pipe (several streams: file:DIR/a,b)");
+    }
+    if (kind == PipeArg::kRegularFile) {
+      return cli::fail(Status::CannotCreate("'" + output + "' is a regular file, not a named pipe: tap "
+                                            "will not write over it (to write a file, redirect: tap STREAM > '" +
+                                            output + "')"));
+    }
+  }
 
   install_stop_handlers();
   std::optional<NamedPipe> pipe;

@@ -42,10 +42,15 @@ struct ProducerOptions {
   // (interval, the default), or never (leave it to the OS).
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   Millis fsync_interval{1000};
-  // file: applied only when the stream is created; kept in its metadata.
+  // file: the settings of a stream the producer creates; kept in its
+  // metadata. An existing stream keeps its own unless the matching
+  // change_* is set: then its metadata is changed, and the change
+  // reported with warn().
   int64_t segment_bytes = 64ll << 20;
   int64_t retention_bytes = -1;  // -1 = unlimited
   int64_t retention_ms = -1;     // -1 = unlimited
+  bool change_segment_bytes = false;
+  bool change_retention = false;
   // How long flush()/connect may wait for a backend before giving up.
   Millis timeout{30000};
 };
@@ -80,6 +85,13 @@ class Producer {
   virtual uint64_t failed() const = 0;
 
   void set_delivery_listener(DeliveryListener l) { listener_ = std::move(l); }
+
+  // For a tool whose run failed: a stream that opening this producer
+  // created, and that still holds nothing, is removed again, so a failed
+  // run leaves no empty stream behind (a successful run of no records
+  // keeps it, like touch). Call after flush(). Default: nothing (a
+  // broker's topic is not the tool's to remove).
+  virtual void discard_if_unused() {}
 
  protected:
   Producer() = default;

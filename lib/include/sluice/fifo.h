@@ -9,10 +9,26 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "sluice/status.h"
 
 namespace sluice {
+
+// What a PIPE argument names on the file system (stat(2), so a symbolic
+// link counts as what it points to).
+enum class PipeArg {
+  kMissing,      // nothing there: a pipe will be created
+  kFifo,         // an existing named pipe: used and left in place
+  kRegularFile,  // flux reads it like cat(1); tap refuses it (use >)
+  kOther,        // a directory, socket, device: an error
+};
+PipeArg classify_pipe_arg(const std::string& path);
+
+// True when `arg` starts with a stream URI scheme ("file:", "kafka://",
+// "redis://", "rediss://", "stdio:"): given where a pipe path goes, it is
+// almost surely a stream URI in the wrong place.
+bool looks_like_stream_uri(std::string_view arg);
 
 class NamedPipe {
  public:

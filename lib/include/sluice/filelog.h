@@ -195,8 +195,14 @@ struct WriterOptions {
   Env* env = Env::Default();
   FsyncPolicy fsync = FsyncPolicy::kInterval;
   Millis fsync_interval{1000};
-  // Used only when this writer creates the stream.
+  // The settings of a stream this writer creates.
   StreamSettings create_settings;
+  // Which of create_settings also change an existing stream: its meta is
+  // rewritten (atomically, under the stream lock) and each change reported
+  // with warn(). A new segment size applies from the next segment, a new
+  // retention at the next roll; writers already open keep what they read.
+  bool change_segment_bytes = false;
+  bool change_retention = false;
 };
 
 // Appends batches of records to one stream. Records are serialized by add()
@@ -238,6 +244,16 @@ class LogWriter {
   // sync() when the interval policy says one is due.
   Status maybe_sync();
 
+  // Whether Open() created the stream (wrote its meta) rather than
+  // finding it.
+  bool created() const { return created_; }
+  // Undoes the creation after a failed run: when Open() created the stream
+  // and, under the lock, it still holds no record, no consumer group and
+  // nothing else, removes it (and the parent directories Open() made).
+  // Otherwise (someone else wrote or joined meanwhile) leaves it be. The
+  // writer must not be used afterwards.
+  void remove_if_unused();
+
   // The next seq as of this writer's last look at the tail.
   int64_t next_seq() const { return next_seq_; }
   const StreamSettings& settings() const { return settings_; }
@@ -246,6 +262,7 @@ class LogWriter {
  private:
   LogWriter(std::string dir, const WriterOptions& opts);
   Status init();
+  Status change_settings_locked();
   Status sync_tail_locked();
   Status open_segment_locked(int64_t base, bool create);
   Status roll_locked();
@@ -256,6 +273,8 @@ class LogWriter {
   WriterOptions opts_;
   Env* env_;
   StreamSettings settings_;
+  bool created_ = false;
+  std::string first_made_dir_;  // outermost directory Open() created
   UniqueFd lock_fd_;
   UniqueFd seg_fd_;
   int64_t seg_base_ = -1;

@@ -3,8 +3,12 @@
 // field or split off at a delimiter, or a whole NDJSON envelope), adds fixed
 // headers, produces it, and applies the bad-record policy.
 //
-// Bad records (an oversized record, an invalid envelope, a record that is
-// not JSON under --key-field) never cost the good ones: each is reported via
+// Under --key-field a record that is not JSON, or lacks the field, is
+// produced as it is, without a key. Under --envelope a blank line is no
+// record and is skipped silently.
+//
+// Bad records (an oversized record, an invalid envelope) never cost the good
+// ones: each is reported via
 // warn() as "<source> line N: <reason>" and then, per policy, stops the run
 // (fail), is skipped (skip) or is produced raw to a dead-letter producer
 // with headers sluice.error / sluice.line / sluice.source (dlq).

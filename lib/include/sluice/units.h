@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -25,5 +26,13 @@ Result<int64_t> parse_duration_ms(std::string_view text);
 // -1 for the one not given. Lowercase duration units win ("5m" is five
 // minutes); sizes use K/M/G/T ("5M" is five MiB).
 Result<std::pair<int64_t, int64_t>> parse_retention(std::string_view text);
+
+// The inverse, for messages: the largest unit that divides the value
+// exactly ("64M", "1536K", "100"; "7d", "90m", "1500ms").
+std::string format_size(int64_t bytes);
+std::string format_duration_ms(int64_t ms);
+// A retention as --retention takes it ("7d", "10G", "7d,10G"), or "none"
+// when both are -1 (keep everything).
+std::string format_retention(int64_t ms, int64_t bytes);
 
 }  // namespace sluice

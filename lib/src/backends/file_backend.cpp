@@ -94,6 +94,12 @@ class FileProducer final : public Producer {
   uint64_t acknowledged() const override { return acked_; }
   uint64_t failed() const override { return failed_; }
 
+  void discard_if_unused() override {
+    for (auto& t : targets_) {
+      if (t->tickets.empty()) t->writer->remove_if_unused();
+    }
+  }
+
  private:
   struct Target {
     std::string name;
@@ -113,6 +119,8 @@ class FileProducer final : public Producer {
     wo.create_settings.segment_bytes = opts_.segment_bytes;
     wo.create_settings.retention_bytes = opts_.retention_bytes;
     wo.create_settings.retention_ms = opts_.retention_ms;
+    wo.change_segment_bytes = opts_.change_segment_bytes;
+    wo.change_retention = opts_.change_retention;
     Result<std::unique_ptr<LogWriter>> w = LogWriter::Open(uri_.stream_path(name), wo);
     if (!w.ok()) return w.status();
     auto t = std::make_unique<Target>();
@@ -176,7 +184,12 @@ class FileConsumer final : public Consumer {
     }
     for (auto& c : cursors_) {
       Status st = try_start(*c);
-      if (st.is(StatusCode::kNotFound) && !opts_.exit_at_end) continue;  // wait for it
+      if (st.is(StatusCode::kNotFound) && !opts_.exit_at_end) {
+        // Following a stream that is not there yet is fine (a producer may
+        // come later), but a mistyped name must not wait without a word.
+        warn(st.message() + ": waiting for it to be created");
+        continue;
+      }
       SLUICE_RETURN_IF_ERROR(st);
     }
     return Status::Ok();

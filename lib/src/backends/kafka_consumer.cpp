@@ -72,8 +72,8 @@ class KafkaConsumer final : public Consumer {
       const rd_kafka_metadata_t* m = md->get();
       if (m->topic_cnt < 1 || m->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
           m->topics[0].partition_cnt == 0) {
-        return Status::NotFound("kafka topic '" + name + "' does not exist on '" +
-                                ctx_.brokers() + "' (create it first)");
+        return Status::NotFound("stream '" + name + "' does not exist on kafka '" +
+                                ctx_.brokers() + "' (create the topic first)");
       }
       if (m->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return status_from(m->topics[0].err, "kafka topic '" + name + "'");

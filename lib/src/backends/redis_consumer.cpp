@@ -99,6 +99,7 @@ class RedisConsumer final : public Consumer {
     }
     for (size_t i = 0; i < states_.size(); ++i) {
       StreamState& s = states_[i];
+      SLUICE_RETURN_IF_ERROR(check_exists(i));
       EntryId after;
       bool at_end = false;
       if (have_explicit) {
@@ -357,6 +358,20 @@ class RedisConsumer final : public Consumer {
     const ConnConfig& cfg = readers_[states_[i].reader]->conn->config();
     SLUICE_RETURN_IF_ERROR(cluster_state_error(cfg, err));
     return reply_error(cfg, states_[i].name, err);
+  }
+
+  // A missing stream: kNotFound with --exit, as every backend; when
+  // following, one warning (a group's XGROUP CREATE ... MKSTREAM makes it).
+  Status check_exists(size_t i) {
+    if (!opts_.exit_at_end && !opts_.group.empty()) return Status::Ok();
+    ReplyPtr r;
+    SLUICE_RETURN_IF_ERROR(checked_call(i, {"EXISTS", states_[i].name}, &r));
+    if (r->type == REDIS_REPLY_INTEGER && r->integer > 0) return Status::Ok();
+    Status missing = Status::NotFound("stream '" + states_[i].name + "' does not exist on redis '" +
+                                      cfg_.endpoint + "'");
+    if (opts_.exit_at_end) return missing;
+    warn(missing.message() + ": waiting for it to be created");
+    return Status::Ok();
   }
 
   // ID of the newest entry, "0-0" when the stream is empty or missing.

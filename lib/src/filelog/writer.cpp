@@ -2,12 +2,14 @@
 // appending to the same stream (see filelog.h).
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 
 #include "filelog/codec.h"
 #include "sluice/filelog.h"
+#include "sluice/units.h"
 
 namespace sluice::filelog {
 
@@ -53,6 +55,13 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(const std::string& stream_dir
 }
 
 Status LogWriter::init() {
+  // Remember the outermost directory mkdirs will make, so that
+  // remove_if_unused() can take back exactly what this writer created.
+  for (std::string d = dir_; !d.empty() && d != "." && d != "/" && !env_->exists(d);) {
+    first_made_dir_ = d;
+    size_t slash = d.find_last_of('/');
+    d = slash == std::string::npos ? std::string() : d.substr(0, slash);
+  }
   Status st = env_->mkdirs(dir_);
   if (!st.ok()) return st;
   Result<UniqueFd> lock = env_->open(dir_ + "/.lock", O_RDWR | O_CREAT);
@@ -60,17 +69,78 @@ Status LogWriter::init() {
   lock_fd_ = std::move(*lock);
   StreamLock guard(env_, lock_fd_.get());
   SLUICE_RETURN_IF_ERROR(guard.acquire().With("cannot lock '" + dir_ + "/.lock'"));
-  // Settings are fixed by whoever creates the stream first, then read back.
+  // Settings are fixed by whoever creates the stream first, then read back
+  // (and changed only when asked to).
   if (!env_->exists(dir_ + "/meta")) {
     SLUICE_RETURN_IF_ERROR(
         env_->write_file_atomic(dir_ + "/meta", opts_.create_settings.encode()));
+    created_ = true;
   }
   Result<StreamSettings> settings = read_settings(env_, dir_);
   if (!settings.ok()) return settings.status();
   settings_ = *settings;
+  if (!created_) SLUICE_RETURN_IF_ERROR(change_settings_locked());
   batch_.reserve(512 << 10);
   last_sync_us_ = env_->now_us();
   return sync_tail_locked();
+}
+
+Status LogWriter::change_settings_locked() {
+  StreamSettings next = settings_;
+  const StreamSettings& want = opts_.create_settings;
+  if (opts_.change_segment_bytes) next.segment_bytes = want.segment_bytes;
+  if (opts_.change_retention) {
+    next.retention_ms = want.retention_ms;
+    next.retention_bytes = want.retention_bytes;
+  }
+  std::vector<std::string> changes;
+  if (next.segment_bytes != settings_.segment_bytes) {
+    changes.push_back("segment size changed from " + format_size(settings_.segment_bytes) +
+                      " to " + format_size(next.segment_bytes) + " (for new segments)");
+  }
+  if (next.retention_ms != settings_.retention_ms ||
+      next.retention_bytes != settings_.retention_bytes) {
+    changes.push_back("retention changed from " +
+                      format_retention(settings_.retention_ms, settings_.retention_bytes) +
+                      " to " + format_retention(next.retention_ms, next.retention_bytes));
+  }
+  if (changes.empty()) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(dir_ + "/meta", next.encode())
+                             .With("cannot change the settings of '" + dir_ + "'"));
+  settings_ = next;
+  for (const std::string& c : changes) warn("stream '" + dir_ + "': " + c);
+  return Status::Ok();
+}
+
+void LogWriter::remove_if_unused() {
+  if (!created_ || !lock_fd_.valid()) return;
+  StreamLock guard(env_, lock_fd_.get());
+  if (!guard.acquire().ok()) return;
+  Result<std::vector<std::string>> names = env_->list_dir(dir_);
+  if (!names.ok()) return;
+  const std::string first_segment = segment_file_name(0);
+  for (const std::string& n : *names) {
+    if (n == ".lock" || n == "meta") continue;
+    if (n == first_segment) {
+      Result<int64_t> size = env_->path_size(dir_ + "/" + n);
+      if (size.ok() && *size <= static_cast<int64_t>(kSegmentHeaderBytes)) continue;
+    }
+    return;  // a record, a group, anything: the stream is in use
+  }
+  (void)env_->unlink(dir_ + "/" + first_segment);
+  (void)env_->unlink(dir_ + "/meta");
+  (void)env_->unlink(dir_ + "/.lock");
+  seg_fd_.reset();
+  // A directory that was there before stays. Env has no rmdir; an rmdir
+  // that finds the directory not empty (someone just opened the stream)
+  // fails harmlessly and leaves it.
+  if (first_made_dir_.empty()) return;
+  for (std::string d = dir_;;) {
+    if (::rmdir(d.c_str()) != 0 || d == first_made_dir_) break;
+    size_t slash = d.find_last_of('/');
+    if (slash == std::string::npos) break;
+    d = d.substr(0, slash);
+  }
 }
 
 Status LogWriter::open_segment_locked(int64_t base, bool create) {
