@@ -18,7 +18,6 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
     case ENOTDIR:
       c = StatusCode::kNotFound;
       break;
-    case EROFS:  // not a permission: no user may write there (exit 74)
     case ENOSPC:
     case EDQUOT:
     case EIO:
