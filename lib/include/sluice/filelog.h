@@ -264,6 +264,7 @@ class LogWriter {
   Status init();
   Status change_settings_locked();
   Status sync_tail_locked();
+  Status skip_seqs_groups_read_locked();
   Status open_segment_locked(int64_t base, bool create);
   Status roll_locked();
   void apply_retention_locked();

@@ -82,7 +82,36 @@ Status LogWriter::init() {
   if (!created_) SLUICE_RETURN_IF_ERROR(change_settings_locked());
   batch_.reserve(512 << 10);
   last_sync_us_ = env_->now_us();
-  return sync_tail_locked();
+  SLUICE_RETURN_IF_ERROR(sync_tail_locked());
+  return skip_seqs_groups_read_locked();
+}
+
+// A crash under --fsync interval or never can take away acknowledged
+// records after a consumer group read them: the group's committed seq is
+// then past the end of the log. Appending at the end would reuse those
+// seqs, and the group would skip the new records. Go on at the highest
+// committed seq in a new segment instead: no seq is reused, and the loss
+// stays visible to readers as the gap before that segment.
+Status LogWriter::skip_seqs_groups_read_locked() {
+  Result<std::vector<std::string>> groups = ConsumerGroup::List(env_, dir_);
+  if (!groups.ok()) return groups.status().With("'" + dir_ + "/groups'");
+  int64_t highest = -1;
+  std::string group;
+  for (const std::string& g : *groups) {
+    Result<int64_t> committed = ConsumerGroup::ReadCommitted(env_, dir_, g);
+    if (committed.ok() && *committed > highest) {
+      highest = *committed;
+      group = g;
+    }
+  }
+  if (highest <= next_seq_) return Status::Ok();
+  warn("stream '" + dir_ + "' ends at seq " + std::to_string(next_seq_) + " but group '" +
+       group + "' has read up to seq " + std::to_string(highest) + ": records " +
+       std::to_string(next_seq_) + " to " + std::to_string(highest - 1) +
+       " were lost (a crash under --fsync interval or never); new records start at seq " +
+       std::to_string(highest) + ", so none is reused");
+  next_seq_ = highest;
+  return roll_locked();
 }
 
 Status LogWriter::change_settings_locked() {
