@@ -1,66 +1,88 @@
 # bash completion for sluice: `sluice TOOL ...`, `sluice-TOOL ...` and the
-# tools by their own names (flux, tap). Keep in step with `TOOL --help`
-# (tests/cli/t0001-docs.sh checks every flag is here).
+# tools by their own names. Generated from the flag tables by gen-docs
+# (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
 _sluice_tools="flux tap cdc-pg"
 
-_sluice_opts_flux="-d --delimiter -0 --null -e --envelope -k --key-field
-  -K --key-delimiter -H --header --once --mode --on-error --max-record-bytes
+_sluice_opts_flux="-d --delimiter -0 --null --envelope -k --key-field -K
+  --key-delimiter -H --header --once --mode --on-error --max-record-bytes
   --fsync --fsync-interval --segment-bytes --retention --timeout --stats
   --progress -h --help -V --version"
 
-_sluice_opts_tap="-o --from -g --group --consumer -c --count -e --exit -F --format
-  -d --delimiter -0 --null --once --mode --timeout --on-error --stats
+_sluice_opts_tap="-o --from -g --group --consumer -c --count -e --exit -F
+  --format -d --delimiter -0 --null --once --mode --timeout --on-error --stats
   --progress -h --help -V --version"
 
-_sluice_opts_cdc_pg="-s --slot -p --publication -t --tables --create-publication
-  --temporary --snapshot --tx-markers --no-tombstones --proto-version
-  --stream-in-progress --no-stream-in-progress --heartbeat -n --name -k --with-key
-  --embed-json --no-reconnect --timeout --stats --progress -h --help -V --version"
+_sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
+  --create-publication --temporary --snapshot --tx-markers --no-tombstones
+  --proto-version --stream-in-progress --no-stream-in-progress --heartbeat -n
+  --name --with-key --embed-json --no-reconnect --timeout --stats --progress
+  -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
 _sluice_values() {
   local tool=$1 prev=$2 cur=$3
   case $tool:$prev in
+    flux:-d | flux:--delimiter)
+      COMPREPLY=() ;;
+    flux:-k | flux:--key-field)
+      COMPREPLY=() ;;
+    flux:-K | flux:--key-delimiter)
+      COMPREPLY=() ;;
+    flux:-H | flux:--header)
+      COMPREPLY=() ;;
+    flux:--mode)
+      COMPREPLY=($(compgen -W "0600 0620 0660 0666" -- "$cur")) ;;
     flux:--on-error)
-      COMPREPLY=($(compgen -W "fail skip dlq:" -- "$cur"))
-      compopt -o nospace 2>/dev/null ;;
-    tap:--on-error)
-      COMPREPLY=($(compgen -W "fail skip" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "fail skip dlq:" -- "$cur")) ;;
+    flux:--max-record-bytes)
+      COMPREPLY=($(compgen -W "64K 1M 16M 256M" -- "$cur")) ;;
     flux:--fsync)
       COMPREPLY=($(compgen -W "always interval never" -- "$cur")) ;;
     flux:--fsync-interval)
       COMPREPLY=($(compgen -W "100ms 1s 5s" -- "$cur")) ;;
-    flux:--segment-bytes | flux:--max-record-bytes)
-      COMPREPLY=($(compgen -W "1M 16M 64M 256M 1G" -- "$cur")) ;;
+    flux:--segment-bytes)
+      COMPREPLY=($(compgen -W "16M 64M 256M 1G" -- "$cur")) ;;
     flux:--retention)
-      COMPREPLY=($(compgen -W "1d 7d 30d 1G 10G 7d,10G" -- "$cur")) ;;
-    flux:-d | flux:--delimiter | tap:-d | tap:--delimiter)
-      COMPREPLY=($(compgen -W "'\\t' '\\0' ',' '|'" -- "$cur")) ;;
-    *:--mode)
+      COMPREPLY=($(compgen -W "1d 7d 30d 10G 7d,10G" -- "$cur")) ;;
+    flux:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    tap:-o | tap:--from)
+      COMPREPLY=($(compgen -W "beginning end -1 -10 -100 @5m @1h @1d" -- "$cur")) ;;
+    tap:-g | tap:--group)
+      COMPREPLY=() ;;
+    tap:--consumer)
+      COMPREPLY=() ;;
+    tap:-c | tap:--count)
+      COMPREPLY=() ;;
+    tap:-F | tap:--format)
+      COMPREPLY=($(compgen -W "payload envelope" -- "$cur")) ;;
+    tap:-d | tap:--delimiter)
+      COMPREPLY=() ;;
+    tap:--mode)
       COMPREPLY=($(compgen -W "0600 0620 0660 0666" -- "$cur")) ;;
-    *:--timeout)
-      COMPREPLY=($(compgen -W "5s 30s 1m 5m" -- "$cur")) ;;
+    tap:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    tap:--on-error)
+      COMPREPLY=($(compgen -W "fail skip" -- "$cur")) ;;
+    cdc-pg:-s | cdc-pg:--slot)
+      COMPREPLY=() ;;
+    cdc-pg:-p | cdc-pg:--publication)
+      COMPREPLY=() ;;
+    cdc-pg:-t | cdc-pg:--tables)
+      COMPREPLY=() ;;
     cdc-pg:--snapshot)
       COMPREPLY=($(compgen -W "initial never only when-needed" -- "$cur")) ;;
     cdc-pg:--proto-version)
       COMPREPLY=($(compgen -W "1 2 3" -- "$cur")) ;;
     cdc-pg:--heartbeat)
       COMPREPLY=($(compgen -W "1s 10s 1m" -- "$cur")) ;;
-    cdc-pg:-s | cdc-pg:--slot | cdc-pg:-p | cdc-pg:--publication | \
-    cdc-pg:-t | cdc-pg:--tables | cdc-pg:-n | cdc-pg:--name)
+    cdc-pg:-n | cdc-pg:--name)
       COMPREPLY=() ;;
-    tap:-o | tap:--from)
-      COMPREPLY=($(compgen -W "beginning end -1 -10 -100 @5m @1h @1d" -- "$cur")) ;;
-    tap:--consumer)
-      COMPREPLY=() ;;
-    tap:-F | tap:--format)
-      COMPREPLY=($(compgen -W "payload envelope '%o %k %s\\n' '%D %s\\n'" -- "$cur")) ;;
-    flux:-k | flux:--key-field | flux:-K | flux:--key-delimiter | \
-    flux:-H | flux:--header | tap:-g | tap:--group | tap:-c | tap:--count)
-      COMPREPLY=() ;;
+    cdc-pg:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
     *) return 1 ;;
   esac
   return 0
@@ -80,7 +102,7 @@ _sluice_tool() {
     -?*)
       COMPREPLY=($(compgen -W "$opts" -- "$cur")) ;;
     *)
-      # PIPE, STREAM: files and directories; file: URIs (after the ':'
+      # STREAM, PIPE: files and directories; file: URIs (after the ':'
       # that bash splits words at, cur is the path part).
       COMPREPLY=($(compgen -f -- "$cur"))
       [ -z "$cur" ] && COMPREPLY+=(- file:)
@@ -95,14 +117,18 @@ _sluice() {
   case $cmd in
     sluice)
       if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "$_sluice_tools -h --help --version" -- "$cur"))
+        COMPREPLY=($(compgen -W "$_sluice_tools help -h --help -V --version" -- "$cur"))
         return
       fi
-      tool=${COMP_WORDS[1]} ;;
+      tool=${COMP_WORDS[1]}
+      if [ "$tool" = help ]; then
+        COMPREPLY=($(compgen -W "$_sluice_tools" -- "$cur"))
+        return
+      fi ;;
     sluice-*) tool=${cmd#sluice-} ;;
     *) tool=$cmd ;;
   esac
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux sluice-tap flux tap sluice-cdc-pg cdc-pg
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg

@@ -31,7 +31,13 @@ test_expect_success 'the front command and the links run the installed tools' '
 	p/bin/sluice --version >v && test_grep "sluice" v &&
 	test_expect_code 64 p/bin/sluice nosuchtool 2>err &&
 	test_grep "not a sluice tool" err &&
-	test_expect_code 64 p/bin/sluice 2>err
+	test_expect_code 64 p/bin/sluice 2>err &&
+	p/bin/sluice help >list &&
+	test_grep "^  tap  *consume a stream" list &&
+	p/bin/sluice help tap >help &&
+	test_grep "^Usage: tap \[OPTIONS\] STREAM" help &&
+	test_path_is_missing p/libexec/sluice/gen-docs &&
+	test_path_is_missing p/bin/gen-docs
 '
 
 test_expect_success 'DESTDIR staging works' '

@@ -190,7 +190,7 @@ test_expect_success 'streamed by default: events equal the non-streamed ones fie
   start_cdc st-on.out --slot st_on --publication pst --snapshot never "$PGURL" && on_pid=$cdc_pid &&
   start_cdc st-off.out --slot st_off --publication pst --snapshot never --no-stream-in-progress "$PGURL" &&
   off_pid=$cdc_pid &&
-  start_cdc st-key.out --slot st_key --publication pst --snapshot never -k "$PGURL" && key_pid=$cdc_pid &&
+  start_cdc st-key.out --slot st_key --publication pst --snapshot never --with-key "$PGURL" && key_pid=$cdc_pid &&
   wait_for 30 "test \"\$(psql_c \"SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name LIKE '\''st_%'\''\")\" = 3" &&
   psql_c "INSERT INTO st VALUES (0, '\''first'\'', 1.5, '\''{\"a\": 1}'\'')" &&
   { psql_c "BEGIN; INSERT INTO st SELECT g, repeat('\''x'\'', g % 50), g / 7.0, NULL FROM generate_series(1, 8000) g;

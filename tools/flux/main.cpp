@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "common/cli.h"
+#include "flux/flags.h"
 #include "sluice/backend.h"
 #include "sluice/env.h"
 #include "sluice/fifo.h"
@@ -58,32 +59,27 @@ bool wait_for_writer(int fd, Producer& producer) {
 
 int main(int argc, char** argv) {
   set_program_name("flux");
+  cli::Args a;
+  if (int rc = a.parse(tools::flux::kSpec, argc, argv); rc >= 0) return rc;
   Flags f;
-  CLI::App app{"Read records from stdin or a named pipe and produce each to "
-               "STREAM. Exits after every accepted record is acknowledged.",
-               "flux"};
-  cli::setup(app, "flux [OPTIONS] [PIPE|-] STREAM");
-  app.add_option("PIPE_STREAM", f.args, "the input (default stdin; a named pipe, or a file read like cat) and the stream URI")
-      ->expected(1, 2)->required()->option_text("[PIPE|-] STREAM");
-  app.add_option("-d,--delimiter", f.delimiter, "records end with STR (escapes \\n \\t \\r \\0 \\\\ \\xHH); default newline");
-  app.add_flag("-0,--null", f.null, "records end with NUL (same as --delimiter '\\0')");
-  app.add_flag("-e,--envelope", f.envelope, "input lines are NDJSON envelopes: key, headers and payload are honoured");
-  app.add_option("-k,--key-field", f.key_field, "message key = this JSON field of each record (dotted path: id, user.id)");
-  app.add_option("-K,--key-delimiter", f.key_delimiter, "message key = the text before the first STR; payload = the rest");
-  app.add_option("-H,--header", f.headers, "add a header NAME=VALUE to every record (repeatable)")
-      ->allow_extra_args(false);
-  app.add_flag("--once", f.once, "with PIPE: exit after the first writer closes the pipe");
-  app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
-  app.add_option("--on-error", f.on_error, "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)");
-  app.add_option("--max-record-bytes", f.max_record, "longest accepted record (default 1M)");
-  app.add_option("--fsync", f.fsync, "file: always | interval | never (default interval)");
-  app.add_option("--fsync-interval", f.fsync_interval, "file: interval of the interval policy (default 1s)");
-  app.add_option("--segment-bytes", f.segment_bytes, "file: segment size of the stream (default 64M); changes an existing stream's, saying so");
-  app.add_option("--retention", f.retention, "file: retention of the stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G); changes an existing stream's, saying so");
-  app.add_option("--timeout", f.timeout, "give up waiting for the backend after DUR (default 30s)");
-  app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
-  app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
-  if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+  f.args = a.positionals();
+  f.delimiter = a.value("delimiter");
+  f.null = a.has("null");
+  f.envelope = a.has("envelope");
+  f.key_field = a.value("key-field");
+  f.key_delimiter = a.value("key-delimiter");
+  f.headers = a.values("header");
+  f.once = a.has("once");
+  f.mode = a.value("mode", f.mode);
+  f.on_error = a.value("on-error", f.on_error);
+  f.max_record = a.value("max-record-bytes", f.max_record);
+  f.fsync = a.value("fsync", f.fsync);
+  f.fsync_interval = a.value("fsync-interval", f.fsync_interval);
+  f.segment_bytes = a.value("segment-bytes");
+  f.retention = a.value("retention");
+  f.timeout = a.value("timeout", f.timeout);
+  f.stats = a.has("stats");
+  f.progress = a.has("progress");
 
   // ---- validate flags
   std::string input = f.args.size() == 2 ? f.args[0] : "-";
@@ -93,12 +89,12 @@ int main(int argc, char** argv) {
   // The file: log's own settings mean nothing to a broker: say so rather
   // than let a user believe a Kafka topic now keeps 7 days.
   if (uri->scheme != Scheme::kFile) {
-    for (const char* opt : {"--fsync", "--fsync-interval", "--segment-bytes", "--retention"}) {
-      if (app.count(opt) == 0) continue;
+    for (const char* opt : {"fsync", "fsync-interval", "segment-bytes", "retention"}) {
+      if (!a.has(opt)) continue;
       std::string hint = uri->scheme == Scheme::kKafka ? "configure the topic on the brokers"
                          : uri->scheme == Scheme::kStdio ? "the output is a stream of lines"
                                                          : "trim with ?maxlen=N in the URI";
-      return cli::usage_error(std::string(opt) + " applies to file: streams only, not " +
+      return cli::usage_error("--" + std::string(opt) + " applies to file: streams only, not " +
                               std::string(scheme_name(uri->scheme)) + ": (" + hint + ")");
     }
   }
@@ -180,7 +176,7 @@ int main(int argc, char** argv) {
   PipeArg kind = input == "-" ? PipeArg::kMissing : classify_pipe_arg(input);
   if (input != "-" && kind == PipeArg::kMissing && looks_like_stream_uri(input)) {
     return cli::usage_error("'" + input + "' is a stream URI where the input goes: flux reads stdin, a file "
-                            "or a named pipe into one STREAM (to copy a stream: tap SOURCE | flux -e DEST)");
+                            "or a named pipe into one STREAM (to copy a stream: tap -F envelope SOURCE | flux --envelope DEST)");
   }
   install_stop_handlers();
   std::optional<NamedPipe> pipe;

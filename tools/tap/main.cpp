@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/cli.h"
+#include "tap/flags.h"
 #include "sluice/backend.h"
 #include "sluice/consume.h"
 #include "sluice/fifo.h"
@@ -38,27 +39,25 @@ struct Flags {
 
 int main(int argc, char** argv) {
   set_program_name("tap");
+  cli::Args a;
+  if (int rc = a.parse(tools::tap::kSpec, argc, argv); rc >= 0) return rc;
+  int rc = 0;
   Flags f;
-  CLI::App app{"Consume STREAM and write each message to stdout or to the "
-               "named pipe PIPE.", "tap"};
-  cli::setup(app, "tap [OPTIONS] STREAM [PIPE|-]");
-  app.add_option("STREAM_PIPE", f.args, "the stream URI and the output (default stdout)")
-      ->expected(1, 2)->required()->option_text("STREAM [PIPE|-]");
-  app.add_option("-o,--from", f.from, "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: RFC 3339 or an age like 5m); default beginning");
-  app.add_option("-g,--group", f.group, "consumer group: resume from and commit to it (only what the output took)");
-  app.add_option("--consumer", f.consumer, "with --group: this member's name (redis: the consumer, default HOSTNAME-PID; kafka: client.id)");
-  app.add_option("-c,--count", f.count, "stop after N messages (0 or more)");
-  app.add_flag("-e,--exit", f.exit, "stop at the end of the stream instead of following it");
-  app.add_option("-F,--format", f.format, "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload");
-  app.add_option("-d,--delimiter", f.delimiter, "end each record with STR (default newline)");
-  app.add_flag("-0,--null", f.null, "end each record with NUL");
-  app.add_flag("--once", f.once, "with PIPE: exit after the first reader closes the pipe");
-  app.add_option("--mode", f.mode, "with PIPE: permissions of a created pipe (default 0600)");
-  app.add_option("--timeout", f.timeout, "give up on an unreachable backend after DUR (default 30s)");
-  app.add_option("--on-error", f.on_error, "fail | skip: at a corrupt record in a file: stream, stop with exit 65 (default) or skip it");
-  app.add_flag("--stats", f.stats, "print a summary on stderr at exit");
-  app.add_flag("--progress", f.progress, "show a progress line on stderr (when it is a terminal)");
-  if (int rc = cli::parse(app, argc, argv); rc >= 0) return rc;
+  f.args = a.positionals();
+  f.from = a.value("from", f.from);
+  f.group = a.value("group");
+  f.consumer = a.value("consumer");
+  if (!a.integer("count", -1, &f.count, &rc)) return rc;
+  f.exit = a.has("exit");
+  f.format = a.value("format", f.format);
+  f.delimiter = a.value("delimiter");
+  f.null = a.has("null");
+  f.once = a.has("once");
+  f.mode = a.value("mode", f.mode);
+  f.timeout = a.value("timeout", f.timeout);
+  if (!a.choice("on-error", f.on_error, &f.on_error, &rc)) return rc;
+  f.stats = a.has("stats");
+  f.progress = a.has("progress");
 
   auto uri = parse_stream_uri(f.args.front());
   if (!uri.ok()) return cli::fail(uri.status());
@@ -76,11 +75,10 @@ int main(int argc, char** argv) {
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   co.timeout = Millis(*timeout);
   // -1 is "no limit" inside, never a value a user may give.
-  if (app.count("--count") > 0 && f.count < 0) {
+  if (a.has("count") && f.count < 0) {
     return cli::usage_error("--count '" + std::to_string(f.count) + "': expected a number of messages, 0 or more");
   }
-  if (f.on_error == "skip") co.skip_corrupt = true;
-  else if (f.on_error != "fail") return cli::usage_error("--on-error '" + f.on_error + "': expected fail or skip");
+  co.skip_corrupt = f.on_error == "skip";
   if (f.count == 0) return 0;
 
   ConsumeOptions opts;

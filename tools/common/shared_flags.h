@@ -1,0 +1,65 @@
+// Flag rows that several tools share, so each is declared once, and the
+// list of short flags: a short flag means one thing in every tool
+// (DESIGN.md section 5; tests/cli/t0004-generated.sh checks every tool's
+// --help against kShortFlags). A new tool adds a short flag here first;
+// most flags need none.
+#pragma once
+
+#include "common/flags.h"
+
+namespace sluice::cli::shared {
+
+struct ShortFlag {
+  char short_name;
+  std::string_view long_name;
+};
+
+inline constexpr ShortFlag kShortFlags[] = {
+    {'h', "help"},      {'V', "version"},       {'o', "from"},      {'g', "group"},
+    {'c', "count"},     {'e', "exit"},          {'F', "format"},    {'d', "delimiter"},
+    {'0', "null"},      {'k', "key-field"},     {'K', "key-delimiter"},
+    {'H', "header"},    {'t', "tables"},        {'s', "slot"},      {'p', "publication"},
+    {'n', "name"},      {'l', "listen"},        {'w', "when"},      {'x', "exec"},
+    {'i', "interval"},  {'j', "json"},
+};
+
+inline constexpr Flag kHelp{
+    .name = "help",
+    .short_name = 'h',
+    .help = "print this help and exit",
+    .doc = "Print the usage and exit.",
+};
+
+inline constexpr Flag kVersion{
+    .name = "version",
+    .short_name = 'V',
+    .help = "print the version and exit",
+    .doc = "Print the version and exit.",
+};
+
+inline constexpr Flag kStats{
+    .name = "stats",
+    .help = "print a summary on stderr at exit",
+    .doc = "Print a summary on stderr at exit: records, bytes, seconds, rate, errors\n"
+           "(and records skipped as corrupt, where there were any).",
+};
+
+inline constexpr Flag kProgress{
+    .name = "progress",
+    .help = "show a progress line on stderr (when it is a terminal)",
+    .doc = "Show a progress line on stderr while running (only when stderr is a\n"
+           "terminal).",
+};
+
+inline constexpr Flag kMode{
+    .name = "mode",
+    .value_name = "OCTAL",
+    .arity = Arity::kOne,
+    .help = "with PIPE: permissions of a created pipe (default 0600)",
+    .doc = "With \\fIPIPE\\fR: the permissions of a pipe that is created (default\n"
+           "\\fB0600\\fR); an existing pipe keeps its own.",
+    .hint = Hint::kSuggest,
+    .choices = "0600 0620 0660 0666",
+};
+
+}  // namespace sluice::cli::shared

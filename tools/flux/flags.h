@@ -1,0 +1,219 @@
+// flux's flags: the one table --help, man OPTIONS and the completions come
+// from (see common/flags.h).
+#pragma once
+
+#include "common/flags.h"
+#include "common/shared_flags.h"
+
+namespace sluice::tools::flux {
+
+using cli::Arity;
+using cli::Flag;
+using cli::Hint;
+using cli::Positional;
+
+inline constexpr Positional kPositionals[] = {
+    {"PIPE|-", "the input: a named pipe (created if missing), a file read like cat, or - (stdin, the default)",
+     Hint::kFile, true},
+    {"STREAM", "the stream URI to produce to", Hint::kStream},
+};
+
+inline constexpr Flag kFlags[] = {
+    {
+        .name = "delimiter",
+        .short_name = 'd',
+        .value_name = "STR",
+        .arity = Arity::kOne,
+        .help = "records end with STR (escapes \\n \\t \\r \\0 \\\\ \\xHH); default newline",
+        .doc = R"roff(Records end with \fISTR\fR instead of a newline.
+\fISTR\fR may hold the escapes \fB\en\fR, \fB\et\fR, \fB\er\fR,
+\fB\e0\fR, \fB\e\e\fR and \fB\exHH\fR.
+)roff",
+    },
+    {
+        .name = "null",
+        .short_name = '0',
+        .help = "records end with NUL (same as --delimiter '\\0')",
+        .doc = R"roff(Records end with a NUL byte (the same as \fB\-\-delimiter \(aq\e0\(aq\fR),
+for binary payloads that may hold newlines (\fBfind \-print0\fR style).
+)roff",
+    },
+    {
+        .name = "envelope",
+        .help = "input lines are NDJSON envelopes: key, headers and payload are honoured",
+        .doc = R"roff(Input lines are NDJSON envelopes: their \fBkey\fR (or \fBkey_b64\fR),
+\fBheaders\fR and \fBpayload\fR (or \fBpayload_b64\fR; \fBnull\fR is a
+tombstone) are honoured.
+Their \fBstream\fR, \fBshard\fR, \fBseq\fR and \fBts\fR are ignored: the
+backend assigns new ones.
+A blank line is skipped (it is no record and no error).
+)roff",
+    },
+    {
+        .name = "key-field",
+        .short_name = 'k',
+        .value_name = "PATH",
+        .arity = Arity::kOne,
+        .help = "message key = this JSON field of each record (dotted path: id, user.id)",
+        .doc = R"roff(The message key is this JSON field of each record, a dotted path such as
+\fBid\fR or \fBuser.id\fR.
+A string field gives its text, any other value its JSON text; a record
+without the field has no key, and neither has a record that is not JSON:
+both are produced as they are.
+)roff",
+    },
+    {
+        .name = "key-delimiter",
+        .short_name = 'K',
+        .value_name = "STR",
+        .arity = Arity::kOne,
+        .help = "message key = the text before the first STR; payload = the rest",
+        .doc = R"roff(The message key is the text before the first \fISTR\fR of each record, the
+payload is the rest (like \fBkcat \-K\fR).
+A record without \fISTR\fR has no key.
+)roff",
+    },
+    {
+        .name = "header",
+        .short_name = 'H',
+        .value_name = "NAME=VALUE",
+        .arity = Arity::kMany,
+        .help = "add a header NAME=VALUE to every record (repeatable)",
+        .doc = R"roff(Add a header to every record.
+Repeatable; headers keep the order given.
+)roff",
+    },
+    {
+        .name = "once",
+        .help = "with PIPE: exit after the first writer closes the pipe",
+        .doc = R"roff(With \fIPIPE\fR: exit after the first writer closes the pipe.
+)roff",
+    },
+    cli::shared::kMode,
+    {
+        .name = "on-error",
+        .value_name = "POLICY",
+        .arity = Arity::kOne,
+        .help = "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)",
+        .doc = R"roff(What to do with a bad record (a malformed envelope, a record longer than
+\fB\-\-max\-record\-bytes\fR):
+.RS
+.TP
+.B fail
+stop at the first bad record; the records before it are produced and
+acknowledged; exit 65.
+.TP
+.B skip
+(the default) report the record on stderr with its line (record) number and
+the reason, go on, and exit 65 at the end if any record was skipped.
+.TP
+.BI dlq: URI
+produce the raw record to the dead-letter stream \fIURI\fR with the headers
+\fBsluice.error\fR (the reason) and \fBsluice.line\fR (the record number),
+go on, and exit 0.
+.RE
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "fail skip dlq:",
+    },
+    {
+        .name = "max-record-bytes",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .help = "longest accepted record (default 1M)",
+        .doc = R"roff(The longest record accepted, in bytes without its delimiter, inclusive
+(default \fB1M\fR, at most \fB1G\fR); \fIN\fR takes a \fBK\fR,
+\fBM\fR or \fBG\fR suffix (powers of 1024).
+Readers need no flag to read back any record a writer accepted.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "64K 1M 16M 256M",
+    },
+    {
+        .name = "fsync",
+        .value_name = "POLICY",
+        .arity = Arity::kOne,
+        .help = "file: always | interval | never (default interval)",
+        .doc = R"roff(When the \fBfile:\fR backend calls \fBfsync\fR(2) (a usage error with any
+other backend, as are the next three options):
+\fBalways\fR (before each acknowledgement: survives a power cut),
+\fBinterval\fR (the default: at most every \fB\-\-fsync\-interval\fR; a
+process crash loses nothing, a power cut at most that interval) or
+\fBnever\fR (leave it to the kernel).
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "always interval never",
+    },
+    {
+        .name = "fsync-interval",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .help = "file: interval of the interval policy (default 1s)",
+        .doc = R"roff(The interval of the \fBinterval\fR policy (default \fB1s\fR).
+\fIDUR\fR is a number with a unit: \fBms\fR, \fBs\fR, \fBm\fR, \fBh\fR,
+\fBd\fR.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "100ms 1s 5s",
+    },
+    {
+        .name = "segment-bytes",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .help = "file: segment size of the stream (default 64M); changes an existing stream's, saying so",
+        .doc = R"roff(\fBfile:\fR backend: the segment size of a stream this run creates
+(default \fB64M\fR, at least \fB4K\fR).
+Segments roll between write batches, so one may exceed the size by up to a
+quarter of it (or one record, if larger).
+Kept in the stream's metadata.
+Given for an existing stream, it changes the stream's segment size from
+the next segment on, and says so on stderr
+(\fBstream \(aqlog/s\(aq: segment size changed from 64M to 1M\fR).
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "16M 64M 256M 1G",
+    },
+    {
+        .name = "retention",
+        .value_name = "SPEC",
+        .arity = Arity::kOne,
+        .help = "file: retention of the stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G); changes an existing stream's, saying so",
+        .doc = R"roff(\fBfile:\fR backend: the retention of a stream this run creates: an age
+(\fB7d\fR), a size (\fB10G\fR) or both (\fB7d,10G\fR).
+Whole segments older or beyond the size are dropped.
+Kept in the stream's metadata.
+Given for an existing stream, it replaces the stream's retention (both
+age and size: \fB1d\fR drops a size limit), applied from the next segment
+roll, and says so on stderr
+(\fBstream \(aqlog/s\(aq: retention changed from 7d to 1d\fR).
+Default: keep everything.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "1d 7d 30d 10G 7d,10G",
+    },
+    {
+        .name = "timeout",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .help = "give up waiting for the backend after DUR (default 30s)",
+        .doc = R"roff(Give up waiting for the backend after \fIDUR\fR (default \fB30s\fR):
+exit 69 when it cannot be reached, 75 when acknowledgements do not come.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "5s 30s 1m",
+    },
+    cli::shared::kStats,
+    cli::shared::kProgress,
+    cli::shared::kHelp,
+    cli::shared::kVersion,
+};
+
+inline constexpr cli::ToolSpec kSpec{
+    .name = "flux",
+    .summary = "produce records from stdin or a named pipe to a stream",
+    .about = "Read records from stdin or a named pipe and produce each to STREAM. Exits after every accepted record is acknowledged.",
+    .positionals = kPositionals,
+    .flags = kFlags,
+};
+
+}  // namespace sluice::tools::flux

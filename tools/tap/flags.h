@@ -1,0 +1,206 @@
+// tap's flags: the one table --help, man OPTIONS and the completions come
+// from (see common/flags.h).
+#pragma once
+
+#include "common/flags.h"
+#include "common/shared_flags.h"
+
+namespace sluice::tools::tap {
+
+using cli::Arity;
+using cli::Flag;
+using cli::Hint;
+using cli::Positional;
+
+inline constexpr Positional kPositionals[] = {
+    {"STREAM", "the stream URI to consume", Hint::kStream},
+    {"PIPE|-", "the output: a named pipe (created if missing) or - (stdout, the default)", Hint::kFile,
+     true},
+};
+
+inline constexpr Flag kFlags[] = {
+    {
+        .name = "from",
+        .short_name = 'o',
+        .value_name = "POS",
+        .arity = Arity::kOne,
+        .help = "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: RFC 3339 or an age like 5m); default beginning",
+        .doc = R"roff(Where to start (default \fBbeginning\fR):
+\fBbeginning\fR; \fBend\fR (only messages produced from now on); a sequence
+number \fISEQ\fR; a Redis entry ID \fIMS\fR\-\fIN\fR (as \fB%i\fR prints,
+such as \fB1795747979255\-0\fR: that entry and the ones after it; only for
+\fBredis://\fR streams, elsewhere exit 64); \fB\-\fR\fIN\fR (the last \fIN\fR messages);
+\fB@\fR\fITIME\fR (the first message at or after \fITIME\fR, an RFC 3339
+time such as \fB@2026\-11\-21T22:00:00Z\fR or an age such as \fB@5m\fR,
+\fB@2h\fR, \fB@7d\fR).
+Ignored when \fB\-\-group\fR has a committed position.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "beginning end -1 -10 -100 @5m @1h @1d",
+    },
+    {
+        .name = "group",
+        .short_name = 'g',
+        .value_name = "NAME",
+        .arity = Arity::kOne,
+        .help = "consumer group: resume from and commit to it (only what the output took)",
+        .doc = R"roff(Consumer group: resume from its committed position and commit to it.
+Only messages the output actually took are committed.
+)roff",
+    },
+    {
+        .name = "consumer",
+        .value_name = "NAME",
+        .arity = Arity::kOne,
+        .help = "with --group: this member's name (redis: the consumer, default HOSTNAME-PID; kafka: client.id)",
+        .doc = R"roff(With \fB\-\-group\fR: the name of this member of the group, so that a job
+run again and again (from cron) is one member.
+\fBredis://\fR: the consumer name (default \fIHOSTNAME\fR\-\fIPID\fR; wins
+over \fB?consumer=\fR); a member re\-reads the entries still pending under
+its name first.
+\fBkafka://\fR: the \fBclient.id\fR, which Kafka's group tools show as
+the member's CLIENT\-ID (wins over \fB?client.id=\fR); it is not static
+membership, for which set \fB?group.instance.id=\fR\fINAME\fR.
+\fBfile:\fR: accepted and ignored (the log does not name the members of
+a group), so one command line serves every backend.
+)roff",
+    },
+    {
+        .name = "count",
+        .short_name = 'c',
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .help = "stop after N messages (0 or more)",
+        .doc = R"roff(Stop after \fIN\fR messages (\fB0\fR: at once; a negative \fIN\fR is a
+usage error).
+)roff",
+    },
+    {
+        .name = "exit",
+        .short_name = 'e',
+        .help = "stop at the end of the stream instead of following it",
+        .doc = R"roff(Stop at the end of the stream instead of following it.
+)roff",
+    },
+    {
+        .name = "format",
+        .short_name = 'F',
+        .value_name = "FMT",
+        .arity = Arity::kOne,
+        .help = "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload",
+        .doc = R"roff(What to write for each message (default \fBpayload\fR):
+.RS
+.TP
+.B payload
+the payload bytes, followed by the record delimiter.
+.TP
+.B envelope
+the NDJSON envelope (see
+.BR sluice (7)),
+followed by the record delimiter; what \fBflux \-\-envelope\fR reads back.
+.TP
+.I TEMPLATE
+any other text, printed as written for each message (put \fB\en\fR in it;
+no delimiter is added), like \fBkcat \-f\fR.
+Tokens:
+\fB%s\fR payload,
+\fB%k\fR key,
+\fB%t\fR stream,
+\fB%p\fR shard,
+\fB%o\fR seq,
+\fB%i\fR entry ID (a Redis entry's \fIMS\fR\-\fIN\fR, what \fB\-\-from\fR
+takes back; the seq for other backends),
+\fB%T\fR timestamp (milliseconds since the epoch),
+\fB%D\fR timestamp (RFC 3339, UTC),
+\fB%h\fR headers (\fIname\fR=\fIvalue\fR,...),
+\fB%S\fR payload length,
+\fB%K\fR key length,
+\fB%%\fR a percent sign;
+escapes \fB\en\fR, \fB\et\fR, \fB\er\fR, \fB\e0\fR, \fB\e\e\fR.
+A tombstone or missing key prints as nothing, its length as \-1.
+.RE
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "payload envelope",
+    },
+    {
+        .name = "delimiter",
+        .short_name = 'd',
+        .value_name = "STR",
+        .arity = Arity::kOne,
+        .help = "end each record with STR (default newline)",
+        .doc = R"roff(End each record with \fISTR\fR (default a newline); the escapes of
+\fB\-\-format\fR and \fB\exHH\fR are understood.
+)roff",
+    },
+    {
+        .name = "null",
+        .short_name = '0',
+        .help = "end each record with NUL",
+        .doc = R"roff(End each record with a NUL byte, for binary payloads (\fBxargs \-0\fR
+style).
+)roff",
+    },
+    {
+        .name = "once",
+        .help = "with PIPE: exit after the first reader closes the pipe",
+        .doc = R"roff(With \fIPIPE\fR: exit after the first reader closes the pipe.
+)roff",
+    },
+    cli::shared::kMode,
+    {
+        .name = "timeout",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .help = "give up on an unreachable backend after DUR (default 30s)",
+        .doc = R"roff(Give up connecting to the backend after \fIDUR\fR (default \fB30s\fR);
+\fIDUR\fR is a number with a unit: \fBms\fR, \fBs\fR, \fBm\fR, \fBh\fR,
+\fBd\fR.
+With \fB\-\-exit\fR it also bounds a backend lost mid-stream: when no
+broker or server answers for \fIDUR\fR, tap exits 69.
+Without \fB\-\-exit\fR, tap keeps following through an outage (warning on
+stderr) and goes on when the backend is back, as \fBtail \-F\fR would.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "5s 30s 1m",
+    },
+    {
+        .name = "on-error",
+        .value_name = "POLICY",
+        .arity = Arity::kOne,
+        .help = "fail | skip: at a corrupt record in a file: stream, stop with exit 65 (default) or skip it",
+        .doc = R"roff(What to do at a corrupt record in a \fBfile:\fR stream (bad bytes with a
+valid record after them; a torn tail left by a crash is not corruption, it
+is simply not there yet).
+\fBfail\fR (the default, since stored data should stop rather than
+silently lose records): write every record before it, then exit 65 with a
+message that names the stream, the segment file, the byte offset, the last
+good seq and the next valid one.
+\fBskip\fR: go on at the next valid record, warn on stderr for each
+corrupt range (seqs and offsets lost) and count the lost records in
+\fB\-\-stats\fR.
+Only \fBskip\fR lets a \fB\-\-group\fR commit past a corrupt record.
+Corruption wholly before the start position (\fB\-\-from\fR \fISEQ\fR,
+\fB\-\fR\fIN\fR, \fB@\fR\fITIME\fR, or the group's committed seq) is
+passed over without a word, so \fB\-\-from\fR the next valid seq also
+reads past it.
+Other backends have no such records; there the flag changes nothing.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "fail skip",
+    },
+    cli::shared::kStats,
+    cli::shared::kProgress,
+    cli::shared::kHelp,
+    cli::shared::kVersion,
+};
+
+inline constexpr cli::ToolSpec kSpec{
+    .name = "tap",
+    .summary = "consume a stream to stdout or a named pipe",
+    .about = "Consume STREAM and write each message to stdout or to the named pipe PIPE.",
+    .positionals = kPositionals,
+    .flags = kFlags,
+};
+
+}  // namespace sluice::tools::tap
