@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 
 using namespace sluice;
 using namespace sluice::filelog;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "sluice/debezium.h"
-#include "sluice/pgoutput.h"
+#include "cdc/pgoutput.h"
 
 using namespace sluice;
 

@@ -13,7 +13,7 @@
 
 #include "backends/file_backend.h"
 #include "sluice/env.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "test_filelog_util.h"
 
 using namespace sluice;

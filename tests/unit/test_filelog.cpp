@@ -12,7 +12,7 @@
 #include <iterator>
 #include <thread>
 
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "test_filelog_util.h"
 
 using namespace sluice;

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "backends/file_backend.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "test_filelog_util.h"
 
 using namespace sluice;

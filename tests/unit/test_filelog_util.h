@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "sluice/message.h"
 #include "sluice/status.h"
 

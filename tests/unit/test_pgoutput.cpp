@@ -4,8 +4,9 @@
 #include <string>
 
 #include "sluice/cdc_pg.h"
+#include "cdc/pgoutput.h"
 #include "sluice/debezium.h"
-#include "sluice/pgoutput.h"
+#include "cdc/pgoutput.h"
 
 using namespace sluice;
 using namespace sluice::pg;

@@ -4,7 +4,7 @@
 #include <cerrno>
 
 #include "sluice/env.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "sluice/status.h"
 #include "test_filelog_util.h"
 

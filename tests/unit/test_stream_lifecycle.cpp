@@ -5,7 +5,7 @@
 #include <string>
 
 #include "backends/file_backend.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "sluice/units.h"
 #include "test_filelog_util.h"
 

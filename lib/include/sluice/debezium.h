@@ -32,7 +32,12 @@
 #include <string_view>
 #include <vector>
 
-#include "sluice/pgoutput.h"
+
+namespace sluice::pg {
+// From pgoutput's decoder (lib/src/cdc/pgoutput.h, private to lib).
+struct PgRelation;
+struct PgValue;
+}  // namespace sluice::pg
 
 namespace sluice::debezium {
 

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <utility>
 
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 
 namespace sluice {
 

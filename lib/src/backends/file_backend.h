@@ -1,5 +1,5 @@
 // The `file:` backend: Producer, Consumer and Admin over the embedded log
-// (sluice/filelog.h). The generic open_producer/open_consumer/open_admin
+// (filelog/filelog.h). The generic open_producer/open_consumer/open_admin
 // (registry.cpp) dispatch here for file: URIs.
 //
 // Producer: produce() serializes into one batch buffer per target stream;

@@ -18,7 +18,7 @@
 #include "sluice/cdc_pg.h"
 #include "sluice/envelope.h"
 #include "sluice/message.h"
-#include "sluice/pgoutput.h"
+#include "cdc/pgoutput.h"
 
 namespace sluice {
 

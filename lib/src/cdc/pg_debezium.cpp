@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "cdc/pgoutput.h"
 #include "sluice/debezium.h"
 #include "sluice/envelope.h"
 

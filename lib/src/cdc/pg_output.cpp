@@ -1,9 +1,9 @@
-// pgoutput message decoder (see sluice/pgoutput.h). Formats: PostgreSQL 15
+// pgoutput message decoder (see cdc/pgoutput.h). Formats: PostgreSQL 15
 // documentation, "Logical Replication Message Formats".
 #include <cstdio>
 #include <cstring>
 
-#include "sluice/pgoutput.h"
+#include "cdc/pgoutput.h"
 
 namespace sluice::pg {
 

@@ -7,7 +7,7 @@
 #include <charconv>
 
 #include "filelog/codec.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 
 namespace sluice::filelog {
 

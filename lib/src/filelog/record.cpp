@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "filelog/codec.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 
 namespace sluice::filelog {
 

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 
 namespace sluice::filelog {
 

@@ -9,7 +9,7 @@
 
 #include <cerrno>
 
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 
 namespace sluice::filelog {
 

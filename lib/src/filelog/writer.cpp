@@ -8,7 +8,7 @@
 #include <cerrno>
 
 #include "filelog/codec.h"
-#include "sluice/filelog.h"
+#include "filelog/filelog.h"
 #include "sluice/units.h"
 
 namespace sluice::filelog {
