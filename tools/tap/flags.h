@@ -97,7 +97,7 @@ the payload bytes, followed by the record delimiter.
 .B envelope
 the NDJSON envelope (see
 .BR sluice (7)),
-followed by the record delimiter; what \fBflux \-\-envelope\fR reads back.
+followed by the record delimiter: what \fBflux\fR takes back as envelope input.
 .TP
 .I TEMPLATE
 any other text, printed as written for each message (put \fB\en\fR in it;
