@@ -33,15 +33,26 @@ void check(bool ok, const char* what) {
   }
 }
 
-const std::string& stream_dir() {
-  static const std::string dir = [] {
+// A temporary directory for the one stream every input is written to,
+// removed at exit.
+struct TempStream {
+  std::string root;
+  std::string dir;
+  TempStream() {
     const char* base = getenv("TMPDIR");
-    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/fuzz-segment-XXXXXX";
-    check(mkdtemp(tmpl.data()) != nullptr, "mkdtemp");
-    std::atexit([] { std::filesystem::remove_all(stream_dir()); });
-    return tmpl + "/s";
-  }();
-  return dir;
+    root = std::string(base && *base ? base : "/tmp") + "/fuzz-segment-XXXXXX";
+    check(mkdtemp(root.data()) != nullptr, "mkdtemp");
+    dir = root + "/s";
+  }
+  ~TempStream() {
+    std::error_code ec;
+    std::filesystem::remove_all(root, ec);
+  }
+};
+
+const std::string& stream_dir() {
+  static TempStream t;
+  return t.dir;
 }
 
 std::vector<int64_t> read_seqs(OnCorrupt on, size_t chunk, Status* st) {
