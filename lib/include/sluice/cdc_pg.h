@@ -40,6 +40,7 @@
 
 #include "sluice/backend.h"
 #include "sluice/debezium.h"
+#include "sluice/env.h"
 #include "sluice/stats.h"
 #include "sluice/status.h"
 
@@ -148,6 +149,9 @@ struct PgCdcOptions {
   bool reconnect = true;
   const volatile int* stop = nullptr;  // set by a signal handler
   int stop_fd = -1;                    // readable once stop is set
+  // The snapshot marker, the spill files of streamed transactions (in
+  // $TMPDIR) and wall-clock reads go through it. Never null; not owned.
+  Env* env = Env::Default();
 };
 
 // Runs until the stop flag is set (then drains the sink, confirms what it
