@@ -675,11 +675,7 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
     auto s = exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), PGRES_COMMAND_OK,
                   "importing the slot's snapshot");
     if (!s.ok()) return s.status();
-    // Test seam: widen the window between the slot's snapshot and the
-    // table locks, so a test can commit a TRUNCATE inside it.
-    if (const char* ms = getenv("SLUICE_TEST_CDC_PG_LOCK_DELAY_MS"); ms && *ms) {
-      usleep(static_cast<useconds_t>(strtoul(ms, nullptr, 10) * 1000));
-    }
+    if (o_.test.before_snapshot_lock) o_.test.before_snapshot_lock();
     SLUICE_RETURN_IF_ERROR(lock_snapshot_tables(c));
   }
   uint64_t xid = 0;
