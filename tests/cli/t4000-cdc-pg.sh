@@ -226,6 +226,28 @@ test_expect_success 'streamed by default: events equal the non-streamed ones fie
 	PY
 '
 
+# The spill file of a streamed transaction goes through Env (open_temp in
+# TMPDIR). When it cannot be made, the run stops with the directory named
+# and confirms nothing of the transaction, so the next run delivers it all.
+test_expect_success 'spill file cannot be created: exit 73 naming TMPDIR, nothing emitted, next run delivers' '
+  psql_c "ALTER SYSTEM SET logical_decoding_work_mem = '\''64kB'\''" && psql_c "SELECT pg_reload_conf()" &&
+  psql_c "CREATE TABLE sp (id int PRIMARY KEY, v text)" &&
+  psql_c "CREATE PUBLICATION psp FOR TABLE sp" &&
+  { TMPDIR=$TEST_DIR/no-such-dir cdc-pg --slot ssp --publication psp --snapshot never --stream-in-progress \
+      "$PGURL" >sp1.out 2>sp1.err & sp_pid=$!; } &&
+  test_track_pid "$sp_pid" &&
+  wait_for 30 "psql_c \"SELECT active FROM pg_replication_slots WHERE slot_name = '\''ssp'\''\" | grep -q t" &&
+  psql_c "INSERT INTO sp SELECT g, repeat('\''s'\'', 40) FROM generate_series(1, 20000) g" &&
+  rc=0 && { wait "$sp_pid" || rc=$?; } &&
+  test "$rc" = 73 &&
+  test_grep -F "cannot spill a streamed transaction to disk (check TMPDIR): cannot create a temporary file in '\''$TEST_DIR/no-such-dir'\''" sp1.err &&
+  test_line_count = 0 sp1.out &&
+  start_cdc sp2.out --slot ssp --publication psp --snapshot never --stream-in-progress "$PGURL" &&
+  caught_up ssp &&
+  test_stop "$cdc_pid" &&
+  test_line_count = 20000 sp2.out
+'
+
 test_expect_success '--proto-version and --stream-in-progress are checked' '
   test_expect_code 64 cdc-pg --proto-version 4 "$PGURL" &&
   test_expect_code 64 cdc-pg --proto-version 1 --stream-in-progress "$PGURL" &&

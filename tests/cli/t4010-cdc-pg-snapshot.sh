@@ -89,8 +89,9 @@ test_expect_success 'kill -9 during the snapshot: the next run snapshots again, 
 # slot's snapshot but before the copy reached the table made the copy read
 # it empty, and a change the stream then carried for a row of the snapshot
 # had no row to apply to (seen once in t4010's workload under ASan). The
-# test seam SLUICE_TEST_CDC_PG_LOCK_DELAY_MS holds cdc-pg between the
-# slot's snapshot and its table locks while one transaction updates a row,
+# test seam SLUICE_TEST_CDC_PG_LOCK_DELAY_MS (read by the tool, which sets
+# the library's PgCdcTestHooks::before_snapshot_lock) holds cdc-pg between
+# the slot's snapshot and its table locks while one transaction updates a row,
 # truncates and inserts: cdc-pg must see it and take the snapshot again.
 test_expect_success 'a TRUNCATE between the slot and the copy: the snapshot is taken again' '
   psql_c "CREATE DATABASE race" &&

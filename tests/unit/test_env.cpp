@@ -179,3 +179,39 @@ TEST_CASE("env: a failed directory sync names the directory") {
   CHECK(st.message() == "cannot sync directory '" + tmp.path() +
                             "': fsync: input/output error");
 }
+
+TEST_CASE("env: open_temp makes a nameless file, gone with its descriptor") {
+  TempDir tmp;
+  Env* env = Env::Default();
+  auto fd = env->open_temp(tmp.path());
+  REQUIRE(fd.ok());
+  auto names = env->list_dir(tmp.path());
+  REQUIRE(names.ok());
+  CHECK(names->empty());  // no name in the directory, not even briefly left
+  REQUIRE(env->write_all(fd->get(), "scratch", 7, 0).ok());
+  char buf[8] = {};
+  auto n = env->pread(fd->get(), buf, sizeof buf, 0);
+  REQUIRE(n.ok());
+  CHECK(std::string(buf, *n) == "scratch");
+  uint64_t nlink = 1;
+  REQUIRE(env->file_size(fd->get(), &nlink).ok());
+  CHECK(nlink == 0);
+
+  Result<UniqueFd> missing = env->open_temp(tmp.sub("nope"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.status().message() ==
+        "cannot create a temporary file in '" + tmp.sub("nope") +
+            "': no such file or directory");
+}
+
+TEST_CASE("env: an injected open_temp failure names the directory") {
+  TempDir tmp;
+  FaultInjectionEnv env;
+  env.fail_open_temp(ENOSPC);
+  Result<UniqueFd> fd = env.open_temp(tmp.path());
+  REQUIRE_FALSE(fd.ok());
+  CHECK(fd.status().is(StatusCode::kCannotCreate));  // as every failed creation
+  CHECK(fd.status().message() == "cannot create a temporary file in '" +
+                                     tmp.path() + "': no space left on device");
+  CHECK(env.open_temp(tmp.path()).ok());  // only the one failure was armed
+}

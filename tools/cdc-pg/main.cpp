@@ -1,8 +1,11 @@
 // cdc-pg: PostgreSQL logical replication (pgoutput) to Debezium-compatible
 // change events on stdout or any stream. Parses flags and wires libsluice
 // objects together; the work happens in sluice::run_pg_cdc.
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
+#include <thread>
 
 #include "cdc-pg/flags.h"
 #include "common/cli.h"
@@ -86,6 +89,13 @@ int main(int argc, char** argv) {
   auto timeout = parse_duration_ms(timeout_text);
   if (!timeout.ok() || *timeout <= 0) return cli::usage_error("--timeout '" + timeout_text + "': expected a duration such as 30s");
   o.timeout = Millis(*timeout);
+
+  // Test seam for tests/cli (not documented for users): hold the snapshot
+  // between importing the slot's snapshot and locking its tables.
+  if (const char* ms = std::getenv("SLUICE_TEST_CDC_PG_LOCK_DELAY_MS"); ms && *ms) {
+    const Millis delay(std::strtoul(ms, nullptr, 10));
+    o.test.before_snapshot_lock = [delay] { std::this_thread::sleep_for(delay); };
+  }
 
   install_stop_handlers();
   o.stop = stop_flag();

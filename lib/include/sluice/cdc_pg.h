@@ -32,6 +32,7 @@
 // Not thread-safe: one run per thread.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@
 
 #include "sluice/backend.h"
 #include "sluice/debezium.h"
+#include "sluice/env.h"
 #include "sluice/stats.h"
 #include "sluice/status.h"
 
@@ -110,6 +112,16 @@ enum class SnapshotMode {
 
 enum class StreamInProgress { kAuto, kOn, kOff };
 
+// Seams for tests, called by the run at fixed points; empty by default.
+// Nothing in the library sets them (cdc-pg sets one from a test-only
+// environment variable so that its CLI tests can drive the real binary).
+struct PgCdcTestHooks {
+  // Called on the snapshot connection after it imported the slot's
+  // snapshot and before it locks the tables, so a test can commit a
+  // TRUNCATE inside that window (the snapshot then starts over).
+  std::function<void()> before_snapshot_lock;
+};
+
 struct PgCdcOptions {
   std::string conninfo;  // libpq conninfo or postgresql:// URI
   std::string slot = "sluice";
@@ -148,6 +160,10 @@ struct PgCdcOptions {
   bool reconnect = true;
   const volatile int* stop = nullptr;  // set by a signal handler
   int stop_fd = -1;                    // readable once stop is set
+  // The snapshot marker, the spill files of streamed transactions (in
+  // $TMPDIR) and wall-clock reads go through it. Never null; not owned.
+  Env* env = Env::Default();
+  PgCdcTestHooks test;
 };
 
 // Runs until the stop flag is set (then drains the sink, confirms what it

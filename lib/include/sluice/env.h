@@ -1,6 +1,7 @@
-// Env: the seam between the embedded file log and the operating system.
+// Env: the seam between the library (the embedded file log, cdc-pg's
+// snapshot marker and spill files) and the operating system.
 //
-// Every file-system call and every clock read the file log makes goes
+// Every file-system call and every wall-clock read the library makes goes
 // through an Env (the leveldb model), so tests can swap in a
 // FaultInjectionEnv that fails the Nth write with ENOSPC or EIO, cuts writes
 // short, fails syncs or renames, simulates a crash that loses every byte not
@@ -9,8 +10,9 @@
 // as a Status built from errno (Status::FromErrno) whose message names the
 // operation and, for path operations, the path.
 //
-// Ownership: open() hands back a UniqueFd that closes its descriptor on
-// destruction. Every other call borrows the descriptor it is given.
+// Ownership: open() and open_temp() hand back a UniqueFd that closes its
+// descriptor on destruction. Every other call borrows the descriptor it is
+// given.
 //
 // Thread safety: PosixEnv (Env::Default()) is stateless and may be used from
 // any number of threads. FaultInjectionEnv guards its counters with a mutex,
@@ -67,6 +69,12 @@ class Env {
   // open(2) with O_CLOEXEC added. On failure the message names `path`.
   virtual Result<UniqueFd> open(const std::string& path, int flags,
                                 mode_t mode = 0644) = 0;
+  // A new, empty read-write file in directory `dir` that has no name, so it
+  // is gone once its descriptor is closed, even after a crash: O_TMPFILE, or
+  // where the file system lacks it, mkstemp(3) then unlink(2). For scratch
+  // data (a streamed transaction spilled to disk). On failure the message
+  // names `dir`.
+  virtual Result<UniqueFd> open_temp(const std::string& dir) = 0;
   // One pwrite(2)/pwritev(2): may write fewer bytes than asked (the caller
   // loops). Returns the number of bytes written.
   virtual Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt,
@@ -152,6 +160,8 @@ class FaultInjectionEnv : public Env {
   // The next fdatasync/fsync calls fail with `err` (`count` of them),
   // without syncing anything.
   void fail_sync(int err, int count = 1);
+  // The next open_temp calls fail with `err` (`count` of them).
+  void fail_open_temp(int err, int count = 1);
   // The next renames fail with `err` (`count` of them), renaming nothing.
   void fail_rename(int err, int count = 1);
   // Every mkdir from now on fails with `err` (EACCES, ...).
@@ -178,6 +188,7 @@ class FaultInjectionEnv : public Env {
 
   Result<UniqueFd> open(const std::string& path, int flags,
                         mode_t mode = 0644) override;
+  Result<UniqueFd> open_temp(const std::string& dir) override;
   Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt,
                          int64_t offset) override;
   Result<size_t> pread(int fd, void* buf, size_t n, int64_t offset) override;
@@ -218,6 +229,8 @@ class FaultInjectionEnv : public Env {
   size_t short_max_ = 0;
   int sync_fail_count_ = 0;
   int sync_errno_ = 0;
+  int open_temp_fail_count_ = 0;
+  int open_temp_errno_ = 0;
   int rename_fail_count_ = 0;
   int rename_errno_ = 0;
   int mkdir_errno_ = 0;

@@ -19,6 +19,8 @@
 #include "sluice/envelope.h"
 #include "sluice/message.h"
 #include "cdc/pgoutput.h"
+#include "cdc/snapshot_marker.h"
+#include "cdc/spill_file.h"
 
 namespace sluice {
 
@@ -155,7 +157,7 @@ class PgCdc {
   Status prepare_slot_waiting(bool* created, std::string* snapshot_name, uint64_t* start_lsn);
   // The file whose existence says "the snapshot of this slot is not yet
   // delivered" (under SLUICE_STATE_DIR, else $XDG_STATE_HOME/sluice).
-  std::string snapshot_marker() const;
+  pg::SnapshotMarker snapshot_marker() const { return pg::SnapshotMarker(o_.env, server_, o_.slot); }
   Status write_snapshot_marker();
   Status finish_snapshot();
   // Drops the slot of a snapshot that will not be delivered (best effort;
@@ -182,7 +184,7 @@ class PgCdc {
   Status spill(std::string_view data, uint64_t data_start);
   Status format_streamed(std::string_view data, uint64_t data_start);
   Status write_formatted(uint32_t subxid, bool has_key, const debezium::CommitFieldOffsets& offsets);
-  Status replay_formatted(FILE* f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us);
+  Status replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us);
   Status stream_commit();
   Status emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row);
   Status emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
@@ -228,11 +230,8 @@ class PgCdc {
 
   // Transactions streamed in progress (protocol 2+), by top-level xid:
   // their changes wait in an unlinked temporary file until Stream Commit.
-  struct FileCloser {
-    void operator()(FILE* f) const { fclose(f); }
-  };
   struct StreamedTx {
-    std::unique_ptr<FILE, FileCloser> spill;
+    std::unique_ptr<pg::SpillFile> spill;
     std::vector<uint32_t> aborted_subxacts;
     // Pre-formatted mode (see preformat_): the stream's own relation
     // cache (pgoutput sends a streamed transaction the Relation messages
@@ -519,7 +518,7 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
       return Status::Config("replication slot '" + o_.slot + "' belongs to database '" +
                             PQgetvalue(res, 0, 2) + "': use another --slot");
     }
-    if (access(snapshot_marker().c_str(), F_OK) != 0) {
+    if (!snapshot_marker().exists()) {
       *start_lsn = 0;  // the server resumes at the slot's confirmed_flush_lsn
       if (!PQgetisnull(res, 0, 3)) pg::parse_lsn(PQgetvalue(res, 0, 3), &confirmed_);
       sent_confirmed_ = confirmed_;
@@ -528,7 +527,7 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
     // The run that created this slot stopped before its snapshot was out:
     // streaming from the slot would skip the rows not yet copied.
     warn("the initial snapshot of replication slot '" + o_.slot +
-         "' did not finish (marker '" + snapshot_marker() +
+         "' did not finish (marker '" + snapshot_marker().path() +
          "'): dropping the slot and taking the snapshot again");
     auto d = exec_params(aux_.get(), "SELECT pg_drop_replication_slot($1)", {o_.slot},
                          "dropping replication slot '" + o_.slot + "'");
@@ -557,44 +556,7 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
   return Status::Ok();
 }
 
-std::string PgCdc::snapshot_marker() const {
-  std::string dir;
-  if (const char* d = getenv("SLUICE_STATE_DIR"); d && *d) {
-    dir = d;
-  } else if (const char* x = getenv("XDG_STATE_HOME"); x && *x) {
-    dir = std::string(x) + "/sluice";
-  } else {
-    const char* home = getenv("HOME");
-    dir = std::string(home && *home ? home : "/tmp") + "/.local/state/sluice";
-  }
-  std::string name = "cdc-pg-" + server_ + "-" + o_.slot + ".snapshot";
-  for (char& ch : name) {
-    if (!isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '-' && ch != '_') ch = '_';
-  }
-  return dir + "/" + name;
-}
-
-Status PgCdc::write_snapshot_marker() {
-  std::string path = snapshot_marker();
-  // mkdir -p of the marker's directory.
-  for (size_t at = 1; (at = path.find('/', at)) != std::string::npos; ++at) {
-    std::string dir = path.substr(0, at);
-    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Status::FromErrno(errno, "cannot create state directory '" + dir + "' (set SLUICE_STATE_DIR)",
-                               StatusCode::kCannotCreate);
-    }
-  }
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Status::FromErrno(errno, "cannot write snapshot marker '" + path + "'", StatusCode::kCannotCreate);
-  }
-  std::string text = "snapshot of slot " + o_.slot + " in progress\n";
-  bool ok = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
-  int err = errno;
-  close(fd);
-  if (!ok) return Status::FromErrno(err, "cannot write snapshot marker '" + path + "'");
-  return Status::Ok();
-}
+Status PgCdc::write_snapshot_marker() { return snapshot_marker().write(o_.slot); }
 
 void PgCdc::abandon_snapshot() {
   // The snapshot's read-only transaction may still be open on aux_.
@@ -616,19 +578,7 @@ void PgCdc::abandon_snapshot() {
   // Left in place: the marker makes the next run drop it.
 }
 
-Status PgCdc::finish_snapshot() {
-  std::string path = snapshot_marker();
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return Status::FromErrno(errno, "cannot remove snapshot marker '" + path + "'");
-  }
-  std::string dir = path.substr(0, path.rfind('/'));
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)fsync(fd);
-    close(fd);
-  }
-  return Status::Ok();
-}
+Status PgCdc::finish_snapshot() { return snapshot_marker().remove(); }
 
 const std::vector<bool>& PgCdc::key_columns(const pg::PgRelation& rel) {
   auto it = keys_.find(rel.oid);
@@ -725,16 +675,12 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
     auto s = exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), PGRES_COMMAND_OK,
                   "importing the slot's snapshot");
     if (!s.ok()) return s.status();
-    // Test seam: widen the window between the slot's snapshot and the
-    // table locks, so a test can commit a TRUNCATE inside it.
-    if (const char* ms = getenv("SLUICE_TEST_CDC_PG_LOCK_DELAY_MS"); ms && *ms) {
-      usleep(static_cast<useconds_t>(strtoul(ms, nullptr, 10) * 1000));
-    }
+    if (o_.test.before_snapshot_lock) o_.test.before_snapshot_lock();
     SLUICE_RETURN_IF_ERROR(lock_snapshot_tables(c));
   }
   uint64_t xid = 0;
   SLUICE_RETURN_IF_ERROR(snapshot_position(c, &xid, &lsn));
-  int64_t started = now_us();
+  int64_t started = o_.env->now_us();
 
   // One event of look-ahead, so that the very last one says "last".
   std::string held_value, held_key;
@@ -804,7 +750,7 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
         ev.xid = xid;
         ev.lsn = lsn;
         ev.source_ts_us = started;
-        ev.now_us = now_us();
+        ev.now_us = o_.env->now_us();
         held_snap_at = debezium::append_event(source_, ev, o_.values, held_value);
         held_has_key = debezium::append_key(rel, keys, row, o_.values, held_key);
         held_schema = schema;
@@ -838,7 +784,7 @@ Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<
     ev.after = after;
     ev.xid = stream_xid_;
     ev.lsn = lsn;
-    ev.now_us = now_us();
+    ev.now_us = o_.env->now_us();
     debezium::append_event(source_, ev, o_.values, value_buf_, &offsets_);
     bool has_key = op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
     return write_formatted(formatting_subxid_, has_key, offsets_);
@@ -866,7 +812,7 @@ Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<
   ev.lsn = lsn;
   ev.last_commit_lsn = last_commit_lsn_;
   ev.source_ts_us = tx_ts_us_;
-  ev.now_us = now_us();
+  ev.now_us = o_.env->now_us();
   if (o_.tx_markers) {
     ev.tx_id = tx_id_;
     ev.total_order = tx_order_;
@@ -930,11 +876,8 @@ Status PgCdc::spill(std::string_view data, uint64_t data_start) {
   memcpy(head + 4, &data_start, 8);
   memcpy(head + 12, &len, 4);
   head[16] = data[0];
-  if (fwrite(head, 1, sizeof head, tx.spill.get()) != sizeof head ||
-      fwrite(data.data() + 5, 1, data.size() - 5, tx.spill.get()) != data.size() - 5) {
-    return Status::IoError(std::string("writing a streamed transaction to a temporary file: ") + strerror(errno));
-  }
-  return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(tx.spill->append(std::string_view(head, sizeof head)));
+  return tx.spill->append(data.substr(5));
 }
 
 Result<PgCdc::StreamedTx*> PgCdc::streamed_change(std::string_view data, uint32_t* subxid) {
@@ -948,20 +891,9 @@ Result<PgCdc::StreamedTx*> PgCdc::streamed_change(std::string_view data, uint32_
 
 Status PgCdc::open_spill(StreamedTx& tx) {
   if (!tx.spill) {
-    // An unlinked file in TMPDIR (tmpfile() ignores TMPDIR).
-    const char* dir = getenv("TMPDIR");
-    std::string path = std::string(dir && *dir ? dir : "/tmp") + "/cdc-pg-stream.XXXXXX";
-    int fd = mkstemp(path.data());
-    if (fd >= 0) {
-      unlink(path.c_str());
-      tx.spill.reset(fdopen(fd, "w+b"));
-      if (!tx.spill) close(fd);
-    }
-    if (!tx.spill) {
-      return Status::IoError(std::string("cannot create a temporary file for a streamed transaction: ") +
-                             strerror(errno) + " (check TMPDIR)");
-    }
-    setvbuf(tx.spill.get(), nullptr, _IOFBF, 1u << 20);
+    auto f = pg::SpillFile::Create(o_.env, pg::SpillFile::default_dir());
+    if (!f.ok()) return f.status();
+    tx.spill = std::move(*f);
   }
   return Status::Ok();
 }
@@ -1008,24 +940,27 @@ Status PgCdc::write_formatted(uint32_t subxid, bool has_key, const debezium::Com
   head[5] = static_cast<uint32_t>(offsets.ts_end);
   head[6] = static_cast<uint32_t>(offsets.last_commit_begin);
   head[7] = static_cast<uint32_t>(offsets.last_commit_end);
-  FILE* f = tx.spill.get();
-  if (fwrite(head, 1, sizeof head, f) != sizeof head ||
-      (head[2] && fwrite(key_buf_.data(), 1, head[2], f) != head[2]) ||
-      fwrite(value_buf_.data(), 1, value_buf_.size(), f) != value_buf_.size()) {
-    return Status::IoError(std::string("writing a streamed transaction to a temporary file: ") + strerror(errno));
-  }
-  return Status::Ok();
+  pg::SpillFile& f = *tx.spill;
+  SLUICE_RETURN_IF_ERROR(f.append(std::string_view(reinterpret_cast<const char*>(head), sizeof head)));
+  if (head[2]) SLUICE_RETURN_IF_ERROR(f.append(key_buf_));
+  return f.append(value_buf_);
 }
 
 // Emits the formatted events of a committed streamed transaction, filling
 // in its commit time and the previous commit's LSN.
-Status PgCdc::replay_formatted(FILE* f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us) {
+Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us) {
   uint32_t head[8];
   uint64_t replayed = 0;
-  while (fread(head, 1, sizeof head, f) == sizeof head) {
+  for (;;) {
+    auto got = f.read(head, sizeof head);
+    if (!got.ok()) return got.status();
+    if (*got == 0) break;
+    if (*got != sizeof head) return Status::IoError("a streamed transaction's temporary file is truncated");
     size_t key_len = head[2], value_len = head[3];
     replay_buf_.resize(key_len + value_len);
-    if (fread(replay_buf_.data(), 1, replay_buf_.size(), f) != replay_buf_.size()) {
+    got = f.read(replay_buf_.data(), replay_buf_.size());
+    if (!got.ok()) return got.status();
+    if (*got != replay_buf_.size()) {
       return Status::IoError("a streamed transaction's temporary file is truncated");
     }
     if (std::find(aborted_subxacts.begin(), aborted_subxacts.end(), head[0]) != aborted_subxacts.end()) {
@@ -1048,7 +983,6 @@ Status PgCdc::replay_formatted(FILE* f, const std::vector<uint32_t>& aborted_sub
     SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, false}, head[1] != 0, &t));
     if (++replayed % 4096 == 0) SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
   }
-  if (ferror(f)) return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
   return Status::Ok();
 }
 
@@ -1061,10 +995,8 @@ Status PgCdc::stream_commit() {
   if (it != streams_.end() && it->second.spill) {
     StreamedTx tx = std::move(it->second);
     streams_.erase(it);
-    FILE* f = tx.spill.get();
-    if (fflush(f) != 0 || fseek(f, 0, SEEK_SET) != 0) {
-      return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
-    }
+    pg::SpillFile& f = *tx.spill;
+    SLUICE_RETURN_IF_ERROR(f.rewind());
     if (preformat_) {
       // pgoutput now takes the relations this stream described as sent.
       if (tx.decoder) {
@@ -1076,16 +1008,20 @@ Status PgCdc::stream_commit() {
     }
     char head[16];
     uint64_t replayed = 0;
-    while (fread(head, 1, sizeof head, f) == sizeof head) {
+    for (;;) {
+      auto got = f.read(head, sizeof head);
+      if (!got.ok()) return got.status();
+      if (*got == 0) break;
+      if (*got != sizeof head) return Status::IoError("a streamed transaction's temporary file is truncated");
       uint32_t subxid, len;
       uint64_t data_start;
       memcpy(&subxid, head, 4);
       memcpy(&data_start, head + 4, 8);
       memcpy(&len, head + 12, 4);
       replay_buf_.resize(len);
-      if (fread(replay_buf_.data(), 1, len, f) != len) {
-        return Status::IoError("a streamed transaction's temporary file is truncated");
-      }
+      got = f.read(replay_buf_.data(), len);
+      if (!got.ok()) return got.status();
+      if (*got != len) return Status::IoError("a streamed transaction's temporary file is truncated");
       if (std::find(tx.aborted_subxacts.begin(), tx.aborted_subxacts.end(), subxid) !=
           tx.aborted_subxacts.end()) {
         continue;
@@ -1094,7 +1030,6 @@ Status PgCdc::stream_commit() {
       SLUICE_RETURN_IF_ERROR(handle_message(data_start));
       if (++replayed % 4096 == 0) SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
     }
-    if (ferror(f)) return Status::IoError(std::string("reading back a streamed transaction: ") + strerror(errno));
   } else if (it != streams_.end()) {
     streams_.erase(it);
   }
@@ -1214,7 +1149,7 @@ Status PgCdc::send_status(bool reply_requested) {
   put64(1, confirmed_);
   put64(9, confirmed_);
   put64(17, confirmed_);
-  put64(25, static_cast<uint64_t>(now_us() - pg::kPgEpochOffsetUs));
+  put64(25, static_cast<uint64_t>(o_.env->now_us() - pg::kPgEpochOffsetUs));
   buf[33] = reply_requested ? 1 : 0;
   if (PQputCopyData(repl_.get(), buf, sizeof buf) <= 0 || PQflush(repl_.get()) < 0) {
     source_lost_ = true;

@@ -64,6 +64,30 @@ class PosixEnv final : public Env {
     return UniqueFd(fd);
   }
 
+  Result<UniqueFd> open_temp(const std::string& dir) override {
+    const std::string& d = dir.empty() ? std::string(".") : dir;
+    int fd;
+    do {
+      fd = ::open(d.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    } while (fd < 0 && errno == EINTR);
+    // EOPNOTSUPP/EISDIR: the file system or kernel has no O_TMPFILE.
+    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR)) {
+      std::string path = d + "/.sluice-tmp.XXXXXX";
+      fd = ::mkostemp(path.data(), O_CLOEXEC);
+      if (fd >= 0 && ::unlink(path.c_str()) != 0) {
+        int err = errno;
+        ::close(fd);
+        errno = err;
+        fd = -1;
+      }
+    }
+    if (fd < 0) {
+      return creation_error(errno,
+                            quoted("cannot create a temporary file in", d));
+    }
+    return UniqueFd(fd);
+  }
+
   Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt,
                          int64_t offset) override {
     ssize_t n;
@@ -338,6 +362,12 @@ void FaultInjectionEnv::fail_rename(int err, int count) {
   rename_fail_count_ = count;
 }
 
+void FaultInjectionEnv::fail_open_temp(int err, int count) {
+  std::lock_guard<std::mutex> l(mu_);
+  open_temp_errno_ = err;
+  open_temp_fail_count_ = count;
+}
+
 void FaultInjectionEnv::set_clock(int64_t us) {
   std::lock_guard<std::mutex> l(mu_);
   fake_clock_ = true;
@@ -355,6 +385,7 @@ void FaultInjectionEnv::clear_faults() {
   short_max_ = 0;
   sync_fail_count_ = 0;
   rename_fail_count_ = 0;
+  open_temp_fail_count_ = 0;
   mkdir_errno_ = 0;
 }
 
@@ -408,6 +439,20 @@ Result<UniqueFd> FaultInjectionEnv::open(const std::string& path, int flags,
     it->second.poisoned_at = -1;
   }
   return fd;
+}
+
+// A nameless file survives no crash, so the crash model has nothing to
+// track: only its failure is injected.
+Result<UniqueFd> FaultInjectionEnv::open_temp(const std::string& dir) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (open_temp_fail_count_ > 0) {
+      --open_temp_fail_count_;
+      return creation_error(open_temp_errno_,
+                            "cannot create a temporary file in '" + dir + "'");
+    }
+  }
+  return base_->open_temp(dir);
 }
 
 Result<size_t> FaultInjectionEnv::pwritev(int fd, const struct iovec* iov,
