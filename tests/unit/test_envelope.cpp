@@ -361,6 +361,23 @@ TEST_CASE("rfc3339 formatting and parsing") {
   CHECK(!parse_rfc3339("").ok());
 }
 
+TEST_CASE("rfc3339 at the ends of its range and on leap days") {
+  std::string s;
+  append_rfc3339(-62167219200000000LL, s);
+  CHECK(s == "0000-01-01T00:00:00.000000Z");
+  s.clear();
+  append_rfc3339(253402300799999999LL, s);
+  CHECK(s == "9999-12-31T23:59:59.999999Z");
+  CHECK(*parse_rfc3339("0000-01-01T00:00:00Z") == -62167219200000000LL);
+  CHECK(*parse_rfc3339("9999-12-31T23:59:59.999999Z") == 253402300799999999LL);
+  CHECK(*parse_rfc3339("0000-03-01") == -719468LL * 86400000000LL);
+  CHECK(*parse_rfc3339("2024-02-29") == 19782LL * 86400000000LL);
+  CHECK(parse_rfc3339("0000-02-29").ok());  // 1 BC was a leap year
+  CHECK(parse_rfc3339("2000-02-29").ok());
+  CHECK(!parse_rfc3339("1900-02-29").ok());
+  CHECK(!parse_rfc3339("2023-02-29").ok());
+}
+
 TEST_CASE("base64 vectors (RFC 4648)") {
   const std::pair<std::string, std::string> v[] = {
       {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},

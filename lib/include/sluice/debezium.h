@@ -123,7 +123,4 @@ struct CollectionCount {
 void append_tx_end(std::string_view tx_id, int64_t ts_us, uint64_t event_count,
                    const std::vector<CollectionCount>& collections, std::string& out);
 
-// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
-
 }  // namespace sluice::debezium

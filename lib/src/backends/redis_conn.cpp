@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "backends/redis_backend.h"
+#include "core/backoff.h"
 
 namespace sluice::redis {
 
@@ -447,17 +448,17 @@ void Connection::retarget(std::string_view endpoint) {
 
 Status Connection::reconnect(Millis budget) {
   const auto deadline = Clock::now() + budget;
-  Millis backoff{50};
+  Backoff backoff(Millis(50), Millis(2000));
   for (;;) {
     Status st = connect_once();
     if (st.ok() || st.is(StatusCode::kPermissionDenied) || st.is(StatusCode::kConfig)) {
       return st;
     }
-    if (Clock::now() + backoff >= deadline) {
+    // Never sleep past the deadline: give up when the next wait would end there.
+    if (Clock::now() + backoff.peek() >= deadline) {
       return st.With("gave up reconnecting after " + std::to_string(budget.count()) + " ms");
     }
-    std::this_thread::sleep_for(backoff);
-    backoff = std::min(backoff * 2, Millis(2000));
+    std::this_thread::sleep_for(backoff.next());
   }
 }
 

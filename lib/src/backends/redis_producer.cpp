@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "backends/redis_backend.h"
+#include "core/backoff.h"
 
 namespace sluice {
 namespace {
@@ -151,7 +152,7 @@ class RedisProducer final : public Producer {
     bool recovering = false;
     Status trouble;  // why the last recover() was needed
     Clock::time_point recover_since;
-    Millis backoff{20};
+    Backoff backoff{Millis(20), Millis(1000)};  // between reconnects; reset by recover()
   };
 
   uint32_t intern(std::string_view s) {
@@ -370,15 +371,14 @@ class RedisProducer final : public Producer {
     if (!lane.recovering) {
       lane.recovering = true;
       lane.recover_since = now;
-      lane.backoff = Millis(20);
+      lane.backoff.reset();
     }
     lane.trouble = why;
     const auto left = std::chrono::duration_cast<Millis>(lane.recover_since + timeout_ - now);
     if (left.count() <= 0) return fail_all(why);
     lane.conn->close();
-    std::this_thread::sleep_for(std::min(lane.backoff, left));
-    lane.backoff = std::min(lane.backoff * 2, Millis(1000));
-    Status st = lane.conn->reconnect(std::max(Millis(1), left - std::min(lane.backoff, left)));
+    std::this_thread::sleep_for(std::min(lane.backoff.next(), left));
+    Status st = lane.conn->reconnect(std::max(Millis(1), left - std::min(lane.backoff.peek(), left)));
     if (!st.ok()) return fail_all(st);
     lane.sent = lane.head;
     return Status::Ok();

@@ -21,6 +21,7 @@
 #include "cdc/pgoutput.h"
 #include "cdc/snapshot_marker.h"
 #include "cdc/spill_file.h"
+#include "core/backoff.h"
 
 namespace sluice {
 
@@ -1343,18 +1344,18 @@ Status PgCdc::run() {
 
 Status PgCdc::stream_reconnecting(uint64_t start_lsn) {
   Status st = stream(start_lsn);
-  const Millis kFirst(500), kMax(30000);
-  Millis backoff = kFirst;
+  Backoff backoff(Millis(500), Millis(30000));
   while (o_.reconnect && !o_.temporary && source_lost_ && st.is(StatusCode::kUnavailable) && !stopped()) {
-    warn(st.message() + ": reconnecting in " + std::to_string(backoff.count()) +
+    const Millis wait = backoff.next();
+    warn(st.message() + ": reconnecting in " + std::to_string(wait.count()) +
          " ms (--no-reconnect to exit instead)");
     struct pollfd p = {o_.stop_fd, POLLIN, 0};
-    ::poll(&p, o_.stop_fd >= 0 ? 1 : 0, static_cast<int>(backoff.count()));
+    ::poll(&p, o_.stop_fd >= 0 ? 1 : 0, static_cast<int>(wait.count()));
     if (stopped()) return Status::Ok();
     const auto began = Clock::now();
     st = resume();
     // A connection that streamed for a while starts the backoff afresh.
-    backoff = Clock::now() - began > kMax ? kFirst : std::min(backoff * 2, kMax);
+    if (Clock::now() - began > backoff.max()) backoff.reset();
   }
   return st;
 }

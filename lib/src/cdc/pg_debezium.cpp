@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "cdc/pgoutput.h"
+#include "core/civil_time.h"
 #include "sluice/debezium.h"
 #include "sluice/envelope.h"
 
@@ -250,19 +251,6 @@ bool parse_offset(std::string_view s, size_t pos, int64_t* secs, size_t* end) {
   return true;
 }
 
-void civil_from_days(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = yy + (*m <= 2);
-}
-
 int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 // Debezium ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros.
@@ -290,9 +278,7 @@ void append_time_of_day(int64_t us, std::string& out) {
 void append_zoned(int64_t unix_us, std::string& out) {
   int64_t days = floor_div(unix_us, 86400000000LL);
   int64_t rem = unix_us - days * 86400000000LL;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(days, &y, &mo, &d);
+  const auto [y, mo, d] = civil_from_days(days);
   char buf[32];
   int n = snprintf(buf, sizeof buf, "\"%04lld-%02u-%02uT", static_cast<long long>(y), mo, d);
   out.append(buf, static_cast<size_t>(n));
@@ -418,15 +404,6 @@ bool append_array(std::string_view s, size_t* pos, uint32_t elem, const ValueOpt
 }
 
 }  // namespace
-
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOptions& opts,
                           std::string& out) {

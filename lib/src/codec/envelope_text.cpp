@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "core/civil_time.h"
 #include "sluice/envelope.h"
 
 namespace sluice {
@@ -55,41 +56,11 @@ void append_escape(unsigned char c, std::string& out) {
 constexpr char kB64[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Days since 1970-01-01 from a civil date and back (H. Hinnant's
-// algorithms: exact for every int64 day count we can meet).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
 void put_digits(char* p, unsigned v, int n) {
   for (int i = n - 1; i >= 0; --i) {
     p[i] = static_cast<char>('0' + v % 10);
     v /= 10;
   }
-}
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-unsigned days_in_month(int64_t y, unsigned m) {
-  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
 }
 
 // Reads exactly `n` digits at text[*pos].
@@ -220,9 +191,7 @@ void append_rfc3339(int64_t ts_us, std::string& out) {
     sod += 86400;
     --days;
   }
-  int64_t year;
-  unsigned month, day;
-  civil_from_days(days, &year, &month, &day);
+  const auto [year, month, day] = civil_from_days(days);
   if (year >= 0 && year <= 9999) {
     char buf[4];
     put_digits(buf, static_cast<unsigned>(year), 4);
