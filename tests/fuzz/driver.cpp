@@ -112,7 +112,8 @@ std::string mutate(const std::vector<std::string>& seeds, std::mt19937_64& rng) 
         s.insert(pos, std::string(1 + rng() % 4, static_cast<char>(rng())));
         break;
       case 3:  // insert an interesting byte
-        s.insert(s.begin() + static_cast<ptrdiff_t>(pos), kInteresting[rng() % kInteresting.size()]);
+        s.insert(s.begin() + static_cast<ptrdiff_t>(pos),
+                 kInteresting[rng() % kInteresting.size()]);
         break;
       case 4:  // delete a range
         if (!s.empty()) s.erase(pos % s.size(), 1 + rng() % 8);

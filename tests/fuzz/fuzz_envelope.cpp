@@ -91,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     m.stream = "fuzz";
     m.shard = static_cast<int32_t>(flags) - 1;
     m.seq = static_cast<int64_t>(size) * 1000003;
-    m.ts_us = (flags & 8) ? -static_cast<int64_t>(size) * 999999937 : static_cast<int64_t>(size) << 40;
+    m.ts_us =
+        (flags & 8) ? -static_cast<int64_t>(size) * 999999937 : static_cast<int64_t>(size) << 40;
     if (flags & 1) m.key = p[0];
     if (flags & 2) m.payload = p.size() > 1 ? p[1] : p[0];
     if (flags & 4) m.payload = p.back();  // a long tail: the whole rest

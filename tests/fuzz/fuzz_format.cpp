@@ -60,7 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     f->render(tombstone, out);
     if (out.size() < before) fail("render shrank the buffer", spec);
     if (spec.find('%') == std::string_view::npos && spec.find('\\') == std::string_view::npos &&
-        spec != "payload" && spec != "envelope" && out != "prefix" + std::string(spec) + std::string(spec)) {
+        spec != "payload" && spec != "envelope" &&
+        out != "prefix" + std::string(spec) + std::string(spec)) {
       fail("literal template changed", spec);
     }
   }

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "sluice/debezium.h"
 #include "cdc/pgoutput.h"
+#include "sluice/debezium.h"
 
 using namespace sluice;
 
@@ -34,8 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
       }
       continue;
     }
-    if (m.relation && (m.type == pg::PgMessageType::kInsert || m.type == pg::PgMessageType::kUpdate ||
-                       m.type == pg::PgMessageType::kDelete)) {
+    if (m.relation &&
+        (m.type == pg::PgMessageType::kInsert || m.type == pg::PgMessageType::kUpdate ||
+         m.type == pg::PgMessageType::kDelete)) {
       debezium::ChangeEvent ev;
       ev.relation = m.relation;
       ev.before = m.old_kind ? &m.old_values : nullptr;

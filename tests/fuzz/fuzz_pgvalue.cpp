@@ -23,8 +23,8 @@ constexpr uint32_t kTypes[] = {
 };
 
 void fail(const char* what, uint32_t oid, std::string_view text, const std::string& out) {
-  std::fprintf(stderr, "fuzz_pgvalue: %s (oid %u): %.*s -> %s\n", what, oid, static_cast<int>(text.size()),
-               text.data(), out.c_str());
+  std::fprintf(stderr, "fuzz_pgvalue: %s (oid %u): %.*s -> %s\n", what, oid,
+               static_cast<int>(text.size()), text.data(), out.c_str());
   std::abort();
 }
 
@@ -45,6 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   simdjson::dom::element doc;
   if (parser.parse(out).get(doc) != simdjson::SUCCESS) fail("not valid JSON", oid, text, out);
   simdjson::dom::array arr;
-  if (doc.get_array().get(arr) != simdjson::SUCCESS || arr.size() != 2) fail("not one value", oid, text, out);
+  if (doc.get_array().get(arr) != simdjson::SUCCESS || arr.size() != 2)
+    fail("not one value", oid, text, out);
   return 0;
 }

@@ -54,11 +54,18 @@ bool drain(RecordReader& r, std::vector<Event>* got) {
   while (true) {
     std::string_view rec;
     switch (r.next(&rec)) {
-      case Next::kRecord: got->push_back({false, std::string(rec), r.record_number()}); break;
-      case Next::kOversized: got->push_back({true, "", r.record_number()}); break;
-      case Next::kWouldBlock: return true;
-      case Next::kEof: return false;
-      case Next::kError: fail(r.status().message().c_str());
+      case Next::kRecord:
+        got->push_back({false, std::string(rec), r.record_number()});
+        break;
+      case Next::kOversized:
+        got->push_back({true, "", r.record_number()});
+        break;
+      case Next::kWouldBlock:
+        return true;
+      case Next::kEof:
+        return false;
+      case Next::kError:
+        fail(r.status().message().c_str());
     }
   }
 }
@@ -75,11 +82,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
 
   Framing framing;
   switch (mode % 5) {
-    case 0: framing = Framing::Line(); break;
-    case 1: framing = Framing::Null(); break;
-    case 2: framing = *Framing::Delimited("\\r\\n"); break;
-    case 3: framing = *Framing::Delimited("ab"); break;
-    default: framing = *Framing::Delimited("aab"); break;  // self-overlapping
+    case 0:
+      framing = Framing::Line();
+      break;
+    case 1:
+      framing = Framing::Null();
+      break;
+    case 2:
+      framing = *Framing::Delimited("\\r\\n");
+      break;
+    case 3:
+      framing = *Framing::Delimited("ab");
+      break;
+    default:
+      framing = *Framing::Delimited("aab");
+      break;  // self-overlapping
   }
   const std::vector<Event> want = reference(data, framing, max);
   std::vector<Event> got;

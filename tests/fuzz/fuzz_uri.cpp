@@ -33,8 +33,10 @@ bool secret(std::string_view name) {
 void check(std::string_view text, UriKind kind) {
   Result<StreamUri> r = parse_stream_uri(text, kind);
   if (!r.ok()) {
-    if (r.status().code() != StatusCode::kInvalidArgument) fail("wrong code", text, r.status().message());
-    if (r.status().message().find("invalid ") != 0) fail("message prefix", text, r.status().message());
+    if (r.status().code() != StatusCode::kInvalidArgument)
+      fail("wrong code", text, r.status().message());
+    if (r.status().message().find("invalid ") != 0)
+      fail("message prefix", text, r.status().message());
     return;
   }
   const StreamUri& u = *r;
@@ -58,7 +60,8 @@ void check(std::string_view text, UriKind kind) {
   if (v.scheme != u.scheme || v.hosts != u.hosts || v.streams != u.streams || v.user != u.user) {
     fail("redacted() parses to another uri", text, red);
   }
-  if (u.streams.empty() ? v.dir != u.dir : v.stream_path(v.streams[0]) != u.stream_path(u.streams[0])) {
+  if (u.streams.empty() ? v.dir != u.dir
+                        : v.stream_path(v.streams[0]) != u.stream_path(u.streams[0])) {
     fail("redacted() changes the path", text, red);
   }
   if (v.params.size() != u.params.size()) fail("redacted() changes params", text, red);

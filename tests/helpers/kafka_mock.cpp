@@ -31,10 +31,13 @@
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 int usage(const char* why) {
-  fprintf(stderr, "kafka_mock: %s\nusage: kafka_mock [--brokers N] [--topic NAME:PARTITIONS]...\n", why);
+  fprintf(stderr, "kafka_mock: %s\nusage: kafka_mock [--brokers N] [--topic NAME:PARTITIONS]...\n",
+          why);
   return 64;
 }
 
@@ -55,7 +58,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if ((a == "--brokers" || a == "-b") && i + 1 < argc) {
-      if (!parse_int(argv[++i], &brokers) || brokers < 1) return usage("--brokers needs a positive number");
+      if (!parse_int(argv[++i], &brokers) || brokers < 1)
+        return usage("--brokers needs a positive number");
     } else if ((a == "--topic" || a == "-t") && i + 1 < argc) {
       std::string t = argv[++i];
       size_t colon = t.rfind(':');
@@ -99,9 +103,11 @@ int main(int argc, char** argv) {
     return 70;
   }
   for (const auto& [name, parts] : topics) {
-    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(mc, name.c_str(), parts, std::min(brokers, 3));
+    rd_kafka_resp_err_t err =
+        rd_kafka_mock_topic_create(mc, name.c_str(), parts, std::min(brokers, 3));
     if (err) {
-      fprintf(stderr, "kafka_mock: cannot create topic '%s': %s\n", name.c_str(), rd_kafka_err2str(err));
+      fprintf(stderr, "kafka_mock: cannot create topic '%s': %s\n", name.c_str(),
+              rd_kafka_err2str(err));
       rd_kafka_mock_cluster_destroy(mc);
       rd_kafka_destroy(rk);
       return 70;
@@ -135,11 +141,12 @@ int main(int argc, char** argv) {
         break;
       }
       if (fields == 2 && (strcmp(verb, "down") == 0 || strcmp(verb, "up") == 0)) {
-        rd_kafka_resp_err_t err = strcmp(verb, "down") == 0
-                                      ? rd_kafka_mock_broker_set_down(mc, id)
-                                      : rd_kafka_mock_broker_set_up(mc, id);
-        if (err) printf("error %s %d: %s\n", verb, id, rd_kafka_err2str(err));
-        else printf("ok %s %d\n", verb, id);
+        rd_kafka_resp_err_t err = strcmp(verb, "down") == 0 ? rd_kafka_mock_broker_set_down(mc, id)
+                                                            : rd_kafka_mock_broker_set_up(mc, id);
+        if (err)
+          printf("error %s %d: %s\n", verb, id, rd_kafka_err2str(err));
+        else
+          printf("ok %s %d\n", verb, id);
       } else if (!cmd.empty()) {
         printf("error unknown command '%s' (expected down ID, up ID or quit)\n", cmd.c_str());
       }

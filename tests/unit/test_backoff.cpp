@@ -13,8 +13,7 @@ namespace {
 
 std::vector<long> waits(Backoff& b, int n) {
   std::vector<long> out;
-  for (int i = 0; i < n; ++i)
-    out.push_back(static_cast<long>(b.next().count()));
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<long>(b.next().count()));
   return out;
 }
 
@@ -22,18 +21,15 @@ std::vector<long> waits(Backoff& b, int n) {
 
 TEST_CASE("backoff doubles from first and stays at max") {
   Backoff b(Millis(50), Millis(2000));  // redis reconnect
-  CHECK(waits(b, 9) ==
-        std::vector<long>{50, 100, 200, 400, 800, 1600, 2000, 2000, 2000});
+  CHECK(waits(b, 9) == std::vector<long>{50, 100, 200, 400, 800, 1600, 2000, 2000, 2000});
 }
 
 TEST_CASE("backoff caps at a max that is no power-of-two multiple of first") {
   Backoff b(Millis(500),
             Millis(30000));  // cdc-pg: 0.5 s doubling up to 30 s (--help)
-  CHECK(waits(b, 9) == std::vector<long>{500, 1000, 2000, 4000, 8000, 16000,
-                                         30000, 30000, 30000});
+  CHECK(waits(b, 9) == std::vector<long>{500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000});
   Backoff lane(Millis(20), Millis(1000));  // redis producer lanes
-  CHECK(waits(lane, 8) ==
-        std::vector<long>{20, 40, 80, 160, 320, 640, 1000, 1000});
+  CHECK(waits(lane, 8) == std::vector<long>{20, 40, 80, 160, 320, 640, 1000, 1000});
 }
 
 TEST_CASE("backoff peek shows the next wait without moving on") {
@@ -47,8 +43,7 @@ TEST_CASE("backoff peek shows the next wait without moving on") {
   CHECK(b.max() == Millis(1000));
 }
 
-TEST_CASE(
-    "backoff reset starts again at first, from anywhere in the sequence") {
+TEST_CASE("backoff reset starts again at first, from anywhere in the sequence") {
   Backoff b(Millis(500), Millis(30000));
   waits(b, 3);
   b.reset();

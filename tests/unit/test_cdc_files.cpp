@@ -37,8 +37,8 @@ TEST_CASE(
   REQUIRE(f.ok());
   std::string expect;
   for (int i = 0; i < 3000; ++i) {
-    std::string rec = "record " + std::to_string(i) + " " +
-                      std::string(static_cast<size_t>(i % 700), 'x') + "\n";
+    std::string rec =
+        "record " + std::to_string(i) + " " + std::string(static_cast<size_t>(i % 700), 'x') + "\n";
     REQUIRE((*f)->append(rec).ok());
     expect += rec;
   }
@@ -65,9 +65,8 @@ TEST_CASE("cdc spill file: a full disk is an i/o error naming the directory") {
   Status st = (*f)->append(std::string(2u << 20, 'x'));
   CHECK(st.is(StatusCode::kIoError));  // exit 74
   CHECK(st.exit_code() == ExitCode::kIoErr);
-  CHECK(st.message() ==
-        "cannot write a streamed transaction to a temporary file in '" +
-            tmp.path() + "': write: no space left on device");
+  CHECK(st.message() == "cannot write a streamed transaction to a temporary file in '" +
+                            tmp.path() + "': write: no space left on device");
 
   // A failure while writing out the buffer at rewind (Stream Commit) too.
   auto g = pg::SpillFile::Create(&env, tmp.path());
@@ -99,8 +98,7 @@ TEST_CASE("cdc snapshot marker: written durably, then removed") {
   TempDir tmp;
   FaultInjectionEnv env;
   pg::SnapshotMarker m(&env, tmp.sub("state/sluice"), "u@h:5432/db", "slot1");
-  CHECK(m.path() ==
-        tmp.sub("state/sluice") + "/cdc-pg-u_h_5432_db-slot1.snapshot");
+  CHECK(m.path() == tmp.sub("state/sluice") + "/cdc-pg-u_h_5432_db-slot1.snapshot");
   CHECK_FALSE(m.exists());
   REQUIRE(m.write("slot1").ok());
   CHECK(m.exists());
@@ -128,10 +126,8 @@ TEST_CASE(
   REQUIRE_FALSE(st.ok());
   CHECK(st.is(StatusCode::kIoError));
   CHECK(st.exit_code() == ExitCode::kIoErr);
-  CHECK(st.message().rfind("cannot write snapshot marker '" + m.path() + "': ",
-                           0) == 0);
-  CHECK_FALSE(
-      m.exists());  // a half-written marker would not be trusted; none is left
+  CHECK(st.message().rfind("cannot write snapshot marker '" + m.path() + "': ", 0) == 0);
+  CHECK_FALSE(m.exists());  // a half-written marker would not be trusted; none is left
 }
 
 TEST_CASE("cdc snapshot marker: an uncreatable state directory says so") {
@@ -141,7 +137,7 @@ TEST_CASE("cdc snapshot marker: an uncreatable state directory says so") {
   pg::SnapshotMarker m(&env, tmp.sub("state"), "u@h:5432/db", "s");
   Status st = m.write("s");
   CHECK(st.is(StatusCode::kPermissionDenied));
-  CHECK(st.message().rfind("cannot create state directory '" +
-                               tmp.sub("state") + "' (set SLUICE_STATE_DIR): ",
-                           0) == 0);
+  CHECK(st.message().rfind(
+            "cannot create state directory '" + tmp.sub("state") + "' (set SLUICE_STATE_DIR): ",
+            0) == 0);
 }

@@ -13,8 +13,7 @@ namespace {
 
 // The day after `d`, counted by hand from days_in_month().
 CivilDate day_after(CivilDate d) {
-  if (d.day < days_in_month(d.year, d.month))
-    return {d.year, d.month, d.day + 1};
+  if (d.day < days_in_month(d.year, d.month)) return {d.year, d.month, d.day + 1};
   if (d.month < 12) return {d.year, d.month + 1, 1};
   return {d.year + 1, 1, 1};
 }
@@ -27,8 +26,8 @@ void walk(CivilDate from, int64_t n) {
   for (int64_t i = 0; i < n; ++i, ++z) {
     const CivilDate got = civil_from_days(z);
     if (!(got == d) || days_from_civil(d.year, d.month, d.day) != z) {
-      INFO("day ", z, ": expected ", d.year, "-", d.month, "-", d.day, ", got ",
-           got.year, "-", got.month, "-", got.day);
+      INFO("day ", z, ": expected ", d.year, "-", d.month, "-", d.day, ", got ", got.year, "-",
+           got.month, "-", got.day);
       REQUIRE(got == d);
       REQUIRE(days_from_civil(d.year, d.month, d.day) == z);
     }
@@ -50,8 +49,7 @@ TEST_CASE("civil dates at the edges the codecs care about") {
   CHECK(civil_from_days(0) == CivilDate{1970, 1, 1});
   CHECK(civil_from_days(-1) == CivilDate{1969, 12, 31});
   CHECK(civil_from_days(-719468) == CivilDate{0, 3, 1});
-  CHECK(civil_from_days(-719469) ==
-        CivilDate{0, 2, 29});  // 1 BC was a leap year
+  CHECK(civil_from_days(-719469) == CivilDate{0, 2, 29});  // 1 BC was a leap year
   CHECK(civil_from_days(2932896) == CivilDate{9999, 12, 31});
   CHECK(civil_from_days(2932897) == CivilDate{10000, 1, 1});
   // Julian day 0 (PostgreSQL counts dates from it): 4714-11-24 BC, year -4713.
@@ -80,15 +78,12 @@ TEST_CASE("leap years and month lengths") {
   CHECK(days_in_month(2023, 12) == 31);
   // Month lengths agree with the day counts, for leap and plain years of
   // both signs and both kinds of century.
-  for (int64_t y : {-401, -400, -100, -5, -4, -1, 0, 1, 1900, 2000, 2023, 2024,
-                    2100, 9999}) {
+  for (int64_t y : {-401, -400, -100, -5, -4, -1, 0, 1, 1900, 2000, 2023, 2024, 2100, 9999}) {
     for (unsigned m = 1; m <= 12; ++m) {
-      const int64_t next =
-          m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
+      const int64_t next = m == 12 ? days_from_civil(y + 1, 1, 1) : days_from_civil(y, m + 1, 1);
       CHECK(next - days_from_civil(y, m, 1) == days_in_month(y, m));
     }
-    CHECK(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1) ==
-          (is_leap_year(y) ? 366 : 365));
+    CHECK(days_from_civil(y + 1, 1, 1) - days_from_civil(y, 1, 1) == (is_leap_year(y) ? 366 : 365));
   }
 }
 
@@ -103,8 +98,7 @@ TEST_CASE("a day past the month's end counts on into the next month") {
 }
 
 TEST_CASE("civil dates round-trip every day from 5000 BC to 12000 AD") {
-  walk({-5000, 1, 1},
-       days_from_civil(12000, 1, 1) - days_from_civil(-5000, 1, 1));
+  walk({-5000, 1, 1}, days_from_civil(12000, 1, 1) - days_from_civil(-5000, 1, 1));
 }
 
 TEST_CASE("civil dates round-trip far from the epoch") {
@@ -115,8 +109,8 @@ TEST_CASE("civil dates round-trip far from the epoch") {
   walk({1000000000000, 1, 1}, 146097);
   walk({-1000000000000, 1, 1}, 146097);
   // Whole 400-year cycles are 146097 days apart anywhere.
-  for (int64_t y : {-1000000000000LL, -5874897LL, -4713LL, 0LL, 1970LL,
-                    5874897LL, 1000000000000LL}) {
+  for (int64_t y :
+       {-1000000000000LL, -5874897LL, -4713LL, 0LL, 1970LL, 5874897LL, 1000000000000LL}) {
     CHECK(days_from_civil(y + 400, 3, 1) - days_from_civil(y, 3, 1) == 146097);
   }
 }
@@ -125,8 +119,7 @@ TEST_CASE("civil dates agree with timegm and gmtime_r") {
   // glibc's timegm/gmtime_r use the same proleptic calendar with a 64-bit
   // time_t; check the first, last and a leap day of every month from 1 BC
   // (tm_year -1901) to 9999 AD.
-  static_assert(sizeof(time_t) == 8,
-                "64-bit time_t needed for years outside 1901..2038");
+  static_assert(sizeof(time_t) == 8, "64-bit time_t needed for years outside 1901..2038");
   for (int64_t y = 0; y <= 9999; ++y) {
     for (unsigned m = 1; m <= 12; ++m) {
       for (unsigned d : {1u, 15u, days_in_month(y, m)}) {
@@ -144,12 +137,10 @@ TEST_CASE("civil dates agree with timegm and gmtime_r") {
         struct tm back = {};
         REQUIRE(gmtime_r(&t, &back) != nullptr);
         const CivilDate c = civil_from_days(z);
-        if (c.year != back.tm_year + 1900 ||
-            c.month != static_cast<unsigned>(back.tm_mon + 1) ||
+        if (c.year != back.tm_year + 1900 || c.month != static_cast<unsigned>(back.tm_mon + 1) ||
             c.day != static_cast<unsigned>(back.tm_mday)) {
           INFO("day ", z);
-          REQUIRE(c == CivilDate{back.tm_year + 1900,
-                                 static_cast<unsigned>(back.tm_mon + 1),
+          REQUIRE(c == CivilDate{back.tm_year + 1900, static_cast<unsigned>(back.tm_mon + 1),
                                  static_cast<unsigned>(back.tm_mday)});
         }
       }

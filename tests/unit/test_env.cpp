@@ -162,8 +162,8 @@ TEST_CASE("env: a failed rename leaves the target and no temp file") {
   env.fail_rename(EIO);
   Status st = env.write_file_atomic(tmp.sub("meta"), "a=2\n");
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message() == "cannot rename '" + tmp.sub(".meta.tmp") + "' to '" +
-                            tmp.sub("meta") + "': input/output error");
+  CHECK(st.message() == "cannot rename '" + tmp.sub(".meta.tmp") + "' to '" + tmp.sub("meta") +
+                            "': input/output error");
   CHECK(*env.read_file(tmp.sub("meta")) == "a=1\n");
   CHECK(*env.list_dir(tmp.path()) == std::vector<std::string>{"meta"});
   REQUIRE(env.write_file_atomic(tmp.sub("meta"), "a=3\n").ok());
@@ -176,8 +176,7 @@ TEST_CASE("env: a failed directory sync names the directory") {
   env.fail_sync(EIO);
   Status st = env.sync_dir(tmp.path());
   CHECK(st.is(StatusCode::kIoError));
-  CHECK(st.message() == "cannot sync directory '" + tmp.path() +
-                            "': fsync: input/output error");
+  CHECK(st.message() == "cannot sync directory '" + tmp.path() + "': fsync: input/output error");
 }
 
 TEST_CASE("env: open_temp makes a nameless file, gone with its descriptor") {
@@ -200,8 +199,7 @@ TEST_CASE("env: open_temp makes a nameless file, gone with its descriptor") {
   Result<UniqueFd> missing = env->open_temp(tmp.sub("nope"));
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.status().message() ==
-        "cannot create a temporary file in '" + tmp.sub("nope") +
-            "': no such file or directory");
+        "cannot create a temporary file in '" + tmp.sub("nope") + "': no such file or directory");
 }
 
 TEST_CASE("env: an injected open_temp failure names the directory") {
@@ -211,7 +209,7 @@ TEST_CASE("env: an injected open_temp failure names the directory") {
   Result<UniqueFd> fd = env.open_temp(tmp.path());
   REQUIRE_FALSE(fd.ok());
   CHECK(fd.status().is(StatusCode::kCannotCreate));  // as every failed creation
-  CHECK(fd.status().message() == "cannot create a temporary file in '" +
-                                     tmp.path() + "': no space left on device");
+  CHECK(fd.status().message() ==
+        "cannot create a temporary file in '" + tmp.path() + "': no space left on device");
   CHECK(env.open_temp(tmp.path()).ok());  // only the one failure was armed
 }

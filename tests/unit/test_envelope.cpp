@@ -69,11 +69,42 @@ std::string random_bytes(std::mt19937_64& rng, size_t max_len) {
 // Strings built from JSON fragments, so many of them are (or nearly are)
 // valid JSON: the cases where embed-or-quote decisions matter.
 std::string random_jsonish(std::mt19937_64& rng) {
-  static const std::vector<std::string> kParts = {
-      "{", "}", "[", "]", "\"", ":", ",", "0", "1", "-", ".", "e", "E", "+",
-      "true", "false", "null", " ", "\n", "\r", "\t", "\\", "\\u0000", "\\n",
-      "\"a\"", "\"k\":", "é", "\xF0\x9F\x98\x80", "\x80", "\xFF", std::string(1, '\0'),
-      "1e999", "01", "{\"a\":1}", "[1,2]", "\"x\""};
+  static const std::vector<std::string> kParts = {"{",
+                                                  "}",
+                                                  "[",
+                                                  "]",
+                                                  "\"",
+                                                  ":",
+                                                  ",",
+                                                  "0",
+                                                  "1",
+                                                  "-",
+                                                  ".",
+                                                  "e",
+                                                  "E",
+                                                  "+",
+                                                  "true",
+                                                  "false",
+                                                  "null",
+                                                  " ",
+                                                  "\n",
+                                                  "\r",
+                                                  "\t",
+                                                  "\\",
+                                                  "\\u0000",
+                                                  "\\n",
+                                                  "\"a\"",
+                                                  "\"k\":",
+                                                  "é",
+                                                  "\xF0\x9F\x98\x80",
+                                                  "\x80",
+                                                  "\xFF",
+                                                  std::string(1, '\0'),
+                                                  "1e999",
+                                                  "01",
+                                                  "{\"a\":1}",
+                                                  "[1,2]",
+                                                  "\"x\""};
   std::string s;
   const size_t n = rng() % 12;
   for (size_t i = 0; i < n; ++i) s += kParts[rng() % kParts.size()];
@@ -92,15 +123,13 @@ TEST_CASE("envelope fields come in the documented order") {
   m.key = "k1";
   m.headers = hs;
   m.payload = R"({"title":"x"})";
-  CHECK(encode(m) ==
-        R"({"stream":"news","shard":0,"seq":42,"ts":"2026-11-21T22:33:54.123456Z",)"
-        R"("key":"k1","headers":{"trace":"abc"},"payload":{"title":"x"}})");
+  CHECK(encode(m) == R"({"stream":"news","shard":0,"seq":42,"ts":"2026-11-21T22:33:54.123456Z",)"
+                     R"("key":"k1","headers":{"trace":"abc"},"payload":{"title":"x"}})");
   m.headers = {};
   m.key.reset();
   m.payload.reset();
-  CHECK(encode(m) ==
-        R"({"stream":"news","shard":0,"seq":42,"ts":"2026-11-21T22:33:54.123456Z",)"
-        R"("key":null,"payload":null})");
+  CHECK(encode(m) == R"({"stream":"news","shard":0,"seq":42,"ts":"2026-11-21T22:33:54.123456Z",)"
+                     R"("key":null,"payload":null})");
 }
 
 // Issue 9, point 5: a redis entry's id is in its envelope, after "seq";
@@ -158,12 +187,34 @@ TEST_CASE("payload is embedded only when it is exactly one JSON value") {
 }
 
 TEST_CASE("round trip of special payloads") {
-  const std::vector<std::string> cases = {
-      "", "\"x\"", "null", "01", "1e999", "1e308", "-0", "[]", "{}", " ", "\n",
-      "line1\nline2", "a\r\n", std::string("nul\0inside", 10), std::string(1, '\0'),
-      "{\"a\":\"b\\u0000c\"}", "{\"a\" :\t[ 1 , 2 ] }", "\xC3\x28", "\xED\xA0\x80",
-      "\xF0\x9F\x98\x80 emoji", "123456789012345678901234567890", "[1,2]\n",
-      "\"unterminated", "\\", "{\"k\":\"\xE2\x80\xA8\"}", "tru", "true ", "false"};
+  const std::vector<std::string> cases = {"",
+                                          "\"x\"",
+                                          "null",
+                                          "01",
+                                          "1e999",
+                                          "1e308",
+                                          "-0",
+                                          "[]",
+                                          "{}",
+                                          " ",
+                                          "\n",
+                                          "line1\nline2",
+                                          "a\r\n",
+                                          std::string("nul\0inside", 10),
+                                          std::string(1, '\0'),
+                                          "{\"a\":\"b\\u0000c\"}",
+                                          "{\"a\" :\t[ 1 , 2 ] }",
+                                          "\xC3\x28",
+                                          "\xED\xA0\x80",
+                                          "\xF0\x9F\x98\x80 emoji",
+                                          "123456789012345678901234567890",
+                                          "[1,2]\n",
+                                          "\"unterminated",
+                                          "\\",
+                                          "{\"k\":\"\xE2\x80\xA8\"}",
+                                          "tru",
+                                          "true ",
+                                          "false"};
   for (const std::string& p : cases) check_round_trip(with_payload(p));
   check_round_trip(with_payload(std::nullopt));
 }
@@ -184,8 +235,13 @@ TEST_CASE("keys: absent, empty, text, binary") {
 }
 
 TEST_CASE("headers keep order, duplicates and binary bytes") {
-  Header hs[] = {{"a", "1"}, {"b", ""}, {"a", "2"}, {"bin", std::string_view("\xFF\x00\x01", 3)},
-                 {"\xFE", "name not utf8"}, {"", "empty name"}, {"nl\n", "v\r\n"}};
+  Header hs[] = {{"a", "1"},
+                 {"b", ""},
+                 {"a", "2"},
+                 {"bin", std::string_view("\xFF\x00\x01", 3)},
+                 {"\xFE", "name not utf8"},
+                 {"", "empty name"},
+                 {"nl\n", "v\r\n"}};
   Message m = with_payload("x");
   m.headers = hs;
   check_round_trip(m);
@@ -267,7 +323,8 @@ TEST_CASE("decoder accepts hand-written envelopes") {
   CHECK(m.seq == -1);
   CHECK(m.stream.empty());
   CHECK(!m.key);
-  REQUIRE(d.decode(R"({"payload":{"a" : 1}  , "key":"k","ts":"2026-11-21T23:33:54.5+01:00"})", m).ok());
+  REQUIRE(
+      d.decode(R"({"payload":{"a" : 1}  , "key":"k","ts":"2026-11-21T23:33:54.5+01:00"})", m).ok());
   CHECK(*m.payload == R"({"a" : 1})");
   CHECK(*m.key == "k");
   CHECK(m.ts_us == 1795300434500000);
@@ -286,8 +343,9 @@ TEST_CASE("decoder accepts hand-written envelopes") {
 TEST_CASE("decoder errors name the field") {
   CHECK(decode_error("") == "invalid json: empty line");
   CHECK(decode_error("{\"payload\":\"\xFF\"}") == "invalid json: not valid UTF-8");
-  CHECK(decode_error("{\"payload\":\"a\tb\"}") == "invalid json: control character inside a string");
-  CHECK(decode_error("{\"payload\":1") .find("invalid json") == 0);
+  CHECK(decode_error("{\"payload\":\"a\tb\"}") ==
+        "invalid json: control character inside a string");
+  CHECK(decode_error("{\"payload\":1").find("invalid json") == 0);
   CHECK(decode_error("{\"payload\":1} x").find("invalid json") == 0);
   CHECK(decode_error("\xFF").find("invalid json") == 0);
   CHECK(decode_error("[1]") == "not a JSON object");
@@ -306,7 +364,8 @@ TEST_CASE("decoder errors name the field") {
   CHECK(decode_error(R"({"shard":"0","payload":1})").find("field 'shard'") == 0);
   CHECK(decode_error(R"({"shard":4294967296,"payload":1})").find("field 'shard'") == 0);
   CHECK(decode_error(R"({"seq":1.5,"payload":1})") == "field 'seq': expected an integer");
-  CHECK(decode_error(R"({"ts":"yesterday","payload":1})").find("field 'ts': invalid timestamp 'yesterday'") == 0);
+  CHECK(decode_error(R"({"ts":"yesterday","payload":1})")
+            .find("field 'ts': invalid timestamp 'yesterday'") == 0);
   CHECK(decode_error(R"({"ts":true,"payload":1})").find("field 'ts'") == 0);
   CHECK(decode_error(R"({"key":"k"})").find("missing field 'payload'") == 0);
   CHECK(decode_error(R"({"payload":1,"payload_b64":"AA"})") ==
@@ -316,7 +375,10 @@ TEST_CASE("decoder errors name the field") {
 TEST_CASE("decoded views stay valid until the next decode") {
   EnvelopeDecoder d;
   Message m;
-  REQUIRE(d.decode(R"({"key_b64":"a2V5","headers":{"h":{"b64":"dmFs"},"g":"x"},"payload_b64":"cGF5"})", m).ok());
+  REQUIRE(
+      d.decode(R"({"key_b64":"a2V5","headers":{"h":{"b64":"dmFs"},"g":"x"},"payload_b64":"cGF5"})",
+               m)
+          .ok());
   CHECK(*m.key == "key");
   CHECK(*m.payload == "pay");
   REQUIRE(m.headers.size() == 2);
@@ -351,9 +413,11 @@ TEST_CASE("rfc3339 formatting and parsing") {
   }
   Result<int64_t> bad = parse_rfc3339("2026-02-30T00:00:00Z");
   REQUIRE(!bad.ok());
-  CHECK(bad.status().message().find("invalid timestamp '2026-02-30T00:00:00Z': day out of range") == 0);
+  CHECK(bad.status().message().find("invalid timestamp '2026-02-30T00:00:00Z': day out of range") ==
+        0);
   CHECK(!parse_rfc3339("2026-11-21T22:33:54").ok());
-  CHECK(parse_rfc3339("2026-11-21T22:33:54").status().message().find("missing time zone") != std::string::npos);
+  CHECK(parse_rfc3339("2026-11-21T22:33:54").status().message().find("missing time zone") !=
+        std::string::npos);
   CHECK(!parse_rfc3339("2026-11-21T24:00:00Z").ok());
   CHECK(!parse_rfc3339("2026-11-21T22:33:54.Z").ok());
   CHECK(!parse_rfc3339("2026-11-21T22:33:54Zjunk").ok());
@@ -379,9 +443,13 @@ TEST_CASE("rfc3339 at the ends of its range and on leap days") {
 }
 
 TEST_CASE("base64 vectors (RFC 4648)") {
-  const std::pair<std::string, std::string> v[] = {
-      {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"}};
+  const std::pair<std::string, std::string> v[] = {{"", ""},
+                                                   {"f", "Zg=="},
+                                                   {"fo", "Zm8="},
+                                                   {"foo", "Zm9v"},
+                                                   {"foob", "Zm9vYg=="},
+                                                   {"fooba", "Zm9vYmE="},
+                                                   {"foobar", "Zm9vYmFy"}};
   for (const auto& [plain, enc] : v) {
     std::string out;
     append_base64(plain, out);
@@ -415,9 +483,9 @@ TEST_CASE("utf-8 validation") {
   CHECK(is_valid_utf8("plain ascii text, long enough for words"));
   CHECK(is_valid_utf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));
   CHECK(is_valid_utf8(std::string(3, '\0')));
-  CHECK(!is_valid_utf8("\xC0\xAF"));          // overlong
-  CHECK(!is_valid_utf8("\xED\xA0\x80"));      // surrogate
+  CHECK(!is_valid_utf8("\xC0\xAF"));            // overlong
+  CHECK(!is_valid_utf8("\xED\xA0\x80"));        // surrogate
   CHECK(!is_valid_utf8("abcdefghij\xE2\x82"));  // truncated
-  CHECK(!is_valid_utf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+  CHECK(!is_valid_utf8("\xF4\x90\x80\x80"));    // above U+10FFFF
   CHECK(!is_valid_utf8("\x80"));
 }

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "backends/file_backend.h"
-#include "sluice/env.h"
 #include "filelog/filelog.h"
+#include "sluice/env.h"
 #include "test_filelog_util.h"
 
 using namespace sluice;
@@ -31,10 +31,8 @@ struct Rec {
   bool operator==(const Rec&) const = default;
 };
 
-std::unique_ptr<LogWriter> open_writer(const std::string& dir,
-                                       FaultInjectionEnv& env,
-                                       FsyncPolicy policy,
-                                       int64_t segment_bytes = 1024) {
+std::unique_ptr<LogWriter> open_writer(const std::string& dir, FaultInjectionEnv& env,
+                                       FsyncPolicy policy, int64_t segment_bytes = 1024) {
   WriterOptions wo;
   wo.env = &env;
   wo.fsync = policy;
@@ -47,23 +45,19 @@ std::unique_ptr<LogWriter> open_writer(const std::string& dir,
 
 // Records of ~92 bytes, so a 1 KiB segment holds about eleven.
 std::string payload(const std::string& prefix, int i) {
-  return prefix + std::to_string(i) +
-         std::string(48, static_cast<char>('a' + i % 26));
+  return prefix + std::to_string(i) + std::string(48, static_cast<char>('a' + i % 26));
 }
 
 // Adds `n` records and writes them as one batch; on success appends them to
 // *acked with their seqs.
-Status write(LogWriter& w, const std::string& prefix, int n,
-             std::vector<Rec>* acked) {
+Status write(LogWriter& w, const std::string& prefix, int n, std::vector<Rec>* acked) {
   std::vector<std::string> ps;
   for (int i = 0; i < n; ++i) ps.push_back(payload(prefix, i));
-  for (const std::string& p : ps)
-    REQUIRE(w.add(filelog_test::payload_msg(p)).ok());
+  for (const std::string& p : ps) REQUIRE(w.add(filelog_test::payload_msg(p)).ok());
   int64_t first = -1;
   Status st = w.write_batch(&first);
   if (st.ok() && acked) {
-    for (int i = 0; i < n; ++i)
-      acked->push_back({first + i, ps[static_cast<size_t>(i)]});
+    for (int i = 0; i < n; ++i) acked->push_back({first + i, ps[static_cast<size_t>(i)]});
   }
   return st;
 }
@@ -91,8 +85,7 @@ template <>
 struct StringMaker<std::vector<Rec>> {
   static String convert(const std::vector<Rec>& v) {
     std::string s = "[";
-    for (const Rec& r : v)
-      s += " " + std::to_string(r.seq) + ":" + r.payload.substr(0, 8);
+    for (const Rec& r : v) s += " " + std::to_string(r.seq) + ":" + r.payload.substr(0, 8);
     return (s + " ]").c_str();
   }
 };
@@ -101,8 +94,7 @@ struct StringMaker<std::vector<Rec>> {
 namespace {
 
 bool is_prefix(const std::vector<Rec>& got, const std::vector<Rec>& written) {
-  return got.size() <= written.size() &&
-         std::equal(got.begin(), got.end(), written.begin());
+  return got.size() <= written.size() && std::equal(got.begin(), got.end(), written.begin());
 }
 
 bool contains(const std::string& text, const std::string& part) {
@@ -128,8 +120,7 @@ TEST_CASE(
   CHECK(nospc.message() == "write: no space left on device");
   CHECK(nospc.exit_code() == ExitCode::kIoErr);
   CHECK(Status::FromErrno(EDQUOT, "write").exit_code() == ExitCode::kIoErr);
-  CHECK(Status::FromErrno(EIO, "fsync").message() ==
-        "fsync: input/output error");
+  CHECK(Status::FromErrno(EIO, "fsync").message() == "fsync: input/output error");
   CHECK(Status::FromErrno(EIO, "fsync").exit_code() == ExitCode::kIoErr);
   // A read-only file system is the medium, not a permission problem (DESIGN 5).
   CHECK(Status::FromErrno(EROFS, "write").exit_code() == ExitCode::kIoErr);
@@ -138,8 +129,7 @@ TEST_CASE(
 
 // ------------------------------------------------------- crash per policy
 
-TEST_CASE(
-    "fault injection: fsync=always loses nothing acknowledged in a crash") {
+TEST_CASE("fault injection: fsync=always loses nothing acknowledged in a crash") {
   TempDir tmp;
   FaultInjectionEnv env;
   std::string dir = tmp.sub("s");
@@ -147,8 +137,7 @@ TEST_CASE(
   {
     auto w = open_writer(dir, env, FsyncPolicy::kAlways);
     // Enough batches to roll several 1 KiB segments.
-    for (int b = 0; b < 12; ++b)
-      REQUIRE(write(*w, "b" + std::to_string(b) + "-", 4, &acked).ok());
+    for (int b = 0; b < 12; ++b) REQUIRE(write(*w, "b" + std::to_string(b) + "-", 4, &acked).ok());
     REQUIRE(list_segments(&env, dir)->size() > 3);
   }
   REQUIRE(env.drop_unsynced().ok());
@@ -227,8 +216,7 @@ TEST_CASE(
   size_t durable = written.size();
   {
     auto w = open_writer(dir, env, FsyncPolicy::kNever);
-    for (int b = 0; b < 6; ++b)
-      REQUIRE(write(*w, "n" + std::to_string(b) + "-", 5, &written).ok());
+    for (int b = 0; b < 6; ++b) REQUIRE(write(*w, "n" + std::to_string(b) + "-", 5, &written).ok());
     REQUIRE(list_segments(&env, dir)->size() > 2);
   }
   REQUIRE(env.drop_unsynced().ok());
@@ -247,8 +235,7 @@ TEST_CASE("fault injection: short writes still produce whole records") {
   {
     auto w = open_writer(dir, env, FsyncPolicy::kAlways);
     env.set_short_writes(7);
-    for (int b = 0; b < 5; ++b)
-      REQUIRE(write(*w, "s" + std::to_string(b) + "-", 3, &acked).ok());
+    for (int b = 0; b < 5; ++b) REQUIRE(write(*w, "s" + std::to_string(b) + "-", 3, &acked).ok());
     CHECK(env.writes() > 100);
     // Part of the next batch lands, then the disk fills.
     env.fail_write(4, ENOSPC);
@@ -311,11 +298,9 @@ TEST_CASE(
   REQUIRE_FALSE(st.ok());
   CHECK(st.exit_code() == ExitCode::kIoErr);
   CHECK(contains(st.message(), "'" + segment_path(dir, 0) + "'"));
-  CHECK(contains(st.message(), err == ENOSPC ? "no space left on device"
-                                             : "input/output error"));
+  CHECK(contains(st.message(), err == ENOSPC ? "no space left on device" : "input/output error"));
   CHECK(acked.size() == 3);
-  CHECK(read_back(dir, env) ==
-        acked);  // nothing of the failed batch is readable
+  CHECK(read_back(dir, env) == acked);  // nothing of the failed batch is readable
   env.clear_faults();
   REQUIRE(write(*w, "after", 2, &acked).ok());
   CHECK(acked[3].seq == 3);  // the next seq: none reused, none skipped
@@ -337,7 +322,7 @@ TEST_CASE(
   {
     auto w = open_writer(dir, env, FsyncPolicy::kAlways);
     REQUIRE(write(*w, "a", 12, &acked).ok());  // fills the first segment
-    env.fail_sync(EIO);  // the sync of the next segment's header
+    env.fail_sync(EIO);                        // the sync of the next segment's header
     Status st = write(*w, "b", 3, &acked);
     CHECK(st.is(StatusCode::kIoError));
     CHECK(contains(st.message(), "'" + segment_path(dir, 12) + "'"));
@@ -351,8 +336,7 @@ TEST_CASE(
 
 // ---------------------------------------------- file producer (what flux sees)
 
-TEST_CASE(
-    "fault injection: a failed interval sync is reported and stays reported") {
+TEST_CASE("fault injection: a failed interval sync is reported and stays reported") {
   // Under interval, records are acknowledged before they are synced. When
   // the sync then fails, the kernel may have dropped them: a later sync that
   // succeeds proves nothing, so the writer must keep failing (flux exits 74)
@@ -366,8 +350,7 @@ TEST_CASE(
   auto p = open_file_producer(uri_of(tmp), po, &env);
   REQUIRE_MESSAGE(p.ok(), p.status().message());
   std::vector<uint64_t> failed;
-  (*p)->set_delivery_listener(
-      [&](uint64_t t, const Status&) { failed.push_back(t); });
+  (*p)->set_delivery_listener([&](uint64_t t, const Status&) { failed.push_back(t); });
   for (int i = 0; i < 3; ++i)
     REQUIRE((*p)->produce(filelog_test::payload_msg(payload("a", i))).ok());
   REQUIRE((*p)->flush(Millis(1000)).ok());
@@ -392,8 +375,7 @@ TEST_CASE(
   env.clear_faults();
   env.advance_clock(kSecond);
   st = (*p)->poll(Millis(0));
-  CHECK(st.exit_code() ==
-        ExitCode::kIoErr);  // a retry that "works" is no proof
+  CHECK(st.exit_code() == ExitCode::kIoErr);  // a retry that "works" is no proof
   for (int i = 0; i < 2; ++i)
     REQUIRE((*p)->produce(filelog_test::payload_msg(payload("b", i))).ok());
   st = (*p)->flush(Millis(1000));
@@ -433,8 +415,7 @@ TEST_CASE(
         produced.push_back({static_cast<int64_t>(produced.size()), text});
         REQUIRE((*p)->produce(filelog_test::payload_msg(text)).ok());
       }
-      if (round == 3)
-        env.advance_clock(kSecond);  // this flush syncs under interval
+      if (round == 3) env.advance_clock(kSecond);  // this flush syncs under interval
       int syncs = env.syncs();
       REQUIRE((*p)->flush(Millis(1000)).ok());
       if (env.syncs() > syncs) synced = produced.size();
@@ -476,20 +457,16 @@ TEST_CASE(
     uint64_t ticket = 0;
     for (int i = 0; i < 4; ++i) {
       ok_payloads.push_back(payload("ok", i));
-      REQUIRE(
-          (*p)->produce(filelog_test::payload_msg(ok_payloads.back()), &ticket)
-              .ok());
+      REQUIRE((*p)->produce(filelog_test::payload_msg(ok_payloads.back()), &ticket).ok());
     }
     REQUIRE((*p)->flush(Millis(1000)).ok());
     env.set_short_writes(50);
     env.fail_write(2, ENOSPC);
     for (int i = 0; i < 3; ++i)
-      REQUIRE(
-          (*p)->produce(filelog_test::payload_msg(payload("lost", i))).ok());
+      REQUIRE((*p)->produce(filelog_test::payload_msg(payload("lost", i))).ok());
     Status st = (*p)->flush(Millis(1000));
     CHECK(st.exit_code() == ExitCode::kIoErr);
-    CHECK(contains(st.message(),
-                   "cannot append to '" + segment_path(tmp.sub("s"), 0) + "'"));
+    CHECK(contains(st.message(), "cannot append to '" + segment_path(tmp.sub("s"), 0) + "'"));
     CHECK(contains(st.message(), "no space left on device"));
     CHECK((*p)->failed() == 3);
     REQUIRE(failures.size() == 3);
@@ -543,8 +520,7 @@ TEST_CASE(
   CHECK(*ConsumerGroup::List(&env, dir) == std::vector<std::string>{"g"});
   auto names = env.list_dir(dir + "/groups");
   REQUIRE(names.ok());
-  CHECK(std::count(names->begin(), names->end(), ".g.tmp") ==
-        0);  // no stray temp
+  CHECK(std::count(names->begin(), names->end(), ".g.tmp") == 0);  // no stray temp
 
   SUBCASE("the next store works") {
     REQUIRE((*g)->store(3).ok());

@@ -166,8 +166,8 @@ TEST_CASE("filelog: a torn last record is repaired at every byte offset") {
   size_t s1 = 0, s2 = 0;
   REQUIRE(decode_record(full.data() + kSegmentHeaderBytes, full.size(), &probe, &hs, &s1) ==
           DecodeStatus::kOk);
-  REQUIRE(decode_record(full.data() + kSegmentHeaderBytes + s1, full.size(), &probe, &hs,
-                        &s2) == DecodeStatus::kOk);
+  REQUIRE(decode_record(full.data() + kSegmentHeaderBytes + s1, full.size(), &probe, &hs, &s2) ==
+          DecodeStatus::kOk);
   const size_t last_start = kSegmentHeaderBytes + s1 + s2;
   REQUIRE(last_start < full.size());
 
@@ -466,8 +466,8 @@ TEST_CASE("filelog: retention by age and meta keeps the creation settings") {
   REQUIRE(meta.ok());
   CHECK(meta->segment_bytes == 600);
 
-  env.advance_clock(20'000'000);  // everything so far is now old
-  filelog_test::append(*w, "fresh", 5, 0);   // rolls, drops the aged ones
+  env.advance_clock(20'000'000);            // everything so far is now old
+  filelog_test::append(*w, "fresh", 5, 0);  // rolls, drops the aged ones
   auto bases = list_segments(&env, dir);
   REQUIRE(bases.ok());
   // Only the segment whose successor is young survives besides the active.

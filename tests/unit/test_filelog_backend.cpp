@@ -119,7 +119,9 @@ TEST_CASE("file backend: ENOSPC on a write fails exactly that batch's tickets") 
   produce_n(*p, "ok", 10);
   REQUIRE(p->flush(Millis(1000)).ok());
 
-  SUBCASE("the write fails outright") { env.fail_write(1, ENOSPC); }
+  SUBCASE("the write fails outright") {
+    env.fail_write(1, ENOSPC);
+  }
   SUBCASE("part of the batch lands, then the disk fills") {
     env.set_short_writes(100);
     env.fail_write(3, ENOSPC);
@@ -152,11 +154,14 @@ TEST_CASE("file backend: ENOSPC on a write fails exactly that batch's tickets") 
 TEST_CASE("file backend: fsync failure under the always policy fails the batch") {
   TempDir tmp;
   FaultInjectionEnv env;
-  auto pr = open_file_producer(uri_of(tmp), [&] {
-    ProducerOptions o;
-    o.fsync = FsyncPolicy::kAlways;
-    return o;
-  }(), &env);
+  auto pr = open_file_producer(
+      uri_of(tmp),
+      [&] {
+        ProducerOptions o;
+        o.fsync = FsyncPolicy::kAlways;
+        return o;
+      }(),
+      &env);
   REQUIRE(pr.ok());
   auto& p = *pr;
   produce_n(*p, "a", 3);
@@ -273,8 +278,7 @@ TEST_CASE("file backend: a missing stream") {
     auto c = open_file_consumer(uri_of(tmp, {"nope"}), from_beginning());
     REQUIRE_FALSE(c.ok());
     CHECK(c.status().is(StatusCode::kNotFound));
-    CHECK(c.status().message() ==
-          "stream 'nope' does not exist in '" + tmp.path() + "'");
+    CHECK(c.status().message() == "stream 'nope' does not exist in '" + tmp.path() + "'");
   }
   SUBCASE("when following is waited for") {
     auto c = consumer(uri_of(tmp, {"later"}), from_beginning("", false));
@@ -312,8 +316,8 @@ TEST_CASE("file backend: an uncreatable stream directory names the path") {
   u.streams = {"s"};
   auto p2 = open_file_producer(u, {});
   REQUIRE_FALSE(p2.ok());
-  CHECK((p2.status().is(StatusCode::kCannotCreate) ||
-         p2.status().is(StatusCode::kPermissionDenied)));
+  CHECK(
+      (p2.status().is(StatusCode::kCannotCreate) || p2.status().is(StatusCode::kPermissionDenied)));
   CHECK(p2.status().message().find(file + "/s") != std::string::npos);
 }
 
@@ -357,8 +361,8 @@ TEST_CASE("file backend: consumer groups commit, resume, and exclude") {
     CHECK(second.status().message() ==
           "group 'workers' of stream 's' is in use by another process");
   }
-  CHECK(filelog::ConsumerGroup::ReadCommitted(Env::Default(), tmp.sub("s"), "workers")
-            .value() == 5);
+  CHECK(filelog::ConsumerGroup::ReadCommitted(Env::Default(), tmp.sub("s"), "workers").value() ==
+        5);
   {
     // Resume exactly after the last taken message, whatever `from` says.
     ConsumerOptions co = from_beginning("workers");
@@ -370,8 +374,8 @@ TEST_CASE("file backend: consumer groups commit, resume, and exclude") {
     // commit() without new marks writes nothing new.
     REQUIRE(c->commit().ok());
   }
-  CHECK(filelog::ConsumerGroup::ReadCommitted(Env::Default(), tmp.sub("s"), "workers")
-            .value() == 5);
+  CHECK(filelog::ConsumerGroup::ReadCommitted(Env::Default(), tmp.sub("s"), "workers").value() ==
+        5);
 
   auto admin = open_file_admin(uri_of(tmp, {}));
   REQUIRE(admin.ok());

@@ -157,7 +157,7 @@ struct DamagedStream {
   TempDir tmp;
   std::string dir = tmp.sub("s");
   std::string seg;
-  size_t rec2 = 0;       // offset of record 2
+  size_t rec2 = 0;  // offset of record 2
   size_t rec2_size = 0;
   std::string pristine;
 
@@ -371,7 +371,7 @@ TEST_CASE("filelog: check_stream lists every bad record and a torn tail apart") 
   for (int64_t base : *bases) {
     std::string seg = segment_path(dir, base);
     std::string data = read_all(seg);
-    data[kSegmentHeaderBytes + rs + 30] ^= 4;  // the second record of each
+    data[kSegmentHeaderBytes + rs + 30] ^= 4;                       // the second record of each
     if (base == bases->back()) data += std::string("\x50\x00", 2);  // and a torn tail
     write_all_file(seg, data);
   }

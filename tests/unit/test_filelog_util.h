@@ -90,8 +90,8 @@ inline sluice::Message payload_msg(std::string_view payload) {
 }
 
 // Appends `n` records "<prefix><i>" as one batch; returns the first seq.
-inline int64_t append(sluice::filelog::LogWriter& w, const std::string& prefix,
-                      int n, int first_index = 0) {
+inline int64_t append(sluice::filelog::LogWriter& w, const std::string& prefix, int n,
+                      int first_index = 0) {
   std::vector<std::string> payloads;
   for (int i = 0; i < n; ++i) payloads.push_back(prefix + std::to_string(first_index + i));
   for (const std::string& p : payloads) REQUIRE(w.add(payload_msg(p)).ok());

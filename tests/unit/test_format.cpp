@@ -125,8 +125,11 @@ TEST_CASE("delimiters") {
   CHECK(Framing::Line().delimiter == "\n");
   CHECK(Framing::Line().kind == Framing::Kind::kLine);
 
-  CHECK(Framing::Delimited("ab\\q").status().message() == "unknown escape in delimiter '\\q' at column 3");
-  CHECK(Framing::Delimited("\\xZZ").status().message() == "unknown escape in delimiter '\\xZZ' at column 1");
-  CHECK(Framing::Delimited("\\x4").status().message() == "unknown escape in delimiter '\\x4' at column 1");
+  CHECK(Framing::Delimited("ab\\q").status().message() ==
+        "unknown escape in delimiter '\\q' at column 3");
+  CHECK(Framing::Delimited("\\xZZ").status().message() ==
+        "unknown escape in delimiter '\\xZZ' at column 1");
+  CHECK(Framing::Delimited("\\x4").status().message() ==
+        "unknown escape in delimiter '\\x4' at column 1");
   CHECK(Framing::Delimited("").status().message().find("empty delimiter") == 0);
 }

@@ -28,12 +28,11 @@ class RecordingProducer final : public Producer {
 };
 
 // Runs Ingest over `input` fed through a pipe.
-Status ingest(const std::string& input, IngestOptions opts,
-              RecordingProducer& out, uint64_t* rejected = nullptr) {
+Status ingest(const std::string& input, IngestOptions opts, RecordingProducer& out,
+              uint64_t* rejected = nullptr) {
   int p[2];
   REQUIRE(pipe(p) == 0);
-  REQUIRE(write(p[1], input.data(), input.size()) ==
-          static_cast<ssize_t>(input.size()));
+  REQUIRE(write(p[1], input.data(), input.size()) == static_cast<ssize_t>(input.size()));
   close(p[1]);
   RunStats stats(false);
   Ingest in(out, std::move(opts), stats);
@@ -65,7 +64,8 @@ TEST_CASE("--key-field takes strings unquoted and other values as JSON") {
   o.key_field = "user.id";
   REQUIRE(ingest("{\"user\":{\"id\":\"u\\n1\"}}\n{\"user\":{\"id\":42}}\n"
                  "{\"other\":1}\n",
-                 o, out).ok());
+                 o, out)
+              .ok());
   REQUIRE(out.got.size() == 3);
   CHECK(*out.got[0].key == "u\n1");
   CHECK(*out.got[1].key == "42");

@@ -45,7 +45,8 @@ class MockCluster {
     mc_ = rd_kafka_mock_cluster_new(rk_, brokers);
     REQUIRE(mc_ != nullptr);
     for (const auto& [name, parts] : topics) {
-      REQUIRE(rd_kafka_mock_topic_create(mc_, name.c_str(), parts, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+      REQUIRE(rd_kafka_mock_topic_create(mc_, name.c_str(), parts, 1) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR);
     }
   }
   ~MockCluster() {
@@ -109,8 +110,8 @@ TEST_CASE("kafka ticket watermark advances only over contiguous reports") {
   CHECK(w.acknowledged() == 1);
   CHECK(w.finish(2));
   CHECK(w.acknowledged() == 3);
-  CHECK_FALSE(w.finish(3));   // twice
-  CHECK_FALSE(w.finish(9));   // never issued
+  CHECK_FALSE(w.finish(3));  // twice
+  CHECK_FALSE(w.finish(9));  // never issued
   CHECK(w.finish(4));
   CHECK(w.acknowledged() == 5);
   CHECK(w.outstanding() == 0);
@@ -131,7 +132,8 @@ TEST_CASE("kafka ticket watermark survives ring growth with random order") {
       ++finished;
     }
     open.resize(keep);
-    uint64_t lowest_open = open.empty() ? w.last_issued() + 1 : *std::min_element(open.begin(), open.end());
+    uint64_t lowest_open =
+        open.empty() ? w.last_issued() + 1 : *std::min_element(open.begin(), open.end());
     REQUIRE(w.acknowledged() == lowest_open - 1);
   }
   for (uint64_t t : open) REQUIRE(w.finish(t));
@@ -140,9 +142,12 @@ TEST_CASE("kafka ticket watermark survives ring growth with random order") {
 
 TEST_CASE("kafka properties: defaults, then environment, then uri") {
   StreamUri u = uri_of("kafka://h1:9092,h2:9093/t?linger.ms=50&sasl.username=uri");
-  const char* env[] = {"SLUICE_KAFKA_SASL_USERNAME=env", "SLUICE_KAFKA_SASL_PASSWORD=s3cret",
-                       "SLUICE_KAFKA_SECURITY_PROTOCOL=sasl_ssl", "SLUICE_KAFKA_=x",
-                       "PATH=/bin", nullptr};
+  const char* env[] = {"SLUICE_KAFKA_SASL_USERNAME=env",
+                       "SLUICE_KAFKA_SASL_PASSWORD=s3cret",
+                       "SLUICE_KAFKA_SECURITY_PROTOCOL=sasl_ssl",
+                       "SLUICE_KAFKA_=x",
+                       "PATH=/bin",
+                       nullptr};
   Properties e = env_properties(env);
   REQUIRE(e.size() == 3);
   CHECK(e[0] == std::pair<std::string, std::string>("sasl.username", "env"));
@@ -153,8 +158,8 @@ TEST_CASE("kafka properties: defaults, then environment, then uri") {
   CHECK(prop(p, "acks") == "all");
   CHECK(prop(p, "enable.idempotence") == "true");
   CHECK(prop(p, "partitioner") == "murmur2_random");
-  CHECK(prop(p, "linger.ms") == "50");            // the uri overrides a default
-  CHECK(prop(p, "sasl.username") == "uri");       // the uri overrides the env
+  CHECK(prop(p, "linger.ms") == "50");       // the uri overrides a default
+  CHECK(prop(p, "sasl.username") == "uri");  // the uri overrides the env
   CHECK(prop(p, "sasl.password") == "s3cret");
   CHECK(std::count_if(p.begin(), p.end(), [](auto& kv) { return kv.first == "linger.ms"; }) == 1);
 
@@ -190,7 +195,8 @@ TEST_CASE("kafka secrets are masked") {
   CHECK(is_secret_property("ssl.key.password"));
   CHECK(is_secret_property("sasl.oauthbearer.client.secret"));
   CHECK_FALSE(is_secret_property("sasl.username"));
-  Properties p = {{"sasl.password", "hunter2"}, {"sasl.username", "bob"}, {"x.secret", "hunter2xyz"}};
+  Properties p = {
+      {"sasl.password", "hunter2"}, {"sasl.username", "bob"}, {"x.secret", "hunter2xyz"}};
   auto s = secret_values(p);
   CHECK(mask_secrets("auth hunter2xyz failed for bob with hunter2", s) ==
         "auth *** failed for bob with ***");
@@ -198,15 +204,20 @@ TEST_CASE("kafka secrets are masked") {
 
 TEST_CASE("kafka start offsets per partition") {
   using K = StartPosition::Kind;
-  auto at = [](K k, int64_t v = 0) { StartPosition p; p.kind = k; p.value = v; return p; };
+  auto at = [](K k, int64_t v = 0) {
+    StartPosition p;
+    p.kind = k;
+    p.value = v;
+    return p;
+  };
   CHECK(start_offset(at(K::kBeginning), 10, 50) == 10);
   CHECK(start_offset(at(K::kEnd), 10, 50) == 50);
   CHECK(start_offset(at(K::kSeq, 20), 10, 50) == 20);
-  CHECK(start_offset(at(K::kSeq, 5), 10, 50) == 10);    // retention took it
+  CHECK(start_offset(at(K::kSeq, 5), 10, 50) == 10);  // retention took it
   CHECK(start_offset(at(K::kSeq, 99), 10, 50) == 50);
   CHECK(start_offset(at(K::kFromEnd, 5), 10, 50) == 45);
   CHECK(start_offset(at(K::kFromEnd, 100), 10, 50) == 10);
-  CHECK(start_offset(at(K::kFromEnd, 5), 0, 0) == 0);   // empty partition
+  CHECK(start_offset(at(K::kFromEnd, 5), 0, 0) == 0);  // empty partition
   CHECK(start_offset(at(K::kTime, 1), 10, 50, 30) == 30);
   CHECK(start_offset(at(K::kTime, 1), 10, 50, -1) == 50);  // none that new
   CHECK(std::string(auto_offset_reset(at(K::kBeginning))) == "earliest");

@@ -3,10 +3,9 @@
 
 #include <string>
 
+#include "cdc/pgoutput.h"
 #include "sluice/cdc_pg.h"
-#include "cdc/pgoutput.h"
 #include "sluice/debezium.h"
-#include "cdc/pgoutput.h"
 
 using namespace sluice;
 using namespace sluice::pg;
@@ -15,12 +14,23 @@ namespace {
 
 struct Msg {
   std::string b;
-  Msg& u8(uint8_t v) { b.push_back(static_cast<char>(v)); return *this; }
+  Msg& u8(uint8_t v) {
+    b.push_back(static_cast<char>(v));
+    return *this;
+  }
   Msg& u16(uint16_t v) { return u8(v >> 8).u8(v & 0xff); }
   Msg& u32(uint32_t v) { return u16(v >> 16).u16(v & 0xffff); }
   Msg& u64(uint64_t v) { return u32(static_cast<uint32_t>(v >> 32)).u32(static_cast<uint32_t>(v)); }
-  Msg& str(std::string_view s) { b.append(s); b.push_back('\0'); return *this; }
-  Msg& text(std::string_view s) { u8('t').u32(static_cast<uint32_t>(s.size())); b.append(s); return *this; }
+  Msg& str(std::string_view s) {
+    b.append(s);
+    b.push_back('\0');
+    return *this;
+  }
+  Msg& text(std::string_view s) {
+    u8('t').u32(static_cast<uint32_t>(s.size()));
+    b.append(s);
+    return *this;
+  }
 };
 
 // Relation 16384 public.items (id int4 key, name text, doc text).
@@ -61,7 +71,18 @@ TEST_CASE("pgoutput: begin, relation, insert, update, delete, truncate, commit")
   CHECK(m.new_values[2].kind == 'n');
 
   Msg upd;
-  upd.u8('U').u32(16384).u8('K').u16(3).text("1").u8('n').u8('n').u8('N').u16(3).text("2").text("x").u8('u');
+  upd.u8('U')
+      .u32(16384)
+      .u8('K')
+      .u16(3)
+      .text("1")
+      .u8('n')
+      .u8('n')
+      .u8('N')
+      .u16(3)
+      .text("2")
+      .text("x")
+      .u8('u');
   REQUIRE(d.decode(upd.b, m).ok());
   CHECK(m.old_kind == 'K');
   CHECK(m.new_values[2].kind == 'u');
@@ -117,7 +138,8 @@ TEST_CASE("pgoutput: a new Relation message replaces the columns (ADD COLUMN)") 
   PgMessage m;
   REQUIRE(d.decode(relation_msg(), m).ok());
   Msg r2;
-  r2.u8('R').u32(16384).str("public").str("items").u8('d').u16(1).u8(1).str("id").u32(23).u32(0xffffffff);
+  r2.u8('R').u32(16384).str("public").str("items").u8('d').u16(1).u8(1).str("id").u32(23).u32(
+      0xffffffff);
   REQUIRE(d.decode(r2.b, m).ok());
   CHECK(d.relation(16384)->columns.size() == 1);
 }
@@ -129,7 +151,8 @@ TEST_CASE("pgoutput: streamed changes carry the xid (protocol 2)") {
   start.u8('S').u32(55).u8(1);
   REQUIRE(d.decode(start.b, m).ok());
   Msg rel;
-  rel.u8('R').u32(55).u32(1).str("s").str("t").u8('f').u16(1).u8(1).str("id").u32(20).u32(0xffffffff);
+  rel.u8('R').u32(55).u32(1).str("s").str("t").u8('f').u16(1).u8(1).str("id").u32(20).u32(
+      0xffffffff);
   REQUIRE(d.decode(rel.b, m).ok());
   Msg ins;
   ins.u8('I').u32(55).u32(1).u8('N').u16(1).text("9");
@@ -216,10 +239,12 @@ TEST_CASE("debezium: values typed like the JSON converter") {
   CHECK(v(1270, "{10:00:00+00,NULL}") == "[\"10:00:00Z\",null]");
   CHECK(v(1266, "10:00:00") == "\"10:00:00\"");  // no offset: kept as text
   CHECK(v(17, "\\x00ff") == "\"AP8=\"");
-  CHECK(v(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11") == "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
+  CHECK(v(2950, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11") ==
+        "\"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\"");
   CHECK(v(1007, "{1,NULL,3}") == "[1,null,3]");
   CHECK(v(1007, "{{1,2},{3,4}}") == "[[1,2],[3,4]]");
-  CHECK(v(1009, "{a,\"b c\",\"q\\\"\",NULL,\"NULL\"}") == "[\"a\",\"b c\",\"q\\\"\",null,\"NULL\"]");
+  CHECK(v(1009, "{a,\"b c\",\"q\\\"\",NULL,\"NULL\"}") ==
+        "[\"a\",\"b c\",\"q\\\"\",null,\"NULL\"]");
   CHECK(v(1007, "[0:1]={1,2}") == "[1,2]");
   CHECK(v(1007, "{1,2") == "\"{1,2\"");  // malformed: kept as text
   o.embed_json = true;
@@ -251,8 +276,10 @@ TEST_CASE("debezium: event and key layout") {
   size_t at = debezium::append_event(src, ev, {}, out);
   CHECK(out ==
         "{\"before\":null,\"after\":{\"id\":7,\"v\":null},\"source\":{\"version\":\"0.1.0\","
-        "\"connector\":\"postgresql\",\"name\":\"srv\",\"ts_ms\":2,\"snapshot\":\"true\",\"db\":\"db\","
-        "\"sequence\":\"[null,\\\"100\\\"]\",\"schema\":\"public\",\"table\":\"t\",\"txId\":5,\"lsn\":100,"
+        "\"connector\":\"postgresql\",\"name\":\"srv\",\"ts_ms\":2,\"snapshot\":\"true\",\"db\":"
+        "\"db\","
+        "\"sequence\":\"[null,\\\"100\\\"]\",\"schema\":\"public\",\"table\":\"t\",\"txId\":5,"
+        "\"lsn\":100,"
         "\"xmin\":null},\"op\":\"r\",\"ts_ms\":3,\"transaction\":null}");
   REQUIRE(at != std::string::npos);
   CHECK(out.substr(at, 4) == "true");
@@ -295,10 +322,11 @@ TEST_CASE("cdc routing: table names become valid stream names, as Debezium's top
   CHECK(part("a/b") == "a_b");
   CHECK(part("../x") == ".._x");
   CHECK(part("with space") == "with_space");
-  CHECK(part("t\xc3\xbc""bingen") == "t_bingen");           // one '_' per character, not per byte
-  CHECK(part("\xf0\x9f\x98\x80!") == "__");                 // a 4-byte character, then '!'
+  CHECK(part("t\xc3\xbc"
+             "bingen") == "t_bingen");       // one '_' per character, not per byte
+  CHECK(part("\xf0\x9f\x98\x80!") == "__");  // a 4-byte character, then '!'
   CHECK(part("a,b{c}") == "a_b_c_");
-  CHECK(part("\x80x") == "_x");                              // a stray continuation byte
+  CHECK(part("\x80x") == "_x");  // a stray continuation byte
 }
 
 TEST_CASE("debezium: an event formatted before its commit gets the commit-time fields") {
@@ -322,8 +350,8 @@ TEST_CASE("debezium: an event formatted before its commit gets the commit-time f
       debezium::CommitFieldOffsets offsets;
       debezium::append_event(src, ev, {}, pending, &offsets);
       std::string completed;
-      debezium::append_with_commit_fields(std::string_view(pending).substr(6), offsets, ts, last_commit,
-                                          completed);
+      debezium::append_with_commit_fields(std::string_view(pending).substr(6), offsets, ts,
+                                          last_commit, completed);
       debezium::ChangeEvent at_commit = ev;
       at_commit.source_ts_us = ts;
       at_commit.last_commit_lsn = last_commit;

@@ -63,8 +63,12 @@ std::vector<Item> read_string(std::string_view data, Framing f, size_t max) {
   return items;
 }
 
-Item rec(std::string s, uint64_t n) { return {Next::kRecord, std::move(s), n}; }
-Item big(uint64_t n) { return {Next::kOversized, "", n}; }
+Item rec(std::string s, uint64_t n) {
+  return {Next::kRecord, std::move(s), n};
+}
+Item big(uint64_t n) {
+  return {Next::kOversized, "", n};
+}
 
 }  // namespace
 
@@ -102,7 +106,8 @@ TEST_CASE("oversized records are skipped and later ones still returned") {
         std::vector<Item>{rec("0123456789", 1), rec("0123456789", 2), big(3)});
   // An oversized last record without a delimiter.
   CHECK(read_string("a\n" + huge, Framing::Line(), 10) == std::vector<Item>{rec("a", 1), big(2)});
-  CHECK(read_string("a\n01234567890", Framing::Line(), 10) == std::vector<Item>{rec("a", 1), big(2)});
+  CHECK(read_string("a\n01234567890", Framing::Line(), 10) ==
+        std::vector<Item>{rec("a", 1), big(2)});
   // With a multi-byte delimiter split across the skipped region.
   CHECK(read_string("a||" + huge + "||b", *Framing::Delimited("||"), 10) ==
         std::vector<Item>{rec("a", 1), big(2), rec("b", 3)});

@@ -50,7 +50,8 @@ TEST_CASE("redis: entry ids parse, format and map to seq both ways") {
   CHECK(redis::seq_to_entry_id(seq) == a);
   // Monotonic: a later ID always has a larger seq.
   CHECK(redis::entry_id_to_seq({1700000000123, 8}) > seq);
-  CHECK(redis::entry_id_to_seq({1700000000124, 0}) > redis::entry_id_to_seq({1700000000123, 999999}));
+  CHECK(redis::entry_id_to_seq({1700000000124, 0}) >
+        redis::entry_id_to_seq({1700000000123, 999999}));
   // N beyond 2^20 saturates rather than wrapping into the next millisecond.
   CHECK(redis::entry_id_to_seq({5, 1u << 21}) == (int64_t{5} << 20) + int64_t(redis::kSeqMaxN));
   CHECK(redis::seq_to_entry_id(-1) == EntryId{});
@@ -298,7 +299,8 @@ class RedisServer {
   }
   int port() const { return port_; }
   int cli(const std::string& args) const {
-    return std::system(("redis-cli -p " + std::to_string(port_) + " " + args + " >/dev/null").c_str());
+    return std::system(
+        ("redis-cli -p " + std::to_string(port_) + " " + args + " >/dev/null").c_str());
   }
   // redis-cli's output for `args`, one reply element a line.
   std::string cli_out(const std::string& args) const {
@@ -483,13 +485,14 @@ TEST_CASE("redis live: --from end, -N, SEQ and @TIME") {
   auto at = drain(*consumer(srv.uri("s"), from(StartPosition::Kind::kTime, 7'000'000), true));
   REQUIRE(at.size() == 4);
   CHECK(*at[0].payload == "v7");
-  auto seq = drain(*consumer(srv.uri("s"),
-                             from(StartPosition::Kind::kSeq, redis::entry_id_to_seq({9000, 0})), true));
+  auto seq = drain(*consumer(
+      srv.uri("s"), from(StartPosition::Kind::kSeq, redis::entry_id_to_seq({9000, 0})), true));
   REQUIRE(seq.size() == 2);
   CHECK(*seq[0].payload == "v9");
   auto end = drain(*consumer(srv.uri("s"), from(StartPosition::Kind::kEnd), true));
   CHECK(end.empty());
-  auto by_id = drain(*consumer(srv.uri("s?from_id=10000-0"), from(StartPosition::Kind::kEnd), true));
+  auto by_id =
+      drain(*consumer(srv.uri("s?from_id=10000-0"), from(StartPosition::Kind::kEnd), true));
   REQUIRE(by_id.size() == 1);
   CHECK(*by_id[0].payload == "v10");
   // A foreign entry (fields outside the layout) reads as a JSON object.
@@ -577,8 +580,8 @@ TEST_CASE("redis live: group commits, pending first on restart, claims dead memb
   }
   // "a" dies with them pending; "b" claims them once idle.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto b = consumer(srv.uri("s?consumer=b&claim_idle_ms=200"), from(StartPosition::Kind::kBeginning),
-                    false, "g");
+  auto b = consumer(srv.uri("s?consumer=b&claim_idle_ms=200"),
+                    from(StartPosition::Kind::kBeginning), false, "g");
   auto claimed = drain(*b, 5);
   REQUIRE(claimed.size() == 6);
   for (const OwnedMessage& m : claimed) b->mark_taken(m.view());
@@ -678,7 +681,8 @@ struct RedisCluster {
       if (!n.up()) return;
       create += " 127.0.0.1:" + std::to_string(n.port());
     }
-    if (std::system((create + " --cluster-replicas 0 --cluster-yes >/dev/null 2>&1").c_str()) != 0) {
+    if (std::system((create + " --cluster-replicas 0 --cluster-yes >/dev/null 2>&1").c_str()) !=
+        0) {
       return;
     }
     for (const RedisServer& n : nodes) {

@@ -1,9 +1,8 @@
 // OutputSink: what counts as "taken" for each kind of output.
 #include <doctest/doctest.h>
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>

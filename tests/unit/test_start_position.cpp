@@ -83,8 +83,8 @@ TEST_CASE("redis entry ids are start positions (issue 9.5)") {
   CHECK(parse_ok("0-0").id == "0-0");
   CHECK(parse_ok("18446744073709551615-18446744073709551615").id.size() == 41);
   CHECK(parse_ok("42").id.empty());  // a plain number stays a seq
-  CHECK(parse_error("1795747979255-x").find(
-            "invalid start position '1795747979255-x': not a redis entry id (MS-N)") == 0);
+  CHECK(parse_error("1795747979255-x")
+            .find("invalid start position '1795747979255-x': not a redis entry id (MS-N)") == 0);
   CHECK(parse_error("12-").find("not a redis entry id") != std::string::npos);
   CHECK(parse_error("1-2-3").find("not a redis entry id") != std::string::npos);
   CHECK(parse_error("1--2").find("not a redis entry id") != std::string::npos);

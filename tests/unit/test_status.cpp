@@ -3,8 +3,8 @@
 
 #include <cerrno>
 
-#include "sluice/env.h"
 #include "filelog/filelog.h"
+#include "sluice/env.h"
 #include "sluice/status.h"
 #include "test_filelog_util.h"
 

@@ -42,13 +42,20 @@ TEST_CASE("settings given for an existing stream are applied and reported") {
   const std::string dir = tmp.sub("s");
   filelog::WriterOptions wo;
   wo.create_settings.retention_ms = 7 * 86400000LL;
-  { auto w = open_writer(dir, wo); CHECK(w->created()); }
+  {
+    auto w = open_writer(dir, wo);
+    CHECK(w->created());
+  }
 
   WarningCapture warnings;
   // Without change_*, other settings are ignored, as before.
   filelog::WriterOptions quiet;
   quiet.create_settings.retention_ms = 1000;
-  { auto w = open_writer(dir, quiet); CHECK(!w->created()); CHECK(w->settings().retention_ms == 7 * 86400000LL); }
+  {
+    auto w = open_writer(dir, quiet);
+    CHECK(!w->created());
+    CHECK(w->settings().retention_ms == 7 * 86400000LL);
+  }
   CHECK(warnings.take().empty());
 
   filelog::WriterOptions change;
@@ -105,7 +112,10 @@ TEST_CASE("a stream a failed run created is removed; one with records or made be
   // An existing (empty) stream is not this run's to remove.
   StreamUri v = u;
   v.streams = {"empty"};
-  { auto p = open_file_producer(v, po); REQUIRE(p.ok()); }
+  {
+    auto p = open_file_producer(v, po);
+    REQUIRE(p.ok());
+  }
   {
     auto p = open_file_producer(v, po);
     REQUIRE(p.ok());

@@ -23,15 +23,17 @@ TEST_CASE("sizes") {
 
 TEST_CASE("size errors name the text") {
   CHECK(parse_size("").status().message().find("invalid size ''") == 0);
-  CHECK(parse_size("12X").status().message() ==
-        "invalid size '12X' (expected bytes or a number with K, M, G or T such as 512k, 64M, 1GiB)");
+  CHECK(
+      parse_size("12X").status().message() ==
+      "invalid size '12X' (expected bytes or a number with K, M, G or T such as 512k, 64M, 1GiB)");
   CHECK(parse_size("M").status().message().find("invalid size 'M'") == 0);
   CHECK(parse_size("-1").status().message().find("invalid size '-1'") == 0);
   CHECK(parse_size("1GiBs").status().message().find("invalid size '1GiBs'") == 0);
   CHECK(parse_size("1 G").status().message().find("invalid size '1 G'") == 0);
   CHECK(parse_size("1.").status().message().find("invalid size '1.'") == 0);
   CHECK(parse_size("8388608T").status().message() == "size '8388608T' is too large");
-  CHECK(parse_size("99999999999999999999").status().message() == "size '99999999999999999999' is too large");
+  CHECK(parse_size("99999999999999999999").status().message() ==
+        "size '99999999999999999999' is too large");
   CHECK(parse_size("1.5").status().message() == "size '1.5' is not a whole number of bytes");
 }
 
@@ -49,12 +51,14 @@ TEST_CASE("durations") {
 
 TEST_CASE("duration errors name the text") {
   CHECK(parse_duration_ms("30").status().message().find("duration '30' has no unit") == 0);
-  CHECK(parse_duration_ms("5x").status().message().find("invalid duration '5x' (expected a number with ms, s") == 0);
+  CHECK(parse_duration_ms("5x").status().message().find(
+            "invalid duration '5x' (expected a number with ms, s") == 0);
   CHECK(parse_duration_ms("").status().message().find("invalid duration ''") == 0);
   CHECK(parse_duration_ms("5M").status().message().find("invalid duration '5M'") == 0);
   CHECK(parse_duration_ms("s").status().message().find("invalid duration 's'") == 0);
   CHECK(parse_duration_ms("-5s").status().message().find("invalid duration '-5s'") == 0);
-  CHECK(parse_duration_ms("9999999999999999999w").status().message().find("too large") != std::string::npos);
+  CHECK(parse_duration_ms("9999999999999999999w").status().message().find("too large") !=
+        std::string::npos);
 }
 
 TEST_CASE("retention") {

@@ -102,7 +102,8 @@ TEST_CASE("stdio") {
   CHECK(parse_ok("stdio:").scheme == Scheme::kStdio);
   CHECK(parse_ok("-").streams.empty());
   CHECK(parse_ok("-").redacted() == "-");
-  CHECK(parse_error("stdio:x") == "invalid stream uri 'stdio:x': stdio: takes no stream name or options");
+  CHECK(parse_error("stdio:x") ==
+        "invalid stream uri 'stdio:x': stdio: takes no stream name or options");
 }
 
 TEST_CASE("kafka uris") {
@@ -167,43 +168,57 @@ TEST_CASE("uri errors name the wrong part") {
         "invalid stream uri 'foo://x': unknown scheme 'foo' (expected file:, "
         "kafka://, redis://, rediss:// or -)");
   CHECK(parse_error("kafka://h/t") == "invalid stream uri 'kafka://h/t': broker 'h' has no port");
-  CHECK(parse_error("kafka://h:1/a,,b") == "invalid stream uri 'kafka://h:1/a,,b': empty stream name at position 2");
-  CHECK(parse_error("kafka://h:1/a,") == "invalid stream uri 'kafka://h:1/a,': empty stream name at position 2");
+  CHECK(parse_error("kafka://h:1/a,,b") ==
+        "invalid stream uri 'kafka://h:1/a,,b': empty stream name at position 2");
+  CHECK(parse_error("kafka://h:1/a,") ==
+        "invalid stream uri 'kafka://h:1/a,': empty stream name at position 2");
   CHECK(parse_error("a,,b") == "invalid stream uri 'a,,b': empty stream name at position 2");
   CHECK(parse_error(",a") == "invalid stream uri ',a': empty stream name at position 1");
-  CHECK(parse_error("kafka://h:1,/t") == "invalid stream uri 'kafka://h:1,/t': empty broker at position 2");
-  CHECK(parse_error("kafka://h:99999/t").find("broker 'h:99999' has an invalid port '99999'") != std::string::npos);
+  CHECK(parse_error("kafka://h:1,/t") ==
+        "invalid stream uri 'kafka://h:1,/t': empty broker at position 2");
+  CHECK(parse_error("kafka://h:99999/t").find("broker 'h:99999' has an invalid port '99999'") !=
+        std::string::npos);
   CHECK(parse_error("kafka://h:x/t").find("invalid port 'x'") != std::string::npos);
-  CHECK(parse_error("kafka://h:1") == "invalid stream uri 'kafka://h:1': no topic name (expected kafka://HOST:PORT/TOPIC)");
+  CHECK(parse_error("kafka://h:1") ==
+        "invalid stream uri 'kafka://h:1': no topic name (expected kafka://HOST:PORT/TOPIC)");
   CHECK(parse_error("kafka:///t").find("no broker") != std::string::npos);
-  CHECK(parse_error("kafka://h:1/my topic").find("topic 'my topic' has an invalid character ' '") != std::string::npos);
+  CHECK(parse_error("kafka://h:1/my topic").find("topic 'my topic' has an invalid character ' '") !=
+        std::string::npos);
   CHECK(parse_error("kafka://u:secret@h:1/t") ==
         "invalid stream uri 'kafka://u:***@h:1/t': kafka uris take no user:password "
         "(use ?sasl.username=...&sasl.password=... or SLUICE_KAFKA_* variables)");
-  CHECK(parse_error("kafka:h:1/t") == "invalid stream uri 'kafka:h:1/t': expected 'kafka://' before the host");
+  CHECK(parse_error("kafka:h:1/t") ==
+        "invalid stream uri 'kafka:h:1/t': expected 'kafka://' before the host");
   CHECK(parse_error("kafka://h:1/t", UriKind::kCluster) ==
         "invalid cluster uri 'kafka://h:1/t': a cluster uri takes no stream name ('t')");
   CHECK(parse_error("redis://h::1/s").find("put an IPv6 address in brackets") != std::string::npos);
   CHECK(parse_error("redis://[::1/s").find("has no closing ']'") != std::string::npos);
   CHECK(parse_error("redis://h:/s").find("host 'h:' has an empty port") != std::string::npos);
-  CHECK(parse_error("redis://:p@/s") == "invalid stream uri 'redis://:***@/s': no host (expected redis://HOST[:PORT]/STREAM)");
+  CHECK(parse_error("redis://:p@/s") ==
+        "invalid stream uri 'redis://:***@/s': no host (expected redis://HOST[:PORT]/STREAM)");
   CHECK(parse_error("redis://h/s?db=x") ==
-        "invalid stream uri 'redis://h/s?db=x': query parameter 'db' must be a non-negative integer, not 'x'");
-  CHECK(parse_error("redis://h/s?flag").find("query parameter 'flag' has no value") != std::string::npos);
-  CHECK(parse_error("redis://h/s?=1").find("query parameter with an empty name") != std::string::npos);
-  CHECK(parse_error("redis://u:p%zz@h/s") == "invalid stream uri 'redis://u:***@h/s': bad percent-encoding in the password");
-  CHECK(parse_error("redis://h/s?a=%4") .find("bad percent-encoding in the value of query parameter 'a'") != std::string::npos);
+        "invalid stream uri 'redis://h/s?db=x': query parameter 'db' must be a non-negative "
+        "integer, not 'x'");
+  CHECK(parse_error("redis://h/s?flag").find("query parameter 'flag' has no value") !=
+        std::string::npos);
+  CHECK(parse_error("redis://h/s?=1").find("query parameter with an empty name") !=
+        std::string::npos);
+  CHECK(parse_error("redis://u:p%zz@h/s") ==
+        "invalid stream uri 'redis://u:***@h/s': bad percent-encoding in the password");
+  CHECK(parse_error("redis://h/s?a=%4")
+            .find("bad percent-encoding in the value of query parameter 'a'") != std::string::npos);
   CHECK(parse_error("file://host/x").find("file: uris take no host ('host')") != std::string::npos);
-  CHECK(parse_error("data/") .find("no stream name after the directory") != std::string::npos);
-  CHECK(parse_error("file:") .find("no stream name") != std::string::npos);
-  CHECK(parse_error("data/..") .find("stream name '..' is not allowed") != std::string::npos);
+  CHECK(parse_error("data/").find("no stream name after the directory") != std::string::npos);
+  CHECK(parse_error("file:").find("no stream name") != std::string::npos);
+  CHECK(parse_error("data/..").find("stream name '..' is not allowed") != std::string::npos);
   CHECK(parse_error("").find("empty") != std::string::npos);
 }
 
 TEST_CASE("passwords never appear in error messages") {
-  for (const char* text : {"redis://u:hunter2@h:0/s", "rediss://u:hunter2@/s",
-                           "redis://u:hunter2@h/", "kafka://h/t?sasl.password=hunter2",
-                           "kafka://h:1/t?sasl.password=hunter2&bad", "redis://u:hunter2@h/s?db=-1"}) {
+  for (const char* text :
+       {"redis://u:hunter2@h:0/s", "rediss://u:hunter2@/s", "redis://u:hunter2@h/",
+        "kafka://h/t?sasl.password=hunter2", "kafka://h:1/t?sasl.password=hunter2&bad",
+        "redis://u:hunter2@h/s?db=-1"}) {
     const std::string m = parse_error(text);
     CHECK(m != "ok");
     CHECK_MESSAGE(m.find("hunter2") == std::string::npos, m);

@@ -105,7 +105,9 @@ it is committed.
     },
     {
         .name = "stream-in-progress",
-        .help = "require streaming of large transactions before their commit (protocol 2+; the default whenever the protocol is 2 or later): formatted as they arrive into a temporary file, emitted at commit",
+        .help = "require streaming of large transactions before their commit (protocol 2+; the "
+                "default whenever the protocol is 2 or later): formatted as they arrive into a "
+                "temporary file, emitted at commit",
         .doc = R"roff(With protocol 2 or later (PostgreSQL 14 and later), by default, the server
 is asked to stream a transaction larger than its
 \fBlogical_decoding_work_mem\fR while it is still in progress, instead
@@ -124,7 +126,8 @@ Giving it makes a protocol below 2 an error;
     },
     {
         .name = "no-stream-in-progress",
-        .help = "do not let the server stream transactions in progress: it spills them and sends them at commit",
+        .help = "do not let the server stream transactions in progress: it spills them and sends "
+                "them at commit",
         .doc = R"roff(Do not let the server stream transactions while they are in progress: it
 spills a large one to its own disk and sends it at commit (see
 \fB\-\-stream\-in\-progress\fR).
@@ -199,7 +202,10 @@ run's walsender for a moment; cdc-pg says so and waits for it.
 inline constexpr cli::ToolSpec kSpec{
     .name = "cdc-pg",
     .summary = "PostgreSQL change data capture to Debezium-compatible events",
-    .about = "Capture PostgreSQL row changes (logical replication, pgoutput) as Debezium-compatible change events: a consistent snapshot, then streaming. Writes one event per line to stdout, or produces to STREAM (key = primary key).",
+    .about =
+        "Capture PostgreSQL row changes (logical replication, pgoutput) as Debezium-compatible "
+        "change events: a consistent snapshot, then streaming. Writes one event per line to "
+        "stdout, or produces to STREAM (key = primary key).",
     .positionals = kPositionals,
     .flags = kFlags,
 };

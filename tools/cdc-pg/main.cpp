@@ -38,7 +38,8 @@ int main(int argc, char** argv) {
   std::string dest = a.positionals().size() == 2 ? a.positionals()[1] : "-";
   o.slot = a.value("slot", "sluice");
   if (!valid_name(o.slot)) {
-    return cli::usage_error("--slot '" + o.slot + "': use lowercase letters, digits and _ (at most 63)");
+    return cli::usage_error("--slot '" + o.slot +
+                            "': use lowercase letters, digits and _ (at most 63)");
   }
   o.publication = a.value("publication", "sluice");
   if (o.publication.empty()) return cli::usage_error("--publication: a name is required");
@@ -81,13 +82,15 @@ int main(int argc, char** argv) {
                                           : StreamInProgress::kAuto;
   const std::string heartbeat = a.value("heartbeat", "10s");
   auto hb = parse_duration_ms(heartbeat);
-  if (!hb.ok() || *hb <= 0) return cli::usage_error("--heartbeat '" + heartbeat + "': expected a duration such as 10s");
+  if (!hb.ok() || *hb <= 0)
+    return cli::usage_error("--heartbeat '" + heartbeat + "': expected a duration such as 10s");
   o.heartbeat = Millis(*hb);
   o.name = a.value("name");
   o.values.embed_json = a.has("embed-json");
   const std::string timeout_text = a.value("timeout", "30s");
   auto timeout = parse_duration_ms(timeout_text);
-  if (!timeout.ok() || *timeout <= 0) return cli::usage_error("--timeout '" + timeout_text + "': expected a duration such as 30s");
+  if (!timeout.ok() || *timeout <= 0)
+    return cli::usage_error("--timeout '" + timeout_text + "': expected a duration such as 30s");
   o.timeout = Millis(*timeout);
 
   // Test seam for tests/cli (not documented for users): hold the snapshot

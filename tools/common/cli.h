@@ -19,8 +19,8 @@ inline int fail(const Status& st) {
 }
 
 inline int usage_error(const std::string& message) {
-  fprintf(stderr, "%s: %s (see '%s --help')\n", program_name().c_str(),
-          message.c_str(), program_name().c_str());
+  fprintf(stderr, "%s: %s (see '%s --help')\n", program_name().c_str(), message.c_str(),
+          program_name().c_str());
   return static_cast<int>(ExitCode::kUsage);
 }
 

@@ -11,7 +11,9 @@ namespace sluice::cli {
 
 namespace {
 
-std::string long_form(const Flag& f) { return "--" + std::string(f.name); }
+std::string long_form(const Flag& f) {
+  return "--" + std::string(f.name);
+}
 
 // "-o, --from POS" as --help and the man page show it.
 std::string flag_label(const Flag& f) {
@@ -197,8 +199,8 @@ bool Args::integer(std::string_view name, int64_t fallback, int64_t* out, int* e
   const std::string v = value(name);
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
   if (ec == std::errc() && end == v.data() + v.size()) return true;
-  *exit_code = usage_error(spec_->name, "--" + std::string(name) + ": '" + v +
-                                            "' is not a whole number");
+  *exit_code =
+      usage_error(spec_->name, "--" + std::string(name) + ": '" + v + "' is not a whole number");
   return false;
 }
 
@@ -220,8 +222,8 @@ bool Args::choice(std::string_view name, std::string_view fallback, std::string*
     list += i == 0 ? "" : i + 1 == words.size() ? " or " : ", ";
     list += words[i];
   }
-  *exit_code = usage_error(spec_->name, "--" + std::string(name) + " '" + *out +
-                                            "': expected " + list);
+  *exit_code =
+      usage_error(spec_->name, "--" + std::string(name) + " '" + *out + "': expected " + list);
   return false;
 }
 

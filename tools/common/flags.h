@@ -43,10 +43,10 @@ struct Flag {
   char short_name = 0;          // 0: none (see kShortFlags in shared_flags.h)
   std::string_view value_name;  // "N", "DUR"; empty for a switch
   Arity arity = Arity::kSwitch;
-  std::string_view help;        // one line for --help and the completions
-  std::string_view doc;         // the man page's paragraph, in roff
+  std::string_view help;  // one line for --help and the completions
+  std::string_view doc;   // the man page's paragraph, in roff
   Hint hint = Hint::kNone;
-  std::string_view choices;     // space-separated words for kChoices/kSuggest
+  std::string_view choices;  // space-separated words for kChoices/kSuggest
 };
 
 struct Positional {

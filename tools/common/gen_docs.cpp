@@ -58,9 +58,12 @@ std::string ident(std::string_view tool) {
 std::string roff_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\\') out += "\\e";
-    else if (c == '-') out += "\\-";
-    else out += c;
+    if (c == '\\')
+      out += "\\e";
+    else if (c == '-')
+      out += "\\-";
+    else
+      out += c;
   }
   return out;
 }
@@ -98,7 +101,8 @@ std::string bash(const std::vector<const ToolSpec*>& tools) {
       "# (scripts/gen-docs); do not edit.\n"
       "# shellcheck shell=bash disable=SC2207\n\n";
   out += "_sluice_tools=\"";
-  for (const ToolSpec* t : tools) out += std::string(t == tools.front() ? "" : " ") + std::string(t->name);
+  for (const ToolSpec* t : tools)
+    out += std::string(t == tools.front() ? "" : " ") + std::string(t->name);
   out += "\"\n";
   for (const ToolSpec* t : tools) {
     out += "\n_sluice_opts_" + ident(t->name) + "=\"";
@@ -138,8 +142,9 @@ std::string bash(const std::vector<const ToolSpec*>& tools) {
       if (f.hint == Hint::kFile) {
         out += "COMPREPLY=($(compgen -f -- \"$cur\"))\n      compopt -o filenames 2>/dev/null ;;\n";
       } else if (f.hint == Hint::kStream) {
-        out += "COMPREPLY=($(compgen -f -- \"$cur\"))\n      [ -z \"$cur\" ] && COMPREPLY+=(- file:)\n"
-               "      compopt -o filenames 2>/dev/null ;;\n";
+        out +=
+            "COMPREPLY=($(compgen -f -- \"$cur\"))\n      [ -z \"$cur\" ] && COMPREPLY+=(- file:)\n"
+            "      compopt -o filenames 2>/dev/null ;;\n";
       } else if (!f.choices.empty()) {
         std::string ws;
         for (const std::string& w : words(f.choices)) ws += (ws.empty() ? "" : " ") + w;
@@ -183,7 +188,8 @@ std::string bash(const std::vector<const ToolSpec*>& tools) {
       "  case $cmd in\n"
       "    sluice)\n"
       "      if [ \"$COMP_CWORD\" -eq 1 ]; then\n"
-      "        COMPREPLY=($(compgen -W \"$_sluice_tools help -h --help -V --version\" -- \"$cur\"))\n"
+      "        COMPREPLY=($(compgen -W \"$_sluice_tools help -h --help -V --version\" -- "
+      "\"$cur\"))\n"
       "        return\n"
       "      fi\n"
       "      tool=${COMP_WORDS[1]}\n"
@@ -197,7 +203,8 @@ std::string bash(const std::vector<const ToolSpec*>& tools) {
       "  _sluice_tool \"$tool\" \"$cur\" \"$prev\"\n"
       "}\n\n"
       "complete -F _sluice sluice";
-  for (const ToolSpec* t : tools) out += " sluice-" + std::string(t->name) + " " + std::string(t->name);
+  for (const ToolSpec* t : tools)
+    out += " sluice-" + std::string(t->name) + " " + std::string(t->name);
   out += "\n";
   return out;
 }
@@ -208,31 +215,38 @@ std::string bash(const std::vector<const ToolSpec*>& tools) {
 std::string zsh_escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else if (c == '[' || c == ']' || c == ':' || c == '\\') out += std::string("\\") + c;
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else if (c == '[' || c == ']' || c == ':' || c == '\\')
+      out += std::string("\\") + c;
+    else
+      out += c;
   }
   return out;
 }
 
 std::string zsh_action(Hint hint, std::string_view choices) {
   switch (hint) {
-    case Hint::kFile: return "_files";
-    case Hint::kStream: return "_sluice_stream";
+    case Hint::kFile:
+      return "_files";
+    case Hint::kStream:
+      return "_sluice_stream";
     case Hint::kChoices:
     case Hint::kSuggest: {
       std::string a = "(";
       for (const std::string& w : words(choices)) a += (a.size() > 1 ? " " : "") + zsh_escape(w);
       return a + ")";
     }
-    case Hint::kNone: break;
+    case Hint::kNone:
+      break;
   }
   return "";
 }
 
 std::string zsh(const std::vector<const ToolSpec*>& tools) {
   std::string names = "sluice";
-  for (const ToolSpec* t : tools) names += " sluice-" + std::string(t->name) + " " + std::string(t->name);
+  for (const ToolSpec* t : tools)
+    names += " sluice-" + std::string(t->name) + " " + std::string(t->name);
   std::string out = "#compdef " + names +
                     "\n# zsh completion for sluice: `sluice TOOL ...`, `sluice-TOOL ...` and the\n"
                     "# tools by their own names. Generated from the flag tables by gen-docs\n"
@@ -249,15 +263,17 @@ std::string zsh(const std::vector<const ToolSpec*>& tools) {
       std::string sf = f.short_name != 0 ? std::string("-") + f.short_name : "";
       bool val = f.arity != Arity::kSwitch;
       std::string excl = f.name == "help" || f.name == "version" ? "'(- *)'"
-                         : f.arity == Arity::kMany            ? "'*'"
-                                                              : "'(" + (sf.empty() ? "" : sf + " ") + lf + ")'";
+                         : f.arity == Arity::kMany
+                             ? "'*'"
+                             : "'(" + (sf.empty() ? "" : sf + " ") + lf + ")'";
       std::string forms;
       if (sf.empty()) {
         forms = lf + (val ? "=" : "");
         excl = f.arity == Arity::kMany ? "'*" : "'";
         out += " \\\n    " + excl + forms;
       } else {
-        out += " \\\n    " + excl + "{" + sf + (val ? "+" : "") + "," + lf + (val ? "=" : "") + "}'";
+        out +=
+            " \\\n    " + excl + "{" + sf + (val ? "+" : "") + "," + lf + (val ? "=" : "") + "}'";
       }
       out += "[" + zsh_escape(f.help) + "]";
       if (val) {
@@ -395,7 +411,8 @@ std::string with_tool_list(const std::string& script, const std::vector<const To
   if (b == std::string::npos || e == std::string::npos || e < b) return script;
   b = script.find('\n', b) + 1;
   std::string block = "tools=\"";
-  for (const ToolSpec* t : tools) block += std::string(t == tools.front() ? "" : " ") + std::string(t->name);
+  for (const ToolSpec* t : tools)
+    block += std::string(t == tools.front() ? "" : " ") + std::string(t->name);
   block += "\"\nsummary() {\n  case $1 in\n";
   for (const ToolSpec* t : tools) {
     block += "    " + std::string(t->name) + ") echo " + sh_quote(t->summary) + " ;;\n";

@@ -15,12 +15,12 @@ struct ShortFlag {
 };
 
 inline constexpr ShortFlag kShortFlags[] = {
-    {'h', "help"},      {'V', "version"},       {'o', "from"},      {'g', "group"},
-    {'c', "count"},     {'e', "exit"},          {'F', "format"},    {'d', "delimiter"},
-    {'0', "null"},      {'k', "key-field"},     {'K', "key-delimiter"},
-    {'H', "header"},    {'t', "tables"},        {'s', "slot"},      {'p', "publication"},
-    {'n', "name"},      {'l', "listen"},        {'w', "when"},      {'x', "exec"},
-    {'i', "interval"},  {'j', "json"},
+    {'h', "help"},   {'V', "version"},   {'o', "from"},          {'g', "group"},
+    {'c', "count"},  {'e', "exit"},      {'F', "format"},        {'d', "delimiter"},
+    {'0', "null"},   {'k', "key-field"}, {'K', "key-delimiter"}, {'H', "header"},
+    {'t', "tables"}, {'s', "slot"},      {'p', "publication"},   {'n', "name"},
+    {'l', "listen"}, {'w', "when"},      {'x', "exec"},          {'i', "interval"},
+    {'j', "json"},
 };
 
 inline constexpr Flag kHelp{
@@ -40,15 +40,17 @@ inline constexpr Flag kVersion{
 inline constexpr Flag kStats{
     .name = "stats",
     .help = "print a summary on stderr at exit",
-    .doc = "Print a summary on stderr at exit: records, bytes, seconds, rate, errors\n"
-           "(and records skipped as corrupt, where there were any).",
+    .doc =
+        "Print a summary on stderr at exit: records, bytes, seconds, rate, errors\n"
+        "(and records skipped as corrupt, where there were any).",
 };
 
 inline constexpr Flag kProgress{
     .name = "progress",
     .help = "show a progress line on stderr (when it is a terminal)",
-    .doc = "Show a progress line on stderr while running (only when stderr is a\n"
-           "terminal).",
+    .doc =
+        "Show a progress line on stderr while running (only when stderr is a\n"
+        "terminal).",
 };
 
 inline constexpr Flag kMode{
@@ -56,8 +58,9 @@ inline constexpr Flag kMode{
     .value_name = "OCTAL",
     .arity = Arity::kOne,
     .help = "with PIPE: permissions of a created pipe (default 0600)",
-    .doc = "With \\fIPIPE\\fR: the permissions of a pipe that is created (default\n"
-           "\\fB0600\\fR); an existing pipe keeps its own.",
+    .doc =
+        "With \\fIPIPE\\fR: the permissions of a pipe that is created (default\n"
+        "\\fB0600\\fR); an existing pipe keeps its own.",
     .hint = Hint::kSuggest,
     .choices = "0600 0620 0660 0666",
 };

@@ -13,7 +13,9 @@ using cli::Hint;
 using cli::Positional;
 
 inline constexpr Positional kPositionals[] = {
-    {"PIPE|-", "the input: a named pipe (created if missing), a file read like cat, or - (stdin, the default)",
+    {"PIPE|-",
+     "the input: a named pipe (created if missing), a file read like cat, or - (stdin, the "
+     "default)",
      Hint::kFile, true},
     {"STREAM", "the stream URI to produce to", Hint::kStream},
 };
@@ -94,7 +96,8 @@ Repeatable; headers keep the order given.
         .name = "on-error",
         .value_name = "POLICY",
         .arity = Arity::kOne,
-        .help = "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)",
+        .help =
+            "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)",
         .doc = R"roff(What to do with a bad record (a malformed envelope, a record longer than
 \fB\-\-max\-record\-bytes\fR):
 .RS
@@ -160,7 +163,8 @@ process crash loses nothing, a power cut at most that interval) or
         .name = "segment-bytes",
         .value_name = "N",
         .arity = Arity::kOne,
-        .help = "file: segment size of the stream (default 64M); changes an existing stream's, saying so",
+        .help = "file: segment size of the stream (default 64M); changes an existing stream's, "
+                "saying so",
         .doc = R"roff(\fBfile:\fR backend: the segment size of a stream this run creates
 (default \fB64M\fR, at least \fB4K\fR).
 Segments roll between write batches, so one may exceed the size by up to a
@@ -177,7 +181,8 @@ the next segment on, and says so on stderr
         .name = "retention",
         .value_name = "SPEC",
         .arity = Arity::kOne,
-        .help = "file: retention of the stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G); changes an existing stream's, saying so",
+        .help = "file: retention of the stream: AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G); changes "
+                "an existing stream's, saying so",
         .doc = R"roff(\fBfile:\fR backend: the retention of a stream this run creates: an age
 (\fB7d\fR), a size (\fB10G\fR) or both (\fB7d,10G\fR).
 Whole segments older or beyond the size are dropped.
@@ -211,7 +216,9 @@ exit 69 when it cannot be reached, 75 when acknowledgements do not come.
 inline constexpr cli::ToolSpec kSpec{
     .name = "flux",
     .summary = "produce records from stdin or a named pipe to a stream",
-    .about = "Read records from stdin or a named pipe and produce each to STREAM. Exits after every accepted record is acknowledged.",
+    .about =
+        "Read records from stdin or a named pipe and produce each to STREAM. Exits after every "
+        "accepted record is acknowledged.",
     .positionals = kPositionals,
     .flags = kFlags,
 };

@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   if (uri->scheme != Scheme::kFile) {
     for (const char* opt : {"fsync", "fsync-interval", "segment-bytes", "retention"}) {
       if (!a.has(opt)) continue;
-      std::string hint = uri->scheme == Scheme::kKafka ? "configure the topic on the brokers"
+      std::string hint = uri->scheme == Scheme::kKafka   ? "configure the topic on the brokers"
                          : uri->scheme == Scheme::kStdio ? "the output is a stream of lines"
                                                          : "trim with ?maxlen=N in the URI";
       return cli::usage_error("--" + std::string(opt) + " applies to file: streams only, not " +
@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   }
 
   IngestOptions in;
-  if (f.null && !f.delimiter.empty()) return cli::usage_error("--null and --delimiter cannot be used together");
+  if (f.null && !f.delimiter.empty())
+    return cli::usage_error("--null and --delimiter cannot be used together");
   if (f.null) in.framing = Framing::Null();
   if (!f.delimiter.empty()) {
     auto fr = Framing::Delimited(f.delimiter);
@@ -131,10 +132,14 @@ int main(int argc, char** argv) {
   in.max_record_bytes = static_cast<size_t>(*max_record);
 
   ProducerOptions po;
-  if (f.fsync == "always") po.fsync = FsyncPolicy::kAlways;
-  else if (f.fsync == "interval") po.fsync = FsyncPolicy::kInterval;
-  else if (f.fsync == "never") po.fsync = FsyncPolicy::kNever;
-  else return cli::usage_error("--fsync '" + f.fsync + "': expected always, interval or never");
+  if (f.fsync == "always")
+    po.fsync = FsyncPolicy::kAlways;
+  else if (f.fsync == "interval")
+    po.fsync = FsyncPolicy::kInterval;
+  else if (f.fsync == "never")
+    po.fsync = FsyncPolicy::kNever;
+  else
+    return cli::usage_error("--fsync '" + f.fsync + "': expected always, interval or never");
   auto fi = parse_duration_ms(f.fsync_interval);
   if (!fi.ok()) return cli::fail(fi.status().With("--fsync-interval"));
   po.fsync_interval = Millis(*fi);
@@ -143,7 +148,9 @@ int main(int argc, char** argv) {
   po.timeout = Millis(*timeout);
   if (!f.segment_bytes.empty()) {
     auto sb = parse_size(f.segment_bytes);
-    if (!sb.ok() || *sb < 4096) return cli::usage_error("--segment-bytes '" + f.segment_bytes + "': expected a size of at least 4K");
+    if (!sb.ok() || *sb < 4096)
+      return cli::usage_error("--segment-bytes '" + f.segment_bytes +
+                              "': expected a size of at least 4K");
     po.segment_bytes = *sb;
     po.change_segment_bytes = true;
   }
@@ -155,7 +162,8 @@ int main(int argc, char** argv) {
     po.change_retention = true;
   }
   unsigned mode = 0600;
-  if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
+  if (!cli::parse_mode(f.mode, &mode))
+    return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
 
   std::optional<StreamUri> dlq_uri;
   if (f.on_error == "fail") {
@@ -175,8 +183,10 @@ int main(int argc, char** argv) {
   // opened, so a bad argument leaves no stream behind
   PipeArg kind = input == "-" ? PipeArg::kMissing : classify_pipe_arg(input);
   if (input != "-" && kind == PipeArg::kMissing && looks_like_stream_uri(input)) {
-    return cli::usage_error("'" + input + "' is a stream URI where the input goes: flux reads stdin, a file "
-                            "or a named pipe into one STREAM (to copy a stream: tap -F envelope SOURCE | flux --envelope DEST)");
+    return cli::usage_error("'" + input +
+                            "' is a stream URI where the input goes: flux reads stdin, a file "
+                            "or a named pipe into one STREAM (to copy a stream: tap -F envelope "
+                            "SOURCE | flux --envelope DEST)");
   }
   install_stop_handlers();
   std::optional<NamedPipe> pipe;
@@ -251,12 +261,14 @@ int main(int argc, char** argv) {
   if (!run.ok()) return fail_run(run);
   if (!flushed.ok()) {
     if (flushed.is(StatusCode::kTimedOut)) {
-      return fail_run(Status::TimedOut("records still unacknowledged after --timeout " + f.timeout + ": " + flushed.message()));
+      return fail_run(Status::TimedOut("records still unacknowledged after --timeout " + f.timeout +
+                                       ": " + flushed.message()));
     }
     return fail_run(flushed);
   }
   if ((*producer)->failed() > 0) {
-    return fail_run(delivery_error.With(std::to_string((*producer)->failed()) + " records were not delivered"));
+    return fail_run(
+        delivery_error.With(std::to_string((*producer)->failed()) + " records were not delivered"));
   }
   if (ingest.rejected() > 0 && in.on_error == IngestOptions::OnError::kSkip) {
     (*producer)->discard_if_unused();

@@ -14,8 +14,8 @@ using cli::Positional;
 
 inline constexpr Positional kPositionals[] = {
     {"STREAM", "the stream URI to consume", Hint::kStream},
-    {"PIPE|-", "the output: a named pipe (created if missing) or - (stdout, the default)", Hint::kFile,
-     true},
+    {"PIPE|-", "the output: a named pipe (created if missing) or - (stdout, the default)",
+     Hint::kFile, true},
 };
 
 inline constexpr Flag kFlags[] = {
@@ -24,7 +24,8 @@ inline constexpr Flag kFlags[] = {
         .short_name = 'o',
         .value_name = "POS",
         .arity = Arity::kOne,
-        .help = "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: RFC 3339 or an age like 5m); default beginning",
+        .help = "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: "
+                "RFC 3339 or an age like 5m); default beginning",
         .doc = R"roff(Where to start (default \fBbeginning\fR):
 \fBbeginning\fR; \fBend\fR (only messages produced from now on); a sequence
 number \fISEQ\fR; a Redis entry ID \fIMS\fR\-\fIN\fR (as \fB%i\fR prints,
@@ -52,7 +53,8 @@ Only messages the output actually took are committed.
         .name = "consumer",
         .value_name = "NAME",
         .arity = Arity::kOne,
-        .help = "with --group: this member's name (redis: the consumer, default HOSTNAME-PID; kafka: client.id)",
+        .help = "with --group: this member's name (redis: the consumer, default HOSTNAME-PID; "
+                "kafka: client.id)",
         .doc = R"roff(With \fB\-\-group\fR: the name of this member of the group, so that a job
 run again and again (from cron) is one member.
 \fBredis://\fR: the consumer name (default \fIHOSTNAME\fR\-\fIPID\fR; wins
@@ -87,7 +89,8 @@ usage error).
         .short_name = 'F',
         .value_name = "FMT",
         .arity = Arity::kOne,
-        .help = "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload",
+        .help =
+            "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload",
         .doc = R"roff(What to write for each message (default \fBpayload\fR):
 .RS
 .TP
@@ -168,7 +171,8 @@ stderr) and goes on when the backend is back, as \fBtail \-F\fR would.
         .name = "on-error",
         .value_name = "POLICY",
         .arity = Arity::kOne,
-        .help = "fail | skip: at a corrupt record in a file: stream, stop with exit 65 (default) or skip it",
+        .help = "fail | skip: at a corrupt record in a file: stream, stop with exit 65 (default) "
+                "or skip it",
         .doc = R"roff(What to do at a corrupt record in a \fBfile:\fR stream (bad bytes with a
 valid record after them; a torn tail left by a crash is not corruption, it
 is simply not there yet).

@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "common/cli.h"
-#include "tap/flags.h"
 #include "sluice/backend.h"
 #include "sluice/consume.h"
 #include "sluice/fifo.h"
@@ -14,6 +13,7 @@
 #include "sluice/sink.h"
 #include "sluice/stats.h"
 #include "sluice/uri.h"
+#include "tap/flags.h"
 
 using namespace sluice;
 
@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
   co.timeout = Millis(*timeout);
   // -1 is "no limit" inside, never a value a user may give.
   if (a.has("count") && f.count < 0) {
-    return cli::usage_error("--count '" + std::to_string(f.count) + "': expected a number of messages, 0 or more");
+    return cli::usage_error("--count '" + std::to_string(f.count) +
+                            "': expected a number of messages, 0 or more");
   }
   co.skip_corrupt = f.on_error == "skip";
   if (f.count == 0) return 0;
@@ -85,7 +86,8 @@ int main(int argc, char** argv) {
   auto format = OutputFormat::Parse(f.format);
   if (!format.ok()) return cli::fail(format.status().With("--format"));
   opts.format = *format;
-  if (f.null && !f.delimiter.empty()) return cli::usage_error("--null and --delimiter cannot be used together");
+  if (f.null && !f.delimiter.empty())
+    return cli::usage_error("--null and --delimiter cannot be used together");
   const bool is_template = f.format != "payload" && f.format != "envelope";
   opts.delimiter = is_template ? "" : "\n";
   if (f.null) opts.delimiter = std::string(1, '\0');
@@ -99,18 +101,22 @@ int main(int argc, char** argv) {
   // A named pipe's next reader gets what the last one left unread.
   opts.drain_at_end = output != "-";
   unsigned mode = 0600;
-  if (!cli::parse_mode(f.mode, &mode)) return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
+  if (!cli::parse_mode(f.mode, &mode))
+    return cli::usage_error("--mode '" + f.mode + "': expected octal permissions such as 0600");
 
   if (output != "-") {
     PipeArg kind = classify_pipe_arg(output);
     if (kind == PipeArg::kMissing && looks_like_stream_uri(output)) {
-      return cli::usage_error("'" + output + "' is a stream URI where the output pipe goes: tap reads "
+      return cli::usage_error("'" + output +
+                              "' is a stream URI where the output pipe goes: tap reads "
                               "STREAM to stdout or a named pipe (several streams: file:DIR/a,b)");
     }
     if (kind == PipeArg::kRegularFile) {
-      return cli::fail(Status::CannotCreate("'" + output + "' is a regular file, not a named pipe: tap "
-                                            "will not write over it (to write a file, redirect: tap STREAM > '" +
-                                            output + "')"));
+      return cli::fail(
+          Status::CannotCreate("'" + output +
+                               "' is a regular file, not a named pipe: tap "
+                               "will not write over it (to write a file, redirect: tap STREAM > '" +
+                               output + "')"));
     }
   }
 

@@ -200,8 +200,8 @@ struct GroupInfo {
 struct StreamInfo {
   std::string name;
   std::vector<ShardInfo> shards;
-  int64_t bytes = -1;     // on-disk size where known, else -1
-  int64_t messages = 0;   // retained messages, all shards
+  int64_t bytes = -1;    // on-disk size where known, else -1
+  int64_t messages = 0;  // retained messages, all shards
   std::vector<GroupInfo> groups;
 };
 
@@ -210,16 +210,13 @@ class Admin {
   virtual ~Admin() = default;
   // Lists the streams of the cluster (or just `only` when not empty), with
   // shard bounds and groups.
-  virtual Result<std::vector<StreamInfo>> describe(
-      const std::vector<std::string>& only) = 0;
+  virtual Result<std::vector<StreamInfo>> describe(const std::vector<std::string>& only) = 0;
 };
 
 // ------------------------------------------------------------------ factory
 
-Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri,
-                                                const ProducerOptions& opts);
-Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri,
-                                                const ConsumerOptions& opts);
+Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri, const ProducerOptions& opts);
+Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri, const ConsumerOptions& opts);
 Result<std::unique_ptr<Admin>> open_admin(const StreamUri& cluster);
 
 }  // namespace sluice

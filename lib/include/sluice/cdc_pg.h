@@ -152,7 +152,7 @@ struct PgCdcOptions {
   Millis heartbeat{10000};  // status update / keepalive request interval
   std::string name;         // source.name; empty = the database name
   debezium::ValueOptions values;
-  Millis timeout{30000};    // connect and final flush
+  Millis timeout{30000};  // connect and final flush
   // A lost server (restart, failover, network) is waited for with backoff
   // (0.5 s doubling to 30 s) and streaming resumes from the slot; false:
   // return kUnavailable at once. Temporary slots die with the connection,

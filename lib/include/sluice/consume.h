@@ -36,8 +36,7 @@ struct ConsumeOptions {
 
 class ConsumeLoop {
  public:
-  ConsumeLoop(Consumer& consumer, OutputSink& sink, ConsumeOptions opts,
-              RunStats& stats);
+  ConsumeLoop(Consumer& consumer, OutputSink& sink, ConsumeOptions opts, RunStats& stats);
 
   Status run();
 

@@ -32,7 +32,6 @@
 #include <string_view>
 #include <vector>
 
-
 namespace sluice::pg {
 // From pgoutput's decoder (lib/src/cdc/pgoutput.h, private to lib).
 struct PgRelation;

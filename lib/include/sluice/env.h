@@ -67,8 +67,7 @@ class Env {
   static Env* Default();
 
   // open(2) with O_CLOEXEC added. On failure the message names `path`.
-  virtual Result<UniqueFd> open(const std::string& path, int flags,
-                                mode_t mode = 0644) = 0;
+  virtual Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0644) = 0;
   // A new, empty read-write file in directory `dir` that has no name, so it
   // is gone once its descriptor is closed, even after a crash: O_TMPFILE, or
   // where the file system lacks it, mkstemp(3) then unlink(2). For scratch
@@ -77,8 +76,7 @@ class Env {
   virtual Result<UniqueFd> open_temp(const std::string& dir) = 0;
   // One pwrite(2)/pwritev(2): may write fewer bytes than asked (the caller
   // loops). Returns the number of bytes written.
-  virtual Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt,
-                                 int64_t offset) = 0;
+  virtual Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt, int64_t offset) = 0;
   // One pread(2): returns the bytes read (0 at end of file).
   virtual Result<size_t> pread(int fd, void* buf, size_t n, int64_t offset) = 0;
   virtual Status fdatasync(int fd) = 0;
@@ -186,11 +184,9 @@ class FaultInjectionEnv : public Env {
   int failed_writes() const;
   int syncs() const;  // successful fdatasync/fsync calls so far
 
-  Result<UniqueFd> open(const std::string& path, int flags,
-                        mode_t mode = 0644) override;
+  Result<UniqueFd> open(const std::string& path, int flags, mode_t mode = 0644) override;
   Result<UniqueFd> open_temp(const std::string& dir) override;
-  Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt,
-                         int64_t offset) override;
+  Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt, int64_t offset) override;
   Result<size_t> pread(int fd, void* buf, size_t n, int64_t offset) override;
   Status fdatasync(int fd) override;
   Status fsync(int fd) override;

@@ -35,8 +35,20 @@ class OutputFormat {
 
  private:
   enum class Kind { kPayload, kEnvelope, kTemplate };
-  enum class Token { kLiteral, kPayload, kKey, kStream, kShard, kSeq, kId,
-                     kTimeMs, kTimeRfc3339, kHeaders, kPayloadLen, kKeyLen };
+  enum class Token {
+    kLiteral,
+    kPayload,
+    kKey,
+    kStream,
+    kShard,
+    kSeq,
+    kId,
+    kTimeMs,
+    kTimeRfc3339,
+    kHeaders,
+    kPayloadLen,
+    kKeyLen
+  };
   struct Piece {
     Token token;
     std::string literal;  // for kLiteral

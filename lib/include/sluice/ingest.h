@@ -63,10 +63,9 @@ class Ingest {
 
  private:
   struct Impl;
-  Status reject(const std::string& source, uint64_t line,
-                std::string_view record, const std::string& reason);
-  Status produce_record(std::string_view record, const std::string& source,
-                        uint64_t line);
+  Status reject(const std::string& source, uint64_t line, std::string_view record,
+                const std::string& reason);
+  Status produce_record(std::string_view record, const std::string& source, uint64_t line);
   Producer& out_;
   IngestOptions opts_;
   RunStats& stats_;

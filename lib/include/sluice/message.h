@@ -31,12 +31,12 @@ struct Header {
 };
 
 struct Message {
-  std::string_view stream;   // empty on produce = the URI's (first) stream
-  int32_t shard = -1;        // -1 on produce = let the backend choose
-  int64_t seq = -1;          // assigned by the backend; ignored on produce
-  std::string_view id;       // native entry id (redis "MS-N"); empty when
-                             // seq is the backend's own position
-  int64_t ts_us = 0;         // 0 on produce = now
+  std::string_view stream;  // empty on produce = the URI's (first) stream
+  int32_t shard = -1;       // -1 on produce = let the backend choose
+  int64_t seq = -1;         // assigned by the backend; ignored on produce
+  std::string_view id;      // native entry id (redis "MS-N"); empty when
+                            // seq is the backend's own position
+  int64_t ts_us = 0;        // 0 on produce = now
   std::optional<std::string_view> key;
   std::span<const Header> headers;
   std::optional<std::string_view> payload;  // nullopt = tombstone

@@ -45,7 +45,7 @@ class RecordReader {
   size_t max_record_;
   std::string buf_;
   size_t begin_ = 0, end_ = 0;
-  size_t scan_ = 0;      // where to resume looking for the delimiter
+  size_t scan_ = 0;  // where to resume looking for the delimiter
   bool eof_ = false;
   bool skipping_ = false;
   uint64_t record_number_ = 0;

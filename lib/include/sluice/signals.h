@@ -14,7 +14,9 @@ void install_stop_handlers();
 // The flag the handlers set (non-zero after the first stop signal). Lives
 // for the whole process.
 const volatile int* stop_flag();
-inline bool stop_requested() { return *stop_flag() != 0; }
+inline bool stop_requested() {
+  return *stop_flag() != 0;
+}
 // Readable once a stop signal arrived; add it to poll() sets.
 int stop_fd();
 // The signal number that requested the stop, or 0.

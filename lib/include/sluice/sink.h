@@ -83,13 +83,13 @@ class OutputSink {
   void compact();
   int fd_;
   const volatile int* stop_ = nullptr;
-  uint64_t released_ = 0;    // absolute offset: bytes of taken records
+  uint64_t released_ = 0;  // absolute offset: bytes of taken records
   bool exact_;
   Kind kind_ = Kind::kOther;
-  std::string buf_;          // bytes from offset base_ on, not yet released
-  uint64_t base_ = 0;        // absolute offset of buf_[0]
-  uint64_t written_ = 0;     // absolute offset written to the fd
-  uint64_t synced_ = 0;      // files: absolute offset covered by fdatasync
+  std::string buf_;            // bytes from offset base_ on, not yet released
+  uint64_t base_ = 0;          // absolute offset of buf_[0]
+  uint64_t written_ = 0;       // absolute offset written to the fd
+  uint64_t synced_ = 0;        // files: absolute offset covered by fdatasync
   std::deque<uint64_t> ends_;  // absolute end offsets of unreleased records
   uint64_t records_base_ = 0;  // records released (taken) so far
   uint64_t window_ = 1;        // exact mode: records allowed in the pipe

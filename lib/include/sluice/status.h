@@ -55,7 +55,9 @@ class [[nodiscard]] Status {
   Status() = default;  // ok
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status BadData(std::string m) { return {StatusCode::kBadData, std::move(m)}; }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -63,7 +65,9 @@ class [[nodiscard]] Status {
   static Status CannotCreate(std::string m) { return {StatusCode::kCannotCreate, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status TryAgain(std::string m) { return {StatusCode::kTryAgain, std::move(m)}; }
-  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
+  static Status PermissionDenied(std::string m) {
+    return {StatusCode::kPermissionDenied, std::move(m)};
+  }
   static Status Config(std::string m) { return {StatusCode::kConfig, std::move(m)}; }
   static Status EndOfStream() { return {StatusCode::kEndOfStream, "end of stream"}; }
   static Status TimedOut(std::string m) { return {StatusCode::kTimedOut, std::move(m)}; }
@@ -120,10 +124,10 @@ class [[nodiscard]] Result {
   std::variant<T, Status> v_;
 };
 
-#define SLUICE_RETURN_IF_ERROR(expr)          \
-  do {                                        \
-    ::sluice::Status sluice_st_ = (expr);     \
-    if (!sluice_st_.ok()) return sluice_st_;  \
+#define SLUICE_RETURN_IF_ERROR(expr)         \
+  do {                                       \
+    ::sluice::Status sluice_st_ = (expr);    \
+    if (!sluice_st_.ok()) return sluice_st_; \
   } while (0)
 
 // Diagnostics: the library reports warnings (a repaired torn tail, records

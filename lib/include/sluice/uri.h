@@ -56,7 +56,6 @@ enum class UriKind {
   kAny,      // streams optional
 };
 
-Result<StreamUri> parse_stream_uri(std::string_view text,
-                                   UriKind kind = UriKind::kStream);
+Result<StreamUri> parse_stream_uri(std::string_view text, UriKind kind = UriKind::kStream);
 
 }  // namespace sluice

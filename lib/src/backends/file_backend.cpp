@@ -21,8 +21,7 @@ using filelog::LogWriter;
 constexpr size_t kBatchBytes = 256 << 10;
 
 Status check_stream_name(std::string_view name) {
-  if (name.empty() || name == "." || name == ".." ||
-      name.find('/') != std::string_view::npos ||
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
       name.find('\0') != std::string_view::npos) {
     return Status::InvalidArgument("invalid stream name '" + std::string(name) +
                                    "' (it must not be empty or contain '/')");
@@ -68,8 +67,7 @@ class FileProducer final : public Producer {
     // segment size: a small --segment-bytes stays (nearly) exact.
     const size_t limit = std::min<size_t>(
         kBatchBytes,
-        static_cast<size_t>(std::max<int64_t>(
-            4096, t->writer->settings().segment_bytes / 4)));
+        static_cast<size_t>(std::max<int64_t>(4096, t->writer->settings().segment_bytes / 4)));
     if (t->writer->batch_bytes() >= limit) {
       // Write before accepting, so an error here means "not accepted".
       SLUICE_RETURN_IF_ERROR(write_pending());
@@ -298,10 +296,9 @@ class FileConsumer final : public Consumer {
       int64_t lost = 0;
       SLUICE_RETURN_IF_ERROR(reader->seek_to_seq(c.committed, &lost));
       if (lost > 0) {
-        warn("group '" + opts_.group + "' of stream '" + c.name + "': " +
-             std::to_string(lost) + " records lost to retention (committed seq " +
-             std::to_string(c.committed) + ", oldest retained seq " +
-             std::to_string(c.committed + lost) + ")");
+        warn("group '" + opts_.group + "' of stream '" + c.name + "': " + std::to_string(lost) +
+             " records lost to retention (committed seq " + std::to_string(c.committed) +
+             ", oldest retained seq " + std::to_string(c.committed + lost) + ")");
       }
     } else {
       SLUICE_RETURN_IF_ERROR(reader->seek(opts_.from));
@@ -332,8 +329,7 @@ class FileAdmin final : public Admin {
       if (!entries.ok()) return entries.status();
       for (const std::string& e : *entries) {
         if (e.empty() || e[0] == '.') continue;
-        Result<std::vector<int64_t>> segs =
-            filelog::list_segments(env_, uri_.stream_path(e));
+        Result<std::vector<int64_t>> segs = filelog::list_segments(env_, uri_.stream_path(e));
         if (segs.ok() && !segs->empty()) names.push_back(e);
       }
       std::sort(names.begin(), names.end());
@@ -344,8 +340,8 @@ class FileAdmin final : public Admin {
       Result<StreamInfo> info = filelog::describe_stream(env_, uri_.stream_path(n), n);
       if (!info.ok()) {
         if (info.status().is(StatusCode::kNotFound)) {
-          return Status::NotFound("stream '" + n + "' does not exist in '" +
-                                  cluster_dir(uri_) + "'");
+          return Status::NotFound("stream '" + n + "' does not exist in '" + cluster_dir(uri_) +
+                                  "'");
         }
         return info.status();
       }
@@ -362,16 +358,14 @@ class FileAdmin final : public Admin {
 }  // namespace
 
 Result<std::unique_ptr<Producer>> open_file_producer(const StreamUri& uri,
-                                                     const ProducerOptions& opts,
-                                                     Env* env) {
+                                                     const ProducerOptions& opts, Env* env) {
   auto p = std::make_unique<FileProducer>(uri, opts, env);
   SLUICE_RETURN_IF_ERROR(p->init());
   return std::unique_ptr<Producer>(std::move(p));
 }
 
 Result<std::unique_ptr<Consumer>> open_file_consumer(const StreamUri& uri,
-                                                     const ConsumerOptions& opts,
-                                                     Env* env) {
+                                                     const ConsumerOptions& opts, Env* env) {
   auto c = std::make_unique<FileConsumer>(uri, opts, env);
   SLUICE_RETURN_IF_ERROR(c->init());
   return std::unique_ptr<Consumer>(std::move(c));

@@ -33,11 +33,9 @@ Result<std::unique_ptr<Admin>> open_file_admin(const StreamUri& uri);
 
 // The same with an explicit Env (tests inject faults and fake clocks).
 Result<std::unique_ptr<Producer>> open_file_producer(const StreamUri& uri,
-                                                     const ProducerOptions& opts,
-                                                     Env* env);
+                                                     const ProducerOptions& opts, Env* env);
 Result<std::unique_ptr<Consumer>> open_file_consumer(const StreamUri& uri,
-                                                     const ConsumerOptions& opts,
-                                                     Env* env);
+                                                     const ConsumerOptions& opts, Env* env);
 Result<std::unique_ptr<Admin>> open_file_admin(const StreamUri& uri, Env* env);
 
 }  // namespace sluice

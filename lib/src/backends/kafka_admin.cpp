@@ -76,9 +76,11 @@ class KafkaAdmin final : public Admin {
       out.push_back(std::move(info));
     }
     for (const std::string& want : only) {
-      bool found = std::any_of(out.begin(), out.end(), [&](const StreamInfo& s) { return s.name == want; });
+      bool found =
+          std::any_of(out.begin(), out.end(), [&](const StreamInfo& s) { return s.name == want; });
       if (!found) {
-        return Status::NotFound("kafka topic '" + want + "' does not exist on '" + ctx_.brokers() + "'");
+        return Status::NotFound("kafka topic '" + want + "' does not exist on '" + ctx_.brokers() +
+                                "'");
       }
     }
     add_groups(out);
@@ -90,13 +92,13 @@ class KafkaAdmin final : public Admin {
   // its topics described.
   void add_groups(std::vector<StreamInfo>& streams) {
     const struct rd_kafka_group_list* groups = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_list_groups(rk_.get(), nullptr, &groups,
-                                                   static_cast<int>(kTimeout.count()));
+    rd_kafka_resp_err_t err =
+        rd_kafka_list_groups(rk_.get(), nullptr, &groups, static_cast<int>(kTimeout.count()));
     if (err || groups == nullptr) {
       if (!groups_warned_) {
         groups_warned_ = true;
-        warn("kafka: cannot list consumer groups on '" + ctx_.brokers() + "': " +
-             rd_kafka_err2str(err) + " (groups are not shown)");
+        warn("kafka: cannot list consumer groups on '" + ctx_.brokers() +
+             "': " + rd_kafka_err2str(err) + " (groups are not shown)");
       }
       return;
     }
@@ -124,7 +126,8 @@ class KafkaAdmin final : public Admin {
         rd_kafka_event_ListConsumerGroupOffsets_result(ev.get());
     if (res == nullptr) return;
     size_t cnt = 0;
-    const rd_kafka_group_result_t** gres = rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt);
+    const rd_kafka_group_result_t** gres =
+        rd_kafka_ListConsumerGroupOffsets_result_groups(res, &cnt);
     for (size_t i = 0; i < cnt; ++i) {
       if (rd_kafka_group_result_error(gres[i])) continue;
       const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(gres[i]);

@@ -52,7 +52,7 @@ namespace kafka {
 // one. Not thread-safe.
 class TicketWatermark {
  public:
-  uint64_t issue();                 // the next ticket
+  uint64_t issue();  // the next ticket
   // Marks `ticket` finished; false if it was never issued or already done.
   bool finish(uint64_t ticket);
   uint64_t acknowledged() const { return acked_; }
@@ -84,8 +84,8 @@ Properties env_properties(const char* const* envp);
 // The full property list for `role`, later entries winning: defaults, then
 // the environment, then the URI's query parameters; bootstrap.servers comes
 // from the URI's hosts. `extra` (the tool's options, e.g. group.id) go last.
-Properties build_properties(const StreamUri& uri, Role role,
-                            const Properties& env, const Properties& extra);
+Properties build_properties(const StreamUri& uri, Role role, const Properties& env,
+                            const Properties& extra);
 
 // A consumer's identity, for build_properties()' `extra`: group.id (the
 // group, or a name private to this process without one: librdkafka's
@@ -99,8 +99,7 @@ Properties consumer_identity(const ConsumerOptions& o);
 bool is_secret_property(std::string_view name);
 
 // `text` with every secret value of `props` replaced by "***".
-std::string mask_secrets(std::string_view text,
-                         const std::vector<std::string>& secrets);
+std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets);
 std::vector<std::string> secret_values(const Properties& props);
 
 // ------------------------------------------------------- start positions
@@ -131,9 +130,7 @@ struct PartitionListDeleter {
   }
 };
 struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* m) const {
-    rd_kafka_metadata_destroy(m);
-  }
+  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
 };
 struct QueueDeleter {
   void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
@@ -141,8 +138,7 @@ struct QueueDeleter {
 using HandlePtr = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
-using PartitionListPtr =
-    std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 
@@ -159,9 +155,7 @@ class KafkaContext {
   // Library log lines go to sluice::warn() unless quiet (while opening, when
   // the open step reports the failure itself in one clear message).
   void set_quiet(bool quiet) { quiet_ = quiet; }
-  std::string mask(std::string_view text) const {
-    return mask_secrets(text, secrets_);
-  }
+  std::string mask(std::string_view text) const { return mask_secrets(text, secrets_); }
   void on_log(int level, const char* fac, const char* buf);
   void on_error(int err, const char* reason);
 
@@ -194,18 +188,16 @@ class KafkaContext {
 // `ctx`. `customize` (may be null) adds role callbacks to the conf before
 // the handle is made. Unknown or invalid properties are kConfig naming the
 // property; secrets are masked in every message.
-Result<HandlePtr> make_handle(rd_kafka_type_t type, const Properties& props,
-                              KafkaContext* ctx,
-                              void (*customize)(rd_kafka_conf_t*, void*),
-                              void* customize_arg);
+Result<HandlePtr> make_handle(rd_kafka_type_t type, const Properties& props, KafkaContext* ctx,
+                              void (*customize)(rd_kafka_conf_t*, void*), void* customize_arg);
 
 // Waits up to `timeout` for broker metadata (topics `topics`, or just the
 // brokers when empty) and fails fast with kUnavailable once every broker is
 // known to be down. Serves the handle's callbacks with rd_kafka_poll, so call
 // it before redirecting the main queue to a consumer queue.
 Result<MetadataPtr> wait_for_metadata(rd_kafka_t* rk, KafkaContext& ctx,
-                                      rd_kafka_topic_t* only_topic,
-                                      bool all_topics, Millis timeout);
+                                      rd_kafka_topic_t* only_topic, bool all_topics,
+                                      Millis timeout);
 
 // Maps a librdkafka error to a Status code and a lowercase message.
 Status status_from(rd_kafka_resp_err_t err, std::string_view context);

@@ -54,30 +54,30 @@ Properties default_properties(Role role) {
   switch (role) {
     case Role::kProducer:
       p.insert(p.end(), {
-          {"acks", "all"},
-          {"enable.idempotence", "true"},
-          // Throughput: fill big batches (by bytes; more messages per
-          // batch measured no faster on the mock and cost RSS), wait a
-          // little for them, and let a burst queue up instead of blocking.
-          {"linger.ms", "5"},
-          {"batch.num.messages", "10000"},
-          {"batch.size", "1000000"},
-          {"queue.buffering.max.messages", "1000000"},
-          {"queue.buffering.max.kbytes", "1048576"},
-          // The Java client's partitioner, so keys land where other
-          // clients put them.
-          {"partitioner", "murmur2_random"},
-      });
+                            {"acks", "all"},
+                            {"enable.idempotence", "true"},
+                            // Throughput: fill big batches (by bytes; more messages per
+                            // batch measured no faster on the mock and cost RSS), wait a
+                            // little for them, and let a burst queue up instead of blocking.
+                            {"linger.ms", "5"},
+                            {"batch.num.messages", "10000"},
+                            {"batch.size", "1000000"},
+                            {"queue.buffering.max.messages", "1000000"},
+                            {"queue.buffering.max.kbytes", "1048576"},
+                            // The Java client's partitioner, so keys land where other
+                            // clients put them.
+                            {"partitioner", "murmur2_random"},
+                        });
       break;
     case Role::kConsumer:
       p.insert(p.end(), {
-          {"enable.auto.commit", "false"},
-          {"enable.auto.offset.store", "false"},
-          {"enable.partition.eof", "true"},
-          // Notice new data (and the end of a partition) sooner than the
-          // 500 ms default.
-          {"fetch.wait.max.ms", "100"},
-      });
+                            {"enable.auto.commit", "false"},
+                            {"enable.auto.offset.store", "false"},
+                            {"enable.partition.eof", "true"},
+                            // Notice new data (and the end of a partition) sooner than the
+                            // 500 ms default.
+                            {"fetch.wait.max.ms", "100"},
+                        });
       break;
     case Role::kAdmin:
       break;
@@ -102,8 +102,8 @@ Properties env_properties(const char* const* envp) {
   return out;
 }
 
-Properties build_properties(const StreamUri& uri, Role role,
-                            const Properties& env, const Properties& extra) {
+Properties build_properties(const StreamUri& uri, Role role, const Properties& env,
+                            const Properties& extra) {
   Properties p = default_properties(role);
   std::string servers;
   for (const std::string& h : uri.hosts) {
@@ -118,8 +118,8 @@ Properties build_properties(const StreamUri& uri, Role role,
   // effective configuration.
   Properties out;
   for (auto it = p.rbegin(); it != p.rend(); ++it) {
-    bool seen = std::any_of(out.begin(), out.end(),
-                            [&](const auto& e) { return e.first == it->first; });
+    bool seen =
+        std::any_of(out.begin(), out.end(), [&](const auto& e) { return e.first == it->first; });
     if (!seen) out.push_back(*it);
   }
   std::reverse(out.begin(), out.end());
@@ -144,10 +144,9 @@ Properties consumer_identity(const ConsumerOptions& o) {
 bool is_secret_property(std::string_view name) {
   std::string lower(name);
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower.find("password") != std::string::npos ||
-         lower.find("secret") != std::string::npos ||
-         lower == "sasl.oauthbearer.config" || lower == "ssl.key.pem" ||
-         lower == "ssl_key" || lower == "ssl.keystore.password";
+  return lower.find("password") != std::string::npos || lower.find("secret") != std::string::npos ||
+         lower == "sasl.oauthbearer.config" || lower == "ssl.key.pem" || lower == "ssl_key" ||
+         lower == "ssl.keystore.password";
 }
 
 std::vector<std::string> secret_values(const Properties& props) {
@@ -161,8 +160,7 @@ std::vector<std::string> secret_values(const Properties& props) {
   return out;
 }
 
-std::string mask_secrets(std::string_view text,
-                         const std::vector<std::string>& secrets) {
+std::string mask_secrets(std::string_view text, const std::vector<std::string>& secrets) {
   std::string out(text);
   for (const std::string& s : secrets) {
     if (s.empty()) continue;
@@ -177,8 +175,7 @@ std::string mask_secrets(std::string_view text,
 
 // ------------------------------------------------------- start positions
 
-int64_t start_offset(const StartPosition& from, int64_t low, int64_t high,
-                     int64_t time_offset) {
+int64_t start_offset(const StartPosition& from, int64_t low, int64_t high, int64_t time_offset) {
   if (high < low) high = low;
   switch (from.kind) {
     case StartPosition::Kind::kBeginning:
@@ -215,14 +212,14 @@ void KafkaContext::on_log(int level, const char* fac, const char* buf) {
 }
 
 void KafkaContext::on_error(int err, const char* reason) {
-  std::string why = mask(reason != nullptr ? reason : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)));
+  std::string why =
+      mask(reason != nullptr ? reason : rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(err)));
   const bool auth = err == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
                     err == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
   if (auth) auth_failed_ = true;
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     all_down_ = true;
-  } else if (err != RD_KAFKA_RESP_ERR__TRANSPORT &&
-             err != RD_KAFKA_RESP_ERR__RESOLVE) {
+  } else if (err != RD_KAFKA_RESP_ERR__TRANSPORT && err != RD_KAFKA_RESP_ERR__RESOLVE) {
     // A non-connection error: say it once it is not only connection noise.
     if (!quiet_ && err == RD_KAFKA_RESP_ERR__FATAL) warn("kafka: fatal error: " + why);
   }
@@ -252,13 +249,13 @@ std::string KafkaContext::last_error() const {
 
 Status KafkaContext::unreachable(std::string_view why) const {
   if (auth_failed_) {
-    return Status::PermissionDenied(
-        "kafka broker '" + brokers() + "' refused the login: " + std::string(why) +
-        " (check sasl.mechanism, sasl.username and sasl.password, or "
-        "SLUICE_KAFKA_SASL_USERNAME/SLUICE_KAFKA_SASL_PASSWORD)");
+    return Status::PermissionDenied("kafka broker '" + brokers() +
+                                    "' refused the login: " + std::string(why) +
+                                    " (check sasl.mechanism, sasl.username and sasl.password, or "
+                                    "SLUICE_KAFKA_SASL_USERNAME/SLUICE_KAFKA_SASL_PASSWORD)");
   }
-  std::string m = uri_.hosts.size() > 1 ? "cannot reach kafka brokers '"
-                                        : "cannot reach kafka broker '";
+  std::string m =
+      uri_.hosts.size() > 1 ? "cannot reach kafka brokers '" : "cannot reach kafka broker '";
   m += brokers();
   m += "': ";
   m += why.empty() ? std::string_view("no answer") : why;
@@ -290,10 +287,8 @@ void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
 
 }  // namespace
 
-Result<HandlePtr> make_handle(rd_kafka_type_t type, const Properties& props,
-                              KafkaContext* ctx,
-                              void (*customize)(rd_kafka_conf_t*, void*),
-                              void* customize_arg) {
+Result<HandlePtr> make_handle(rd_kafka_type_t type, const Properties& props, KafkaContext* ctx,
+                              void (*customize)(rd_kafka_conf_t*, void*), void* customize_arg) {
   ConfPtr conf(rd_kafka_conf_new());
   char errstr[512];
   for (const auto& [name, value] : props) {
@@ -307,8 +302,8 @@ Result<HandlePtr> make_handle(rd_kafka_type_t type, const Properties& props,
     }
     if (r != RD_KAFKA_CONF_OK) {
       std::string shown = is_secret_property(name) ? "***" : value;
-      return Status::Config("invalid value '" + shown + "' for kafka property '" +
-                            name + "': " + ctx->mask(errstr));
+      return Status::Config("invalid value '" + shown + "' for kafka property '" + name +
+                            "': " + ctx->mask(errstr));
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), ctx);
@@ -326,8 +321,8 @@ Result<HandlePtr> make_handle(rd_kafka_type_t type, const Properties& props,
 }
 
 Result<MetadataPtr> wait_for_metadata(rd_kafka_t* rk, KafkaContext& ctx,
-                                      rd_kafka_topic_t* only_topic,
-                                      bool all_topics, Millis timeout) {
+                                      rd_kafka_topic_t* only_topic, bool all_topics,
+                                      Millis timeout) {
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;

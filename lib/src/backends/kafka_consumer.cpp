@@ -32,8 +32,7 @@ struct MessageDeleter {
 
 class KafkaConsumer final : public Consumer {
  public:
-  KafkaConsumer(const StreamUri& uri, const ConsumerOptions& opts,
-                std::vector<std::string> secrets)
+  KafkaConsumer(const StreamUri& uri, const ConsumerOptions& opts, std::vector<std::string> secrets)
       : ctx_(uri, std::move(secrets)), uri_(uri), opts_(opts) {
     ctx_.set_owner(this);
   }
@@ -72,8 +71,8 @@ class KafkaConsumer final : public Consumer {
       const rd_kafka_metadata_t* m = md->get();
       if (m->topic_cnt < 1 || m->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
           m->topics[0].partition_cnt == 0) {
-        return Status::NotFound("stream '" + name + "' does not exist on kafka '" +
-                                ctx_.brokers() + "' (create the topic first)");
+        return Status::NotFound("stream '" + name + "' does not exist on kafka '" + ctx_.brokers() +
+                                "' (create the topic first)");
       }
       if (m->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return status_from(m->topics[0].err, "kafka topic '" + name + "'");
@@ -86,7 +85,8 @@ class KafkaConsumer final : public Consumer {
     queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
 
     if (grouped_) {
-      PartitionListPtr subs(rd_kafka_topic_partition_list_new(static_cast<int>(uri_.streams.size())));
+      PartitionListPtr subs(
+          rd_kafka_topic_partition_list_new(static_cast<int>(uri_.streams.size())));
       for (const std::string& name : uri_.streams) {
         rd_kafka_topic_partition_list_add(subs.get(), name.c_str(), RD_KAFKA_PARTITION_UA);
       }
@@ -169,8 +169,8 @@ class KafkaConsumer final : public Consumer {
   // waiting (and warning) instead, as a tail -f would.
   Status check_alive() {
     if (Clock::now() - last_heard_ < opts_.timeout) return Status::Ok();
-    auto md = wait_for_metadata(rk_.get(), ctx_, nullptr, false,
-                                std::min(opts_.timeout, Millis(5000)));
+    auto md =
+        wait_for_metadata(rk_.get(), ctx_, nullptr, false, std::min(opts_.timeout, Millis(5000)));
     if (!md.ok()) return md.status();
     last_heard_ = Clock::now();
     return Status::Ok();
@@ -205,7 +205,8 @@ class KafkaConsumer final : public Consumer {
   }
 
   void rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
-    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk_.get())) == "COOPERATIVE";
+    const bool cooperative =
+        std::string_view(rd_kafka_rebalance_protocol(rk_.get())) == "COOPERATIVE";
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       if (!closing_) {
         Status st = resolve_start(parts);
@@ -228,7 +229,8 @@ class KafkaConsumer final : public Consumer {
     if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS && !rd_kafka_assignment_lost(rk_.get())) {
       Status st = commit_parts([&](const Part& p) {
         for (int i = 0; i < parts->cnt; ++i) {
-          if (parts->elems[i].partition == p.partition && p.topic == parts->elems[i].topic) return true;
+          if (parts->elems[i].partition == p.partition && p.topic == parts->elems[i].topic)
+            return true;
         }
         return false;
       });
@@ -251,9 +253,10 @@ class KafkaConsumer final : public Consumer {
     using K = StartPosition::Kind;
     if (grouped_) {
       if (from.kind == K::kBeginning || from.kind == K::kEnd) return Status::Ok();
-      rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), parts,
-                                                   static_cast<int>(opts_.timeout.count()));
-      if (err) return status_from(err, "cannot read the offsets of kafka group '" + opts_.group + "'");
+      rd_kafka_resp_err_t err =
+          rd_kafka_committed(rk_.get(), parts, static_cast<int>(opts_.timeout.count()));
+      if (err)
+        return status_from(err, "cannot read the offsets of kafka group '" + opts_.group + "'");
     }
     std::vector<int> todo;
     for (int i = 0; i < parts->cnt; ++i) {
@@ -286,7 +289,8 @@ class KafkaConsumer final : public Consumer {
       case K::kTime: {
         PartitionListPtr q(rd_kafka_topic_partition_list_new(static_cast<int>(todo.size())));
         for (int i : todo) {
-          rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic, parts->elems[i].partition)
+          rd_kafka_topic_partition_list_add(q.get(), parts->elems[i].topic,
+                                            parts->elems[i].partition)
               ->offset = from.value / 1000;  // microseconds -> Kafka's ms
         }
         rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk_.get(), q.get(), wm_timeout);
@@ -305,9 +309,12 @@ class KafkaConsumer final : public Consumer {
         }
         if (any_missing && !time_warned_) {
           time_warned_ = true;
-          warn("kafka: no message at or after the --from time in some partitions "
-               "of '" + join_topics() + "' (or the broker cannot look up by time): "
-               "those start at their end");
+          warn(
+              "kafka: no message at or after the --from time in some partitions "
+              "of '" +
+              join_topics() +
+              "' (or the broker cannot look up by time): "
+              "those start at their end");
         }
         return Status::Ok();
       }
@@ -371,8 +378,7 @@ class KafkaConsumer final : public Consumer {
     rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), 0);
     const std::string what = "cannot commit offsets of kafka group '" + opts_.group + "'";
     if (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
-        err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
-        err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
+        err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
       // The group is moving; marks stay dirty and go with the next commit
       // (or are dropped with a revoked partition: its new owner re-reads).
       return Status::Ok();
@@ -419,8 +425,8 @@ class KafkaConsumer final : public Consumer {
         const char* name;
         const void* value;
         size_t size;
-        for (size_t h = 0; rd_kafka_header_get_all(hdrs, h, &name, &value, &size) ==
-                           RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (size_t h = 0;
+             rd_kafka_header_get_all(hdrs, h, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
              ++h) {
           header_pool_.push_back(
               {name, value ? std::string_view(static_cast<const char*>(value), size)
@@ -433,7 +439,8 @@ class KafkaConsumer final : public Consumer {
     // The pool stopped growing: now the spans can point into it.
     for (size_t i = 0; i < batch.messages.size(); ++i) {
       auto [first, count] = header_ranges_[i];
-      if (count) batch.messages[i].headers = std::span<const Header>(header_pool_.data() + first, count);
+      if (count)
+        batch.messages[i].headers = std::span<const Header>(header_pool_.data() + first, count);
     }
     return Status::Ok();
   }
@@ -467,9 +474,10 @@ class KafkaConsumer final : public Consumer {
         std::string text = ctx_.mask(rd_kafka_message_errstr(rkm));
         if (text != last_warning_) {
           last_warning_ = text;
-          warn("kafka: " + (topic ? "topic '" + std::string(topic) + "' partition " +
-                                        std::to_string(rkm->partition) + ": "
-                                  : std::string()) +
+          warn("kafka: " +
+               (topic ? "topic '" + std::string(topic) + "' partition " +
+                            std::to_string(rkm->partition) + ": "
+                      : std::string()) +
                text);
         }
       }

@@ -16,8 +16,7 @@ using Clock = std::chrono::steady_clock;
 
 class KafkaProducer final : public Producer {
  public:
-  KafkaProducer(const StreamUri& uri, const ProducerOptions& opts,
-                std::vector<std::string> secrets)
+  KafkaProducer(const StreamUri& uri, const ProducerOptions& opts, std::vector<std::string> secrets)
       : ctx_(uri, std::move(secrets)), uri_(uri), opts_(opts) {
     ctx_.set_owner(this);
   }
@@ -37,8 +36,7 @@ class KafkaProducer final : public Producer {
 
   Status open() {
     ctx_.set_quiet(true);
-    Properties props = build_properties(uri_, Role::kProducer,
-                                        env_properties(environ), {});
+    Properties props = build_properties(uri_, Role::kProducer, env_properties(environ), {});
     auto rk = make_handle(RD_KAFKA_PRODUCER, props, &ctx_, &KafkaProducer::customize, this);
     if (!rk.ok()) return rk.status();
     rk_ = std::move(*rk);
@@ -90,11 +88,9 @@ class KafkaProducer final : public Producer {
     for (;;) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
           rk_.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_VALUE(value, value_len), RD_KAFKA_V_KEY(key, key_len),
-          RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
-          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(t))),
-          RD_KAFKA_V_END);
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(value, value_len),
+          RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
+          RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(t))), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;  // headers now owned by the message
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         // Never drop: serve delivery reports until there is room, bounded
@@ -104,23 +100,21 @@ class KafkaProducer final : public Producer {
         if (now - blocked_since > opts_.timeout) {
           if (hdrs) rd_kafka_headers_destroy(hdrs);
           std::string why = ctx_.last_error();
-          return Status::Unavailable(
-              "kafka producer queue stayed full for " +
-              std::to_string(opts_.timeout.count()) + " ms: brokers '" +
-              ctx_.brokers() + "' do not take records" +
-              (why.empty() ? "" : " (" + why + ")"));
+          return Status::Unavailable("kafka producer queue stayed full for " +
+                                     std::to_string(opts_.timeout.count()) + " ms: brokers '" +
+                                     ctx_.brokers() + "' do not take records" +
+                                     (why.empty() ? "" : " (" + why + ")"));
         }
         rd_kafka_poll(rk_.get(), 10);
         deliver_failures();
         continue;
       }
       if (hdrs) rd_kafka_headers_destroy(hdrs);
-      std::string where = "cannot produce to kafka topic '" +
-                          std::string(rd_kafka_topic_name(rkt)) + "'";
+      std::string where =
+          "cannot produce to kafka topic '" + std::string(rd_kafka_topic_name(rkt)) + "'";
       if (partition >= 0) where += " partition " + std::to_string(partition);
       if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
-        return Status::BadData(where + ": record of " +
-                               std::to_string(value_len + key_len) +
+        return Status::BadData(where + ": record of " + std::to_string(value_len + key_len) +
                                " bytes is larger than message.max.bytes");
       }
       if (err == RD_KAFKA_RESP_ERR__FATAL) {
@@ -158,8 +152,7 @@ class KafkaProducer final : public Producer {
     if (rd_kafka_outq_len(rk_.get()) > 0 && ctx_.all_brokers_down()) {
       return ctx_.unreachable(ctx_.last_error() + " (" + n + " records undelivered)");
     }
-    return Status::TimedOut(n + " records not yet acknowledged by kafka '" +
-                            ctx_.brokers() + "'" +
+    return Status::TimedOut(n + " records not yet acknowledged by kafka '" + ctx_.brokers() + "'" +
                             (ctx_.last_error().empty() ? "" : ": " + ctx_.last_error()));
   }
 
@@ -173,8 +166,7 @@ class KafkaProducer final : public Producer {
 
   // Runs on the polling thread (rd_kafka_poll/flush). Never throws.
   static void on_delivery(rd_kafka_t* rk, const rd_kafka_message_t* m, void*) {
-    auto* p = static_cast<KafkaProducer*>(
-        static_cast<KafkaContext*>(rd_kafka_opaque(rk))->owner());
+    auto* p = static_cast<KafkaProducer*>(static_cast<KafkaContext*>(rd_kafka_opaque(rk))->owner());
     try {
       p->delivered(m);
     } catch (...) {
@@ -191,9 +183,8 @@ class KafkaProducer final : public Producer {
       if (m->partition >= 0) where += " partition " + std::to_string(m->partition);
       where += " was not delivered";
       Status st = status_from(m->err, where);
-      failures_.emplace_back(t, Status(st.code() == StatusCode::kTimedOut
-                                           ? Status::Unavailable(st.message())
-                                           : st));
+      failures_.emplace_back(
+          t, Status(st.code() == StatusCode::kTimedOut ? Status::Unavailable(st.message()) : st));
       ++failed_;
     }
     watermark_.finish(t);

@@ -59,7 +59,8 @@ class RedisAdmin final : public Admin {
     SLUICE_RETURN_IF_ERROR(map_.refresh(conn_));
     std::vector<std::string> names = !only.empty() ? only : streams_;
     if (names.empty()) {
-      for (const std::string& master : map_.cluster() ? map_.masters() : std::vector<std::string>{""}) {
+      for (const std::string& master :
+           map_.cluster() ? map_.masters() : std::vector<std::string>{""}) {
         Result<Connection*> node = node_at(master);
         if (!node.ok()) return node.status();
         SLUICE_RETURN_IF_ERROR(scan_streams(**node, &names));
@@ -147,8 +148,7 @@ class RedisAdmin final : public Admin {
       EntryId delivered;
       const redisReply* ld = field(gr, "last-delivered-id");
       const bool have = ld && parse_entry_id(reply_str(ld), &delivered);
-      gi.committed.push_back(have && delivered != EntryId{}
-                                 ? entry_id_to_seq(delivered) + 1 : -1);
+      gi.committed.push_back(have && delivered != EntryId{} ? entry_id_to_seq(delivered) + 1 : -1);
       const int64_t pending = int_of(field(gr, "pending"), 0);
       int64_t lag = int_of(field(gr, "lag"), -1);
       if (lag < 0) lag = have && delivered >= last ? 0 : info.messages;  // unknown: bound
@@ -158,7 +158,7 @@ class RedisAdmin final : public Admin {
     return info;
   }
 
-  Connection conn_;  // to the seed
+  Connection conn_;                                 // to the seed
   std::vector<std::unique_ptr<Connection>> nodes_;  // to other cluster masters
   SlotMap map_;
   std::vector<std::string> streams_;

@@ -62,11 +62,11 @@
 #pragma once
 
 #include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <openssl/ssl.h>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -145,7 +145,7 @@ inline std::string_view reply_str(const redisReply* r) {
 // ------------------------------------------------------------ connection
 
 struct ConnConfig {
-  std::string endpoint;  // "host:port" as given (for messages)
+  std::string endpoint;            // "host:port" as given (for messages)
   std::vector<std::string> seeds;  // every host of the URI, in order
   std::string host;
   std::string port;
@@ -198,8 +198,8 @@ class Connection {
   // Waits up to `timeout` for the socket to become readable (or writable
   // when `want_write`) or `wake_fd` to become readable, then reads what is
   // available into the parser. *woken is set when wake_fd fired.
-  Status wait_and_read(Millis timeout, bool want_write, int wake_fd = -1,
-                       bool* woken = nullptr, bool* writable = nullptr);
+  Status wait_and_read(Millis timeout, bool want_write, int wake_fd = -1, bool* woken = nullptr,
+                       bool* writable = nullptr);
   // Reads what is available without waiting.
   Status read_available();
   // True when TLS holds decrypted bytes a poll() on fd() would not see.
@@ -230,8 +230,7 @@ class Connection {
 
 // Maps an error reply to a Status naming the key: WRONGTYPE -> kBadData,
 // NOPERM/NOAUTH/WRONGPASS -> kPermissionDenied, others kBadData.
-Status reply_error(const ConnConfig& cfg, std::string_view key,
-                   std::string_view error);
+Status reply_error(const ConnConfig& cfg, std::string_view key, std::string_view error);
 
 // ------------------------------------------------------------ cluster
 
@@ -283,8 +282,8 @@ Status learn_map(Connection& conn, const Redirect& to, SlotMap* map);
 
 // Sends ASKING and then `cmd` to `endpoint`, once (the answer to an -ASK
 // redirect). `side` caches the connection to that node between calls.
-Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint,
-                          const std::string& cmd, std::unique_ptr<Connection>* side);
+Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint, const std::string& cmd,
+                          std::unique_ptr<Connection>* side);
 
 }  // namespace redis
 }  // namespace sluice

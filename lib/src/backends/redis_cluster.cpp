@@ -68,8 +68,8 @@ bool parse_redirect(std::string_view error, Redirect* out) {
 
 Status cluster_state_error(const ConnConfig& cfg, std::string_view error) {
   if (error.rfind("CLUSTERDOWN", 0) == 0) {
-    return Status::Unavailable("redis cluster node '" + cfg.endpoint + "' says the cluster is down (" +
-                               std::string(error) +
+    return Status::Unavailable("redis cluster node '" + cfg.endpoint +
+                               "' says the cluster is down (" + std::string(error) +
                                "); check `redis-cli -p PORT cluster info` on every node");
   }
   return Status::Ok();
@@ -98,9 +98,8 @@ Status SlotMap::refresh(Connection& conn) {
     const redisReply* master = e->element[2];
     std::string_view host = reply_str(master->element[0]);
     if (host.empty() || host == "?") host = conn.config().host;
-    std::string endpoint = host.find(':') != std::string_view::npos
-                               ? "[" + std::string(host) + "]"
-                               : std::string(host);
+    std::string endpoint = host.find(':') != std::string_view::npos ? "[" + std::string(host) + "]"
+                                                                    : std::string(host);
     endpoint += ':';
     endpoint += master->element[1]->type == REDIS_REPLY_INTEGER
                     ? std::to_string(master->element[1]->integer)
@@ -132,15 +131,15 @@ std::vector<std::string> SlotMap::masters() const {
 Status learn_map(Connection& conn, const Redirect& to, SlotMap* map) {
   SLUICE_RETURN_IF_ERROR(map->refresh(conn));
   if (!map->cluster()) {
-    return Status::Unavailable("redis '" + conn.config().endpoint + "' redirected (MOVED slot " +
-                               std::to_string(to.slot) +
-                               ") but gave no slot map (CLUSTER SLOTS); allow the user +cluster|slots");
+    return Status::Unavailable(
+        "redis '" + conn.config().endpoint + "' redirected (MOVED slot " + std::to_string(to.slot) +
+        ") but gave no slot map (CLUSTER SLOTS); allow the user +cluster|slots");
   }
   return Status::Ok();
 }
 
-Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint,
-                          const std::string& cmd, std::unique_ptr<Connection>* side) {
+Result<ReplyPtr> ask_call(const ConnConfig& base, std::string_view endpoint, const std::string& cmd,
+                          std::unique_ptr<Connection>* side) {
   if (!*side || (*side)->config().endpoint != endpoint || !(*side)->connected()) {
     ConnConfig cfg = for_endpoint(base, endpoint);
     *side = std::make_unique<Connection>(std::move(cfg));

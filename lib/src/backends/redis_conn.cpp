@@ -154,8 +154,7 @@ Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout) {
   c.tls = uri.scheme == Scheme::kRediss;
   c.timeout = timeout;
   if (uri.hosts.empty()) {
-    return Status::InvalidArgument("redis uri '" + uri.redacted() +
-                                   "' names no host");
+    return Status::InvalidArgument("redis uri '" + uri.redacted() + "' names no host");
   }
   c = for_endpoint(c, uri.hosts[0]);
   c.seeds = uri.hosts;
@@ -169,8 +168,7 @@ Result<ConnConfig> conn_config(const StreamUri& uri, Millis timeout) {
   if (const std::string* db = uri.param("db")) {
     uint64_t v = 0;
     if (!parse_u64(*db, &v) || v > 1u << 20) {
-      return Status::InvalidArgument("redis uri '" + uri.redacted() +
-                                     "': db='" + *db +
+      return Status::InvalidArgument("redis uri '" + uri.redacted() + "': db='" + *db +
                                      "' is not a database number");
     }
     c.db = static_cast<int>(v);
@@ -192,14 +190,12 @@ ConnConfig for_endpoint(const ConnConfig& base, std::string_view endpoint) {
   if (!hp.empty() && hp[0] == '[') {  // [v6]:port
     const size_t close = hp.find(']');
     c.host = std::string(hp.substr(1, close - 1));
-    c.port = close + 1 < hp.size() && hp[close + 1] == ':'
-                 ? std::string(hp.substr(close + 2))
-                 : "6379";
+    c.port =
+        close + 1 < hp.size() && hp[close + 1] == ':' ? std::string(hp.substr(close + 2)) : "6379";
   } else {
     const size_t colon = hp.rfind(':');
     c.host = std::string(hp.substr(0, colon));
-    c.port = colon == std::string_view::npos ? "6379"
-                                             : std::string(hp.substr(colon + 1));
+    c.port = colon == std::string_view::npos ? "6379" : std::string(hp.substr(colon + 1));
   }
   if (c.port.empty()) c.port = "6379";
   if (c.host.empty()) {  // ":port", a cluster node announcing no endpoint
@@ -234,8 +230,7 @@ void Connection::close() {
 }
 
 Status Connection::lost(std::string_view why) const {
-  return Status::Unavailable("cannot reach redis '" + cfg_.endpoint +
-                             "': " + std::string(why));
+  return Status::Unavailable("cannot reach redis '" + cfg_.endpoint + "': " + std::string(why));
 }
 
 namespace {
@@ -268,8 +263,8 @@ Status Connection::connect_once() {
   std::unique_ptr<struct addrinfo, void (*)(struct addrinfo*)> guard(res, freeaddrinfo);
   int last_err = ECONNREFUSED;
   for (struct addrinfo* ai = res; ai; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                      ai->ai_protocol);
+    int fd =
+        ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
       last_err = errno;
       continue;
@@ -304,12 +299,10 @@ Status Connection::connect_once() {
     break;
   }
   if (fd_ < 0) {
-    std::string why = last_err == ECONNREFUSED
-                          ? "connection refused (is it running?)"
-                      : last_err == ETIMEDOUT
-                          ? "connection timed out after " +
-                                std::to_string(cfg_.timeout.count()) + " ms"
-                          : std::string(strerror(last_err));
+    std::string why = last_err == ECONNREFUSED ? "connection refused (is it running?)"
+                      : last_err == ETIMEDOUT  ? "connection timed out after " +
+                                                    std::to_string(cfg_.timeout.count()) + " ms"
+                                              : std::string(strerror(last_err));
     return lost(why);
   }
   reader_ = redisReaderCreate();
@@ -332,14 +325,13 @@ Status Connection::tls_handshake(Clock::time_point deadline) {
     }
     if (!cfg_.tls_cert.empty()) {
       if (SSL_CTX_use_certificate_chain_file(ssl_ctx_, cfg_.tls_cert.c_str()) != 1 ||
-          SSL_CTX_use_PrivateKey_file(
-              ssl_ctx_, (cfg_.tls_key.empty() ? cfg_.tls_cert : cfg_.tls_key).c_str(),
-              SSL_FILETYPE_PEM) != 1) {
+          SSL_CTX_use_PrivateKey_file(ssl_ctx_,
+                                      (cfg_.tls_key.empty() ? cfg_.tls_cert : cfg_.tls_key).c_str(),
+                                      SSL_FILETYPE_PEM) != 1) {
         return Status::Config("cannot load tls_cert/tls_key: " + openssl_error());
       }
     }
-    SSL_CTX_set_verify(ssl_ctx_, cfg_.tls_insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
-                       nullptr);
+    SSL_CTX_set_verify(ssl_ctx_, cfg_.tls_insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, nullptr);
   }
   ssl_ = SSL_new(ssl_ctx_);
   if (!ssl_) return Status::Internal("cannot create a tls session: " + openssl_error());
@@ -361,11 +353,10 @@ Status Connection::tls_handshake(Clock::time_point deadline) {
     short events = e == SSL_ERROR_WANT_READ ? POLLIN : e == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
     if (events == 0) {
       const long v = SSL_get_verify_result(ssl_);
-      std::string why = v != X509_V_OK
-                            ? std::string("certificate verification failed: ") +
-                                  X509_verify_cert_error_string(v) +
-                                  " (use ?tls_ca=PATH, or ?tls_insecure=1 to skip)"
-                            : "tls handshake failed: " + openssl_error();
+      std::string why = v != X509_V_OK ? std::string("certificate verification failed: ") +
+                                             X509_verify_cert_error_string(v) +
+                                             " (use ?tls_ca=PATH, or ?tls_insecure=1 to skip)"
+                                       : "tls handshake failed: " + openssl_error();
       close();
       return Status::Unavailable("cannot reach redis '" + cfg_.endpoint + "': " + why);
     }
@@ -380,9 +371,8 @@ Status Connection::tls_handshake(Clock::time_point deadline) {
 
 Status Connection::authenticate() {
   if (!cfg_.password.empty()) {
-    Result<ReplyPtr> r = cfg_.user.empty()
-                             ? call({"AUTH", cfg_.password})
-                             : call({"AUTH", cfg_.user, cfg_.password});
+    Result<ReplyPtr> r = cfg_.user.empty() ? call({"AUTH", cfg_.password})
+                                           : call({"AUTH", cfg_.user, cfg_.password});
     if (!r.ok()) return r.status();
     if ((*r)->type == REDIS_REPLY_ERROR) {
       const std::string err(reply_str(r->get()));
@@ -398,12 +388,12 @@ Status Connection::authenticate() {
       const std::string err(reply_str(r->get()));
       close();
       if (err.rfind("NOAUTH", 0) == 0) {
-        return Status::PermissionDenied(
-            "redis '" + cfg_.endpoint + "' requires authentication: " + err +
-            " (give redis://:PASSWORD@host or set REDISCLI_AUTH)");
+        return Status::PermissionDenied("redis '" + cfg_.endpoint +
+                                        "' requires authentication: " + err +
+                                        " (give redis://:PASSWORD@host or set REDISCLI_AUTH)");
       }
-      return Status::Config("redis '" + cfg_.endpoint + "' refused db=" +
-                            std::to_string(cfg_.db) + ": " + err);
+      return Status::Config("redis '" + cfg_.endpoint + "' refused db=" + std::to_string(cfg_.db) +
+                            ": " + err);
     }
   } else if (cfg_.password.empty()) {
     // Surface NOAUTH now rather than on the first XADD.
@@ -412,9 +402,8 @@ Status Connection::authenticate() {
     if ((*r)->type == REDIS_REPLY_ERROR) {
       const std::string err(reply_str(r->get()));
       close();
-      return Status::PermissionDenied(
-          "redis '" + cfg_.endpoint + "' requires authentication: " + err +
-          " (give redis://:PASSWORD@host or set REDISCLI_AUTH)");
+      return Status::PermissionDenied("redis '" + cfg_.endpoint + "' requires authentication: " +
+                                      err + " (give redis://:PASSWORD@host or set REDISCLI_AUTH)");
     }
   }
   return Status::Ok();
@@ -511,8 +500,8 @@ Status Connection::read_available() {
   }
 }
 
-Status Connection::wait_and_read(Millis timeout, bool want_write, int wake_fd,
-                                 bool* woken, bool* writable) {
+Status Connection::wait_and_read(Millis timeout, bool want_write, int wake_fd, bool* woken,
+                                 bool* writable) {
   if (fd_ < 0) return lost("not connected");
   if (ssl_ && SSL_pending(ssl_) > 0) return read_available();
   struct pollfd p[2] = {{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0},
@@ -537,8 +526,8 @@ Result<ReplyPtr> Connection::next_reply() {
   if (!reader_) return lost("not connected");
   void* r = nullptr;
   if (redisReaderGetReply(reader_, &r) != REDIS_OK) {
-    return Status::Internal("redis '" + cfg_.endpoint + "': protocol error: " +
-                            std::string(reader_->errstr));
+    return Status::Internal("redis '" + cfg_.endpoint +
+                            "': protocol error: " + std::string(reader_->errstr));
   }
   return ReplyPtr(static_cast<redisReply*>(r));
 }
@@ -585,8 +574,7 @@ Result<ReplyPtr> Connection::call(std::initializer_list<std::string_view> args) 
   return call(cmd);
 }
 
-Status reply_error(const ConnConfig& cfg, std::string_view key,
-                   std::string_view error) {
+Status reply_error(const ConnConfig& cfg, std::string_view key, std::string_view error) {
   std::string m = "redis '" + cfg.endpoint + "' key '" + std::string(key) + "': ";
   if (error.rfind("WRONGTYPE", 0) == 0) {
     return Status::BadData(m + "is not a stream (" + std::string(error) +

@@ -57,10 +57,12 @@ constexpr Millis kReleasedIdle{int64_t{300} * 86400 * 1000};
 
 class RedisConsumer final : public Consumer {
  public:
-  RedisConsumer(ConnConfig cfg, const std::vector<std::string>& streams,
-                ConsumerOptions opts, std::string consumer_name, Millis claim_idle)
-      : cfg_(std::move(cfg)), opts_(std::move(opts)),
-        consumer_name_(std::move(consumer_name)), claim_idle_(claim_idle) {
+  RedisConsumer(ConnConfig cfg, const std::vector<std::string>& streams, ConsumerOptions opts,
+                std::string consumer_name, Millis claim_idle)
+      : cfg_(std::move(cfg)),
+        opts_(std::move(opts)),
+        consumer_name_(std::move(consumer_name)),
+        claim_idle_(claim_idle) {
     for (const std::string& s : streams) {
       StreamState st;
       st.name = s;
@@ -91,8 +93,7 @@ class RedisConsumer final : public Consumer {
     if (from_id) {
       EntryId id;
       if (!parse_entry_id(*from_id, &id)) {
-        return Status::InvalidArgument("from_id='" + *from_id +
-                                       "' is not a redis entry id (MS-N)");
+        return Status::InvalidArgument("from_id='" + *from_id + "' is not a redis entry id (MS-N)");
       }
       explicit_after = pred(id);
       have_explicit = true;
@@ -200,12 +201,12 @@ class RedisConsumer final : public Consumer {
  private:
   struct StreamState {
     std::string name;
-    size_t reader = 0;       // index into readers_
-    EntryId last;            // plain: last delivered; group: start position
-    EntryId end;             // plain + exit_at_end: last entry at open
-    bool drained = false;    // plain + exit_at_end: reached `end`
-    bool history = false;    // group: still re-reading own pending entries
-    EntryId history_after;   // group: pending-read cursor
+    size_t reader = 0;            // index into readers_
+    EntryId last;                 // plain: last delivered; group: start position
+    EntryId end;                  // plain + exit_at_end: last entry at open
+    bool drained = false;         // plain + exit_at_end: reached `end`
+    bool history = false;         // group: still re-reading own pending entries
+    EntryId history_after;        // group: pending-read cursor
     std::deque<int64_t> unacked;  // group: delivered, not yet marked taken
     std::vector<int64_t> to_ack;  // group: marked, not yet XACKed
   };
@@ -222,7 +223,7 @@ class RedisConsumer final : public Consumer {
     bool is_new = false;     // group: the read in flight asks for '>' only
     bool new_empty = false;  // group: the last '>' read came back empty
     Clock::time_point sent_at;
-    ReplyPtr stashed;        // a read's answer not yet taken
+    ReplyPtr stashed;  // a read's answer not yet taken
     Clock::time_point next_claim;
   };
 
@@ -377,7 +378,8 @@ class RedisConsumer final : public Consumer {
   // ID of the newest entry, "0-0" when the stream is empty or missing.
   Status last_id(size_t i, EntryId* id) {
     ReplyPtr r;
-    SLUICE_RETURN_IF_ERROR(checked_call(i, {"XREVRANGE", states_[i].name, "+", "-", "COUNT", "1"}, &r));
+    SLUICE_RETURN_IF_ERROR(
+        checked_call(i, {"XREVRANGE", states_[i].name, "+", "-", "COUNT", "1"}, &r));
     *id = {};
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
         r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements > 0) {
@@ -391,8 +393,8 @@ class RedisConsumer final : public Consumer {
     *after = {};
     if (n <= 0) return last_id(i, after);
     ReplyPtr r;
-    SLUICE_RETURN_IF_ERROR(checked_call(
-        i, {"XREVRANGE", states_[i].name, "+", "-", "COUNT", std::to_string(n)}, &r));
+    SLUICE_RETURN_IF_ERROR(
+        checked_call(i, {"XREVRANGE", states_[i].name, "+", "-", "COUNT", std::to_string(n)}, &r));
     if (r->type == REDIS_REPLY_ARRAY && static_cast<int64_t>(r->elements) == n) {
       const redisReply* oldest = r->element[r->elements - 1];
       EntryId id;
@@ -535,7 +537,8 @@ class RedisConsumer final : public Consumer {
 
   Status poll_once(MessageBatch& batch, Millis timeout) {
     const bool group = !opts_.group.empty();
-    if (readers_.empty()) return Status::Unavailable("redis cluster '" + cfg_.endpoint + "': no layout");
+    if (readers_.empty())
+      return Status::Unavailable("redis cluster '" + cfg_.endpoint + "': no layout");
     for (size_t i = 0; i < readers_.size(); ++i) {
       Reader& r = *readers_[i];
       failed_ = i;
@@ -578,13 +581,14 @@ class RedisConsumer final : public Consumer {
       if (!group && mine && build_read(r, timeout)) SLUICE_RETURN_IF_ERROR(send_read(r));
     }
     if (got || !opts_.exit_at_end) return Status::Ok();
-    if (!group &&
-        std::all_of(states_.begin(), states_.end(), [](const StreamState& s) { return s.drained; })) {
+    if (!group && std::all_of(states_.begin(), states_.end(),
+                              [](const StreamState& s) { return s.drained; })) {
       return Status::EndOfStream();
     }
     // Drained only when every Reader's last read of new entries ('>') came
     // back empty.
-    if (group && std::all_of(readers_.begin(), readers_.end(), [](auto& r) { return r->new_empty; })) {
+    if (group &&
+        std::all_of(readers_.begin(), readers_.end(), [](auto& r) { return r->new_empty; })) {
       return Status::EndOfStream();
     }
     return Status::Ok();
@@ -599,8 +603,10 @@ class RedisConsumer final : public Consumer {
         if (to.ask) {
           Result<ReplyPtr> again = ask_call(r.conn->config(), to.endpoint, r.cmd, &ask_conn_);
           if (!again.ok()) return again.status();
-          if ((*again)->type != REDIS_REPLY_ERROR) return take_read_reply(r, std::move(*again), batch);
-          return Status::TryAgain("redis '" + to.endpoint + "': " + std::string(reply_str(again->get())));
+          if ((*again)->type != REDIS_REPLY_ERROR)
+            return take_read_reply(r, std::move(*again), batch);
+          return Status::TryAgain("redis '" + to.endpoint +
+                                  "': " + std::string(reply_str(again->get())));
         }
         return relay_out(to);
       }
@@ -641,8 +647,7 @@ class RedisConsumer final : public Consumer {
     return Status::Ok();
   }
   // Appends the entries of one stream (an array of [id, [f, v, ...]]).
-  void add_entries(StreamState& s, const redisReply* entries, MessageBatch& batch,
-                   bool history) {
+  void add_entries(StreamState& s, const redisReply* entries, MessageBatch& batch, bool history) {
     if (!entries || entries->type != REDIS_REPLY_ARRAY) return;
     const bool group = !opts_.group.empty();
     for (size_t j = 0; j < entries->elements; ++j) {
@@ -807,7 +812,9 @@ class RedisConsumer final : public Consumer {
       std::string cmd;
       RespCommand c(cmd);
       c.begin(3 + (as_member ? 2 : 0) + n + (claim_tail ? 3 : 0))
-          .arg(verb).arg(states_[i].name).arg(opts_.group);
+          .arg(verb)
+          .arg(states_[i].name)
+          .arg(opts_.group);
       if (as_member) c.arg(consumer_name_).arg("0");
       for (size_t k = k0; k < k0 + n; ++k) c.arg(format_entry_id(seq_to_entry_id(ids[k])));
       if (claim_tail) c.arg("IDLE").arg(static_cast<int64_t>(kReleaseIdle.count())).arg("JUSTID");
@@ -934,9 +941,9 @@ class RedisConsumer final : public Consumer {
   std::vector<StreamState> states_;  // never resized after construction
   std::vector<std::unique_ptr<Reader>> readers_;
   std::unique_ptr<Connection> ask_conn_;  // to the node an -ASK named
-  size_t layouts_ = 0;  // bumped by every lay_out(): Reader references are stale
-  size_t failed_ = 0;   // the Reader the last error came from
-  Status deferred_;     // a failure to recover from at the next poll()
+  size_t layouts_ = 0;                    // bumped by every lay_out(): Reader references are stale
+  size_t failed_ = 0;                     // the Reader the last error came from
+  Status deferred_;                       // a failure to recover from at the next poll()
   int wake_r_ = -1;
   int wake_w_ = -1;
   std::vector<struct pollfd> pollfds_;  // await_reads() scratch, reused
@@ -974,8 +981,8 @@ Result<std::unique_ptr<Consumer>> open_redis_consumer(const StreamUri& uri,
     char* end = nullptr;
     const long long ms = std::strtoll(v->c_str(), &end, 10);
     if (v->empty() || *end != '\0' || ms < 0) {
-      return Status::InvalidArgument("redis uri '" + uri.redacted() + "': claim_idle_ms='" +
-                                     *v + "' is not a number of milliseconds");
+      return Status::InvalidArgument("redis uri '" + uri.redacted() + "': claim_idle_ms='" + *v +
+                                     "' is not a number of milliseconds");
     }
     claim_idle = Millis(ms);
   }

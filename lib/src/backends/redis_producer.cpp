@@ -39,16 +39,17 @@ constexpr size_t kWriteChunk = 256u << 10;
 constexpr size_t kNoLane = SIZE_MAX;
 
 bool transient_error(std::string_view e) {
-  return e.rfind("LOADING", 0) == 0 || e.rfind("BUSY ", 0) == 0 ||
-         e.rfind("TRYAGAIN", 0) == 0 || e.rfind("MASTERDOWN", 0) == 0;
+  return e.rfind("LOADING", 0) == 0 || e.rfind("BUSY ", 0) == 0 || e.rfind("TRYAGAIN", 0) == 0 ||
+         e.rfind("MASTERDOWN", 0) == 0;
 }
 
 class RedisProducer final : public Producer {
  public:
-  RedisProducer(ConnConfig cfg, std::string default_stream, int64_t maxlen,
-                Millis timeout)
-      : cfg_(std::move(cfg)), default_stream_(std::move(default_stream)),
-        maxlen_(maxlen), timeout_(timeout) {
+  RedisProducer(ConnConfig cfg, std::string default_stream, int64_t maxlen, Millis timeout)
+      : cfg_(std::move(cfg)),
+        default_stream_(std::move(default_stream)),
+        maxlen_(maxlen),
+        timeout_(timeout) {
     if (maxlen_ >= 0) maxlen_text_ = std::to_string(maxlen_);
   }
 
@@ -124,7 +125,8 @@ class RedisProducer final : public Producer {
             return Status::Unavailable(n + " records not acknowledged: " + lane->trouble.message());
           }
         }
-        return Status::TimedOut(n + " records not yet acknowledged by redis '" + cfg_.endpoint + "'");
+        return Status::TimedOut(n + " records not yet acknowledged by redis '" + cfg_.endpoint +
+                                "'");
       }
       SLUICE_RETURN_IF_ERROR(pump(std::min(left, Millis(100))));
     }
@@ -190,7 +192,8 @@ class RedisProducer final : public Producer {
 
   size_t unanswered_bytes() const {
     size_t n = 0;
-    for (const auto& lane : lanes_) n += lane->journal.size() - static_cast<size_t>(lane->head - lane->base);
+    for (const auto& lane : lanes_)
+      n += lane->journal.size() - static_cast<size_t>(lane->head - lane->base);
     return n;
   }
 
@@ -262,7 +265,8 @@ class RedisProducer final : public Producer {
   Status write_pending(Lane& lane, bool* progressed) {
     while (lane.sent < lane.base + lane.journal.size()) {
       const size_t off = static_cast<size_t>(lane.sent - lane.base);
-      Result<size_t> n = lane.conn->write_some(lane.journal.data() + off, lane.journal.size() - off);
+      Result<size_t> n =
+          lane.conn->write_some(lane.journal.data() + off, lane.journal.size() - off);
       if (!n.ok()) return n.status();
       if (*n == 0) break;
       lane.sent += *n;
@@ -295,11 +299,13 @@ class RedisProducer final : public Producer {
         const std::string_view err = reply_str(r->get());
         if (transient_error(err)) {
           // The server is (re)starting: re-send from this command on.
-          return Status::TryAgain("redis '" + lane.conn->config().endpoint + "': " + std::string(err));
+          return Status::TryAgain("redis '" + lane.conn->config().endpoint +
+                                  "': " + std::string(err));
         }
         SLUICE_RETURN_IF_ERROR(cluster_state_error(lane.conn->config(), err));
         ++failed_;
-        if (listener_) listener_(f.ticket, reply_error(lane.conn->config(), streams_[f.stream], err));
+        if (listener_)
+          listener_(f.ticket, reply_error(lane.conn->config(), streams_[f.stream], err));
       }
       lane.inflight.pop_front();
       finish(f.ticket);
@@ -353,7 +359,8 @@ class RedisProducer final : public Producer {
     from.base = from.head = from.sent = 0;
     for (const InFlight& f : moving) {
       Lane& lane = *lanes_[stream_lane_[f.stream]];
-      lane.journal.append(journal, static_cast<size_t>(start - base), static_cast<size_t>(f.end - start));
+      lane.journal.append(journal, static_cast<size_t>(start - base),
+                          static_cast<size_t>(f.end - start));
       lane.inflight.push_back({f.ticket, lane.base + lane.journal.size(), f.stream});
       start = f.end;
     }
@@ -378,7 +385,8 @@ class RedisProducer final : public Producer {
     if (left.count() <= 0) return fail_all(why);
     lane.conn->close();
     std::this_thread::sleep_for(std::min(lane.backoff.next(), left));
-    Status st = lane.conn->reconnect(std::max(Millis(1), left - std::min(lane.backoff.peek(), left)));
+    Status st =
+        lane.conn->reconnect(std::max(Millis(1), left - std::min(lane.backoff.peek(), left)));
     if (!st.ok()) return fail_all(st);
     lane.sent = lane.head;
     return Status::Ok();
@@ -441,8 +449,8 @@ Result<std::unique_ptr<Producer>> open_redis_producer(const StreamUri& uri,
     char* end = nullptr;
     maxlen = std::strtoll(v->c_str(), &end, 10);
     if (v->empty() || *end != '\0' || maxlen < 0) {
-      return Status::InvalidArgument("redis uri '" + uri.redacted() + "': maxlen='" +
-                                     *v + "' is not a count");
+      return Status::InvalidArgument("redis uri '" + uri.redacted() + "': maxlen='" + *v +
+                                     "' is not a count");
     }
   }
   auto p = std::make_unique<RedisProducer>(std::move(*cfg), uri.streams[0], maxlen, o.timeout);

@@ -10,13 +10,12 @@ namespace sluice {
 namespace {
 Status not_built(const StreamUri& uri) {
   return Status::Unavailable("the " + std::string(scheme_name(uri.scheme)) +
-                             ":// backend is not part of this build yet ('" +
-                             uri.redacted() + "')");
+                             ":// backend is not part of this build yet ('" + uri.redacted() +
+                             "')");
 }
 }  // namespace
 
-Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri,
-                                                const ProducerOptions& opts) {
+Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri, const ProducerOptions& opts) {
   switch (uri.scheme) {
     case Scheme::kFile:
       return open_file_producer(uri, opts);
@@ -32,13 +31,12 @@ Result<std::unique_ptr<Producer>> open_producer(const StreamUri& uri,
   }
 }
 
-Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri,
-                                                const ConsumerOptions& opts) {
+Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri, const ConsumerOptions& opts) {
   const bool redis = uri.scheme == Scheme::kRedis || uri.scheme == Scheme::kRediss;
   if (!opts.from.id.empty() && !redis) {
     return Status::InvalidArgument(
-        "start position '" + opts.from.id + "' is a redis entry id (MS-N), but '" +
-        uri.redacted() + "' is not a redis stream: give a sequence number there (as %o prints)");
+        "start position '" + opts.from.id + "' is a redis entry id (MS-N), but '" + uri.redacted() +
+        "' is not a redis stream: give a sequence number there (as %o prints)");
   }
   switch (uri.scheme) {
     case Scheme::kFile:

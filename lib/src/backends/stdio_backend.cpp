@@ -77,8 +77,7 @@ class StdioProducer final : public Producer {
 class StdioConsumer final : public Consumer {
  public:
   StdioConsumer(int fd, bool exit_at_end)
-      : fd_(fd), reader_(fd, Framing::Line(), 64u << 20),
-        exit_at_end_(exit_at_end) {
+      : fd_(fd), reader_(fd, Framing::Line(), 64u << 20), exit_at_end_(exit_at_end) {
     if (pipe(wake_) != 0) wake_[0] = wake_[1] = -1;
   }
   ~StdioConsumer() override {
@@ -98,8 +97,7 @@ class StdioConsumer final : public Consumer {
           Message m;
           Status st = decoder_.decode(line, m);
           if (!st.ok()) {
-            return st.With("stdin line " +
-                           std::to_string(reader_.record_number()));
+            return st.With("stdin line " + std::to_string(reader_.record_number()));
           }
           batch.messages.push_back(m);
           return Status::Ok();
@@ -111,8 +109,7 @@ class StdioConsumer final : public Consumer {
           return Status::EndOfStream();
         case RecordReader::Next::kWouldBlock: {
           struct pollfd p[2] = {{fd_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-          int n = ::poll(p, wake_[0] >= 0 ? 2 : 1,
-                         static_cast<int>(timeout.count()));
+          int n = ::poll(p, wake_[0] >= 0 ? 2 : 1, static_cast<int>(timeout.count()));
           if (n <= 0) return Status::Ok();
           if (p[1].revents & POLLIN) {
             char drain[64];
@@ -122,8 +119,7 @@ class StdioConsumer final : public Consumer {
           continue;
         }
         case RecordReader::Next::kOversized:
-          return Status::BadData("stdin line " +
-                                 std::to_string(reader_.record_number()) +
+          return Status::BadData("stdin line " + std::to_string(reader_.record_number()) +
                                  ": envelope longer than 64 MiB");
         case RecordReader::Next::kError:
           return reader_.status();
@@ -147,18 +143,15 @@ class StdioConsumer final : public Consumer {
 
 }  // namespace
 
-Result<std::unique_ptr<Producer>> open_stdio_producer(const StreamUri&,
-                                                      const ProducerOptions&,
+Result<std::unique_ptr<Producer>> open_stdio_producer(const StreamUri&, const ProducerOptions&,
                                                       int fd) {
   return std::unique_ptr<Producer>(new StdioProducer(fd));
 }
 
-Result<std::unique_ptr<Consumer>> open_stdio_consumer(const StreamUri&,
-                                                      const ConsumerOptions& o,
+Result<std::unique_ptr<Consumer>> open_stdio_consumer(const StreamUri&, const ConsumerOptions& o,
                                                       int fd) {
   if (!o.group.empty()) {
-    return Status::InvalidArgument(
-        "consumer groups need a stream backend; stdin ('-') has none");
+    return Status::InvalidArgument("consumer groups need a stream backend; stdin ('-') has none");
   }
   return std::unique_ptr<Consumer>(new StdioConsumer(fd, o.exit_at_end));
 }

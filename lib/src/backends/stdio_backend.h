@@ -12,12 +12,10 @@ namespace sluice {
 // Writes to `fd` (stdout by default). A record is acknowledged once its line
 // was handed to write(2) in full; a closed reader fails the rest (kClosed).
 Result<std::unique_ptr<Producer>> open_stdio_producer(const StreamUri& uri,
-                                                      const ProducerOptions& o,
-                                                      int fd = 1);
+                                                      const ProducerOptions& o, int fd = 1);
 // Reads envelopes from `fd` (stdin by default); a malformed line is kBadData
 // naming its line number. Groups are not supported (nothing to commit to).
 Result<std::unique_ptr<Consumer>> open_stdio_consumer(const StreamUri& uri,
-                                                      const ConsumerOptions& o,
-                                                      int fd = 0);
+                                                      const ConsumerOptions& o, int fd = 0);
 
 }  // namespace sluice

@@ -15,13 +15,13 @@
 #include <set>
 #include <unordered_map>
 
-#include "sluice/cdc_pg.h"
-#include "sluice/envelope.h"
-#include "sluice/message.h"
 #include "cdc/pgoutput.h"
 #include "cdc/snapshot_marker.h"
 #include "cdc/spill_file.h"
 #include "core/backoff.h"
+#include "sluice/cdc_pg.h"
+#include "sluice/envelope.h"
+#include "sluice/message.h"
 
 namespace sluice {
 
@@ -77,7 +77,8 @@ std::string fold_lines(std::string_view msg) {
 std::string scrub(std::string_view raw, const std::string& password) {
   std::string msg = fold_lines(raw);
   if (password.size() >= 1) {
-    for (size_t p; (p = msg.find(password)) != std::string::npos;) msg.replace(p, password.size(), "***");
+    for (size_t p; (p = msg.find(password)) != std::string::npos;)
+      msg.replace(p, password.size(), "***");
   }
   return msg;
 }
@@ -88,13 +89,16 @@ Status connect_failure(const std::string& msg, const std::string& where) {
   auto has = [&](const char* s) { return msg.find(s) != std::string::npos; };
   std::string head = "postgresql '" + where + "': ";
   if (has("no password supplied")) {
-    return Status::PermissionDenied(head + "the server needs a password and none was given: set PGPASSWORD, "
-                                    "or put it in the URI (postgresql://USER:PASSWORD@HOST/DB) or ~/.pgpass (" +
-                                    msg + ")");
+    return Status::PermissionDenied(
+        head +
+        "the server needs a password and none was given: set PGPASSWORD, "
+        "or put it in the URI (postgresql://USER:PASSWORD@HOST/DB) or ~/.pgpass (" +
+        msg + ")");
   }
-  if (has("password authentication failed") || has("no pg_hba.conf entry") || has("password is required") ||
-      has("role \"")) {
-    return Status::PermissionDenied(head + msg + " (check the user, password/PGPASSWORD and pg_hba.conf)");
+  if (has("password authentication failed") || has("no pg_hba.conf entry") ||
+      has("password is required") || has("role \"")) {
+    return Status::PermissionDenied(head + msg +
+                                    " (check the user, password/PGPASSWORD and pg_hba.conf)");
   }
   if (has("must be superuser or replication role") || has("permission denied")) {
     return Status::PermissionDenied(head + msg + " (grant it: ALTER ROLE <user> REPLICATION)");
@@ -123,8 +127,12 @@ std::string quote_with(std::string_view s, char q) {
   out.push_back(q);
   return out;
 }
-std::string quote_ident(std::string_view s) { return quote_with(s, '"'); }
-std::string quote_literal(std::string_view s) { return quote_with(s, '\''); }
+std::string quote_ident(std::string_view s) {
+  return quote_with(s, '"');
+}
+std::string quote_literal(std::string_view s) {
+  return quote_with(s, '\'');
+}
 
 // Splits "schema.table" (default schema public).
 std::pair<std::string, std::string> split_table(const std::string& t) {
@@ -146,7 +154,8 @@ class PgCdc {
   // repl_ = a new replication connection, checked with IDENTIFY_SYSTEM.
   Status connect_replication();
   Status classify(PGconn* c, const PGresult* r, std::string_view what);
-  Result<ResultPtr> exec(PGconn* c, const std::string& sql, ExecStatusType want, std::string_view what);
+  Result<ResultPtr> exec(PGconn* c, const std::string& sql, ExecStatusType want,
+                         std::string_view what);
   Result<ResultPtr> exec_params(PGconn* c, const char* sql, std::vector<std::string> params,
                                 std::string_view what);
 
@@ -158,7 +167,9 @@ class PgCdc {
   Status prepare_slot_waiting(bool* created, std::string* snapshot_name, uint64_t* start_lsn);
   // The file whose existence says "the snapshot of this slot is not yet
   // delivered" (under SLUICE_STATE_DIR, else $XDG_STATE_HOME/sluice).
-  pg::SnapshotMarker snapshot_marker() const { return pg::SnapshotMarker(o_.env, server_, o_.slot); }
+  pg::SnapshotMarker snapshot_marker() const {
+    return pg::SnapshotMarker(o_.env, server_, o_.slot);
+  }
   Status write_snapshot_marker();
   Status finish_snapshot();
   // Drops the slot of a snapshot that will not be delivered (best effort;
@@ -184,8 +195,10 @@ class PgCdc {
   Status commit_tx(uint64_t end_lsn, int64_t ts_us);
   Status spill(std::string_view data, uint64_t data_start);
   Status format_streamed(std::string_view data, uint64_t data_start);
-  Status write_formatted(uint32_t subxid, bool has_key, const debezium::CommitFieldOffsets& offsets);
-  Status replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us);
+  Status write_formatted(uint32_t subxid, bool has_key,
+                         const debezium::CommitFieldOffsets& offsets);
+  Status replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts,
+                          int64_t ts_us);
   Status stream_commit();
   Status emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row);
   Status emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
@@ -251,7 +264,7 @@ class PgCdc {
   // counts depend on the commit); otherwise the raw messages are spilled.
   bool streaming_ = false;
   bool preformat_ = false;
-  bool formatting_ = false;      // handle_message runs for a streamed change
+  bool formatting_ = false;  // handle_message runs for a streamed change
   uint32_t formatting_subxid_ = 0;
   pg::PgOutputDecoder* cur_decoder_ = &decoder_;
   debezium::CommitFieldOffsets offsets_;
@@ -269,14 +282,15 @@ class PgCdc {
   uint64_t server_wal_end_ = 0;
   uint64_t sent_confirmed_ = 0;
   Clock::time_point last_status_{};
-  bool source_lost_ = false;  // the last stream() ended by losing the server
-  bool resumed_ = false;      // stream() runs again after a reconnect
+  bool source_lost_ = false;     // the last stream() ended by losing the server
+  bool resumed_ = false;         // stream() runs again after a reconnect
   bool snapshot_raced_ = false;  // a TRUNCATE beat the snapshot's locks
 };
 
 Status PgCdc::connect(bool replication, ConnPtr* out) {
   std::string timeout = std::to_string(std::max<long long>(1, o_.timeout.count() / 1000));
-  std::vector<const char*> keys = {"dbname", "options", "fallback_application_name", "connect_timeout"};
+  std::vector<const char*> keys = {"dbname", "options", "fallback_application_name",
+                                   "connect_timeout"};
   std::vector<const char*> vals = {o_.conninfo.c_str(), kSessionOptions, "cdc-pg", timeout.c_str()};
   if (replication) {
     keys.push_back("replication");
@@ -292,7 +306,8 @@ Status PgCdc::connect(bool replication, ConnPtr* out) {
   if (server_.empty()) {
     const char* h = PQhost(c.get());
     std::string host = h && h[0] == '/' ? std::string("socket ") + h : (h ? h : "");
-    server_ = std::string(PQuser(c.get())) + "@" + host + ":" + PQport(c.get()) + "/" + PQdb(c.get());
+    server_ =
+        std::string(PQuser(c.get())) + "@" + host + ":" + PQport(c.get()) + "/" + PQdb(c.get());
   }
   *out = std::move(c);
   return Status::Ok();
@@ -311,25 +326,30 @@ Status PgCdc::classify(PGconn* c, const PGresult* r, std::string_view what) {
   std::string s = state ? state : "";
   std::string full = std::string(what) + " on '" + server_ + "': " + msg;
   if (s == "55006") {
-    return Status::TryAgain(full + " (another consumer uses the slot: stop it, or pick another --slot)");
+    return Status::TryAgain(full +
+                            " (another consumer uses the slot: stop it, or pick another --slot)");
   }
   if (s == "42501") {
-    return Status::PermissionDenied(full + " (grant the privilege, e.g. ALTER ROLE <user> REPLICATION, "
+    return Status::PermissionDenied(full +
+                                    " (grant the privilege, e.g. ALTER ROLE <user> REPLICATION, "
                                     "GRANT SELECT ON the tables)");
   }
   if (s.rfind("28", 0) == 0) return Status::PermissionDenied(full);
   if (s == "55000" && msg.find("wal_level") != std::string::npos) {
-    return Status::Config(full + " (set wal_level = logical in postgresql.conf and restart the server)");
+    return Status::Config(full +
+                          " (set wal_level = logical in postgresql.conf and restart the server)");
   }
   if (s.rfind("08", 0) == 0 || s.empty() || PQstatus(c) != CONNECTION_OK) {
     return Status::Unavailable(full);
   }
   if (s.rfind("42", 0) == 0 || s.rfind("55", 0) == 0) return Status::Config(full);
-  if (s == "53400") return Status::Config(full + " (raise max_replication_slots / max_wal_senders)");
+  if (s == "53400")
+    return Status::Config(full + " (raise max_replication_slots / max_wal_senders)");
   return Status::Unavailable(full);
 }
 
-Result<ResultPtr> PgCdc::exec(PGconn* c, const std::string& sql, ExecStatusType want, std::string_view what) {
+Result<ResultPtr> PgCdc::exec(PGconn* c, const std::string& sql, ExecStatusType want,
+                              std::string_view what) {
   ResultPtr r(PQexec(c, sql.c_str()));
   if (!r || PQresultStatus(r.get()) != want) return classify(c, r.get(), what);
   return r;
@@ -339,7 +359,8 @@ Result<ResultPtr> PgCdc::exec_params(PGconn* c, const char* sql, std::vector<std
                                      std::string_view what) {
   std::vector<const char*> v;
   for (const std::string& p : params) v.push_back(p.c_str());
-  ResultPtr r(PQexecParams(c, sql, static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
+  ResultPtr r(
+      PQexecParams(c, sql, static_cast<int>(v.size()), nullptr, v.data(), nullptr, nullptr, 0));
   if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return classify(c, r.get(), what);
   return r;
 }
@@ -375,12 +396,14 @@ Status PgCdc::check_server() {
   proto_version_ = o_.proto_version ? o_.proto_version : max_proto;
   if (proto_version_ > max_proto && o_.snapshot != SnapshotMode::kOnly) {
     return Status::Config("postgresql '" + server_ + "' speaks pgoutput protocol up to version " +
-                          std::to_string(max_proto) + ": use --proto-version " + std::to_string(max_proto));
+                          std::to_string(max_proto) + ": use --proto-version " +
+                          std::to_string(max_proto));
   }
   if (o_.stream_in_progress == StreamInProgress::kOn && proto_version_ < 2 &&
       o_.snapshot != SnapshotMode::kOnly) {
-    return Status::Config("--stream-in-progress needs pgoutput protocol 2 (PostgreSQL 14 or later)" +
-                          std::string(o_.proto_version == 1 ? ": drop --proto-version 1" : ""));
+    return Status::Config(
+        "--stream-in-progress needs pgoutput protocol 2 (PostgreSQL 14 or later)" +
+        std::string(o_.proto_version == 1 ? ": drop --proto-version 1" : ""));
   }
   streaming_ = o_.stream_in_progress == StreamInProgress::kOn ||
                (o_.stream_in_progress == StreamInProgress::kAuto && proto_version_ >= 2);
@@ -420,15 +443,15 @@ Status PgCdc::ensure_publication() {
 }
 
 Status PgCdc::check_tables() {
-  auto r = exec_params(
-      aux_.get(),
-      "SELECT p.schemaname, p.tablename, c.relreplident, "
-      "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
-      "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) "
-      "FROM pg_publication_tables p JOIN pg_namespace n ON n.nspname = p.schemaname "
-      "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
-      "WHERE p.pubname = $1 ORDER BY 1, 2",
-      {o_.publication}, "listing the tables of publication '" + o_.publication + "'");
+  auto r =
+      exec_params(aux_.get(),
+                  "SELECT p.schemaname, p.tablename, c.relreplident, "
+                  "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary), "
+                  "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) "
+                  "FROM pg_publication_tables p JOIN pg_namespace n ON n.nspname = p.schemaname "
+                  "JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename "
+                  "WHERE p.pubname = $1 ORDER BY 1, 2",
+                  {o_.publication}, "listing the tables of publication '" + o_.publication + "'");
   if (!r.ok()) return r.status();
   std::vector<std::pair<std::string, std::string>> want;
   for (const std::string& t : o_.tables) want.push_back(split_table(t));
@@ -451,10 +474,11 @@ Status PgCdc::check_tables() {
   }
   for (size_t i = 0; i < want.size(); ++i) {
     if (!found[i]) {
-      return Status::Config("table '" + want[i].first + "." + want[i].second + "' is not in publication '" +
-                            o_.publication + "' (or does not exist): ALTER PUBLICATION " +
-                            quote_ident(o_.publication) + " ADD TABLE " + quote_ident(want[i].first) + "." +
-                            quote_ident(want[i].second));
+      return Status::Config("table '" + want[i].first + "." + want[i].second +
+                            "' is not in publication '" + o_.publication +
+                            "' (or does not exist): ALTER PUBLICATION " +
+                            quote_ident(o_.publication) + " ADD TABLE " +
+                            quote_ident(want[i].first) + "." + quote_ident(want[i].second));
     }
   }
   return Status::Ok();
@@ -462,15 +486,18 @@ Status PgCdc::check_tables() {
 
 void PgCdc::warn_no_identity(const std::string& schema, const std::string& table) {
   if (!no_identity_warned_.insert(schema + "." + table).second) return;
-  warn("table '" + schema + "." + table + "' has no primary key or replica identity: its inserts are captured "
-       "with a null key, but its UPDATEs and DELETEs are not (the server refuses them when the publication "
-       "publishes them): add a primary key, or run ALTER TABLE " + quote_ident(schema) + "." +
-       quote_ident(table) + " REPLICA IDENTITY FULL");
+  warn("table '" + schema + "." + table +
+       "' has no primary key or replica identity: its inserts are captured "
+       "with a null key, but its UPDATEs and DELETEs are not (the server refuses them when the "
+       "publication "
+       "publishes them): add a primary key, or run ALTER TABLE " +
+       quote_ident(schema) + "." + quote_ident(table) + " REPLICA IDENTITY FULL");
 }
 
 void PgCdc::check_identity(const pg::PgRelation& rel) {
-  bool keyed = rel.replica_identity == 'f' ||
-               std::any_of(rel.columns.begin(), rel.columns.end(), [](const pg::PgColumn& c) { return c.key; });
+  bool keyed =
+      rel.replica_identity == 'f' || std::any_of(rel.columns.begin(), rel.columns.end(),
+                                                 [](const pg::PgColumn& c) { return c.key; });
   if (!keyed && wanted(rel)) warn_no_identity(rel.schema, rel.table);
 }
 
@@ -482,7 +509,8 @@ Status PgCdc::prepare_slot_waiting(bool* created, std::string* snapshot_name, ui
   bool told = false;
   for (;;) {
     Status st = prepare_slot(created, snapshot_name, start_lsn);
-    if (!st.is(StatusCode::kTryAgain) || Clock::now() >= deadline || (o_.stop && *o_.stop)) return st;
+    if (!st.is(StatusCode::kTryAgain) || Clock::now() >= deadline || (o_.stop && *o_.stop))
+      return st;
     if (!told) {
       warn(st.message() + "; waiting up to " + std::to_string(o_.timeout.count() / 1000) +
            " s (--timeout) for it to be released");
@@ -507,13 +535,16 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
                               ": stop that consumer, or use another --slot");
     }
     if (o_.temporary) {
-      return Status::Config("replication slot '" + o_.slot + "' already exists: pick another --slot for "
+      return Status::Config("replication slot '" + o_.slot +
+                            "' already exists: pick another --slot for "
                             "--temporary, or drop --temporary to resume it");
     }
     if (std::string(PQgetvalue(res, 0, 1)) != "pgoutput") {
-      return Status::Config("replication slot '" + o_.slot + "' uses plugin '" + PQgetvalue(res, 0, 1) +
+      return Status::Config("replication slot '" + o_.slot + "' uses plugin '" +
+                            PQgetvalue(res, 0, 1) +
                             "', not pgoutput: use another --slot, or drop it with "
-                            "SELECT pg_drop_replication_slot('" + o_.slot + "')");
+                            "SELECT pg_drop_replication_slot('" +
+                            o_.slot + "')");
     }
     if (std::string(PQgetvalue(res, 0, 2)) != db_) {
       return Status::Config("replication slot '" + o_.slot + "' belongs to database '" +
@@ -527,14 +558,14 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
     }
     // The run that created this slot stopped before its snapshot was out:
     // streaming from the slot would skip the rows not yet copied.
-    warn("the initial snapshot of replication slot '" + o_.slot +
-         "' did not finish (marker '" + snapshot_marker().path() +
-         "'): dropping the slot and taking the snapshot again");
+    warn("the initial snapshot of replication slot '" + o_.slot + "' did not finish (marker '" +
+         snapshot_marker().path() + "'): dropping the slot and taking the snapshot again");
     auto d = exec_params(aux_.get(), "SELECT pg_drop_replication_slot($1)", {o_.slot},
                          "dropping replication slot '" + o_.slot + "'");
     if (!d.ok()) return d.status();
   }
-  bool want_snapshot = o_.snapshot == SnapshotMode::kInitial || o_.snapshot == SnapshotMode::kWhenNeeded;
+  bool want_snapshot =
+      o_.snapshot == SnapshotMode::kInitial || o_.snapshot == SnapshotMode::kWhenNeeded;
   // The slot marks where streaming starts, but its existence does not say
   // that the snapshot before that point was delivered: a run killed
   // mid-snapshot would leave a slot that the next run streams from, losing
@@ -546,8 +577,9 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
   std::string name = o_.slot;
   bool temporary = o_.temporary;
   if (want_snapshot && !temporary) SLUICE_RETURN_IF_ERROR(write_snapshot_marker());
-  std::string sql = "CREATE_REPLICATION_SLOT " + quote_ident(name) + (temporary ? " TEMPORARY" : "") +
-                    " LOGICAL pgoutput (SNAPSHOT '" + (want_snapshot ? "export" : "nothing") + "')";
+  std::string sql = "CREATE_REPLICATION_SLOT " + quote_ident(name) +
+                    (temporary ? " TEMPORARY" : "") + " LOGICAL pgoutput (SNAPSHOT '" +
+                    (want_snapshot ? "export" : "nothing") + "')";
   auto c = exec(repl_.get(), sql, PGRES_TUPLES_OK, "creating replication slot '" + name + "'");
   if (!c.ok()) return c.status();
   pg::parse_lsn(PQgetvalue(c->get(), 0, 1), start_lsn);
@@ -557,14 +589,16 @@ Status PgCdc::prepare_slot(bool* created, std::string* snapshot_name, uint64_t* 
   return Status::Ok();
 }
 
-Status PgCdc::write_snapshot_marker() { return snapshot_marker().write(o_.slot); }
+Status PgCdc::write_snapshot_marker() {
+  return snapshot_marker().write(o_.slot);
+}
 
 void PgCdc::abandon_snapshot() {
   // The snapshot's read-only transaction may still be open on aux_.
   if (aux_ && PQtransactionStatus(aux_.get()) != PQTRANS_IDLE) {
     (void)exec(aux_.get(), "ROLLBACK", PGRES_COMMAND_OK, "ending the snapshot");
   }
-  repl_.reset();  // ends the walsender that holds the slot
+  repl_.reset();             // ends the walsender that holds the slot
   if (o_.temporary) return;  // a temporary slot ended with it
   // The walsender may take a moment to go; until then the slot is active.
   for (int attempt = 0; attempt < 30; ++attempt) {
@@ -579,7 +613,9 @@ void PgCdc::abandon_snapshot() {
   // Left in place: the marker makes the next run drop it.
 }
 
-Status PgCdc::finish_snapshot() { return snapshot_marker().remove(); }
+Status PgCdc::finish_snapshot() {
+  return snapshot_marker().remove();
+}
 
 const std::vector<bool>& PgCdc::key_columns(const pg::PgRelation& rel) {
   auto it = keys_.find(rel.oid);
@@ -590,10 +626,11 @@ const std::vector<bool>& PgCdc::key_columns(const pg::PgRelation& rel) {
     for (size_t i = 0; i < rel.columns.size(); ++i) k[i] = rel.columns[i].key;
   } else if (aux_) {
     // REPLICA IDENTITY FULL flags every column: the key is the primary key.
-    auto r = exec_params(aux_.get(),
-                         "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-                         "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary",
-                         {std::to_string(rel.oid)}, "looking up a primary key");
+    auto r = exec_params(
+        aux_.get(),
+        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+        "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::oid AND i.indisprimary",
+        {std::to_string(rel.oid)}, "looking up a primary key");
     if (r.ok()) {
       for (int i = 0; i < PQntuples(r->get()); ++i) {
         std::string_view col = PQgetvalue(r->get(), i, 0);
@@ -639,10 +676,11 @@ Status PgCdc::lock_snapshot_tables(PGconn* c) {
   if (!l.ok()) return l.status();
   // One that committed between the slot's snapshot and the lock is seen
   // by its new file: the snapshot's pg_class row still names the old one.
-  auto r = exec(c,
-                "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid IN (" + oids +
-                    ") AND c.relfilenode <> 0 AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)",
-                PGRES_TUPLES_OK, "checking the tables for the snapshot");
+  auto r = exec(
+      c,
+      "SELECT c.oid::regclass::text FROM pg_class c WHERE c.oid IN (" + oids +
+          ") AND c.relfilenode <> 0 AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)",
+      PGRES_TUPLES_OK, "checking the tables for the snapshot");
   if (!r.ok()) return r.status();
   if (PQntuples(r->get()) > 0) {
     snapshot_raced_ = true;
@@ -658,10 +696,11 @@ Status PgCdc::lock_snapshot_tables(PGconn* c) {
 // streamed change; their lsn is the slot's consistent point, or without a
 // slot (--snapshot only) the server's current WAL position.
 Status PgCdc::snapshot_position(PGconn* c, uint64_t* xid, uint64_t* lsn) {
-  auto x = exec(c,
-                "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE txid_current() END, "
-                "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END",
-                PGRES_TUPLES_OK, "starting the snapshot");
+  auto x = exec(
+      c,
+      "SELECT CASE WHEN pg_is_in_recovery() THEN 0 ELSE txid_current() END, "
+      "CASE WHEN pg_is_in_recovery() THEN pg_last_wal_receive_lsn() ELSE pg_current_wal_lsn() END",
+      PGRES_TUPLES_OK, "starting the snapshot");
   if (!x.ok()) return x.status();
   *xid = strtoull(PQgetvalue(x->get(), 0, 0), nullptr, 10);
   if (*lsn == 0 && !PQgetisnull(x->get(), 0, 1)) pg::parse_lsn(PQgetvalue(x->get(), 0, 1), lsn);
@@ -670,7 +709,8 @@ Status PgCdc::snapshot_position(PGconn* c, uint64_t* xid, uint64_t* lsn) {
 
 Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   PGconn* c = aux_.get();
-  auto b = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK, "starting the snapshot");
+  auto b = exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", PGRES_COMMAND_OK,
+                "starting the snapshot");
   if (!b.ok()) return b.status();
   if (!snapshot_name.empty()) {
     auto s = exec(c, "SET TRANSACTION SNAPSHOT " + quote_literal(snapshot_name), PGRES_COMMAND_OK,
@@ -704,10 +744,11 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   std::vector<pg::PgValue> row;
   for (const auto& [schema, table] : tables_) {
     std::string qn = quote_ident(schema) + "." + quote_ident(table);
-    auto oid_r = exec_params(c, "SELECT $1::regclass::oid", {qn}, "snapshot of '" + schema + "." + table + "'");
+    auto oid_r = exec_params(c, "SELECT $1::regclass::oid", {qn},
+                             "snapshot of '" + schema + "." + table + "'");
     if (!oid_r.ok()) return oid_r.status();
-    auto d = exec(c, "DECLARE sluice_snap NO SCROLL CURSOR FOR SELECT * FROM " + qn, PGRES_COMMAND_OK,
-                  "snapshot of '" + schema + "." + table + "'");
+    auto d = exec(c, "DECLARE sluice_snap NO SCROLL CURSOR FOR SELECT * FROM " + qn,
+                  PGRES_COMMAND_OK, "snapshot of '" + schema + "." + table + "'");
     if (!d.ok()) return d.status();
     pg::PgRelation rel;
     rel.oid = static_cast<uint32_t>(strtoul(PQgetvalue(oid_r->get(), 0, 0), nullptr, 10));
@@ -725,7 +766,8 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
       int n = PQntuples(res), nf = PQnfields(res);
       if (!described) {
         for (int j = 0; j < nf; ++j) {
-          rel.columns.push_back(pg::PgColumn{PQfname(res, j), PQftype(res, j), PQfmod(res, j), false});
+          rel.columns.push_back(
+              pg::PgColumn{PQfname(res, j), PQftype(res, j), PQfmod(res, j), false});
         }
         described = true;
       }
@@ -736,8 +778,9 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
           if (PQgetisnull(res, i, j)) {
             row.push_back(pg::PgValue{'n', {}});
           } else {
-            row.push_back(pg::PgValue{'t', std::string_view(PQgetvalue(res, i, j),
-                                                            static_cast<size_t>(PQgetlength(res, i, j)))});
+            row.push_back(
+                pg::PgValue{'t', std::string_view(PQgetvalue(res, i, j),
+                                                  static_cast<size_t>(PQgetlength(res, i, j)))});
           }
         }
         SLUICE_RETURN_IF_ERROR(release(false));
@@ -762,7 +805,8 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
       stats_.tick();
       if (n == 0) break;
     }
-    auto cl = exec(c, "CLOSE sluice_snap", PGRES_COMMAND_OK, "snapshot of '" + schema + "." + table + "'");
+    auto cl = exec(c, "CLOSE sluice_snap", PGRES_COMMAND_OK,
+                   "snapshot of '" + schema + "." + table + "'");
     if (!cl.ok()) return cl.status();
   }
   SLUICE_RETURN_IF_ERROR(release(true));
@@ -770,9 +814,10 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   return e.ok() ? Status::Ok() : e.status();
 }
 
-Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
-                          const std::vector<pg::PgValue>* after, const std::vector<pg::PgValue>& key_row,
-                          uint64_t lsn) {
+Status PgCdc::emit_change(char op, const pg::PgRelation& rel,
+                          const std::vector<pg::PgValue>* before,
+                          const std::vector<pg::PgValue>* after,
+                          const std::vector<pg::PgValue>& key_row, uint64_t lsn) {
   if (formatting_) {
     // A streamed change, before its commit: the event as it will be, with
     // the commit time and previous commit LSN filled in at Stream Commit.
@@ -787,7 +832,8 @@ Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<
     ev.lsn = lsn;
     ev.now_us = o_.env->now_us();
     debezium::append_event(source_, ev, o_.values, value_buf_, &offsets_);
-    bool has_key = op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
+    bool has_key =
+        op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
     return write_formatted(formatting_subxid_, has_key, offsets_);
   }
   if (o_.tx_markers && !tx_begun_marker_) {
@@ -820,16 +866,19 @@ Status PgCdc::emit_change(char op, const pg::PgRelation& rel, const std::vector<
     ev.collection_order = collection_order;
   }
   debezium::append_event(source_, ev, o_.values, value_buf_);
-  bool has_key = op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
+  bool has_key =
+      op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
   uint64_t t;
   SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, rel.schema, rel.table, false}, has_key, &t));
-  if (op == 'd' && has_key && o_.tombstones && sink_.keyed_stream()) return emit_tombstone(rel, key_row);
+  if (op == 'd' && has_key && o_.tombstones && sink_.keyed_stream())
+    return emit_tombstone(rel, key_row);
   return Status::Ok();
 }
 
 Status PgCdc::emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row) {
   key_buf_.clear();
-  if (!debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_)) return Status::Ok();
+  if (!debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_))
+    return Status::Ok();
   uint64_t t;
   Status st = sink_.emit(CdcRoute{db_, rel.schema, rel.table, false}, key_buf_, std::nullopt, &t);
   if (!st.ok()) return st;
@@ -930,7 +979,8 @@ Status PgCdc::format_streamed(std::string_view data, uint64_t data_start) {
 
 // A formatted record: subxact xid (4), has_key (1), key length (4), value
 // length (4), the CommitFieldOffsets (4 x 4), then key and value bytes.
-Status PgCdc::write_formatted(uint32_t subxid, bool has_key, const debezium::CommitFieldOffsets& offsets) {
+Status PgCdc::write_formatted(uint32_t subxid, bool has_key,
+                              const debezium::CommitFieldOffsets& offsets) {
   StreamedTx& tx = streams_[stream_xid_];
   uint32_t head[8];
   head[0] = subxid;
@@ -942,21 +992,24 @@ Status PgCdc::write_formatted(uint32_t subxid, bool has_key, const debezium::Com
   head[6] = static_cast<uint32_t>(offsets.last_commit_begin);
   head[7] = static_cast<uint32_t>(offsets.last_commit_end);
   pg::SpillFile& f = *tx.spill;
-  SLUICE_RETURN_IF_ERROR(f.append(std::string_view(reinterpret_cast<const char*>(head), sizeof head)));
+  SLUICE_RETURN_IF_ERROR(
+      f.append(std::string_view(reinterpret_cast<const char*>(head), sizeof head)));
   if (head[2]) SLUICE_RETURN_IF_ERROR(f.append(key_buf_));
   return f.append(value_buf_);
 }
 
 // Emits the formatted events of a committed streamed transaction, filling
 // in its commit time and the previous commit's LSN.
-Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts, int64_t ts_us) {
+Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts,
+                               int64_t ts_us) {
   uint32_t head[8];
   uint64_t replayed = 0;
   for (;;) {
     auto got = f.read(head, sizeof head);
     if (!got.ok()) return got.status();
     if (*got == 0) break;
-    if (*got != sizeof head) return Status::IoError("a streamed transaction's temporary file is truncated");
+    if (*got != sizeof head)
+      return Status::IoError("a streamed transaction's temporary file is truncated");
     size_t key_len = head[2], value_len = head[3];
     replay_buf_.resize(key_len + value_len);
     got = f.read(replay_buf_.data(), replay_buf_.size());
@@ -964,7 +1017,8 @@ Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& ab
     if (*got != replay_buf_.size()) {
       return Status::IoError("a streamed transaction's temporary file is truncated");
     }
-    if (std::find(aborted_subxacts.begin(), aborted_subxacts.end(), head[0]) != aborted_subxacts.end()) {
+    if (std::find(aborted_subxacts.begin(), aborted_subxacts.end(), head[0]) !=
+        aborted_subxacts.end()) {
       continue;
     }
     debezium::CommitFieldOffsets offsets;
@@ -973,13 +1027,14 @@ Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& ab
     offsets.last_commit_begin = head[6];
     offsets.last_commit_end = head[7];
     if (offsets.ts_begin > offsets.ts_end || offsets.ts_end > offsets.last_commit_begin ||
-        offsets.last_commit_begin > offsets.last_commit_end || offsets.last_commit_end > value_len) {
+        offsets.last_commit_begin > offsets.last_commit_end ||
+        offsets.last_commit_end > value_len) {
       return Status::IoError("a streamed transaction's temporary file is corrupt");
     }
     key_buf_.assign(replay_buf_, 0, key_len);
     value_buf_.clear();
-    debezium::append_with_commit_fields(std::string_view(replay_buf_).substr(key_len), offsets, ts_us,
-                                        last_commit_lsn_, value_buf_);
+    debezium::append_with_commit_fields(std::string_view(replay_buf_).substr(key_len), offsets,
+                                        ts_us, last_commit_lsn_, value_buf_);
     uint64_t t;
     SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, false}, head[1] != 0, &t));
     if (++replayed % 4096 == 0) SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
@@ -1013,7 +1068,8 @@ Status PgCdc::stream_commit() {
       auto got = f.read(head, sizeof head);
       if (!got.ok()) return got.status();
       if (*got == 0) break;
-      if (*got != sizeof head) return Status::IoError("a streamed transaction's temporary file is truncated");
+      if (*got != sizeof head)
+        return Status::IoError("a streamed transaction's temporary file is truncated");
       uint32_t subxid, len;
       uint64_t data_start;
       memcpy(&subxid, head, 4);
@@ -1022,7 +1078,8 @@ Status PgCdc::stream_commit() {
       replay_buf_.resize(len);
       got = f.read(replay_buf_.data(), len);
       if (!got.ok()) return got.status();
-      if (*got != len) return Status::IoError("a streamed transaction's temporary file is truncated");
+      if (*got != len)
+        return Status::IoError("a streamed transaction's temporary file is truncated");
       if (std::find(tx.aborted_subxacts.begin(), tx.aborted_subxacts.end(), subxid) !=
           tx.aborted_subxacts.end()) {
         continue;
@@ -1096,7 +1153,8 @@ Status PgCdc::handle_message(uint64_t data_start) {
       } else if (m.old_kind == 'O') {
         for (size_t i = 0; i < keys.size(); ++i) {
           if (keys[i] && m.new_values[i].kind != 'u' &&
-              (m.old_values[i].kind != m.new_values[i].kind || m.old_values[i].data != m.new_values[i].data)) {
+              (m.old_values[i].kind != m.new_values[i].kind ||
+               m.old_values[i].data != m.new_values[i].data)) {
             key_changed = true;
           }
         }
@@ -1105,7 +1163,8 @@ Status PgCdc::handle_message(uint64_t data_start) {
       if (key_changed) {
         // Debezium: a primary key change is a delete of the old key and a
         // create of the new one.
-        SLUICE_RETURN_IF_ERROR(emit_change('d', rel, &m.old_values, nullptr, m.old_values, data_start));
+        SLUICE_RETURN_IF_ERROR(
+            emit_change('d', rel, &m.old_values, nullptr, m.old_values, data_start));
         return emit_change('c', rel, before, &m.new_values, m.new_values, data_start);
       }
       return emit_change('u', rel, before, &m.new_values, m.new_values, data_start);
@@ -1163,17 +1222,19 @@ Status PgCdc::send_status(bool reply_requested) {
 }
 
 Status PgCdc::stream(uint64_t start_lsn) {
-  std::string sql = "START_REPLICATION SLOT " + quote_ident(o_.slot) + " LOGICAL " + pg::format_lsn(start_lsn) +
-                    " (proto_version '" + std::to_string(proto_version_) + "', publication_names " +
-                    quote_literal(quote_ident(o_.publication)) + (streaming_ ? ", streaming 'on'" : "") +
-                    ")";
+  std::string sql =
+      "START_REPLICATION SLOT " + quote_ident(o_.slot) + " LOGICAL " + pg::format_lsn(start_lsn) +
+      " (proto_version '" + std::to_string(proto_version_) + "', publication_names " +
+      quote_literal(quote_ident(o_.publication)) + (streaming_ ? ", streaming 'on'" : "") + ")";
   source_lost_ = false;
-  auto r = exec(repl_.get(), sql, PGRES_COPY_BOTH, "starting replication from slot '" + o_.slot + "'");
+  auto r =
+      exec(repl_.get(), sql, PGRES_COPY_BOTH, "starting replication from slot '" + o_.slot + "'");
   if (!r.ok()) {
     source_lost_ = r.status().is(StatusCode::kUnavailable);
     return r.status();
   }
-  if (resumed_) warn("reconnected to '" + server_ + "': streaming again from slot '" + o_.slot + "'");
+  if (resumed_)
+    warn("reconnected to '" + server_ + "': streaming again from slot '" + o_.slot + "'");
   PGconn* c = repl_.get();
   last_status_ = Clock::now();
   auto last_heartbeat = Clock::now();
@@ -1201,14 +1262,21 @@ Status PgCdc::stream(uint64_t start_lsn) {
         server_wal_end_ = std::max(server_wal_end_, be64(1));
         if (frame[17]) {
           advance_confirmed();
-          if (Status st = send_status(false); !st.ok()) { result = st; break; }
+          if (Status st = send_status(false); !st.ok()) {
+            result = st;
+            break;
+          }
         }
       }
       if (++since_check >= 4096) {
         since_check = 0;
         advance_confirmed();
-        if (confirmed_ != sent_confirmed_ && Clock::now() - last_status_ >= std::chrono::seconds(1)) {
-          if (Status st = send_status(false); !st.ok()) { result = st; break; }
+        if (confirmed_ != sent_confirmed_ &&
+            Clock::now() - last_status_ >= std::chrono::seconds(1)) {
+          if (Status st = send_status(false); !st.ok()) {
+            result = st;
+            break;
+          }
         }
         stats_.tick();
       }
@@ -1243,12 +1311,18 @@ Status PgCdc::stream(uint64_t start_lsn) {
     advance_confirmed();
     auto now = Clock::now();
     if (confirmed_ != sent_confirmed_ && now - last_status_ >= std::chrono::milliseconds(200)) {
-      if (Status s = send_status(false); !s.ok()) { result = s; break; }
+      if (Status s = send_status(false); !s.ok()) {
+        result = s;
+        break;
+      }
     }
     if (now - last_heartbeat >= o_.heartbeat) {
       last_heartbeat = now;
       // Ask for a keepalive: its position is confirmed when idle.
-      if (Status s = send_status(true); !s.ok()) { result = s; break; }
+      if (Status s = send_status(true); !s.ok()) {
+        result = s;
+        break;
+      }
     }
     stats_.tick();
     bool waiting_acks = sink_.acknowledged() < last_ticket_;
@@ -1271,7 +1345,8 @@ Status PgCdc::stream(uint64_t start_lsn) {
     PQputCopyEnd(c, nullptr);
     PQflush(c);
   }
-  if (result.ok() && !st.ok() && !st.is(StatusCode::kClosed) && !st.is(StatusCode::kTryAgain)) result = st;
+  if (result.ok() && !st.ok() && !st.is(StatusCode::kClosed) && !st.is(StatusCode::kTryAgain))
+    result = st;
   if (result.ok() && !sink_.error().ok()) result = sink_.error().With("delivering change events");
   return result;
 }
@@ -1280,14 +1355,15 @@ Status PgCdc::run() {
   SLUICE_RETURN_IF_ERROR(connect(false, &aux_));
   SLUICE_RETURN_IF_ERROR(check_server());
   if (o_.snapshot == SnapshotMode::kOnly) {
-    auto r = exec_params(aux_.get(), "SELECT 1 FROM pg_publication WHERE pubname = $1", {o_.publication},
-                         "looking up the publication");
+    auto r = exec_params(aux_.get(), "SELECT 1 FROM pg_publication WHERE pubname = $1",
+                         {o_.publication}, "looking up the publication");
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 1) {
       SLUICE_RETURN_IF_ERROR(check_tables());
     } else {
       if (o_.tables.empty()) {
-        return Status::Config("publication '" + o_.publication + "' does not exist: name the tables with "
+        return Status::Config("publication '" + o_.publication +
+                              "' does not exist: name the tables with "
                               "--tables, or create the publication");
       }
       for (const std::string& t : o_.tables) tables_.push_back(split_table(t));
@@ -1345,7 +1421,8 @@ Status PgCdc::run() {
 Status PgCdc::stream_reconnecting(uint64_t start_lsn) {
   Status st = stream(start_lsn);
   Backoff backoff(Millis(500), Millis(30000));
-  while (o_.reconnect && !o_.temporary && source_lost_ && st.is(StatusCode::kUnavailable) && !stopped()) {
+  while (o_.reconnect && !o_.temporary && source_lost_ && st.is(StatusCode::kUnavailable) &&
+         !stopped()) {
     const Millis wait = backoff.next();
     warn(st.message() + ": reconnecting in " + std::to_string(wait.count()) +
          " ms (--no-reconnect to exit instead)");
@@ -1379,8 +1456,8 @@ Status PgCdc::resume() {
   aux_.reset();
   source_lost_ = true;  // until a stream starts, every failure is the server's
   SLUICE_RETURN_IF_ERROR(connect(false, &aux_));
-  auto r = exec_params(aux_.get(), "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", {o_.slot},
-                       "looking up replication slot '" + o_.slot + "'");
+  auto r = exec_params(aux_.get(), "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1",
+                       {o_.slot}, "looking up replication slot '" + o_.slot + "'");
   if (!r.ok()) return r.status();
   if (PQntuples(r->get()) != 1) {
     source_lost_ = false;
@@ -1414,10 +1491,14 @@ std::string redact_conninfo(std::string_view conninfo) {
   for (PQconninfoOption* o = opts.get(); o->keyword; ++o) {
     if (!o->val) continue;
     std::string k = o->keyword;
-    if (k == "user") user = o->val;
-    else if (k == "host" || (k == "hostaddr" && host.empty())) host = o->val;
-    else if (k == "port") port = o->val;
-    else if (k == "dbname") db = o->val;
+    if (k == "user")
+      user = o->val;
+    else if (k == "host" || (k == "hostaddr" && host.empty()))
+      host = o->val;
+    else if (k == "port")
+      port = o->val;
+    else if (k == "dbname")
+      db = o->val;
   }
   std::string out;
   if (!user.empty()) out += user + "@";

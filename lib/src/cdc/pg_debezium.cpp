@@ -17,39 +17,83 @@ namespace sluice::debezium {
 namespace {
 
 enum Oid : uint32_t {
-  kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20, kInt2 = 21, kInt4 = 23,
-  kText = 25, kOid = 26, kJson = 114, kFloat4 = 700, kFloat8 = 701, kMoney = 790,
-  kBpchar = 1042, kVarchar = 1043, kDate = 1082, kTime = 1083, kTimestamp = 1114,
-  kTimestamptz = 1184, kInterval = 1186, kTimetz = 1266, kNumeric = 1700, kUuid = 2950, kJsonb = 3802,
+  kBool = 16,
+  kBytea = 17,
+  kChar = 18,
+  kName = 19,
+  kInt8 = 20,
+  kInt2 = 21,
+  kInt4 = 23,
+  kText = 25,
+  kOid = 26,
+  kJson = 114,
+  kFloat4 = 700,
+  kFloat8 = 701,
+  kMoney = 790,
+  kBpchar = 1042,
+  kVarchar = 1043,
+  kDate = 1082,
+  kTime = 1083,
+  kTimestamp = 1114,
+  kTimestamptz = 1184,
+  kInterval = 1186,
+  kTimetz = 1266,
+  kNumeric = 1700,
+  kUuid = 2950,
+  kJsonb = 3802,
 };
 
 // Element type of a built-in array type, or 0.
 uint32_t array_element(uint32_t oid) {
   switch (oid) {
-    case 1000: return kBool;
-    case 1001: return kBytea;
-    case 1002: return kChar;
-    case 1003: return kName;
-    case 1005: return kInt2;
-    case 1007: return kInt4;
-    case 1009: return kText;
-    case 1014: return kBpchar;
-    case 1015: return kVarchar;
-    case 1016: return kInt8;
-    case 1021: return kFloat4;
-    case 1022: return kFloat8;
-    case 1028: return kOid;
-    case 1115: return kTimestamp;
-    case 1182: return kDate;
-    case 1183: return kTime;
-    case 1185: return kTimestamptz;
-    case 1270: return kTimetz;
-    case 1187: return kInterval;
-    case 1231: return kNumeric;
-    case 2951: return kUuid;
-    case 199: return kJson;
-    case 3807: return kJsonb;
-    default: return 0;
+    case 1000:
+      return kBool;
+    case 1001:
+      return kBytea;
+    case 1002:
+      return kChar;
+    case 1003:
+      return kName;
+    case 1005:
+      return kInt2;
+    case 1007:
+      return kInt4;
+    case 1009:
+      return kText;
+    case 1014:
+      return kBpchar;
+    case 1015:
+      return kVarchar;
+    case 1016:
+      return kInt8;
+    case 1021:
+      return kFloat4;
+    case 1022:
+      return kFloat8;
+    case 1028:
+      return kOid;
+    case 1115:
+      return kTimestamp;
+    case 1182:
+      return kDate;
+    case 1183:
+      return kTime;
+    case 1185:
+      return kTimestamptz;
+    case 1270:
+      return kTimetz;
+    case 1187:
+      return kInterval;
+    case 1231:
+      return kNumeric;
+    case 2951:
+      return kUuid;
+    case 199:
+      return kJson;
+    case 3807:
+      return kJsonb;
+    default:
+      return 0;
   }
 }
 
@@ -172,7 +216,8 @@ bool parse_interval_micros(std::string_view s, int64_t* out) {
     bool neg = i < s.size() && (s[i] == '-' || s[i] == '+') && s[i++] == '-';
     size_t start = i;
     int64_t x = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 12) x = x * 10 + (s[i++] - '0');
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && i - start < 12)
+      x = x * 10 + (s[i++] - '0');
     if (i == start) return false;
     *v = neg ? -x : x;
     return true;
@@ -185,7 +230,8 @@ bool parse_interval_micros(std::string_view s, int64_t* out) {
     if (i < s.size() && s[i] == ':') {  // [-]H+:MM:SS[.ffffff], the last part
       const bool neg = s[token] == '-';
       int64_t mi, se;
-      if (!digits(s, i + 1, 2, &mi) || i + 6 > s.size() || s[i + 3] != ':' || !digits(s, i + 4, 2, &se)) {
+      if (!digits(s, i + 1, 2, &mi) || i + 6 > s.size() || s[i + 3] != ':' ||
+          !digits(s, i + 4, 2, &se)) {
         return false;
       }
       const size_t sec_at = i + 4;
@@ -195,7 +241,8 @@ bool parse_interval_micros(std::string_view s, int64_t* out) {
         }
       }
       // Parsed as one decimal number, as Debezium's driver does.
-      if (std::from_chars(s.data() + sec_at, s.data() + i, seconds).ptr != s.data() + i) return false;
+      if (std::from_chars(s.data() + sec_at, s.data() + i, seconds).ptr != s.data() + i)
+        return false;
       hours = n;
       minutes = neg ? -mi : mi;
       if (neg) seconds = -seconds;
@@ -209,16 +256,23 @@ bool parse_interval_micros(std::string_view s, int64_t* out) {
     size_t unit = i;
     while (i < s.size() && s[i] >= 'a' && s[i] <= 'z') ++i;
     std::string_view u = s.substr(unit, i - unit);
-    if (u == "year" || u == "years") years += n;
-    else if (u == "mon" || u == "mons") months += n;
-    else if (u == "day" || u == "days") days += n;
-    else return false;
+    if (u == "year" || u == "years")
+      years += n;
+    else if (u == "mon" || u == "mons")
+      months += n;
+    else if (u == "day" || u == "days")
+      days += n;
+    else
+      return false;
     any = true;
   }
   if (!any) return false;
   const double per_month = 365.25 / 12.0;
-  double total_days = static_cast<double>(years * 12 + months) * per_month + static_cast<double>(days);
-  double total_secs = ((total_days * 24 + static_cast<double>(hours)) * 60 + static_cast<double>(minutes)) * 60 + seconds;
+  double total_days =
+      static_cast<double>(years * 12 + months) * per_month + static_cast<double>(days);
+  double total_secs =
+      ((total_days * 24 + static_cast<double>(hours)) * 60 + static_cast<double>(minutes)) * 60 +
+      seconds;
   // Java's (long) saturates; a C++ cast out of range is undefined.
   const double us = total_secs * 1e6;
   if (us >= 9223372036854775807.0) {
@@ -251,7 +305,9 @@ bool parse_offset(std::string_view s, size_t pos, int64_t* secs, size_t* end) {
   return true;
 }
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 // Debezium ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros.
 // "HH:MM:SS[.ffffff, trailing zeros trimmed]Z" (ISO_OFFSET_TIME in UTC)
@@ -471,7 +527,8 @@ void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOption
       // io.debezium.time.ZonedTime: the time in UTC, "HH:MM:SS[.ffffff]Z".
       int64_t us, off;
       size_t end;
-      if (!parse_time(text, 0, &us, &end) || !parse_offset(text, end, &off, &end) || end != text.size()) {
+      if (!parse_time(text, 0, &us, &end) || !parse_offset(text, end, &off, &end) ||
+          end != text.size()) {
         break;
       }
       constexpr int64_t kDayUs = 86400000000LL;
@@ -544,7 +601,8 @@ void append_pg_value(uint32_t type_oid, const pg::PgValue& v, const ValueOptions
 namespace {
 
 void append_row(const pg::PgRelation& rel, const std::vector<pg::PgValue>* row,
-                const std::vector<pg::PgValue>* fallback, const ValueOptions& opts, std::string& out) {
+                const std::vector<pg::PgValue>* fallback, const ValueOptions& opts,
+                std::string& out) {
   if (!row) {
     out.append("null");
     return;
@@ -622,7 +680,8 @@ size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOpt
     out.append("\\\"]\"");
   }
   out.append(",\"schema\":");
-  append_json_string(rel.schema.empty() ? std::string_view("pg_catalog") : std::string_view(rel.schema), out);
+  append_json_string(
+      rel.schema.empty() ? std::string_view("pg_catalog") : std::string_view(rel.schema), out);
   out.append(",\"table\":");
   append_json_string(rel.table, out);
   out.append(",\"txId\":");
@@ -664,7 +723,8 @@ void append_with_commit_fields(std::string_view event, const CommitFieldOffsets&
 }
 
 bool append_key(const pg::PgRelation& rel, const std::vector<bool>& key_columns,
-                const std::vector<pg::PgValue>& values, const ValueOptions& opts, std::string& out) {
+                const std::vector<pg::PgValue>& values, const ValueOptions& opts,
+                std::string& out) {
   size_t mark = out.size();
   bool any = false;
   out.push_back('{');

@@ -71,7 +71,9 @@ Status truncated(const char* what) {
   return Status::BadData(std::string("pgoutput ") + what + " message is truncated");
 }
 
-int64_t pg_time_to_unix_us(int64_t pg_us) { return pg_us + kPgEpochOffsetUs; }
+int64_t pg_time_to_unix_us(int64_t pg_us) {
+  return pg_us + kPgEpochOffsetUs;
+}
 
 Status read_tuple(ByteReader& r, std::vector<PgValue>& out, const char* what) {
   uint16_t n;
@@ -98,7 +100,8 @@ Status read_tuple(ByteReader& r, std::vector<PgValue>& out, const char* what) {
       }
       default: {
         char buf[96];
-        snprintf(buf, sizeof buf, "pgoutput %s message: unknown tuple value kind 0x%02x", what, kind);
+        snprintf(buf, sizeof buf, "pgoutput %s message: unknown tuple value kind 0x%02x", what,
+                 kind);
         return Status::BadData(buf);
       }
     }
@@ -148,8 +151,9 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
   };
   auto check_width = [&](const std::vector<PgValue>& v, const char* what) -> Status {
     if (v.size() != m.relation->columns.size()) {
-      return Status::BadData(std::string("pgoutput ") + what + " message for '" + m.relation->table +
-                             "' has " + std::to_string(v.size()) + " columns, its relation has " +
+      return Status::BadData(std::string("pgoutput ") + what + " message for '" +
+                             m.relation->table + "' has " + std::to_string(v.size()) +
+                             " columns, its relation has " +
                              std::to_string(m.relation->columns.size()));
     }
     return Status::Ok();
@@ -196,7 +200,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
         if (!r.u8(&flags) || !r.cstr(&col) || !r.u32(&typ) || !r.u32(&mod)) {
           return truncated("Relation");
         }
-        rel.columns.push_back(PgColumn{std::string(col), typ, static_cast<int32_t>(mod), (flags & 1) != 0});
+        rel.columns.push_back(
+            PgColumn{std::string(col), typ, static_cast<int32_t>(mod), (flags & 1) != 0});
       }
       PgRelation& slot = relations_[oid];
       slot = std::move(rel);
@@ -240,7 +245,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
       SLUICE_RETURN_IF_ERROR(row_relation("Delete"));
       uint8_t k;
       if (!r.u8(&k)) return truncated("Delete");
-      if (k != 'K' && k != 'O') return Status::BadData("pgoutput Delete message without an old tuple");
+      if (k != 'K' && k != 'O')
+        return Status::BadData("pgoutput Delete message without an old tuple");
       m.old_kind = static_cast<char>(k);
       SLUICE_RETURN_IF_ERROR(read_tuple(r, m.old_values, "Delete"));
       SLUICE_RETURN_IF_ERROR(check_width(m.old_values, "Delete"));
@@ -280,7 +286,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
       break;
     case PgMessageType::kStreamCommit: {
       int64_t ts;
-      if (!r.u32(&m.xid) || !r.u8(&m.flags) || !r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&ts)) {
+      if (!r.u32(&m.xid) || !r.u8(&m.flags) || !r.u64(&m.lsn) || !r.u64(&m.end_lsn) ||
+          !r.i64(&ts)) {
         return truncated("Stream Commit");
       }
       m.ts_us = pg_time_to_unix_us(ts);
@@ -292,7 +299,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
     }
     case PgMessageType::kBeginPrepare: {
       int64_t ts;
-      if (!r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&ts) || !r.u32(&m.xid) || !r.cstr(&m.name)) {
+      if (!r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&ts) || !r.u32(&m.xid) ||
+          !r.cstr(&m.name)) {
         return truncated("Begin Prepare");
       }
       m.ts_us = pg_time_to_unix_us(ts);
@@ -302,8 +310,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
     case PgMessageType::kCommitPrepared:
     case PgMessageType::kStreamPrepare: {
       int64_t ts;
-      if (!r.u8(&m.flags) || !r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&ts) || !r.u32(&m.xid) ||
-          !r.cstr(&m.name)) {
+      if (!r.u8(&m.flags) || !r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&ts) ||
+          !r.u32(&m.xid) || !r.cstr(&m.name)) {
         return truncated("Prepare");
       }
       m.ts_us = pg_time_to_unix_us(ts);
@@ -311,8 +319,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
     }
     case PgMessageType::kRollbackPrepared: {
       int64_t prep_ts, ts;
-      if (!r.u8(&m.flags) || !r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&prep_ts) || !r.i64(&ts) ||
-          !r.u32(&m.xid) || !r.cstr(&m.name)) {
+      if (!r.u8(&m.flags) || !r.u64(&m.lsn) || !r.u64(&m.end_lsn) || !r.i64(&prep_ts) ||
+          !r.i64(&ts) || !r.u32(&m.xid) || !r.cstr(&m.name)) {
         return truncated("Rollback Prepared");
       }
       m.ts_us = pg_time_to_unix_us(ts);
@@ -325,8 +333,8 @@ Status PgOutputDecoder::decode(std::string_view bytes, PgMessage& m) {
     }
   }
   if (!r.done()) {
-    return Status::BadData(std::string("pgoutput message '") + static_cast<char>(type) +
-                           "' has " + std::to_string(r.remaining()) + " trailing bytes");
+    return Status::BadData(std::string("pgoutput message '") + static_cast<char>(type) + "' has " +
+                           std::to_string(r.remaining()) + " trailing bytes");
   }
   return Status::Ok();
 }
@@ -345,10 +353,14 @@ bool parse_lsn(std::string_view text, uint64_t* lsn) {
     uint64_t x = 0;
     for (char c : s) {
       int d;
-      if (c >= '0' && c <= '9') d = c - '0';
-      else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-      else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-      else return false;
+      if (c >= '0' && c <= '9')
+        d = c - '0';
+      else if (c >= 'A' && c <= 'F')
+        d = c - 'A' + 10;
+      else if (c >= 'a' && c <= 'f')
+        d = c - 'a' + 10;
+      else
+        return false;
       x = x * 16 + static_cast<uint64_t>(d);
     }
     *v = x;

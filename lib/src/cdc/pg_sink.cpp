@@ -21,13 +21,16 @@ class StdoutCdcSink final : public CdcSink {
  public:
   explicit StdoutCdcSink(bool with_key) : out_(1, false), with_key_(with_key) {}
 
-  Status emit(const CdcRoute&, std::optional<std::string_view> key, std::optional<std::string_view> value,
-              uint64_t* ticket) override {
+  Status emit(const CdcRoute&, std::optional<std::string_view> key,
+              std::optional<std::string_view> value, uint64_t* ticket) override {
     std::string& b = out_.buffer();
     std::string_view v = value ? *value : std::string_view("null");
     if (with_key_) {
       b.append("{\"key\":");
-      if (key) b.append(*key); else b.append("null");
+      if (key)
+        b.append(*key);
+      else
+        b.append("null");
       b.append(",\"value\":");
       b.append(v);
       b.append("}\n");
@@ -76,8 +79,8 @@ class ProducerCdcSink final : public CdcSink {
     template_ = s;
   }
 
-  Status emit(const CdcRoute& route, std::optional<std::string_view> key, std::optional<std::string_view> value,
-              uint64_t* ticket) override {
+  Status emit(const CdcRoute& route, std::optional<std::string_view> key,
+              std::optional<std::string_view> value, uint64_t* ticket) override {
     stream_.clear();
     if (routed_) expand(route);
     if (!producer_) {
@@ -97,8 +100,12 @@ class ProducerCdcSink final : public CdcSink {
     return producer_->produce(m, ticket);
   }
 
-  Status poll(Millis timeout) override { return producer_ ? producer_->poll(timeout) : Status::Ok(); }
-  Status flush(Millis timeout) override { return producer_ ? producer_->flush(timeout) : Status::Ok(); }
+  Status poll(Millis timeout) override {
+    return producer_ ? producer_->poll(timeout) : Status::Ok();
+  }
+  Status flush(Millis timeout) override {
+    return producer_ ? producer_->flush(timeout) : Status::Ok();
+  }
   uint64_t acknowledged() override { return producer_ ? producer_->acknowledged() : 0; }
   Status error() const override { return error_; }
   bool keyed_stream() const override { return true; }
@@ -109,7 +116,8 @@ class ProducerCdcSink final : public CdcSink {
       // Debezium's transaction topic: <prefix>.transaction, where the
       // prefix is the template up to its first placeholder.
       std::string prefix = template_.substr(0, template_.find('{'));
-      while (!prefix.empty() && (prefix.back() == '.' || prefix.back() == '_' || prefix.back() == '-')) {
+      while (!prefix.empty() &&
+             (prefix.back() == '.' || prefix.back() == '_' || prefix.back() == '-')) {
         prefix.pop_back();
       }
       stream_ = (prefix.empty() ? std::string(route.db) : prefix) + ".transaction";
@@ -120,9 +128,21 @@ class ProducerCdcSink final : public CdcSink {
         size_t end = template_.find('}', i);
         if (end != std::string::npos) {
           std::string_view name(template_.data() + i + 1, end - i - 1);
-          if (name == "db") { append_stream_name_part(route.db, stream_); i = end + 1; continue; }
-          if (name == "schema") { append_stream_name_part(route.schema, stream_); i = end + 1; continue; }
-          if (name == "table") { append_stream_name_part(route.table, stream_); i = end + 1; continue; }
+          if (name == "db") {
+            append_stream_name_part(route.db, stream_);
+            i = end + 1;
+            continue;
+          }
+          if (name == "schema") {
+            append_stream_name_part(route.schema, stream_);
+            i = end + 1;
+            continue;
+          }
+          if (name == "table") {
+            append_stream_name_part(route.table, stream_);
+            i = end + 1;
+            continue;
+          }
         }
       }
       stream_.push_back(template_[i++]);
@@ -166,8 +186,8 @@ void append_stream_name_part(std::string_view value, std::string& out) {
     auto c = static_cast<unsigned char>(ch);
     if (c < 0x80) {
       in_utf8 = false;
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                c == '_' || c == '-';
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-';
       out.push_back(ok ? static_cast<char>(c) : '_');
     } else if (c >= 0xC0 || !in_utf8) {  // a lead byte (or a stray one): one '_' per character
       in_utf8 = true;

@@ -78,21 +78,21 @@ enum class PgMessageType : char {
 // capacity), so the hot path does not allocate.
 struct PgMessage {
   PgMessageType type = PgMessageType::kBegin;
-  uint32_t xid = 0;          // Begin, streamed changes, stream/2PC messages
-  uint64_t lsn = 0;          // Begin: final LSN; Commit: commit LSN; ...
-  uint64_t end_lsn = 0;      // Commit: end LSN of the transaction
-  int64_t ts_us = 0;         // commit/prepare time, Unix microseconds
-  uint8_t flags = 0;         // Commit/Truncate/Message flags
+  uint32_t xid = 0;                      // Begin, streamed changes, stream/2PC messages
+  uint64_t lsn = 0;                      // Begin: final LSN; Commit: commit LSN; ...
+  uint64_t end_lsn = 0;                  // Commit: end LSN of the transaction
+  int64_t ts_us = 0;                     // commit/prepare time, Unix microseconds
+  uint8_t flags = 0;                     // Commit/Truncate/Message flags
   const PgRelation* relation = nullptr;  // row messages and Relation
-  char old_kind = 0;         // Update/Delete: 'K' key only, 'O' full, 0 none
+  char old_kind = 0;                     // Update/Delete: 'K' key only, 'O' full, 0 none
   std::vector<PgValue> old_values;
   std::vector<PgValue> new_values;
   std::vector<uint32_t> truncated;  // Truncate: relation OIDs
-  std::string_view name;     // Origin name, Message prefix, 2PC gid, Type name
-  std::string_view content;  // Message content
-  uint32_t type_oid = 0;     // Type message
-  bool first_segment = false;  // Stream Start
-  uint32_t subxid = 0;         // Stream Abort: the (sub)transaction rolled back
+  std::string_view name;            // Origin name, Message prefix, 2PC gid, Type name
+  std::string_view content;         // Message content
+  uint32_t type_oid = 0;            // Type message
+  bool first_segment = false;       // Stream Start
+  uint32_t subxid = 0;              // Stream Abort: the (sub)transaction rolled back
 };
 
 class PgOutputDecoder {

@@ -24,8 +24,7 @@ class SnapshotMarker {
   // the marker.
   SnapshotMarker(Env* env, std::string_view server, std::string_view slot);
   // As above, in directory `dir` (tests).
-  SnapshotMarker(Env* env, std::string dir, std::string_view server,
-                 std::string_view slot);
+  SnapshotMarker(Env* env, std::string dir, std::string_view server, std::string_view slot);
 
   const std::string& path() const { return path_; }
   bool exists() const;

@@ -15,15 +15,12 @@ std::string SpillFile::default_dir() {
   return dir && *dir ? dir : "/tmp";
 }
 
-Result<std::unique_ptr<SpillFile>> SpillFile::Create(Env* env,
-                                                     std::string dir) {
+Result<std::unique_ptr<SpillFile>> SpillFile::Create(Env* env, std::string dir) {
   Result<UniqueFd> fd = env->open_temp(dir);
   if (!fd.ok()) {
-    return fd.status().With(
-        "cannot spill a streamed transaction to disk (check TMPDIR)");
+    return fd.status().With("cannot spill a streamed transaction to disk (check TMPDIR)");
   }
-  return std::unique_ptr<SpillFile>(
-      new SpillFile(env, std::move(dir), std::move(*fd)));
+  return std::unique_ptr<SpillFile>(new SpillFile(env, std::move(dir), std::move(*fd)));
 }
 
 SpillFile::SpillFile(Env* env, std::string dir, UniqueFd fd)
@@ -35,9 +32,7 @@ Status SpillFile::write_out() {
   if (buf_.empty()) return Status::Ok();
   Status st = env_->write_all(fd_.get(), buf_.data(), buf_.size(), size_);
   if (!st.ok()) {
-    return st.With(
-        "cannot write a streamed transaction to a temporary file in '" + dir_ +
-        "'");
+    return st.With("cannot write a streamed transaction to a temporary file in '" + dir_ + "'");
   }
   size_ += static_cast<int64_t>(buf_.size());
   buf_.clear();
@@ -46,14 +41,11 @@ Status SpillFile::write_out() {
 
 Status SpillFile::append(std::string_view data) {
   if (reading_) return Status::Internal("spill file: append after rewind");
-  if (buf_.size() + data.size() > kBufferSize)
-    SLUICE_RETURN_IF_ERROR(write_out());
+  if (buf_.size() + data.size() > kBufferSize) SLUICE_RETURN_IF_ERROR(write_out());
   if (data.size() >= kBufferSize) {
     Status st = env_->write_all(fd_.get(), data.data(), data.size(), size_);
     if (!st.ok()) {
-      return st.With(
-          "cannot write a streamed transaction to a temporary file in '" +
-          dir_ + "'");
+      return st.With("cannot write a streamed transaction to a temporary file in '" + dir_ + "'");
     }
     size_ += static_cast<int64_t>(data.size());
     return Status::Ok();
@@ -78,8 +70,7 @@ Result<size_t> SpillFile::read(void* out, size_t n) {
   while (done < n) {
     if (buf_pos_ == buf_.size()) {
       if (read_at_ >= size_) break;
-      size_t want =
-          static_cast<size_t>(std::min<int64_t>(size_ - read_at_, kBufferSize));
+      size_t want = static_cast<size_t>(std::min<int64_t>(size_ - read_at_, kBufferSize));
       buf_.resize(want);
       buf_pos_ = 0;
       Result<size_t> got = env_->pread(fd_.get(), buf_.data(), want, read_at_);

@@ -60,10 +60,8 @@ bool embeddable_json(std::string_view p) {
   const char first = p.front(), last = p.back();
   // Cheap rejections first: most text payloads fail here.
   const bool first_ok = first == '{' || first == '[' || first == '-' ||
-                        (first >= '0' && first <= '9') || first == 't' ||
-                        first == 'f';
-  const bool last_ok = last == '}' || last == ']' || last == 'e' ||
-                       (last >= '0' && last <= '9');
+                        (first >= '0' && first <= '9') || first == 't' || first == 'f';
+  const bool last_ok = last == '}' || last == ']' || last == 'e' || (last >= '0' && last <= '9');
   if (!first_ok || !last_ok) return false;
   if (p == "true" || p == "false") return true;
   if (first == 't' || first == 'f') return false;
@@ -223,15 +221,32 @@ using simdjson::ondemand::json_type;
 Status json_error(simdjson::error_code err) {
   const char* why = "malformed";
   switch (err) {
-    case simdjson::EMPTY: why = "empty line"; break;
-    case simdjson::UTF8_ERROR: why = "not valid UTF-8"; break;
-    case simdjson::DEPTH_ERROR: why = "nested too deeply"; break;
-    case simdjson::UNCLOSED_STRING: why = "unclosed string"; break;
-    case simdjson::UNESCAPED_CHARS: why = "control character inside a string"; break;
-    case simdjson::NUMBER_ERROR: why = "bad number"; break;
-    case simdjson::STRING_ERROR: why = "bad string escape"; break;
-    case simdjson::CAPACITY: why = "line too long"; break;
-    default: break;
+    case simdjson::EMPTY:
+      why = "empty line";
+      break;
+    case simdjson::UTF8_ERROR:
+      why = "not valid UTF-8";
+      break;
+    case simdjson::DEPTH_ERROR:
+      why = "nested too deeply";
+      break;
+    case simdjson::UNCLOSED_STRING:
+      why = "unclosed string";
+      break;
+    case simdjson::UNESCAPED_CHARS:
+      why = "control character inside a string";
+      break;
+    case simdjson::NUMBER_ERROR:
+      why = "bad number";
+      break;
+    case simdjson::STRING_ERROR:
+      why = "bad string escape";
+      break;
+    case simdjson::CAPACITY:
+      why = "line too long";
+      break;
+    default:
+      break;
   }
   return Status::BadData(std::string("invalid json: ") + why);
 }
@@ -299,8 +314,8 @@ Status EnvelopeDecoder::Impl::decode(std::string_view line, Message& out) {
       }
     } else if (name == "shard") {
       int64_t shard = -1;
-      if (!is_null && (type != json_type::number || v.get_int64().get(shard) ||
-                       shard < -1 || shard > INT32_MAX)) {
+      if (!is_null && (type != json_type::number || v.get_int64().get(shard) || shard < -1 ||
+                       shard > INT32_MAX)) {
         return field_error(name, "expected an integer from -1 to 2147483647");
       }
       out.shard = static_cast<int32_t>(shard);
@@ -319,8 +334,7 @@ Status EnvelopeDecoder::Impl::decode(std::string_view line, Message& out) {
         if (!r.ok()) return Status::BadData("field 'ts': " + r.status().message());
         ts = *r;
       } else if (!is_null && (type != json_type::number || v.get_int64().get(ts))) {
-        return field_error(name,
-                           "expected an RFC 3339 string or integer microseconds");
+        return field_error(name, "expected an RFC 3339 string or integer microseconds");
       }
       out.ts_us = ts;
     } else if (name == "key") {
@@ -366,8 +380,7 @@ Status EnvelopeDecoder::Impl::decode(std::string_view line, Message& out) {
     return Status::BadData("fields 'payload' and 'payload_b64' are both present");
   }
   if (!have_payload && !have_payload_b64) {
-    return Status::BadData(
-        "missing field 'payload' (use \"payload\":null for a tombstone)");
+    return Status::BadData("missing field 'payload' (use \"payload\":null for a tombstone)");
   }
   out.headers = headers;
   return Status::Ok();
@@ -405,13 +418,12 @@ Status EnvelopeDecoder::Impl::decode_headers(simdjson::ondemand::value v) {
         const bool is_value = inner_name == "b64";
         if (!is_value && inner_name != "name_b64") continue;
         if (inner.value().get_string().get(text)) {
-          return field_error("headers", "expected a base64 string in '" +
-                                            std::string(inner_name) + "'");
+          return field_error("headers",
+                             "expected a base64 string in '" + std::string(inner_name) + "'");
         }
         std::string_view bytes;
         if (!b64(text, &bytes)) {
-          return field_error("headers", "invalid base64 in '" +
-                                            std::string(inner_name) + "'");
+          return field_error("headers", "invalid base64 in '" + std::string(inner_name) + "'");
         }
         (is_value ? h.value : h.name) = bytes;
         have_value |= is_value;
@@ -420,16 +432,14 @@ Status EnvelopeDecoder::Impl::decode_headers(simdjson::ondemand::value v) {
         return field_error("headers", "binary header without 'b64'");
       }
     } else {
-      return field_error("headers",
-                         "header values must be strings or {\"b64\":...}");
+      return field_error("headers", "header values must be strings or {\"b64\":...}");
     }
     headers.push_back(h);
   }
   return Status::Ok();
 }
 
-Status EnvelopeDecoder::Impl::decode_payload(simdjson::ondemand::value v,
-                                             Message& out) {
+Status EnvelopeDecoder::Impl::decode_payload(simdjson::ondemand::value v, Message& out) {
   json_type type;
   if (v.type().get(type)) return field_error("payload", "invalid value");
   std::string_view bytes;

@@ -39,13 +39,27 @@ bool word_needs_escape(uint64_t w) {
 void append_escape(unsigned char c, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   switch (c) {
-    case '"': out.append("\\\""); return;
-    case '\\': out.append("\\\\"); return;
-    case '\n': out.append("\\n"); return;
-    case '\r': out.append("\\r"); return;
-    case '\t': out.append("\\t"); return;
-    case '\b': out.append("\\b"); return;
-    case '\f': out.append("\\f"); return;
+    case '"':
+      out.append("\\\"");
+      return;
+    case '\\':
+      out.append("\\\\");
+      return;
+    case '\n':
+      out.append("\\n");
+      return;
+    case '\r':
+      out.append("\\r");
+      return;
+    case '\t':
+      out.append("\\t");
+      return;
+    case '\b':
+      out.append("\\b");
+      return;
+    case '\f':
+      out.append("\\f");
+      return;
     default: {
       const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
       out.append(u, 6);
@@ -53,8 +67,7 @@ void append_escape(unsigned char c, std::string& out) {
   }
 }
 
-constexpr char kB64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void put_digits(char* p, unsigned v, int n) {
   for (int i = n - 1; i >= 0; --i) {
@@ -216,8 +229,9 @@ Result<int64_t> parse_rfc3339(std::string_view text) {
   auto bad = [&](std::string_view why) -> Status {
     std::string m = "invalid timestamp '";
     m.append(text).append("': ").append(why);
-    m.append(" (expected RFC 3339 such as 2026-11-21T22:33:54Z or "
-             "2026-11-21T23:33:54.5+01:00)");
+    m.append(
+        " (expected RFC 3339 such as 2026-11-21T22:33:54Z or "
+        "2026-11-21T23:33:54.5+01:00)");
     return Status::InvalidArgument(std::move(m));
   };
   size_t pos = 0;

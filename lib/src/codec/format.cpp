@@ -29,11 +29,21 @@ int hex_value(char c) {
 size_t decode_escape(std::string_view spec, size_t i, bool allow_hex, std::string* out) {
   if (i + 1 >= spec.size()) return 0;
   switch (spec[i + 1]) {
-    case 'n': out->push_back('\n'); return 2;
-    case 't': out->push_back('\t'); return 2;
-    case 'r': out->push_back('\r'); return 2;
-    case '0': out->push_back('\0'); return 2;
-    case '\\': out->push_back('\\'); return 2;
+    case 'n':
+      out->push_back('\n');
+      return 2;
+    case 't':
+      out->push_back('\t');
+      return 2;
+    case 'r':
+      out->push_back('\r');
+      return 2;
+    case '0':
+      out->push_back('\0');
+      return 2;
+    case '\\':
+      out->push_back('\\');
+      return 2;
     case 'x': {
       if (!allow_hex || i + 3 >= spec.size()) return 0;
       const int hi = hex_value(spec[i + 2]), lo = hex_value(spec[i + 3]);
@@ -41,7 +51,8 @@ size_t decode_escape(std::string_view spec, size_t i, bool allow_hex, std::strin
       out->push_back(static_cast<char>(hi * 16 + lo));
       return 4;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -87,18 +98,43 @@ Result<OutputFormat> OutputFormat::Parse(std::string_view spec) {
     if (i + 1 >= spec.size()) return bad_spec("incomplete token", "%", column);
     Token t;
     switch (spec[i + 1]) {
-      case '%': literal.push_back('%'); i += 2; continue;
-      case 's': t = Token::kPayload; break;
-      case 'k': t = Token::kKey; break;
-      case 't': t = Token::kStream; break;
-      case 'p': t = Token::kShard; break;
-      case 'o': t = Token::kSeq; break;
-      case 'i': t = Token::kId; break;
-      case 'T': t = Token::kTimeMs; break;
-      case 'D': t = Token::kTimeRfc3339; break;
-      case 'h': t = Token::kHeaders; break;
-      case 'S': t = Token::kPayloadLen; break;
-      case 'K': t = Token::kKeyLen; break;
+      case '%':
+        literal.push_back('%');
+        i += 2;
+        continue;
+      case 's':
+        t = Token::kPayload;
+        break;
+      case 'k':
+        t = Token::kKey;
+        break;
+      case 't':
+        t = Token::kStream;
+        break;
+      case 'p':
+        t = Token::kShard;
+        break;
+      case 'o':
+        t = Token::kSeq;
+        break;
+      case 'i':
+        t = Token::kId;
+        break;
+      case 'T':
+        t = Token::kTimeMs;
+        break;
+      case 'D':
+        t = Token::kTimeRfc3339;
+        break;
+      case 'h':
+        t = Token::kHeaders;
+        break;
+      case 'S':
+        t = Token::kPayloadLen;
+        break;
+      case 'K':
+        t = Token::kKeyLen;
+        break;
       default: {
         // Name the whole UTF-8 character, not half of it.
         size_t len = 1;
@@ -130,12 +166,24 @@ void OutputFormat::render(const Message& m, std::string& out) const {
   }
   for (const Piece& p : pieces_) {
     switch (p.token) {
-      case Token::kLiteral: out.append(p.literal); break;
-      case Token::kPayload: if (m.payload) out.append(*m.payload); break;
-      case Token::kKey: if (m.key) out.append(*m.key); break;
-      case Token::kStream: out.append(m.stream); break;
-      case Token::kShard: append_int(m.shard, out); break;
-      case Token::kSeq: append_int(m.seq, out); break;
+      case Token::kLiteral:
+        out.append(p.literal);
+        break;
+      case Token::kPayload:
+        if (m.payload) out.append(*m.payload);
+        break;
+      case Token::kKey:
+        if (m.key) out.append(*m.key);
+        break;
+      case Token::kStream:
+        out.append(m.stream);
+        break;
+      case Token::kShard:
+        append_int(m.shard, out);
+        break;
+      case Token::kSeq:
+        append_int(m.seq, out);
+        break;
       case Token::kId:
         // What --from takes back: the native id, or the seq where that is
         // the backend's own position (file seq, kafka offset).
@@ -152,7 +200,9 @@ void OutputFormat::render(const Message& m, std::string& out) const {
         append_int(ms, out);
         break;
       }
-      case Token::kTimeRfc3339: append_rfc3339(m.ts_us, out); break;
+      case Token::kTimeRfc3339:
+        append_rfc3339(m.ts_us, out);
+        break;
       case Token::kHeaders: {
         bool first = true;
         for (const Header& h : m.headers) {

@@ -21,8 +21,7 @@ class Backoff {
   using Millis = std::chrono::milliseconds;
 
   // Waits first, 2*first, 4*first, ... up to max. Requires 0 < first <= max.
-  constexpr Backoff(Millis first, Millis max)
-      : first_(first), max_(max), next_(first) {}
+  constexpr Backoff(Millis first, Millis max) : first_(first), max_(max), next_(first) {}
 
   // The wait to use now; the one after it doubles (up to max()).
   constexpr Millis next() {

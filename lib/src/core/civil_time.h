@@ -19,8 +19,7 @@ struct CivilDate {
   unsigned month;  // 1..12
   unsigned day;    // 1..days_in_month(year, month)
 
-  friend constexpr bool operator==(const CivilDate&,
-                                   const CivilDate&) = default;
+  friend constexpr bool operator==(const CivilDate&, const CivilDate&) = default;
 };
 
 // Days since 1970-01-01 (negative before it) of year-month-day. Requires a
@@ -29,9 +28,8 @@ struct CivilDate {
 constexpr int64_t days_from_civil(int64_t year, unsigned month, unsigned day) {
   const int64_t y = year - (month <= 2);
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);  // [0, 399]
-  const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 +
-                       day - 1;                                // [0, 365]
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);                           // [0, 399]
+  const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;  // [0, 365]
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;  // [0, 146096]
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
@@ -40,11 +38,10 @@ constexpr int64_t days_from_civil(int64_t year, unsigned month, unsigned day) {
 constexpr CivilDate civil_from_days(int64_t days) {
   const int64_t z = days + 719468;
   const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);  // [0, 146096]
-  const unsigned yoe =
-      (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;     // [0, 399]
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);  // [0, 365]
-  const unsigned mp = (5 * doy + 2) / 153;                       // [0, 11]
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);                // [0, 146096]
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                // [0, 365]
+  const unsigned mp = (5 * doy + 2) / 153;                                     // [0, 11]
   const unsigned day = doy - (153 * mp + 2) / 5 + 1;
   const unsigned month = mp < 10 ? mp + 3 : mp - 9;
   return {static_cast<int64_t>(yoe) + era * 400 + (month <= 2), month, day};

@@ -6,8 +6,7 @@
 
 namespace sluice {
 
-ConsumeLoop::ConsumeLoop(Consumer& consumer, OutputSink& sink,
-                         ConsumeOptions opts, RunStats& stats)
+ConsumeLoop::ConsumeLoop(Consumer& consumer, OutputSink& sink, ConsumeOptions opts, RunStats& stats)
     : consumer_(consumer), sink_(sink), opts_(std::move(opts)), stats_(stats) {
   sink_.set_stop_flag(stop_flag());
 }
@@ -97,8 +96,10 @@ Status ConsumeLoop::run() {
   // read and a named pipe's next reader gets what this one did not.
   if (result.ok() && (opts_.group || opts_.drain_at_end)) {
     Status st = sink_.drain();
-    if (st.is(StatusCode::kClosed)) result = st;
-    else if (!st.ok() && !st.is(StatusCode::kTryAgain)) result = st;
+    if (st.is(StatusCode::kClosed))
+      result = st;
+    else if (!st.ok() && !st.is(StatusCode::kTryAgain))
+      result = st;
   } else if (result.ok()) {
     Status st = sink_.flush();
     if (!st.ok() && !st.is(StatusCode::kTryAgain)) result = st;

@@ -48,8 +48,7 @@ struct DirCloser {
 
 class PosixEnv final : public Env {
  public:
-  Result<UniqueFd> open(const std::string& path, int flags,
-                        mode_t mode) override {
+  Result<UniqueFd> open(const std::string& path, int flags, mode_t mode) override {
     int fd;
     do {
       fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
@@ -82,14 +81,12 @@ class PosixEnv final : public Env {
       }
     }
     if (fd < 0) {
-      return creation_error(errno,
-                            quoted("cannot create a temporary file in", d));
+      return creation_error(errno, quoted("cannot create a temporary file in", d));
     }
     return UniqueFd(fd);
   }
 
-  Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt,
-                         int64_t offset) override {
+  Result<size_t> pwritev(int fd, const struct iovec* iov, int iovcnt, int64_t offset) override {
     ssize_t n;
     do {
       n = ::pwritev(fd, iov, iovcnt, offset);
@@ -141,14 +138,11 @@ class PosixEnv final : public Env {
     return static_cast<int64_t>(st.st_size);
   }
 
-  bool exists(const std::string& path) override {
-    return ::access(path.c_str(), F_OK) == 0;
-  }
+  bool exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
 
   Status rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) {
-      return Status::FromErrno(errno, quoted("cannot rename", from) + " to '" +
-                                          to + "'");
+      return Status::FromErrno(errno, quoted("cannot rename", from) + " to '" + to + "'");
     }
     return Status::Ok();
   }
@@ -164,8 +158,7 @@ class PosixEnv final : public Env {
     if (::mkdir(path.c_str(), 0755) == 0) return Status::Ok();
     int err = errno;
     struct stat st;
-    if (err == EEXIST && ::stat(path.c_str(), &st) == 0 &&
-        S_ISDIR(st.st_mode)) {
+    if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       return Status::Ok();
     }
     return creation_error(err, quoted("cannot create directory", path));
@@ -208,8 +201,7 @@ Env* Env::Default() {
   return env;
 }
 
-Status Env::write_all(int fd, const struct iovec* iov, int iovcnt,
-                      int64_t offset) {
+Status Env::write_all(int fd, const struct iovec* iov, int iovcnt, int64_t offset) {
   // The iovec array is copied only when a short write forces us to advance.
   std::vector<struct iovec> rest;
   const struct iovec* cur = iov;
@@ -245,7 +237,9 @@ Status Env::write_all(int fd, const struct iovec* iov, int iovcnt,
 }
 
 Status Env::write_all(int fd, const void* buf, size_t n, int64_t offset) {
-  struct iovec v{const_cast<void*>(buf), n};
+  struct iovec v {
+    const_cast<void*>(buf), n
+  };
   return write_all(fd, &v, 1, offset);
 }
 
@@ -258,12 +252,9 @@ Status Env::mkdirs(const std::string& path) {
   SLUICE_RETURN_IF_ERROR(mkdir(path));
   // The new entry is durable only once its parent is synced; without it a
   // crash can take the directory, and every synced file in it, away.
-  std::string parent = slash == std::string::npos ? "."
-                       : slash == 0               ? "/"
-                                                  : path.substr(0, slash);
+  std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   Status st = sync_dir(parent);
-  if (st.is(StatusCode::kPermissionDenied))
-    return Status::Ok();  // write-only parent
+  if (st.is(StatusCode::kPermissionDenied)) return Status::Ok();  // write-only parent
   return st;
 }
 
@@ -413,8 +404,7 @@ int64_t FaultInjectionEnv::durable_size(const std::string& path) const {
   return f.durable_size;
 }
 
-Result<UniqueFd> FaultInjectionEnv::open(const std::string& path, int flags,
-                                         mode_t mode) {
+Result<UniqueFd> FaultInjectionEnv::open(const std::string& path, int flags, mode_t mode) {
   bool existed = !(flags & O_CREAT) || base_->exists(path);
   Result<UniqueFd> fd = base_->open(path, flags, mode);
   if (!fd.ok()) return fd;
@@ -448,15 +438,14 @@ Result<UniqueFd> FaultInjectionEnv::open_temp(const std::string& dir) {
     std::lock_guard<std::mutex> l(mu_);
     if (open_temp_fail_count_ > 0) {
       --open_temp_fail_count_;
-      return creation_error(open_temp_errno_,
-                            "cannot create a temporary file in '" + dir + "'");
+      return creation_error(open_temp_errno_, "cannot create a temporary file in '" + dir + "'");
     }
   }
   return base_->open_temp(dir);
 }
 
-Result<size_t> FaultInjectionEnv::pwritev(int fd, const struct iovec* iov,
-                                          int iovcnt, int64_t offset) {
+Result<size_t> FaultInjectionEnv::pwritev(int fd, const struct iovec* iov, int iovcnt,
+                                          int64_t offset) {
   size_t limit = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -481,13 +470,11 @@ Result<size_t> FaultInjectionEnv::pwritev(int fd, const struct iovec* iov,
   return base_->pwritev(fd, cut.data(), static_cast<int>(cut.size()), offset);
 }
 
-Result<size_t> FaultInjectionEnv::pread(int fd, void* buf, size_t n,
-                                        int64_t offset) {
+Result<size_t> FaultInjectionEnv::pread(int fd, void* buf, size_t n, int64_t offset) {
   return base_->pread(fd, buf, n, offset);
 }
 
-Status FaultInjectionEnv::sync_fd(int fd, const char* what,
-                                  Status (Env::*op)(int)) {
+Status FaultInjectionEnv::sync_fd(int fd, const char* what, Status (Env::*op)(int)) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (sync_fail_count_ > 0) {
@@ -556,14 +543,12 @@ bool FaultInjectionEnv::exists(const std::string& path) {
   return base_->exists(path);
 }
 
-Status FaultInjectionEnv::rename(const std::string& from,
-                                 const std::string& to) {
+Status FaultInjectionEnv::rename(const std::string& from, const std::string& to) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (rename_fail_count_ > 0) {
       --rename_fail_count_;
-      return Status::FromErrno(rename_errno_,
-                               "cannot rename '" + from + "' to '" + to + "'");
+      return Status::FromErrno(rename_errno_, "cannot rename '" + from + "' to '" + to + "'");
     }
   }
   std::string f = normal(from), t = normal(to);
@@ -576,15 +561,13 @@ Status FaultInjectionEnv::rename(const std::string& from,
     if (old != files_.end() && !old->second.is_dir) {
       if (old->second.entry_durable) {
         int64_t keep = old->second.durable_size;
-        if (old->second.poisoned_at >= 0)
-          keep = std::min(keep, old->second.poisoned_at);
+        if (old->second.poisoned_at >= 0) keep = std::min(keep, old->second.poisoned_at);
         l.unlock();
         Result<std::string> text = base_->read_file(to);
         l.lock();
         if (text.ok()) {
           has_prior = true;
-          prior =
-              text->substr(0, static_cast<size_t>(std::max<int64_t>(keep, 0)));
+          prior = text->substr(0, static_cast<size_t>(std::max<int64_t>(keep, 0)));
         }
       } else {
         has_prior = old->second.has_replaced;
@@ -668,11 +651,9 @@ Status FaultInjectionEnv::drop_unsynced() {
     std::string dir = it->first;
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
-    if (ec)
-      note(Status::FromErrno(ec.value(), "crash: cannot remove '" + dir + "'"));
+    if (ec) note(Status::FromErrno(ec.value(), "crash: cannot remove '" + dir + "'"));
     for (auto k = files_.begin(); k != files_.end();) {
-      k = (k->first == dir || is_under(k->first, dir)) ? files_.erase(k)
-                                                       : std::next(k);
+      k = (k->first == dir || is_under(k->first, dir)) ? files_.erase(k) : std::next(k);
     }
     it = files_.begin();
   }
@@ -696,8 +677,7 @@ Status FaultInjectionEnv::drop_unsynced() {
       // content is what the directory still points at.
       Result<UniqueFd> fd = base_->open(p, O_WRONLY | O_CREAT | O_TRUNC);
       if (fd.ok()) {
-        note(base_->write_all(fd->get(), f.replaced.data(), f.replaced.size(),
-                              0));
+        note(base_->write_all(fd->get(), f.replaced.data(), f.replaced.size(), 0));
       } else {
         note(fd.status());
       }
@@ -722,14 +702,15 @@ Status FaultInjectionEnv::drop_unsynced() {
   return first;
 }
 
-Result<std::vector<std::string>> FaultInjectionEnv::list_dir(
-    const std::string& dir) {
+Result<std::vector<std::string>> FaultInjectionEnv::list_dir(const std::string& dir) {
   return base_->list_dir(dir);
 }
 Status FaultInjectionEnv::lock(int fd, bool nonblocking) {
   return base_->lock(fd, nonblocking);
 }
-Status FaultInjectionEnv::unlock(int fd) { return base_->unlock(fd); }
+Status FaultInjectionEnv::unlock(int fd) {
+  return base_->unlock(fd);
+}
 
 int64_t FaultInjectionEnv::now_us() {
   {

@@ -1,9 +1,9 @@
 #include "sluice/ingest.h"
 
 #include <poll.h>
+#include <simdjson.h>
 
 #include <cstring>
-#include <simdjson.h>
 
 #include "sluice/envelope.h"
 #include "sluice/reader.h"
@@ -25,9 +25,12 @@ std::string to_json_pointer(std::string_view path) {
     if (dot == std::string_view::npos) dot = path.size();
     out += '/';
     for (char c : path.substr(start, dot - start)) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out += c;
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
     }
     start = dot + 1;
   }
@@ -38,35 +41,32 @@ std::string to_json_pointer(std::string_view path) {
 struct Ingest::Impl {
   EnvelopeDecoder decoder;
   simdjson::dom::parser parser;
-  std::string key;     // extracted key (unescaped)
+  std::string key;  // extracted key (unescaped)
   std::string pointer;
   std::vector<Header> headers;
   std::vector<Header> fixed_headers;
 };
 
 Ingest::Ingest(Producer& out, IngestOptions opts, RunStats& stats)
-    : out_(out), opts_(std::move(opts)), stats_(stats),
-      impl_(std::make_unique<Impl>()) {
+    : out_(out), opts_(std::move(opts)), stats_(stats), impl_(std::make_unique<Impl>()) {
   if (!opts_.key_field.empty()) impl_->pointer = to_json_pointer(opts_.key_field);
   for (const auto& [n, v] : opts_.headers) impl_->fixed_headers.push_back({n, v});
 }
 
 Ingest::~Ingest() = default;
 
-Status Ingest::reject(const std::string& source, uint64_t line,
-                      std::string_view record, const std::string& reason) {
+Status Ingest::reject(const std::string& source, uint64_t line, std::string_view record,
+                      const std::string& reason) {
   ++rejected_;
   stats_.add_error();
   std::string where = source + " line " + std::to_string(line);
   if (opts_.on_error == IngestOptions::OnError::kFail) {
     return Status::BadData(where + ": " + reason);
   }
-  if (opts_.on_error == IngestOptions::OnError::kDeadLetter &&
-      opts_.dead_letter != nullptr) {
+  if (opts_.on_error == IngestOptions::OnError::kDeadLetter && opts_.dead_letter != nullptr) {
     std::string line_text = std::to_string(line);
-    Header hs[3] = {{"sluice.error", reason},
-                    {"sluice.line", line_text},
-                    {"sluice.source", source}};
+    Header hs[3] = {
+        {"sluice.error", reason}, {"sluice.line", line_text}, {"sluice.source", source}};
     Message m;
     m.payload = record;
     m.headers = hs;
@@ -79,8 +79,7 @@ Status Ingest::reject(const std::string& source, uint64_t line,
   return Status::Ok();
 }
 
-Status Ingest::produce_record(std::string_view record, const std::string& source,
-                              uint64_t line) {
+Status Ingest::produce_record(std::string_view record, const std::string& source, uint64_t line) {
   Impl& im = *impl_;
   Message m;
   if (opts_.envelope) {
@@ -94,8 +93,7 @@ Status Ingest::produce_record(std::string_view record, const std::string& source
     m.ts_us = 0;
     if (!im.fixed_headers.empty()) {
       im.headers.assign(m.headers.begin(), m.headers.end());
-      im.headers.insert(im.headers.end(), im.fixed_headers.begin(),
-                        im.fixed_headers.end());
+      im.headers.insert(im.headers.end(), im.fixed_headers.begin(), im.fixed_headers.end());
       m.headers = im.headers;
     }
   } else {
@@ -146,11 +144,10 @@ Status Ingest::run(int fd, const std::string& source) {
         break;
       }
       case RecordReader::Next::kOversized:
-        SLUICE_RETURN_IF_ERROR(reject(
-            source, reader.record_number(), {},
-            "record longer than the limit of " +
-                std::to_string(opts_.max_record_bytes) +
-                " bytes (raise --max-record-bytes)"));
+        SLUICE_RETURN_IF_ERROR(reject(source, reader.record_number(), {},
+                                      "record longer than the limit of " +
+                                          std::to_string(opts_.max_record_bytes) +
+                                          " bytes (raise --max-record-bytes)"));
         break;
       case RecordReader::Next::kWouldBlock: {
         // Input is quiet: hand what we have to the backend before waiting.

@@ -14,8 +14,14 @@ OwnedMessage::OwnedMessage(const Message& m)
 }
 
 OwnedMessage::OwnedMessage(const OwnedMessage& o)
-    : stream(o.stream), shard(o.shard), seq(o.seq), id(o.id), ts_us(o.ts_us),
-      key(o.key), headers(o.headers), payload(o.payload) {
+    : stream(o.stream),
+      shard(o.shard),
+      seq(o.seq),
+      id(o.id),
+      ts_us(o.ts_us),
+      key(o.key),
+      headers(o.headers),
+      payload(o.payload) {
   refresh();
 }
 
@@ -35,9 +41,13 @@ OwnedMessage& OwnedMessage::operator=(const OwnedMessage& o) {
 }
 
 OwnedMessage::OwnedMessage(OwnedMessage&& o) noexcept
-    : stream(std::move(o.stream)), shard(o.shard), seq(o.seq), id(std::move(o.id)),
+    : stream(std::move(o.stream)),
+      shard(o.shard),
+      seq(o.seq),
+      id(std::move(o.id)),
       ts_us(o.ts_us),
-      key(std::move(o.key)), headers(std::move(o.headers)),
+      key(std::move(o.key)),
+      headers(std::move(o.headers)),
       payload(std::move(o.payload)) {
   refresh();
 }
@@ -65,14 +75,12 @@ void OwnedMessage::refresh() {
   view_.ts_us = ts_us;
   view_.key = key ? std::optional<std::string_view>(*key) : std::nullopt;
   view_.headers = header_views_;
-  view_.payload =
-      payload ? std::optional<std::string_view>(*payload) : std::nullopt;
+  view_.payload = payload ? std::optional<std::string_view>(*payload) : std::nullopt;
 }
 
 int64_t now_us() {
   using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch())
-      .count();
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace sluice

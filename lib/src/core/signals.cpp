@@ -1,9 +1,10 @@
 #include "sluice/signals.h"
 
 #include <fcntl.h>
-#include <cerrno>
 #include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 namespace sluice {
 namespace {
@@ -34,8 +35,14 @@ void install_stop_handlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-const volatile int* stop_flag() { return &g_stop; }
-int stop_fd() { return g_pipe[0]; }
-int stop_signal() { return g_signal; }
+const volatile int* stop_flag() {
+  return &g_stop;
+}
+int stop_fd() {
+  return g_pipe[0];
+}
+int stop_signal() {
+  return g_signal;
+}
 
 }  // namespace sluice

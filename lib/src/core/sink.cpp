@@ -126,8 +126,7 @@ Status OutputSink::flush() {
   while (written_ < end) {
     uint64_t taken_bytes = pipe_taken_bytes();
     release_taken(taken_bytes);
-    auto first_unwritten =
-        std::upper_bound(ends_.begin(), ends_.end(), written_);
+    auto first_unwritten = std::upper_bound(ends_.begin(), ends_.end(), written_);
     size_t in_pipe = static_cast<size_t>(first_unwritten - ends_.begin());
     if (in_pipe == 0 && written_ > released_) in_pipe = 1;  // partial record
     if (in_pipe < window_) {

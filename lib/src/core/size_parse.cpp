@@ -9,7 +9,9 @@ namespace {
 
 __extension__ typedef __int128 int128;  // exact fractions without floats
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 Status bad(std::string_view what, std::string_view text, std::string_view forms) {
   std::string m = "invalid ";
@@ -17,8 +19,10 @@ Status bad(std::string_view what, std::string_view text, std::string_view forms)
   return Status::InvalidArgument(std::move(m));
 }
 
-constexpr std::string_view kSizeForms = "bytes or a number with K, M, G or T such as 512k, 64M, 1GiB";
-constexpr std::string_view kDurationForms = "a number with ms, s, m, h, d or w such as 500ms, 30s, 5m, 2h, 7d";
+constexpr std::string_view kSizeForms =
+    "bytes or a number with K, M, G or T such as 512k, 64M, 1GiB";
+constexpr std::string_view kDurationForms =
+    "a number with ms, s, m, h, d or w such as 500ms, 30s, 5m, 2h, 7d";
 
 // Reads "INT[.FRAC]" at text[*pos]; the value scaled by 10^9 so a fraction
 // can later be multiplied exactly. False when there are no digits.
@@ -78,11 +82,24 @@ Result<int64_t> parse_size(std::string_view text) {
   if (!unit.empty() && !iequals(unit, "b")) {
     int shift = 0;
     switch (unit[0]) {
-      case 'k': case 'K': shift = 10; break;
-      case 'm': case 'M': shift = 20; break;
-      case 'g': case 'G': shift = 30; break;
-      case 't': case 'T': shift = 40; break;
-      default: return bad("size", text, kSizeForms);
+      case 'k':
+      case 'K':
+        shift = 10;
+        break;
+      case 'm':
+      case 'M':
+        shift = 20;
+        break;
+      case 'g':
+      case 'G':
+        shift = 30;
+        break;
+      case 't':
+      case 'T':
+        shift = 40;
+        break;
+      default:
+        return bad("size", text, kSizeForms);
     }
     unit.remove_prefix(1);
     if (!unit.empty() && !iequals(unit, "b") && !iequals(unit, "ib")) {
@@ -95,7 +112,8 @@ Result<int64_t> parse_size(std::string_view text) {
     return Status::InvalidArgument("size '" + std::string(text) + "' is too large");
   }
   if (mult == 1 && nano % 1000000000 != 0) {
-    return Status::InvalidArgument("size '" + std::string(text) + "' is not a whole number of bytes");
+    return Status::InvalidArgument("size '" + std::string(text) +
+                                   "' is not a whole number of bytes");
   }
   return v;
 }
@@ -112,15 +130,21 @@ Result<int64_t> parse_duration_ms(std::string_view text) {
     const std::string_view unit = text.substr(pos, unit_end - pos);
     pos = unit_end;
     int64_t ms;
-    if (unit == "ms") ms = 1;
-    else if (unit == "s") ms = 1000;
-    else if (unit == "m") ms = 60 * 1000;
-    else if (unit == "h") ms = 3600 * 1000;
-    else if (unit == "d") ms = 86400 * 1000;
-    else if (unit == "w") ms = 7 * 86400 * 1000LL;
+    if (unit == "ms")
+      ms = 1;
+    else if (unit == "s")
+      ms = 1000;
+    else if (unit == "m")
+      ms = 60 * 1000;
+    else if (unit == "h")
+      ms = 3600 * 1000;
+    else if (unit == "d")
+      ms = 86400 * 1000;
+    else if (unit == "w")
+      ms = 7 * 86400 * 1000LL;
     else if (unit.empty()) {
-      return Status::InvalidArgument("duration '" + std::string(text) +
-                                     "' has no unit (expected " + std::string(kDurationForms) + ")");
+      return Status::InvalidArgument("duration '" + std::string(text) + "' has no unit (expected " +
+                                     std::string(kDurationForms) + ")");
     } else {
       return bad("duration", text, kDurationForms);
     }
@@ -143,13 +167,17 @@ Result<std::pair<int64_t, int64_t>> parse_retention(std::string_view text) {
     const size_t comma = rest.find(',');
     const std::string_view part = rest.substr(0, comma);
     if (Result<int64_t> d = parse_duration_ms(part); d.ok()) {
-      if (ms >= 0) return Status::InvalidArgument("retention '" + std::string(text) + "' gives the age twice");
+      if (ms >= 0)
+        return Status::InvalidArgument("retention '" + std::string(text) + "' gives the age twice");
       ms = *d;
     } else if (Result<int64_t> s = parse_size(part); s.ok()) {
-      if (bytes >= 0) return Status::InvalidArgument("retention '" + std::string(text) + "' gives the size twice");
+      if (bytes >= 0)
+        return Status::InvalidArgument("retention '" + std::string(text) +
+                                       "' gives the size twice");
       bytes = *s;
     } else {
-      return Status::InvalidArgument("invalid retention '" + std::string(text) + "': '" + std::string(part) +
+      return Status::InvalidArgument("invalid retention '" + std::string(text) + "': '" +
+                                     std::string(part) +
                                      "' is neither an age (7d, 12h) nor a size (10G, 512M)");
     }
     if (comma == std::string_view::npos) break;

@@ -80,7 +80,8 @@ Result<StartPosition> parse_start_position(std::string_view text, int64_t now) {
       if (age.status().message().find("too large") != std::string::npos) {
         return bad_position(text, "the age is too large");
       }
-      return bad_position(text, "'" + std::string(when) + "' is neither an RFC 3339 time nor an age");
+      return bad_position(text,
+                          "'" + std::string(when) + "' is neither an RFC 3339 time nor an age");
     }
     int64_t age_us;
     if (__builtin_mul_overflow(*age, int64_t{1000}, &age_us) ||

@@ -25,14 +25,12 @@ std::string human_bytes(double b) {
 }  // namespace
 
 std::string RunStats::summary() const {
-  double secs =
-      std::chrono::duration<double>(Clock::now() - start_).count();
+  double secs = std::chrono::duration<double>(Clock::now() - start_).count();
   double rate = secs > 0 ? records_ / secs : 0;
   char buf[256];
-  snprintf(buf, sizeof buf,
-           "%llu records, %s in %.2f s (%.0f records/s, %s/s), %llu errors",
-           static_cast<unsigned long long>(records_), human_bytes(bytes_).c_str(),
-           secs, rate, human_bytes(secs > 0 ? bytes_ / secs : 0).c_str(),
+  snprintf(buf, sizeof buf, "%llu records, %s in %.2f s (%.0f records/s, %s/s), %llu errors",
+           static_cast<unsigned long long>(records_), human_bytes(bytes_).c_str(), secs, rate,
+           human_bytes(secs > 0 ? bytes_ / secs : 0).c_str(),
            static_cast<unsigned long long>(errors_));
   std::string out = buf;
   if (skipped_ > 0) {

@@ -45,8 +45,7 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
   m += std::strerror(err);
   // Messages are lowercase: "no space left on device", as in DESIGN.md.
   if (m[reason] >= 'A' && m[reason] <= 'Z' &&
-      !(m.size() > reason + 1 && m[reason + 1] >= 'A' &&
-        m[reason + 1] <= 'Z')) {
+      !(m.size() > reason + 1 && m[reason + 1] >= 'A' && m[reason + 1] <= 'Z')) {
     m[reason] = static_cast<char>(m[reason] - 'A' + 'a');
   }
   return Status(c, std::move(m));
@@ -107,8 +106,12 @@ WarningHandler g_handler = default_warning;
 std::mutex g_warn_mu;
 }  // namespace
 
-void set_program_name(std::string_view name) { prog() = std::string(name); }
-const std::string& program_name() { return prog(); }
+void set_program_name(std::string_view name) {
+  prog() = std::string(name);
+}
+const std::string& program_name() {
+  return prog();
+}
 void set_warning_handler(WarningHandler handler) {
   g_handler = handler ? handler : default_warning;
 }

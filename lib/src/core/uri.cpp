@@ -13,8 +13,8 @@ namespace sluice {
 namespace {
 
 bool is_scheme_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         (c >= '0' && c <= '9') || c == '+' || c == '.' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '.' || c == '-';
 }
 
 std::string lower(std::string_view s) {
@@ -29,8 +29,7 @@ std::string lower(std::string_view s) {
 // ssl.key.password, sasl.jaas.config, ...).
 bool is_secret_param(std::string_view name) {
   const std::string n = lower(name);
-  for (const char* word : {"password", "secret", "jaas", "token", "ssl.key",
-                           "credential"}) {
+  for (const char* word : {"password", "secret", "jaas", "token", "ssl.key", "credential"}) {
     if (n.find(word) != std::string::npos) return true;
   }
   return false;
@@ -122,8 +121,7 @@ class Parser {
 
  private:
   Status Error(std::string_view why) const {
-    std::string m = kind_ == UriKind::kCluster ? "invalid cluster uri '"
-                                               : "invalid stream uri '";
+    std::string m = kind_ == UriKind::kCluster ? "invalid cluster uri '" : "invalid stream uri '";
     m.append(redact_raw(text_)).append("': ").append(why);
     return Status::InvalidArgument(std::move(m));
   }
@@ -141,8 +139,9 @@ class Parser {
 
 Result<StreamUri> Parser::Run() {
   if (text_.empty()) {
-    return Error("empty (expected file:PATH, kafka://HOST:PORT/TOPIC, "
-                 "redis://HOST/STREAM or -)");
+    return Error(
+        "empty (expected file:PATH, kafka://HOST:PORT/TOPIC, "
+        "redis://HOST/STREAM or -)");
   }
   if (text_ == "-") {
     uri_.scheme = Scheme::kStdio;
@@ -151,10 +150,9 @@ Result<StreamUri> Parser::Run() {
   // A leading "word:" is a scheme; anything else is a bare file path.
   size_t colon = 0;
   while (colon < text_.size() && is_scheme_char(text_[colon])) ++colon;
-  const bool has_scheme = colon > 0 && colon < text_.size() &&
-                          text_[colon] == ':' &&
-                          ((text_[0] >= 'a' && text_[0] <= 'z') ||
-                           (text_[0] >= 'A' && text_[0] <= 'Z'));
+  const bool has_scheme =
+      colon > 0 && colon < text_.size() && text_[colon] == ':' &&
+      ((text_[0] >= 'a' && text_[0] <= 'z') || (text_[0] >= 'A' && text_[0] <= 'Z'));
   if (!has_scheme) {
     uri_.scheme = Scheme::kFile;
     SLUICE_RETURN_IF_ERROR(ParseFile(text_, false));
@@ -194,8 +192,7 @@ Status Parser::ParseFile(std::string_view rest, bool after_scheme) {
     rest.remove_prefix(2);
     if (rest.substr(0, 9) == "localhost") rest.remove_prefix(9);
     if (!rest.empty() && rest[0] != '/') {
-      return Error("file: uris take no host ('" +
-                   std::string(rest.substr(0, rest.find('/'))) +
+      return Error("file: uris take no host ('" + std::string(rest.substr(0, rest.find('/'))) +
                    "'); use file:///abs/path or file:rel/path");
     }
   }
@@ -234,9 +231,10 @@ Status Parser::ParseServer(std::string_view rest) {
   const size_t at = authority.rfind('@');
   if (at != std::string_view::npos) {
     if (kafka) {
-      return Error("kafka uris take no user:password (use "
-                   "?sasl.username=...&sasl.password=... or SLUICE_KAFKA_* "
-                   "variables)");
+      return Error(
+          "kafka uris take no user:password (use "
+          "?sasl.username=...&sasl.password=... or SLUICE_KAFKA_* "
+          "variables)");
     }
     const std::string_view userinfo = authority.substr(0, at);
     const size_t colon = userinfo.find(':');
@@ -266,11 +264,10 @@ Status Parser::ParseServer(std::string_view rest) {
       if (t.size() > 249) return Error("topic '" + t + "' is longer than 249 characters");
       for (char c : t) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-                        c == '-' || c == '{' || c == '}';
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '{' ||
+                        c == '}';
         if (!ok) {
-          return Error("topic '" + t + "' has an invalid character '" +
-                       std::string(1, c) +
+          return Error("topic '" + t + "' has an invalid character '" + std::string(1, c) +
                        "' (kafka allows letters, digits, '.', '_' and '-')");
         }
       }
@@ -314,7 +311,8 @@ Status Parser::ParseHosts(std::string_view hosts) {
           return Error(std::string(what) + " '" + std::string(h) + "': expected ':' after ']'");
         }
         port = after.substr(1);
-        if (port.empty()) return Error(std::string(what) + " '" + std::string(h) + "' has an empty port");
+        if (port.empty())
+          return Error(std::string(what) + " '" + std::string(h) + "' has an empty port");
       }
     } else {
       const size_t colon = h.find(':');
@@ -325,9 +323,11 @@ Status Parser::ParseHosts(std::string_view hosts) {
         }
         host = h.substr(0, colon);
         port = h.substr(colon + 1);
-        if (port.empty()) return Error(std::string(what) + " '" + std::string(h) + "' has an empty port");
+        if (port.empty())
+          return Error(std::string(what) + " '" + std::string(h) + "' has an empty port");
       }
-      if (host.empty()) return Error(std::string(what) + " '" + std::string(h) + "' has no host name");
+      if (host.empty())
+        return Error(std::string(what) + " '" + std::string(h) + "' has no host name");
     }
     if (port.empty()) {
       if (kafka) return Error("broker '" + std::string(h) + "' has no port");
@@ -381,7 +381,8 @@ Status Parser::ParseQuery(std::string_view query) {
     const size_t eq = item.find('=');
     std::string name, value;
     if (!percent_decode(item.substr(0, eq), &name)) {
-      return Error("bad percent-encoding in query parameter '" + std::string(item.substr(0, eq)) + "'");
+      return Error("bad percent-encoding in query parameter '" + std::string(item.substr(0, eq)) +
+                   "'");
     }
     if (name.empty()) return Error("query parameter with an empty name");
     if (eq == std::string_view::npos) {
@@ -408,11 +409,16 @@ std::string join(const std::vector<std::string>& v, char sep) {
 
 std::string_view scheme_name(Scheme s) {
   switch (s) {
-    case Scheme::kFile: return "file";
-    case Scheme::kKafka: return "kafka";
-    case Scheme::kRedis: return "redis";
-    case Scheme::kRediss: return "rediss";
-    case Scheme::kStdio: return "stdio";
+    case Scheme::kFile:
+      return "file";
+    case Scheme::kKafka:
+      return "kafka";
+    case Scheme::kRedis:
+      return "redis";
+    case Scheme::kRediss:
+      return "rediss";
+    case Scheme::kStdio:
+      return "stdio";
   }
   return "unknown";
 }

@@ -82,8 +82,7 @@ bool decode_segment_header(const char* data, size_t n, int64_t* base);
 size_t record_size(const Message& m);
 // Appends the record for `m` with the given seq and timestamp to `out`.
 // m.stream, m.shard, m.seq and m.ts_us are not stored.
-void encode_record(const Message& m, int64_t seq, int64_t ts_us,
-                   std::string& out);
+void encode_record(const Message& m, int64_t seq, int64_t ts_us, std::string& out);
 // Sets seq and ts of the encoded record at `rec` and recomputes its CRC
 // (writers serialize before they know the seq, which is assigned under the
 // stream lock).
@@ -100,8 +99,8 @@ enum class DecodeStatus {
 // and points m.headers at them (that span dangles once `*headers` grows
 // again: batch decoders re-point it after the batch). Views point into
 // `data`. Never reads outside data[0, n).
-DecodeStatus decode_record(const char* data, size_t n, Message* m,
-                           std::vector<Header>* headers, size_t* size);
+DecodeStatus decode_record(const char* data, size_t n, Message* m, std::vector<Header>* headers,
+                           size_t* size);
 
 // ---------------------------------------------------------------- stream
 
@@ -119,8 +118,7 @@ struct StreamSettings {
 Result<StreamSettings> read_settings(Env* env, const std::string& stream_dir);
 
 // Base seqs of the segments in `stream_dir`, ascending.
-Result<std::vector<int64_t>> list_segments(Env* env,
-                                           const std::string& stream_dir);
+Result<std::vector<int64_t>> list_segments(Env* env, const std::string& stream_dir);
 
 // Bytes of a segment where no valid record starts, with a valid record or a
 // later segment after them: corruption, never truncated (a torn tail has
@@ -169,18 +167,18 @@ struct SegmentScan {
 // Walks the records of the open segment `fd` (at `path`, for BadRange) from
 // `offset` (a record boundary where `next_seq` is expected) to its end,
 // resynchronising past corrupt records. Only I/O errors are errors.
-Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset,
-                    int64_t next_seq, SegmentScan* out);
+Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset, int64_t next_seq,
+                    SegmentScan* out);
 
 // What check_stream() found in a whole stream.
 struct StreamCheck {
   int64_t segments = 0;
-  int64_t records = 0;       // valid records
-  int64_t bytes = 0;         // segment bytes
-  int64_t first_seq = 0;     // oldest retained seq
-  int64_t next_seq = 0;      // seq the next append gets
-  std::vector<BadRange> bad; // corruption, oldest first
-  int64_t torn_bytes = 0;    // torn tail of the newest segment (not corrupt)
+  int64_t records = 0;        // valid records
+  int64_t bytes = 0;          // segment bytes
+  int64_t first_seq = 0;      // oldest retained seq
+  int64_t next_seq = 0;       // seq the next append gets
+  std::vector<BadRange> bad;  // corruption, oldest first
+  int64_t torn_bytes = 0;     // torn tail of the newest segment (not corrupt)
   bool ok() const { return bad.empty(); }
 };
 
@@ -282,9 +280,9 @@ class LogWriter {
   int64_t seg_size_ = 0;  // cached size of the active segment
   int64_t next_seq_ = 0;
   int64_t last_ts_ = 0;
-  bool unsynced_ = false;       // the active segment has unsynced appends
-  bool dir_unsynced_ = false;   // a segment was created since the last sync
-  bool warned_corrupt_ = false;  // corruption in the newest segment was reported
+  bool unsynced_ = false;                  // the active segment has unsynced appends
+  bool dir_unsynced_ = false;              // a segment was created since the last sync
+  bool warned_corrupt_ = false;            // corruption in the newest segment was reported
   std::vector<UniqueFd> sealed_unsynced_;  // rolled past, not yet synced
   int64_t last_sync_us_ = 0;
   Status sync_error_;  // the first failed sync(), returned from then on
@@ -378,7 +376,7 @@ class LogReader {
   std::vector<char> buf_;  // file bytes [buf_off_, buf_off_ + buf_len_)
   int64_t buf_off_ = 0;
   size_t buf_len_ = 0;
-  size_t need_ = 0;        // size of the record parse_buffer() stopped at
+  size_t need_ = 0;  // size of the record parse_buffer() stopped at
   std::vector<Header> headers_;
   std::vector<uint32_t> header_begin_;
   std::vector<BadRange> skipped_;
@@ -423,9 +421,9 @@ class ConsumerGroup {
   // kTryAgain ("group 'g' of stream 's' is in use by another process") when
   // another member is active; kInvalidArgument for names with '/' or a
   // leading '.'.
-  static Result<std::unique_ptr<ConsumerGroup>> Join(
-      Env* env, const std::string& stream_dir, std::string_view stream,
-      std::string_view group);
+  static Result<std::unique_ptr<ConsumerGroup>> Join(Env* env, const std::string& stream_dir,
+                                                     std::string_view stream,
+                                                     std::string_view group);
   ~ConsumerGroup();
   ConsumerGroup(const ConsumerGroup&) = delete;
   ConsumerGroup& operator=(const ConsumerGroup&) = delete;
@@ -439,8 +437,7 @@ class ConsumerGroup {
   static Result<int64_t> ReadCommitted(Env* env, const std::string& stream_dir,
                                        std::string_view group);
   // Names of the groups of a stream.
-  static Result<std::vector<std::string>> List(Env* env,
-                                               const std::string& stream_dir);
+  static Result<std::vector<std::string>> List(Env* env, const std::string& stream_dir);
 
  private:
   ConsumerGroup(Env* env, std::string path) : env_(env), path_(std::move(path)) {}
@@ -452,7 +449,6 @@ class ConsumerGroup {
 // ---------------------------------------------------------------- describe
 
 // Bounds, size, and groups of the stream in `stream_dir`.
-Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir,
-                                   std::string_view name);
+Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std::string_view name);
 
 }  // namespace sluice::filelog

@@ -34,17 +34,16 @@ Result<int64_t> parse_committed(Env* env, const std::string& path) {
   int64_t v = -1;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < 0) {
-    return Status::BadData("group offset file '" + path +
-                           "' does not hold a sequence number");
+    return Status::BadData("group offset file '" + path + "' does not hold a sequence number");
   }
   return v;
 }
 
 }  // namespace
 
-Result<std::unique_ptr<ConsumerGroup>> ConsumerGroup::Join(
-    Env* env, const std::string& stream_dir, std::string_view stream,
-    std::string_view group) {
+Result<std::unique_ptr<ConsumerGroup>> ConsumerGroup::Join(Env* env, const std::string& stream_dir,
+                                                           std::string_view stream,
+                                                           std::string_view group) {
   SLUICE_RETURN_IF_ERROR(check_group_name(group));
   std::string dir = stream_dir + "/groups";
   bool created = !env->exists(dir);
@@ -52,19 +51,16 @@ Result<std::unique_ptr<ConsumerGroup>> ConsumerGroup::Join(
   // store() syncs the groups directory; its own entry needs a sync of the
   // stream directory, or a crash can take every committed offset away.
   if (created) SLUICE_RETURN_IF_ERROR(env->sync_dir(stream_dir));
-  std::unique_ptr<ConsumerGroup> g(
-      new ConsumerGroup(env, dir + "/" + std::string(group)));
+  std::unique_ptr<ConsumerGroup> g(new ConsumerGroup(env, dir + "/" + std::string(group)));
   // The offset file is replaced by rename on every commit, so the lock
   // lives in a separate, stable file.
-  Result<UniqueFd> fd =
-      env->open(dir + "/." + std::string(group) + ".lock", O_RDWR | O_CREAT);
+  Result<UniqueFd> fd = env->open(dir + "/." + std::string(group) + ".lock", O_RDWR | O_CREAT);
   if (!fd.ok()) return fd.status();
   Status st = env->lock(fd->get(), /*nonblocking=*/true);
   if (!st.ok()) {
     if (st.is(StatusCode::kTryAgain)) {
       return Status::TryAgain("group '" + std::string(group) + "' of stream '" +
-                              std::string(stream) +
-                              "' is in use by another process");
+                              std::string(stream) + "' is in use by another process");
     }
     return st;
   }
@@ -74,7 +70,9 @@ Result<std::unique_ptr<ConsumerGroup>> ConsumerGroup::Join(
 
 ConsumerGroup::~ConsumerGroup() = default;  // closing the fd drops the lock
 
-Result<int64_t> ConsumerGroup::load() { return parse_committed(env_, path_); }
+Result<int64_t> ConsumerGroup::load() {
+  return parse_committed(env_, path_);
+}
 
 Status ConsumerGroup::store(int64_t next_seq) {
   return env_->write_file_atomic(path_, std::to_string(next_seq) + "\n");
@@ -86,8 +84,7 @@ Result<int64_t> ConsumerGroup::ReadCommitted(Env* env, const std::string& stream
   return parse_committed(env, stream_dir + "/groups/" + std::string(group));
 }
 
-Result<std::vector<std::string>> ConsumerGroup::List(Env* env,
-                                                     const std::string& stream_dir) {
+Result<std::vector<std::string>> ConsumerGroup::List(Env* env, const std::string& stream_dir) {
   Result<std::vector<std::string>> names = env->list_dir(stream_dir + "/groups");
   if (!names.ok()) {
     if (names.status().is(StatusCode::kNotFound)) return std::vector<std::string>{};
@@ -101,8 +98,7 @@ Result<std::vector<std::string>> ConsumerGroup::List(Env* env,
   return out;
 }
 
-Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir,
-                                   std::string_view name) {
+Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std::string_view name) {
   StreamInfo info;
   info.name = std::string(name);
   Result<std::vector<int64_t>> bases = list_segments(env, stream_dir);
@@ -132,9 +128,9 @@ Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir,
     }
     if (newest) {
       SegmentScan scan;
-      SLUICE_RETURN_IF_ERROR(scan_segment(env, fd->get(), path, kSegmentHeaderBytes,
-                                          (*bases)[i], &scan)
-                                 .With("cannot read '" + path + "'"));
+      SLUICE_RETURN_IF_ERROR(
+          scan_segment(env, fd->get(), path, kSegmentHeaderBytes, (*bases)[i], &scan)
+              .With("cannot read '" + path + "'"));
       end = scan.next_seq;
       if (scan.next_seq > (*bases)[i]) {
         shard.last_seq = scan.next_seq - 1;

@@ -13,7 +13,9 @@ namespace sluice::filelog {
 namespace {
 // Internal signal: the segment exists but is not readable yet (its header
 // is still being written, or it vanished between listing and opening).
-Status NotYet() { return Status::TryAgain("segment not ready"); }
+Status NotYet() {
+  return Status::TryAgain("segment not ready");
+}
 }  // namespace
 
 LogReader::LogReader(std::string dir, std::string name, const ReaderOptions& opts)
@@ -30,15 +32,12 @@ Result<std::unique_ptr<LogReader>> LogReader::Open(const std::string& stream_dir
   if (!bases.ok()) {
     if (bases.status().is(StatusCode::kNotFound)) {
       size_t slash = stream_dir.find_last_of('/');
-      std::string parent =
-          slash == std::string::npos ? "." : stream_dir.substr(0, slash);
-      return Status::NotFound("stream '" + stream_name + "' does not exist in '" +
-                              parent + "'");
+      std::string parent = slash == std::string::npos ? "." : stream_dir.substr(0, slash);
+      return Status::NotFound("stream '" + stream_name + "' does not exist in '" + parent + "'");
     }
     return bases.status();
   }
-  return std::unique_ptr<LogReader>(
-      new LogReader(stream_dir, std::move(stream_name), opts));
+  return std::unique_ptr<LogReader>(new LogReader(stream_dir, std::move(stream_name), opts));
 }
 
 Status LogReader::open_segment(int64_t base) {
@@ -78,8 +77,7 @@ Status LogReader::select_segment() {
     if (reading_) {
       // We fell behind retention while reading.
       warn("stream '" + name_ + "': " + std::to_string(base - p) +
-           " records lost to retention (continuing at seq " +
-           std::to_string(base) + ")");
+           " records lost to retention (continuing at seq " + std::to_string(base) + ")");
     }
     want_seq_ = base;
   } else {
@@ -132,8 +130,7 @@ Status LogReader::relock_and_refill() {
   return st;
 }
 
-LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out,
-                                         size_t first, size_t max) {
+LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out, size_t first, size_t max) {
   need_ = 0;
   if (offset_ < buf_off_ || offset_ > buf_off_ + static_cast<int64_t>(buf_len_)) {
     return Parse::kNeedData;  // we moved past the buffered bytes
@@ -143,8 +140,7 @@ LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out,
     Message m;
     size_t size = 0;
     size_t hb = headers_.size();
-    DecodeStatus st = decode_record(buf_.data() + pos, buf_len_ - pos, &m,
-                                    &headers_, &size);
+    DecodeStatus st = decode_record(buf_.data() + pos, buf_len_ - pos, &m, &headers_, &size);
     if (st != DecodeStatus::kOk || m.seq != next_seq_) {
       headers_.resize(hb);
       if (st == DecodeStatus::kIncomplete) need_ = size;
@@ -180,7 +176,7 @@ Status LogReader::pass_bad_range(const BadRange& bad, int64_t resume_ts) {
   }
   skipped_.push_back(bad);
   skipped_records_ += lost;
-  std::string what = lost == 0 ? "no record lost"
+  std::string what = lost == 0   ? "no record lost"
                      : lost == 1 ? "skipped seq " + std::to_string(from)
                                  : "skipped " + std::to_string(lost) + " records (seq " +
                                        std::to_string(from) + " to " +
@@ -229,9 +225,9 @@ Status LogReader::read(std::vector<Message>* out, size_t max, bool* at_end) {
     bool found = false;
     RecordPos next;
     if (*size > offset_) {
-      SLUICE_RETURN_IF_ERROR(find_next_record(env_, fd_.get(), *size, offset_, next_seq_,
-                                              &found, &next)
-                                 .With("cannot read '" + seg_path_ + "'"));
+      SLUICE_RETURN_IF_ERROR(
+          find_next_record(env_, fd_.get(), *size, offset_, next_seq_, &found, &next)
+              .With("cannot read '" + seg_path_ + "'"));
     }
     if (!found && *later < 0) {
       *at_end = true;
@@ -274,8 +270,8 @@ Status LogReader::read(std::vector<Message>* out, size_t max, bool* at_end) {
   // headers_ may have moved while it grew: point the spans at it now.
   for (size_t i = first; i < out->size(); ++i) {
     Message& m = (*out)[i];
-    m.headers = std::span<const Header>(headers_.data() + header_begin_[i - first],
-                                        m.headers.size());
+    m.headers =
+        std::span<const Header>(headers_.data() + header_begin_[i - first], m.headers.size());
   }
   return Status::Ok();
 }
@@ -319,9 +315,9 @@ Status LogReader::bounds(int64_t* first, int64_t* end) {
   Result<UniqueFd> fd = env_->open(path, O_RDONLY);
   if (!fd.ok()) return fd.status();
   SegmentScan scan;
-  SLUICE_RETURN_IF_ERROR(scan_segment(env_, fd->get(), path, kSegmentHeaderBytes,
-                                      bases->back(), &scan)
-                             .With("cannot read '" + path + "'"));
+  SLUICE_RETURN_IF_ERROR(
+      scan_segment(env_, fd->get(), path, kSegmentHeaderBytes, bases->back(), &scan)
+          .With("cannot read '" + path + "'"));
   *end = scan.next_seq;
   return Status::Ok();
 }

@@ -75,8 +75,7 @@ size_t record_size(const Message& m) {
   return n;
 }
 
-void encode_record(const Message& m, int64_t seq, int64_t ts_us,
-                   std::string& out) {
+void encode_record(const Message& m, int64_t seq, int64_t ts_us, std::string& out) {
   size_t start = out.size();
   size_t size = record_size(m);
   // resize() on a string with enough capacity does not allocate; writers
@@ -118,8 +117,8 @@ void seal_record(char* rec, int64_t seq, int64_t ts_us) {
   store_u32(rec + 4, crc32c(rec + 8, size - 8));
 }
 
-DecodeStatus decode_record(const char* data, size_t n, Message* m,
-                           std::vector<Header>* headers, size_t* size) {
+DecodeStatus decode_record(const char* data, size_t n, Message* m, std::vector<Header>* headers,
+                           size_t* size) {
   if (n < 4) {
     *size = 0;
     return DecodeStatus::kIncomplete;
@@ -170,13 +169,12 @@ DecodeStatus decode_record(const char* data, size_t n, Message* m,
   m->seq = static_cast<int64_t>(load_u64(data + 8));
   m->ts_us = static_cast<int64_t>(load_u64(data + 16));
   m->shard = 0;
-  m->key = (flags & kFlagKey) ? std::optional<std::string_view>(key)
-                              : std::nullopt;
+  m->key = (flags & kFlagKey) ? std::optional<std::string_view>(key) : std::nullopt;
   m->payload = (flags & kFlagPayload)
                    ? std::optional<std::string_view>(std::string_view(p, payload_len))
                    : std::nullopt;
-  m->headers = std::span<const Header>(headers->data() + first_header,
-                                       headers->size() - first_header);
+  m->headers =
+      std::span<const Header>(headers->data() + first_header, headers->size() - first_header);
   return DecodeStatus::kOk;
 }
 

@@ -94,8 +94,8 @@ Status find_next_record(Env* env, int fd, int64_t file_size, int64_t bad_offset,
   return Status::Ok();
 }
 
-Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset,
-                    int64_t next_seq, SegmentScan* out) {
+Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset, int64_t next_seq,
+                    SegmentScan* out) {
   // Scans are rare (open, another process appended); one buffer per thread
   // avoids reallocating it for each.
   thread_local std::vector<char> buf;
@@ -110,7 +110,8 @@ Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset,
   out->bad.clear();
   int64_t off = offset;
   while (off < *size) {
-    size_t want = static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buf.size()), *size - off));
+    size_t want =
+        static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buf.size()), *size - off));
     size_t n = 0;
     SLUICE_RETURN_IF_ERROR(pread_full(env, fd, buf.data(), want, off, &n));
     if (n == 0) break;  // the file shrank under us

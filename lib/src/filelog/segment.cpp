@@ -28,8 +28,7 @@ Result<StreamSettings> StreamSettings::Parse(std::string_view text) {
     if (line.empty() || line[0] == '#') continue;
     size_t eq = line.find('=');
     if (eq == std::string_view::npos) {
-      return Status::Config("meta line " + std::to_string(line_no) +
-                            ": expected key=value");
+      return Status::Config("meta line " + std::to_string(line_no) + ": expected key=value");
     }
     std::string_view key = line.substr(0, eq);
     std::string_view val = line.substr(eq + 1);
@@ -41,8 +40,8 @@ Result<StreamSettings> StreamSettings::Parse(std::string_view text) {
     if (key == "retention_ms") field = &out.retention_ms;
     if (!field) continue;  // newer keys are ignored by older readers
     if (ec != std::errc() || end != val.data() + val.size()) {
-      return Status::Config("meta line " + std::to_string(line_no) + ": '" +
-                            std::string(key) + "' is not an integer");
+      return Status::Config("meta line " + std::to_string(line_no) + ": '" + std::string(key) +
+                            "' is not an integer");
     }
     *field = v;
   }
@@ -64,8 +63,7 @@ Result<StreamSettings> read_settings(Env* env, const std::string& stream_dir) {
   return s;
 }
 
-Result<std::vector<int64_t>> list_segments(Env* env,
-                                           const std::string& stream_dir) {
+Result<std::vector<int64_t>> list_segments(Env* env, const std::string& stream_dir) {
   Result<std::vector<std::string>> names = env->list_dir(stream_dir);
   if (!names.ok()) return names.status();
   std::vector<int64_t> bases;

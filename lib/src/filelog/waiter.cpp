@@ -34,9 +34,9 @@ ChangeWaiter::~ChangeWaiter() = default;
 
 void ChangeWaiter::watch(const std::string& dir) {
   if (!inotify_fd_.valid()) return;
-  int wd = ::inotify_add_watch(inotify_fd_.get(), dir.c_str(),
-                               IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-                                   IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB);
+  int wd = ::inotify_add_watch(
+      inotify_fd_.get(), dir.c_str(),
+      IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_CLOSE_WRITE | IN_ATTRIB);
   // Out of watches, or the directory is missing: poll instead.
   if (wd < 0) polling_ = true;
 }

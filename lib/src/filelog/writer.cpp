@@ -72,8 +72,7 @@ Status LogWriter::init() {
   // Settings are fixed by whoever creates the stream first, then read back
   // (and changed only when asked to).
   if (!env_->exists(dir_ + "/meta")) {
-    SLUICE_RETURN_IF_ERROR(
-        env_->write_file_atomic(dir_ + "/meta", opts_.create_settings.encode()));
+    SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(dir_ + "/meta", opts_.create_settings.encode()));
     created_ = true;
   }
   Result<StreamSettings> settings = read_settings(env_, dir_);
@@ -105,8 +104,8 @@ Status LogWriter::skip_seqs_groups_read_locked() {
     }
   }
   if (highest <= next_seq_) return Status::Ok();
-  warn("stream '" + dir_ + "' ends at seq " + std::to_string(next_seq_) + " but group '" +
-       group + "' has read up to seq " + std::to_string(highest) + ": records " +
+  warn("stream '" + dir_ + "' ends at seq " + std::to_string(next_seq_) + " but group '" + group +
+       "' has read up to seq " + std::to_string(highest) + ": records " +
        std::to_string(next_seq_) + " to " + std::to_string(highest - 1) +
        " were lost (a crash under --fsync interval or never); new records start at seq " +
        std::to_string(highest) + ", so none is reused");
@@ -124,14 +123,14 @@ Status LogWriter::change_settings_locked() {
   }
   std::vector<std::string> changes;
   if (next.segment_bytes != settings_.segment_bytes) {
-    changes.push_back("segment size changed from " + format_size(settings_.segment_bytes) +
-                      " to " + format_size(next.segment_bytes) + " (for new segments)");
+    changes.push_back("segment size changed from " + format_size(settings_.segment_bytes) + " to " +
+                      format_size(next.segment_bytes) + " (for new segments)");
   }
   if (next.retention_ms != settings_.retention_ms ||
       next.retention_bytes != settings_.retention_bytes) {
     changes.push_back("retention changed from " +
-                      format_retention(settings_.retention_ms, settings_.retention_bytes) +
-                      " to " + format_retention(next.retention_ms, next.retention_bytes));
+                      format_retention(settings_.retention_ms, settings_.retention_bytes) + " to " +
+                      format_retention(next.retention_ms, next.retention_bytes));
   }
   if (changes.empty()) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(dir_ + "/meta", next.encode())
@@ -262,11 +261,11 @@ Status LogWriter::sync_tail_locked() {
     // Torn tail: a writer died mid-batch, and nothing valid follows. Nobody
     // else can be writing (we hold the lock), so these bytes will never
     // become valid.
-    SLUICE_RETURN_IF_ERROR(env_->ftruncate(seg_fd_.get(), scan.valid_end)
-                               .With("cannot repair '" + path + "'"));
+    SLUICE_RETURN_IF_ERROR(
+        env_->ftruncate(seg_fd_.get(), scan.valid_end).With("cannot repair '" + path + "'"));
     warn("repaired torn tail of '" + path + "': dropped " +
-         std::to_string(scan.file_size - scan.valid_end) +
-         " bytes at offset " + std::to_string(scan.valid_end));
+         std::to_string(scan.file_size - scan.valid_end) + " bytes at offset " +
+         std::to_string(scan.valid_end));
   }
   seg_size_ = scan.valid_end;
   next_seq_ = scan.next_seq;
@@ -407,8 +406,7 @@ Status LogWriter::sync() {
     return st;
   };
   for (UniqueFd& fd : sealed_unsynced_) {
-    Status st =
-        env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'");
+    Status st = env_->fdatasync(fd.get()).With("sealed segment of '" + dir_ + "'");
     if (!st.ok()) return failed(st);
   }
   sealed_unsynced_.clear();
@@ -418,8 +416,7 @@ Status LogWriter::sync() {
     dir_unsynced_ = false;
   }
   if (unsynced_ && seg_fd_.valid()) {
-    Status st = env_->fdatasync(seg_fd_.get())
-                    .With("'" + segment_path(dir_, seg_base_) + "'");
+    Status st = env_->fdatasync(seg_fd_.get()).With("'" + segment_path(dir_, seg_base_) + "'");
     if (!st.ok()) return failed(st);
   }
   unsynced_ = false;
