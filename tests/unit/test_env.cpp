@@ -213,3 +213,19 @@ TEST_CASE("env: an injected open_temp failure names the directory") {
         "cannot create a temporary file in '" + tmp.path() + "': no space left on device");
   CHECK(env.open_temp(tmp.path()).ok());  // only the one failure was armed
 }
+
+TEST_CASE("env: rmdir removes an empty directory and refuses a full one") {
+  TempDir tmp;
+  Env* env = Env::Default();
+  const std::string dir = tmp.sub("d");
+  REQUIRE(env->mkdir(dir).ok());
+  REQUIRE(env->write_file_atomic(dir + "/f", "x").ok());
+  Status st = env->rmdir(dir);
+  CHECK_FALSE(st.ok());
+  CHECK(st.message().find("cannot remove directory '" + dir + "'") != std::string::npos);
+  CHECK(env->exists(dir + "/f"));
+  REQUIRE(env->unlink(dir + "/f").ok());
+  FaultInjectionEnv fenv;
+  CHECK(fenv.rmdir(dir).ok());
+  CHECK_FALSE(env->exists(dir));
+}

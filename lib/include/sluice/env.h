@@ -93,6 +93,9 @@ class Env {
   virtual Status unlink(const std::string& path) = 0;
   // Creates one directory; ok when it already exists as a directory.
   virtual Status mkdir(const std::string& path) = 0;
+  // Removes an empty directory (kIoError-like errno status otherwise, e.g.
+  // ENOTEMPTY when something was put in it meanwhile).
+  virtual Status rmdir(const std::string& path) = 0;
   // Names in `dir`, without "." and "..", in no particular order.
   virtual Result<std::vector<std::string>> list_dir(const std::string& dir) = 0;
 
@@ -197,6 +200,7 @@ class FaultInjectionEnv : public Env {
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
   Status mkdir(const std::string& path) override;
+  Status rmdir(const std::string& path) override;
   Result<std::vector<std::string>> list_dir(const std::string& dir) override;
   Status lock(int fd, bool nonblocking) override;
   Status unlock(int fd) override;

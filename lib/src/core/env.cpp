@@ -164,6 +164,13 @@ class PosixEnv final : public Env {
     return creation_error(err, quoted("cannot create directory", path));
   }
 
+  Status rmdir(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) {
+      return Status::FromErrno(errno, quoted("cannot remove directory", path));
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<std::string>> list_dir(const std::string& dir) override {
     std::unique_ptr<DIR, DirCloser> d(::opendir(dir.c_str()));
     if (!d) return Status::FromErrno(errno, quoted("cannot list", dir));
@@ -606,6 +613,13 @@ Status FaultInjectionEnv::rename(const std::string& from, const std::string& to)
 
 Status FaultInjectionEnv::unlink(const std::string& path) {
   SLUICE_RETURN_IF_ERROR(base_->unlink(path));
+  std::lock_guard<std::mutex> l(mu_);
+  files_.erase(normal(path));
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::rmdir(const std::string& path) {
+  SLUICE_RETURN_IF_ERROR(base_->rmdir(path));
   std::lock_guard<std::mutex> l(mu_);
   files_.erase(normal(path));
   return Status::Ok();

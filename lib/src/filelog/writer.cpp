@@ -159,12 +159,12 @@ void LogWriter::remove_if_unused() {
   (void)env_->unlink(dir_ + "/meta");
   (void)env_->unlink(dir_ + "/.lock");
   seg_fd_.reset();
-  // A directory that was there before stays. Env has no rmdir; an rmdir
-  // that finds the directory not empty (someone just opened the stream)
-  // fails harmlessly and leaves it.
+  // A directory that was there before stays. An rmdir that finds the
+  // directory not empty (someone just opened the stream) fails harmlessly
+  // and leaves it.
   if (first_made_dir_.empty()) return;
   for (std::string d = dir_;;) {
-    if (::rmdir(d.c_str()) != 0 || d == first_made_dir_) break;
+    if (!env_->rmdir(d).ok() || d == first_made_dir_) break;
     size_t slash = d.find_last_of('/');
     if (slash == std::string::npos) break;
     d = d.substr(0, slash);
