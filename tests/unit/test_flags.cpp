@@ -40,6 +40,7 @@ constexpr Flag kTestFlags[] = {
     {.name = "on-error",
      .value_name = "POLICY",
      .arity = Arity::kOne,
+     .default_value = "fail",
      .help = "fail or skip",
      .hint = Hint::kChoices,
      .choices = "fail skip"},
@@ -103,7 +104,8 @@ TEST_CASE("flags: values, switches, repeats and positionals") {
   CHECK_FALSE(r.args.has("null"));
   CHECK(r.args.values("header") == std::vector<std::string>{"a=1", "b=2"});
   CHECK(r.args.positionals() == std::vector<std::string>{"file:log/s"});
-  CHECK(r.args.value("count", "7") == "7");
+  CHECK(r.args.value("count").empty());       // not given, no default
+  CHECK(r.args.value("on-error") == "fail");  // the table's default
   CHECK(r.err.empty());
 
   Run bundled({"-e0", "s", "-"});
@@ -166,7 +168,7 @@ TEST_CASE("flags: typed values say what is wrong with them") {
   bool ok_count = r.args.integer("count", -1, &n, &rc);
   std::string policy;
   int rc2 = 0;
-  bool ok_choice = r.args.choice("on-error", "fail", &policy, &rc2);
+  bool ok_choice = r.args.choice("on-error", &policy, &rc2);
   std::fflush(stderr);
   dup2(saved, 2);
   close(saved);
@@ -188,6 +190,7 @@ TEST_CASE("flags: --help comes from the table, on stdout, exit 0") {
   CHECK(r.out.find("Reads STREAM.") != std::string::npos);
   CHECK(r.out.find("  -o, --from POS") != std::string::npos);
   CHECK(r.out.find("  --on-error POLICY") != std::string::npos);
+  CHECK(r.out.find("fail or skip (default fail)") != std::string::npos);
   CHECK(r.out.find("  -H, --header NAME=VALUE") != std::string::npos);
   CHECK(r.out.find("STREAM_PIPE") == std::string::npos);
   CHECK(render_help(kTest) == r.out);

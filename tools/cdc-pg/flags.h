@@ -24,7 +24,8 @@ inline constexpr Flag kFlags[] = {
         .short_name = 's',
         .value_name = "NAME",
         .arity = Arity::kOne,
-        .help = "replication slot, created when missing (default sluice)",
+        .default_value = "sluice",
+        .help = "replication slot, created when missing",
         .doc = R"roff(The logical replication slot (default \fBsluice\fR), created when missing.
 Only one process may use a slot at a time.
 )roff",
@@ -34,7 +35,8 @@ Only one process may use a slot at a time.
         .short_name = 'p',
         .value_name = "NAME",
         .arity = Arity::kOne,
-        .help = "publication to stream (default sluice)",
+        .default_value = "sluice",
+        .help = "publication to stream",
         .doc = R"roff(The publication to stream (default \fBsluice\fR).
 )roff",
     },
@@ -64,7 +66,8 @@ Only one process may use a slot at a time.
         .name = "snapshot",
         .value_name = "MODE",
         .arity = Arity::kOne,
-        .help = "initial | never | only | when-needed (default initial)",
+        .default_value = "initial",
+        .help = "initial | never | only | when-needed",
         .doc = R"roff(\fBinitial\fR (default): snapshot when the slot is created by this run,
 then stream; \fBnever\fR: stream only; \fBonly\fR: copy the tables and
 exit (no slot); \fBwhen\-needed\fR: as \fBinitial\fR.
@@ -137,7 +140,8 @@ spills a large one to its own disk and sends it at commit (see
         .name = "heartbeat",
         .value_name = "DUR",
         .arity = Arity::kOne,
-        .help = "confirm idle progress to the server every DUR (default 10s)",
+        .default_value = "10s",
+        .help = "confirm idle progress to the server every DUR",
         .doc = R"roff(Every \fIDUR\fR (default \fB10s\fR) ask the server for its position and,
 when nothing is pending, confirm it, so a quiet publication does not hold
 WAL back.
@@ -184,7 +188,8 @@ the run with 69, and the next run takes the snapshot again).
         .name = "timeout",
         .value_name = "DUR",
         .arity = Arity::kOne,
-        .help = "give up connecting, waiting for a busy slot or draining after DUR (default 30s)",
+        .default_value = "30s",
+        .help = "give up connecting, waiting for a busy slot or draining after DUR",
         .doc = R"roff(Give up connecting, waiting for a slot held by another process, or waiting
 for the destination at exit, after \fIDUR\fR (default \fB30s\fR).
 A restart right after a crash often finds the slot still held by the dead

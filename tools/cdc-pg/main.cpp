@@ -36,12 +36,12 @@ int main(int argc, char** argv) {
   PgCdcOptions o;
   o.conninfo = a.positionals()[0];
   std::string dest = a.positionals().size() == 2 ? a.positionals()[1] : "-";
-  o.slot = a.value("slot", "sluice");
+  o.slot = a.value("slot");
   if (!valid_name(o.slot)) {
     return cli::usage_error("--slot '" + o.slot +
                             "': use lowercase letters, digits and _ (at most 63)");
   }
-  o.publication = a.value("publication", "sluice");
+  o.publication = a.value("publication");
   if (o.publication.empty()) return cli::usage_error("--publication: a name is required");
   if (const std::string tables = a.value("tables"); !tables.empty()) {
     std::stringstream ss(tables);
@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   o.create_publication = a.has("create-publication");
   o.temporary = a.has("temporary");
   std::string snapshot;
-  if (!a.choice("snapshot", "initial", &snapshot, &rc)) return rc;
+  if (!a.choice("snapshot", &snapshot, &rc)) return rc;
   o.snapshot = snapshot == "never"         ? SnapshotMode::kNever
                : snapshot == "only"        ? SnapshotMode::kOnly
                : snapshot == "when-needed" ? SnapshotMode::kWhenNeeded
@@ -80,14 +80,14 @@ int main(int argc, char** argv) {
   o.stream_in_progress = in_progress      ? StreamInProgress::kOn
                          : no_in_progress ? StreamInProgress::kOff
                                           : StreamInProgress::kAuto;
-  const std::string heartbeat = a.value("heartbeat", "10s");
+  const std::string heartbeat = a.value("heartbeat");
   auto hb = parse_duration_ms(heartbeat);
   if (!hb.ok() || *hb <= 0)
     return cli::usage_error("--heartbeat '" + heartbeat + "': expected a duration such as 10s");
   o.heartbeat = Millis(*hb);
   o.name = a.value("name");
   o.values.embed_json = a.has("embed-json");
-  const std::string timeout_text = a.value("timeout", "30s");
+  const std::string timeout_text = a.value("timeout");
   auto timeout = parse_duration_ms(timeout_text);
   if (!timeout.ok() || *timeout <= 0)
     return cli::usage_error("--timeout '" + timeout_text + "': expected a duration such as 30s");

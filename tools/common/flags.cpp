@@ -83,7 +83,11 @@ std::string render_help(const ToolSpec& spec) {
     for (const Positional& p : spec.positionals) item(out, std::string(p.name), p.help);
   }
   out += "\nOptions:\n";
-  for (const Flag& f : spec.flags) item(out, flag_label(f), f.help);
+  for (const Flag& f : spec.flags) {
+    std::string help(f.help);
+    if (!f.default_value.empty()) help += " (default " + std::string(f.default_value) + ")";
+    item(out, flag_label(f), help);
+  }
   out += "\nSee sluice-" + std::string(spec.name) +
          "(1) and sluice(7). Exit status follows sysexits(3).\n";
   return out;
@@ -182,9 +186,11 @@ bool Args::has(std::string_view name) const {
   return values_.find(name) != values_.end() || switches_.find(name) != switches_.end();
 }
 
-std::string Args::value(std::string_view name, std::string_view fallback) const {
+std::string Args::value(std::string_view name) const {
   auto it = values_.find(name);
-  return it == values_.end() ? std::string(fallback) : it->second.back();
+  if (it != values_.end()) return it->second.back();
+  const Flag* f = spec_ != nullptr ? spec_->find(name) : nullptr;
+  return f != nullptr ? std::string(f->default_value) : std::string();
 }
 
 const std::vector<std::string>& Args::values(std::string_view name) const {
@@ -204,9 +210,8 @@ bool Args::integer(std::string_view name, int64_t fallback, int64_t* out, int* e
   return false;
 }
 
-bool Args::choice(std::string_view name, std::string_view fallback, std::string* out,
-                  int* exit_code) const {
-  *out = value(name, fallback);
+bool Args::choice(std::string_view name, std::string* out, int* exit_code) const {
+  *out = value(name);
   const Flag* f = spec_->find(name);
   if (f == nullptr || f->choices.empty()) return true;
   std::vector<std::string_view> words;

@@ -43,6 +43,9 @@ struct Flag {
   char short_name = 0;          // 0: none (see kShortFlags in shared_flags.h)
   std::string_view value_name;  // "N", "DUR"; empty for a switch
   Arity arity = Arity::kSwitch;
+  // What the tool uses when the flag is not given (empty: nothing, or a
+  // default the help explains in words); --help shows it.
+  std::string_view default_value;
   std::string_view help;  // one line for --help and the completions
   std::string_view doc;   // the man page's paragraph, in roff
   Hint hint = Hint::kNone;
@@ -81,8 +84,8 @@ class Args {
 
   // Whether the flag was given (switches: at least once).
   bool has(std::string_view name) const;
-  // The flag's value (the last one given), or `fallback`.
-  std::string value(std::string_view name, std::string_view fallback = {}) const;
+  // The flag's value (the last one given), else its table default, else "".
+  std::string value(std::string_view name) const;
   // Every value of a kMany flag, in order.
   const std::vector<std::string>& values(std::string_view name) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
@@ -90,9 +93,8 @@ class Args {
   // Typed values, with house-style errors (printed, *exit_code = 64,
   // false): "--count: 'abc' is not a whole number".
   bool integer(std::string_view name, int64_t fallback, int64_t* out, int* exit_code) const;
-  // The value must be one of the flag's choices.
-  bool choice(std::string_view name, std::string_view fallback, std::string* out,
-              int* exit_code) const;
+  // value(), which must be one of the flag's choices.
+  bool choice(std::string_view name, std::string* out, int* exit_code) const;
 
  private:
   const ToolSpec* spec_ = nullptr;

@@ -57,7 +57,8 @@ inline constexpr Flag kMode{
     .name = "mode",
     .value_name = "OCTAL",
     .arity = Arity::kOne,
-    .help = "with PIPE: permissions of a created pipe (default 0600)",
+    .default_value = "0600",
+    .help = "with PIPE: permissions of a created pipe",
     .doc =
         "With \\fIPIPE\\fR: the permissions of a pipe that is created (default\n"
         "\\fB0600\\fR); an existing pipe keeps its own.",

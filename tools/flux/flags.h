@@ -96,8 +96,8 @@ Repeatable; headers keep the order given.
         .name = "on-error",
         .value_name = "POLICY",
         .arity = Arity::kOne,
-        .help =
-            "fail | skip | dlq:URI: what to do with a bad record (default skip; exit 65 if any)",
+        .default_value = "skip",
+        .help = "fail | skip | dlq:URI: what to do with a bad record (exit 65 if any)",
         .doc = R"roff(What to do with a bad record (a malformed envelope, a record longer than
 \fB\-\-max\-record\-bytes\fR):
 .RS
@@ -123,7 +123,8 @@ go on, and exit 0.
         .name = "max-record-bytes",
         .value_name = "N",
         .arity = Arity::kOne,
-        .help = "longest accepted record (default 1M)",
+        .default_value = "1M",
+        .help = "longest accepted record",
         .doc = R"roff(The longest record accepted, in bytes without its delimiter, inclusive
 (default \fB1M\fR, at most \fB1G\fR); \fIN\fR takes a \fBK\fR,
 \fBM\fR or \fBG\fR suffix (powers of 1024).
@@ -136,7 +137,8 @@ Readers need no flag to read back any record a writer accepted.
         .name = "fsync",
         .value_name = "POLICY",
         .arity = Arity::kOne,
-        .help = "file: always | interval | never (default interval)",
+        .default_value = "interval",
+        .help = "file: always | interval | never",
         .doc = R"roff(When the \fBfile:\fR backend calls \fBfsync\fR(2) (a usage error with any
 other backend, as are the next three options):
 \fBalways\fR (before each acknowledgement: survives a power cut),
@@ -151,7 +153,8 @@ process crash loses nothing, a power cut at most that interval) or
         .name = "fsync-interval",
         .value_name = "DUR",
         .arity = Arity::kOne,
-        .help = "file: interval of the interval policy (default 1s)",
+        .default_value = "1s",
+        .help = "file: interval of the interval policy",
         .doc = R"roff(The interval of the \fBinterval\fR policy (default \fB1s\fR).
 \fIDUR\fR is a number with a unit: \fBms\fR, \fBs\fR, \fBm\fR, \fBh\fR,
 \fBd\fR.
@@ -163,7 +166,8 @@ process crash loses nothing, a power cut at most that interval) or
         .name = "segment-bytes",
         .value_name = "N",
         .arity = Arity::kOne,
-        .help = "file: segment size of the stream (default 64M); changes an existing stream's, "
+        .default_value = "64M",
+        .help = "file: segment size of the stream; changes an existing stream's, "
                 "saying so",
         .doc = R"roff(\fBfile:\fR backend: the segment size of a stream this run creates
 (default \fB64M\fR, at least \fB4K\fR).
@@ -200,7 +204,8 @@ Default: keep everything.
         .name = "timeout",
         .value_name = "DUR",
         .arity = Arity::kOne,
-        .help = "give up waiting for the backend after DUR (default 30s)",
+        .default_value = "30s",
+        .help = "give up waiting for the backend after DUR",
         .doc = R"roff(Give up waiting for the backend after \fIDUR\fR (default \fB30s\fR):
 exit 69 when it cannot be reached, 75 when acknowledgements do not come.
 )roff",

@@ -22,6 +22,7 @@ using namespace sluice;
 
 namespace {
 
+// Defaults come from the flag table (flux/flags.h).
 struct Flags {
   std::vector<std::string> args;
   std::string delimiter;
@@ -31,14 +32,14 @@ struct Flags {
   std::string key_delimiter;
   std::vector<std::string> headers;
   bool once = false;
-  std::string mode = "0600";
-  std::string on_error = "skip";
-  std::string max_record = "1M";
-  std::string fsync = "interval";
-  std::string fsync_interval = "1s";
+  std::string mode;
+  std::string on_error;
+  std::string max_record;
+  std::string fsync;
+  std::string fsync_interval;
   std::string segment_bytes;
   std::string retention;
-  std::string timeout = "30s";
+  std::string timeout;
   bool stats = false;
   bool progress = false;
 };
@@ -70,14 +71,14 @@ int main(int argc, char** argv) {
   f.key_delimiter = a.value("key-delimiter");
   f.headers = a.values("header");
   f.once = a.has("once");
-  f.mode = a.value("mode", f.mode);
-  f.on_error = a.value("on-error", f.on_error);
-  f.max_record = a.value("max-record-bytes", f.max_record);
-  f.fsync = a.value("fsync", f.fsync);
-  f.fsync_interval = a.value("fsync-interval", f.fsync_interval);
-  f.segment_bytes = a.value("segment-bytes");
+  f.mode = a.value("mode");
+  f.on_error = a.value("on-error");
+  f.max_record = a.value("max-record-bytes");
+  f.fsync = a.value("fsync");
+  f.fsync_interval = a.value("fsync-interval");
+  if (a.has("segment-bytes")) f.segment_bytes = a.value("segment-bytes");
   f.retention = a.value("retention");
-  f.timeout = a.value("timeout", f.timeout);
+  f.timeout = a.value("timeout");
   f.stats = a.has("stats");
   f.progress = a.has("progress");
 

@@ -24,8 +24,9 @@ inline constexpr Flag kFlags[] = {
         .short_name = 'o',
         .value_name = "POS",
         .arity = Arity::kOne,
+        .default_value = "beginning",
         .help = "beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: "
-                "RFC 3339 or an age like 5m); default beginning",
+                "RFC 3339 or an age like 5m)",
         .doc = R"roff(Where to start (default \fBbeginning\fR):
 \fBbeginning\fR; \fBend\fR (only messages produced from now on); a sequence
 number \fISEQ\fR; a Redis entry ID \fIMS\fR\-\fIN\fR (as \fB%i\fR prints,
@@ -89,8 +90,8 @@ usage error).
         .short_name = 'F',
         .value_name = "FMT",
         .arity = Arity::kOne,
-        .help =
-            "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%); default payload",
+        .default_value = "payload",
+        .help = "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%)",
         .doc = R"roff(What to write for each message (default \fBpayload\fR):
 .RS
 .TP
@@ -155,7 +156,8 @@ style).
         .name = "timeout",
         .value_name = "DUR",
         .arity = Arity::kOne,
-        .help = "give up on an unreachable backend after DUR (default 30s)",
+        .default_value = "30s",
+        .help = "give up on an unreachable backend after DUR",
         .doc = R"roff(Give up connecting to the backend after \fIDUR\fR (default \fB30s\fR);
 \fIDUR\fR is a number with a unit: \fBms\fR, \fBs\fR, \fBm\fR, \fBh\fR,
 \fBd\fR.
@@ -171,7 +173,8 @@ stderr) and goes on when the backend is back, as \fBtail \-F\fR would.
         .name = "on-error",
         .value_name = "POLICY",
         .arity = Arity::kOne,
-        .help = "fail | skip: at a corrupt record in a file: stream, stop with exit 65 (default) "
+        .default_value = "fail",
+        .help = "fail | skip: at a corrupt record in a file: stream, stop with exit 65 "
                 "or skip it",
         .doc = R"roff(What to do at a corrupt record in a \fBfile:\fR stream (bad bytes with a
 valid record after them; a torn tail left by a crash is not corruption, it

@@ -18,20 +18,21 @@
 using namespace sluice;
 
 namespace {
+// Defaults come from the flag table (tap/flags.h).
 struct Flags {
   std::vector<std::string> args;
-  std::string from = "beginning";
+  std::string from;
   std::string group;
   std::string consumer;
   int64_t count = -1;
   bool exit = false;
-  std::string format = "payload";
+  std::string format;
   std::string delimiter;
   bool null = false;
   bool once = false;
-  std::string mode = "0600";
-  std::string timeout = "30s";
-  std::string on_error = "fail";
+  std::string mode;
+  std::string timeout;
+  std::string on_error;
   bool stats = false;
   bool progress = false;
 };
@@ -44,18 +45,18 @@ int main(int argc, char** argv) {
   int rc = 0;
   Flags f;
   f.args = a.positionals();
-  f.from = a.value("from", f.from);
+  f.from = a.value("from");
   f.group = a.value("group");
   f.consumer = a.value("consumer");
   if (!a.integer("count", -1, &f.count, &rc)) return rc;
   f.exit = a.has("exit");
-  f.format = a.value("format", f.format);
+  f.format = a.value("format");
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
   f.once = a.has("once");
-  f.mode = a.value("mode", f.mode);
-  f.timeout = a.value("timeout", f.timeout);
-  if (!a.choice("on-error", f.on_error, &f.on_error, &rc)) return rc;
+  f.mode = a.value("mode");
+  f.timeout = a.value("timeout");
+  if (!a.choice("on-error", &f.on_error, &rc)) return rc;
   f.stats = a.has("stats");
   f.progress = a.has("progress");
 
