@@ -229,3 +229,21 @@ TEST_CASE("env: rmdir removes an empty directory and refuses a full one") {
   CHECK(fenv.rmdir(dir).ok());
   CHECK_FALSE(env->exists(dir));
 }
+
+TEST_CASE("env: file_type and mkfifo, as named pipes use them") {
+  TempDir tmp;
+  Env* env = Env::Default();
+  using T = Env::FileType;
+  CHECK(env->file_type(tmp.sub("none")) == T::kMissing);
+  CHECK(env->file_type(tmp.path()) == T::kDirectory);
+  REQUIRE(env->write_file_atomic(tmp.sub("f"), "x").ok());
+  CHECK(env->file_type(tmp.sub("f")) == T::kRegular);
+  REQUIRE(env->mkfifo(tmp.sub("p"), 0600).ok());
+  CHECK(env->file_type(tmp.sub("p")) == T::kFifo);
+  REQUIRE(symlink(tmp.sub("gone").c_str(), tmp.sub("dangling").c_str()) == 0);
+  CHECK(env->file_type(tmp.sub("dangling")) == T::kMissing);
+  CHECK(env->file_type(tmp.sub("dangling"), /*follow=*/false) == T::kOther);
+  Status st = env->mkfifo(tmp.sub("f"), 0600);
+  CHECK(st.is(StatusCode::kCannotCreate));
+  CHECK(st.message().find("cannot create named pipe '" + tmp.sub("f") + "'") != std::string::npos);
+}

@@ -88,6 +88,12 @@ class Env {
   // Size of the file at `path` (kNotFound when it does not exist).
   virtual Result<int64_t> path_size(const std::string& path) = 0;
   virtual bool exists(const std::string& path) = 0;
+  // What is at `path`: stat(2), or lstat(2) with `follow` false (a
+  // dangling symbolic link is then kOther, not kMissing).
+  enum class FileType { kMissing, kRegular, kDirectory, kFifo, kOther };
+  virtual FileType file_type(const std::string& path, bool follow = true) = 0;
+  // mkfifo(3); kCannotCreate naming the path when it fails.
+  virtual Status mkfifo(const std::string& path, mode_t mode) = 0;
 
   virtual Status rename(const std::string& from, const std::string& to) = 0;
   virtual Status unlink(const std::string& path) = 0;
@@ -197,6 +203,8 @@ class FaultInjectionEnv : public Env {
   Result<int64_t> file_size(int fd, uint64_t* nlink) override;
   Result<int64_t> path_size(const std::string& path) override;
   bool exists(const std::string& path) override;
+  FileType file_type(const std::string& path, bool follow = true) override;
+  Status mkfifo(const std::string& path, mode_t mode) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
   Status mkdir(const std::string& path) override;

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "sluice/env.h"
 #include "sluice/status.h"
 
 namespace sluice {
@@ -23,7 +24,7 @@ enum class PipeArg {
   kRegularFile,  // flux reads it like cat(1); tap refuses it (use >)
   kOther,        // a directory, socket, device: an error
 };
-PipeArg classify_pipe_arg(const std::string& path);
+PipeArg classify_pipe_arg(const std::string& path, Env* env = Env::Default());
 
 // True when `arg` starts with a stream URI scheme ("file:", "kafka://",
 // "redis://", "rediss://", "stdio:"): given where a pipe path goes, it is
@@ -32,7 +33,8 @@ bool looks_like_stream_uri(std::string_view arg);
 
 class NamedPipe {
  public:
-  NamedPipe() = default;
+  // Every file call goes through `env`.
+  explicit NamedPipe(Env* env = Env::Default()) : env_(env) {}
   ~NamedPipe();
   NamedPipe(const NamedPipe&) = delete;
   NamedPipe& operator=(const NamedPipe&) = delete;
@@ -54,9 +56,10 @@ class NamedPipe {
   bool created() const { return created_; }
 
  private:
+  Env* env_;
   std::string path_;
   bool created_ = false;
-  int fd_ = -1;
+  UniqueFd fd_;
 };
 
 }  // namespace sluice

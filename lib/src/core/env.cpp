@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <iterator>
 #include <memory>
@@ -140,6 +141,24 @@ class PosixEnv final : public Env {
 
   bool exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
 
+  FileType file_type(const std::string& path, bool follow) override {
+    struct stat st;
+    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
+      return FileType::kMissing;
+    }
+    if (S_ISREG(st.st_mode)) return FileType::kRegular;
+    if (S_ISDIR(st.st_mode)) return FileType::kDirectory;
+    if (S_ISFIFO(st.st_mode)) return FileType::kFifo;
+    return FileType::kOther;
+  }
+
+  Status mkfifo(const std::string& path, mode_t mode) override {
+    if (::mkfifo(path.c_str(), mode) == 0) return Status::Ok();
+    // Whatever the errno, failing to make the pipe is "cannot create".
+    return Status::CannotCreate(
+        Status::FromErrno(errno, quoted("cannot create named pipe", path)).message());
+  }
+
   Status rename(const std::string& from, const std::string& to) override {
     if (::rename(from.c_str(), to.c_str()) != 0) {
       return Status::FromErrno(errno, quoted("cannot rename", from) + " to '" + to + "'");
@@ -198,7 +217,10 @@ class PosixEnv final : public Env {
     return Status::Ok();
   }
 
-  int64_t now_us() override { return sluice::now_us(); }
+  int64_t now_us() override {
+    using namespace std::chrono;
+    return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  }
 };
 
 }  // namespace
@@ -548,6 +570,14 @@ Result<int64_t> FaultInjectionEnv::path_size(const std::string& path) {
 }
 bool FaultInjectionEnv::exists(const std::string& path) {
   return base_->exists(path);
+}
+
+Env::FileType FaultInjectionEnv::file_type(const std::string& path, bool follow) {
+  return base_->file_type(path, follow);
+}
+
+Status FaultInjectionEnv::mkfifo(const std::string& path, mode_t mode) {
+  return base_->mkfifo(path, mode);
 }
 
 Status FaultInjectionEnv::rename(const std::string& from, const std::string& to) {

@@ -13,15 +13,19 @@
 
 namespace sluice {
 
-PipeArg classify_pipe_arg(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    // A dangling symbolic link is not "nothing": mkfifo would fail on it.
-    return lstat(path.c_str(), &st) == 0 ? PipeArg::kOther : PipeArg::kMissing;
+PipeArg classify_pipe_arg(const std::string& path, Env* env) {
+  switch (env->file_type(path)) {
+    case Env::FileType::kFifo:
+      return PipeArg::kFifo;
+    case Env::FileType::kRegular:
+      return PipeArg::kRegularFile;
+    case Env::FileType::kMissing:
+      // A dangling symbolic link is not "nothing": mkfifo would fail on it.
+      return env->file_type(path, /*follow=*/false) == Env::FileType::kMissing ? PipeArg::kMissing
+                                                                               : PipeArg::kOther;
+    default:
+      return PipeArg::kOther;
   }
-  if (S_ISFIFO(st.st_mode)) return PipeArg::kFifo;
-  if (S_ISREG(st.st_mode)) return PipeArg::kRegularFile;
-  return PipeArg::kOther;
 }
 
 bool looks_like_stream_uri(std::string_view arg) {
@@ -38,62 +42,54 @@ bool looks_like_stream_uri(std::string_view arg) {
 
 NamedPipe::~NamedPipe() {
   close_fd();
-  if (created_) unlink(path_.c_str());
+  if (created_) (void)env_->unlink(path_);
 }
 
 Status NamedPipe::open(const std::string& path, unsigned mode) {
   path_ = path;
-  struct stat st;
-  if (lstat(path.c_str(), &st) == 0) {
-    if (!S_ISFIFO(st.st_mode)) {
-      return Status::CannotCreate("'" + path +
-                                  "' exists and is not a named pipe (remove "
-                                  "it or choose another path)");
-    }
-    return Status::Ok();  // an existing FIFO: use it, leave it in place
+  Env::FileType type = env_->file_type(path, /*follow=*/false);
+  if (type == Env::FileType::kFifo) return Status::Ok();  // use it, leave it in place
+  if (type != Env::FileType::kMissing) {
+    return Status::CannotCreate("'" + path +
+                                "' exists and is not a named pipe (remove "
+                                "it or choose another path)");
   }
-  if (mkfifo(path.c_str(), static_cast<mode_t>(mode)) != 0) {
-    int err = errno;
-    Status s = Status::FromErrno(err, "cannot create named pipe '" + path + "'",
-                                 StatusCode::kCannotCreate);
-    // Whatever the errno, failing to make the pipe is "cannot create".
-    return Status::CannotCreate(s.message());
-  }
+  SLUICE_RETURN_IF_ERROR(env_->mkfifo(path, static_cast<mode_t>(mode)));
   created_ = true;
   return Status::Ok();
 }
 
 Result<int> NamedPipe::open_for_reading() {
   close_fd();
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd_ < 0) {
-    return Status::FromErrno(errno, "cannot open named pipe '" + path_ + "'");
-  }
-  return fd_;
+  Result<UniqueFd> fd = env_->open(path_, O_RDONLY | O_NONBLOCK);
+  if (!fd.ok()) return fd.status();
+  fd_ = std::move(*fd);
+  return fd_.get();
 }
 
 Result<int> NamedPipe::wait_for_reader() {
   close_fd();
   for (;;) {
-    fd_ = ::open(path_.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd_ >= 0) break;
-    if (errno != ENXIO && errno != EINTR) {
-      return Status::FromErrno(errno, "cannot open named pipe '" + path_ + "'");
+    Result<UniqueFd> fd = env_->open(path_, O_WRONLY | O_NONBLOCK);
+    if (fd.ok()) {
+      fd_ = std::move(*fd);
+      break;
     }
+    // kTryAgain: ENXIO, no reader has the pipe open yet.
+    if (!fd.status().is(StatusCode::kTryAgain)) return fd.status();
     if (stop_requested()) return Status::TryAgain("interrupted");
     struct pollfd p = {stop_fd(), POLLIN, 0};
     ::poll(&p, stop_fd() >= 0 ? 1 : 0, 10);
     if (stop_requested()) return Status::TryAgain("interrupted");
   }
   // Writes block while the reader is slow; EPIPE tells when it left.
-  int flags = fcntl(fd_, F_GETFL);
-  fcntl(fd_, F_SETFL, flags & ~O_NONBLOCK);
-  return fd_;
+  int flags = fcntl(fd_.get(), F_GETFL);
+  fcntl(fd_.get(), F_SETFL, flags & ~O_NONBLOCK);
+  return fd_.get();
 }
 
 void NamedPipe::close_fd() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  fd_.reset();
 }
 
 }  // namespace sluice

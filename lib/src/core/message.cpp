@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "sluice/env.h"
+
 namespace sluice {
 
 OwnedMessage::OwnedMessage(const Message& m)
@@ -78,9 +80,9 @@ void OwnedMessage::refresh() {
   view_.payload = payload ? std::optional<std::string_view>(*payload) : std::nullopt;
 }
 
+// The wall clock is read in one place, the Env.
 int64_t now_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  return Env::Default()->now_us();
 }
 
 }  // namespace sluice

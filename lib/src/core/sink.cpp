@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "sluice/env.h"
+
 namespace sluice {
 
 namespace {
@@ -181,7 +183,7 @@ Status OutputSink::drain() {
 
 Status OutputSink::sync() {
   if (kind_ != Kind::kFile || synced_ == written_) return Status::Ok();
-  if (fdatasync(fd_) != 0) return Status::FromErrno(errno, "cannot sync output");
+  SLUICE_RETURN_IF_ERROR(Env::Default()->fdatasync(fd_).With("cannot sync output"));
   synced_ = written_;
   return Status::Ok();
 }

@@ -29,6 +29,7 @@ Status Status::FromErrno(int err, std::string_view what, StatusCode fallback) {
       break;
     case EAGAIN:
     case EINTR:
+    case ENXIO:  // a FIFO opened for writing has no reader yet
       c = StatusCode::kTryAgain;
       break;
     case ECONNREFUSED:
