@@ -53,6 +53,7 @@ test_expect_success 'kafka: following a missing topic says once that it waits, t
 	wait_for "grep -q \"stream .later. does not exist.*waiting for it to be created\" err" &&
 	kafka_mock_cmd create later &&
 	printf "a\nb\n" | flux - $K/later &&
+	wait_for 30 "test \$(wc -l <out) -ge 2" &&
 	wait $pid &&
 	printf "a\nb\n" >expect &&
 	sort out >got &&
@@ -69,6 +70,7 @@ test_expect_success 'kafka: --from end on a topic created later reads all it hol
 	wait_for "grep -q \"stream .lateend. does not exist.*waiting\" err" &&
 	kafka_mock_cmd create lateend &&
 	printf "a\nb\n" | flux - $K/lateend &&
+	wait_for 30 "test \$(wc -l <out) -ge 2" &&
 	wait $pid &&
 	printf "a\nb\n" >expect &&
 	sort out >got &&
@@ -106,6 +108,7 @@ test_expect_success 'kafka: a two-topic URI reads the topic that exists while th
 	test_cmp expect got &&
 	kafka_mock_cmd create both &&
 	echo b1 | flux - $K/both &&
+	wait_for 30 "test \$(wc -l <out) -ge 3" &&
 	wait $pid &&
 	printf "b1\nh1\nh2\n" >expect &&
 	sort out >got &&
