@@ -23,7 +23,8 @@ start_kafka_mock() {
 	test -n "$KAFKA"
 }
 
-# kafka_mock_cmd CMD: sends CMD ("down 1", "up 1") and waits for its answer.
+# kafka_mock_cmd CMD: sends CMD ("down 1", "up 1", "missing TOPIC PARTITIONS",
+# "create TOPIC"; see tests/helpers/kafka_mock.cpp) and waits for its answer.
 kafka_mock_cmd() {
 	echo "$*" >"$KAFKA_CTL" &&
 	wait_for 10 "grep -q -e '^ok $*\$' -e '^error $*' '$KAFKA_OUT'" &&

@@ -8,7 +8,22 @@
 // with "ok ..." or "error ..." on stdout:
 //   down BROKER_ID   the broker drops its connections and refuses new ones
 //   up BROKER_ID     it accepts connections again
+//   missing TOPIC PARTITIONS
+//                    TOPIC is there to no client: Metadata answers
+//                    UNKNOWN_TOPIC_OR_PART for it, so a consumer sees a
+//                    topic that does not exist yet
+//   create TOPIC     TOPIC (made missing before) appears, with the
+//                    partitions named then
 //   quit             exit
+// Answers echo the command ("ok missing t 2", "ok create t").
+//
+// Why "missing" takes the partitions: the mock creates any topic a client
+// asks about (its Metadata handler auto-creates unknown topics, whatever
+// the client's allow.auto.create.topics says), so a topic cannot simply be
+// left out. Instead "missing" creates it and sets a topic error
+// (rd_kafka_mock_topic_set_error) that Metadata reports; "create" clears
+// it. The error only affects Metadata: Produce and Fetch would still work on
+// a client that guessed the partitions, which no sluice client does.
 // Exits on quit, end of stdin, SIGTERM or SIGINT. Keep stdin open (a FIFO
 // held by the test, or `sleep infinity |`) while the cluster is needed.
 //
@@ -140,7 +155,29 @@ int main(int argc, char** argv) {
         quit = true;
         break;
       }
-      if (fields == 2 && (strcmp(verb, "down") == 0 || strcmp(verb, "up") == 0)) {
+      char topic[256] = {0};
+      int parts = 0;
+      if (fields >= 1 && strcmp(verb, "missing") == 0) {
+        if (sscanf(cmd.c_str(), "%*15s %255s %d", topic, &parts) != 2 || parts < 1) {
+          printf("error %s: expected missing TOPIC PARTITIONS\n", cmd.c_str());
+        } else {
+          rd_kafka_resp_err_t err =
+              rd_kafka_mock_topic_create(mc, topic, parts, std::min(brokers, 3));
+          if (err) {
+            printf("error %s: %s\n", cmd.c_str(), rd_kafka_err2str(err));
+          } else {
+            rd_kafka_mock_topic_set_error(mc, topic, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
+            printf("ok %s\n", cmd.c_str());
+          }
+        }
+      } else if (fields >= 1 && strcmp(verb, "create") == 0) {
+        if (sscanf(cmd.c_str(), "%*15s %255s", topic) != 1) {
+          printf("error %s: expected create TOPIC\n", cmd.c_str());
+        } else {
+          rd_kafka_mock_topic_set_error(mc, topic, RD_KAFKA_RESP_ERR_NO_ERROR);
+          printf("ok %s\n", cmd.c_str());
+        }
+      } else if (fields == 2 && (strcmp(verb, "down") == 0 || strcmp(verb, "up") == 0)) {
         rd_kafka_resp_err_t err = strcmp(verb, "down") == 0 ? rd_kafka_mock_broker_set_down(mc, id)
                                                             : rd_kafka_mock_broker_set_up(mc, id);
         if (err)
@@ -148,7 +185,10 @@ int main(int argc, char** argv) {
         else
           printf("ok %s %d\n", verb, id);
       } else if (!cmd.empty()) {
-        printf("error unknown command '%s' (expected down ID, up ID or quit)\n", cmd.c_str());
+        printf(
+            "error unknown command '%s' (expected down ID, up ID, missing "
+            "TOPIC PARTITIONS, create TOPIC or quit)\n",
+            cmd.c_str());
       }
       fflush(stdout);
     }

@@ -2,6 +2,13 @@
 // URI's topics itself (start offsets computed per partition); with a group it
 // subscribes and applies --from only where the group has no committed offset.
 //
+// A topic that does not exist is an error with --exit (kNotFound, as on every
+// backend). A follower says once that it waits for it, reads the other topics
+// meanwhile and re-checks the topic's metadata every second from poll(); once
+// it is there, its partitions are assigned with --from as if it had existed
+// at the start (with a group: the group is joined again so that the
+// assignment covers it).
+//
 // Message views point into rd_kafka_message_t objects held until the next
 // poll(). Commits are synchronous and carry an explicit list of what the sink
 // marked taken, never librdkafka's idea of what was consumed.
@@ -25,6 +32,9 @@ using Clock = std::chrono::steady_clock;
 // only sets a flag because librdkafka's queue functions take locks and are
 // not async-signal-safe.
 constexpr int kSliceMs = 100;
+
+// How often a follower asks whether a missing topic was created.
+constexpr auto kMissingCheckEvery = std::chrono::seconds(1);
 
 struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
@@ -69,10 +79,17 @@ class KafkaConsumer final : public Consumer {
       auto md = wait_for_metadata(rk_.get(), ctx_, t.get(), false, opts_.timeout);
       if (!md.ok()) return md.status();
       const rd_kafka_metadata_t* m = md->get();
-      if (m->topic_cnt < 1 || m->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
-          m->topics[0].partition_cnt == 0) {
-        return Status::NotFound("stream '" + name + "' does not exist on kafka '" + ctx_.brokers() +
-                                "' (create the topic first)");
+      if (topic_missing(m)) {
+        const std::string missing =
+            "stream '" + name + "' does not exist on kafka '" + ctx_.brokers() + "'";
+        if (opts_.exit_at_end) {
+          return Status::NotFound(missing + " (create the topic first)");
+        }
+        // Following a topic that is not there yet is fine (a producer may
+        // come later), but a mistyped name must not wait without a word.
+        warn(missing + ": waiting for it to be created");
+        missing_.push_back(Missing{std::move(t), name, Clock::now() + kMissingCheckEvery});
+        continue;
       }
       if (m->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return status_from(m->topics[0].err, "kafka topic '" + name + "'");
@@ -85,13 +102,7 @@ class KafkaConsumer final : public Consumer {
     queue_.reset(rd_kafka_queue_get_consumer(rk_.get()));
 
     if (grouped_) {
-      PartitionListPtr subs(
-          rd_kafka_topic_partition_list_new(static_cast<int>(uri_.streams.size())));
-      for (const std::string& name : uri_.streams) {
-        rd_kafka_topic_partition_list_add(subs.get(), name.c_str(), RD_KAFKA_PARTITION_UA);
-      }
-      rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), subs.get());
-      if (err) return status_from(err, "cannot join kafka group '" + opts_.group + "'");
+      SLUICE_RETURN_IF_ERROR(subscribe());
     } else {
       int total = 0;
       for (const auto& p : partitions) total += p.second;
@@ -122,6 +133,10 @@ class KafkaConsumer final : public Consumer {
     for (;;) {
       if (woken_.exchange(false)) return Status::Ok();
       auto left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+      if (!missing_.empty()) {
+        SLUICE_RETURN_IF_ERROR(check_missing(std::clamp<int64_t>(left, 0, kSliceMs)));
+        left = std::chrono::duration_cast<Millis>(deadline - Clock::now()).count();
+      }
       int slice = static_cast<int>(std::clamp<int64_t>(left, 0, kSliceMs));
       // Wait for one message, then take whatever else is already queued:
       // consume_batch_queue() alone would wait until the batch is full.
@@ -186,6 +201,88 @@ class KafkaConsumer final : public Consumer {
     bool eof = false;
   };
 
+  // A topic that did not exist when last asked, followed until it does.
+  struct Missing {
+    TopicPtr handle;
+    std::string name;
+    Clock::time_point next_check;
+  };
+
+  bool created_since_start(std::string_view topic) const {
+    return std::find(created_.begin(), created_.end(), topic) != created_.end();
+  }
+
+  static bool topic_missing(const rd_kafka_metadata_t* m) {
+    return m->topic_cnt < 1 || m->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+           m->topics[0].partition_cnt == 0;
+  }
+
+  // Subscribes the group to the URI's topics that exist (subscribing to a
+  // missing one would only bring errors until the next metadata refresh,
+  // minutes away by default).
+  Status subscribe() {
+    PartitionListPtr subs(rd_kafka_topic_partition_list_new(static_cast<int>(uri_.streams.size())));
+    for (const std::string& name : uri_.streams) {
+      bool absent = std::any_of(missing_.begin(), missing_.end(),
+                                [&](const Missing& m) { return m.name == name; });
+      if (!absent) {
+        rd_kafka_topic_partition_list_add(subs.get(), name.c_str(), RD_KAFKA_PARTITION_UA);
+      }
+    }
+    if (subs->cnt == 0) return Status::Ok();  // nothing to join for yet
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), subs.get());
+    if (err) {
+      return status_from(err, "cannot join kafka group '" + opts_.group + "'");
+    }
+    return Status::Ok();
+  }
+
+  // Asks about the first missing topic that is due, within `budget_ms` (so
+  // poll() never waits longer than asked; a late answer is asked again a
+  // second later). A topic that appeared is read from then on.
+  Status check_missing(int64_t budget_ms) {
+    if (budget_ms < 10) return Status::Ok();
+    const auto now = Clock::now();
+    auto due = std::find_if(missing_.begin(), missing_.end(),
+                            [&](const Missing& m) { return m.next_check <= now; });
+    if (due == missing_.end()) return Status::Ok();
+    due->next_check = now + kMissingCheckEvery;
+    const rd_kafka_metadata_t* raw = nullptr;
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk_.get(), 0, due->handle.get(), &raw, static_cast<int>(budget_ms));
+    if (err) return Status::Ok();  // no answer in time: ask again later
+    MetadataPtr md(raw);
+    if (topic_missing(md.get())) return Status::Ok();
+    const rd_kafka_metadata_topic_t& t = md->topics[0];
+    if (t.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      return status_from(t.err, "kafka topic '" + due->name + "'");
+    }
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Ok();  // not ready yet (no leader): ask again
+    }
+    const int count = t.partition_cnt;
+    Missing found = std::move(*due);
+    missing_.erase(due);
+    created_.push_back(found.name);
+    topics_.push_back(std::move(found.handle));
+    if (grouped_) return subscribe();  // rejoin: the assignment now covers it
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(count));
+    for (int i = 0; i < count; ++i) {
+      rd_kafka_topic_partition_list_add(list.get(), found.name.c_str(), i)->offset =
+          RD_KAFKA_OFFSET_INVALID;
+    }
+    SLUICE_RETURN_IF_ERROR(resolve_start(list.get()));
+    rd_kafka_error_t* e = rd_kafka_incremental_assign(rk_.get(), list.get());
+    if (e) {
+      Status st = status_from(rd_kafka_error_code(e),
+                              "cannot assign the partitions of kafka topic '" + found.name + "'");
+      rd_kafka_error_destroy(e);
+      return st;
+    }
+    note_assigned(list.get(), true);
+    return Status::Ok();
+  }
+
   static void customize(rd_kafka_conf_t* conf, void* arg) {
     auto* self = static_cast<KafkaConsumer*>(arg);
     if (!self->opts_.group.empty()) {
@@ -247,12 +344,20 @@ class KafkaConsumer final : public Consumer {
 
   // Fills in start offsets. In a group only where none is committed (a
   // committed offset wins over --from); beginning/end are left to
-  // auto.offset.reset there, which does the same per partition.
+  // auto.offset.reset there, which does the same per partition. --from end
+  // means the messages written from the start of the run on, which in a
+  // topic created since then is all of them: those start at the beginning.
   Status resolve_start(rd_kafka_topic_partition_list_t* parts) {
     const StartPosition& from = opts_.from;
     using K = StartPosition::Kind;
+    bool any_created = false;
+    for (int i = 0; i < parts->cnt; ++i) {
+      any_created = any_created || created_since_start(parts->elems[i].topic);
+    }
     if (grouped_) {
-      if (from.kind == K::kBeginning || from.kind == K::kEnd) return Status::Ok();
+      if (from.kind == K::kBeginning || (from.kind == K::kEnd && !any_created)) {
+        return Status::Ok();
+      }
       rd_kafka_resp_err_t err =
           rd_kafka_committed(rk_.get(), parts, static_cast<int>(opts_.timeout.count()));
       if (err)
@@ -269,7 +374,11 @@ class KafkaConsumer final : public Consumer {
         for (int i : todo) parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         return Status::Ok();
       case K::kEnd:
-        for (int i : todo) parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+        for (int i : todo) {
+          parts->elems[i].offset = created_since_start(parts->elems[i].topic)
+                                       ? RD_KAFKA_OFFSET_BEGINNING
+                                       : RD_KAFKA_OFFSET_END;
+        }
         return Status::Ok();
       case K::kSeq:
       case K::kFromEnd:
@@ -500,6 +609,8 @@ class KafkaConsumer final : public Consumer {
   ConsumerOptions opts_;
   HandlePtr rk_;
   std::vector<TopicPtr> topics_;
+  std::vector<Missing> missing_;      // followed topics not created yet
+  std::vector<std::string> created_;  // topics that were missing at the start
   QueuePtr queue_;
   bool grouped_ = false;
   bool ever_assigned_ = false;
