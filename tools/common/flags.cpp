@@ -131,7 +131,6 @@ int Args::parse(const ToolSpec& spec, int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    std::string what = e.get_name();
     std::string msg = e.what();
     for (const Flag& f : spec.flags) {
       const std::string lf = long_form(f);

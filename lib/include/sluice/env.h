@@ -117,6 +117,9 @@ class Env {
   // file may hold a prefix of the data; callers truncate it away.
   Status write_all(int fd, const struct iovec* iov, int iovcnt, int64_t offset);
   Status write_all(int fd, const void* buf, size_t n, int64_t offset);
+  // Convenience: pread until `n` bytes or the end of the file (a short
+  // read is not the end). Returns the bytes read.
+  Result<size_t> pread_full(int fd, void* buf, size_t n, int64_t offset);
   // Creates `path` and its missing parents (mkdir -p). Each directory it
   // creates is made durable by a sync of its parent (best effort where the
   // parent cannot be opened for reading).

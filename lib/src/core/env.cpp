@@ -264,6 +264,18 @@ Status Env::write_all(int fd, const struct iovec* iov, int iovcnt, int64_t offse
   return Status::Ok();
 }
 
+Result<size_t> Env::pread_full(int fd, void* buf, size_t n, int64_t offset) {
+  char* p = static_cast<char*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    Result<size_t> r = pread(fd, p + got, n - got, offset + static_cast<int64_t>(got));
+    if (!r.ok()) return r.status();
+    if (*r == 0) break;
+    got += *r;
+  }
+  return got;
+}
+
 Status Env::write_all(int fd, const void* buf, size_t n, int64_t offset) {
   struct iovec v {
     const_cast<void*>(buf), n

@@ -108,15 +108,11 @@ Status LogReader::refill() {
     if (offset_ + static_cast<int64_t>(need_) <= *size) buf_.resize(need_);
   }
   buf_off_ = offset_;
-  buf_len_ = 0;
   // A short read is not the end of the file: read until full or EOF.
-  while (buf_len_ < buf_.size()) {
-    Result<size_t> n = env_->pread(fd_.get(), buf_.data() + buf_len_, buf_.size() - buf_len_,
-                                   offset_ + static_cast<int64_t>(buf_len_));
-    if (!n.ok()) return n.status().With("cannot read '" + seg_path_ + "'");
-    if (*n == 0) break;
-    buf_len_ += *n;
-  }
+  Result<size_t> n = env_->pread_full(fd_.get(), buf_.data(), buf_.size(), offset_);
+  buf_len_ = 0;
+  if (!n.ok()) return n.status().With("cannot read '" + seg_path_ + "'");
+  buf_len_ = *n;
   return Status::Ok();
 }
 

@@ -16,22 +16,6 @@
 
 namespace sluice::filelog {
 
-namespace {
-
-// pread until `n` bytes or the end of the file; *got gets the bytes read.
-Status pread_full(Env* env, int fd, char* buf, size_t n, int64_t offset, size_t* got) {
-  *got = 0;
-  while (*got < n) {
-    Result<size_t> r = env->pread(fd, buf + *got, n - *got, offset + static_cast<int64_t>(*got));
-    if (!r.ok()) return r.status();
-    if (*r == 0) break;
-    *got += *r;
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 std::string BadRange::describe() const {
   std::string last = first_lost_seq > 0 ? "last good seq " + std::to_string(first_lost_seq - 1)
                                         : "no good record before it";
@@ -56,8 +40,9 @@ Status find_next_record(Env* env, int fd, int64_t file_size, int64_t bad_offset,
   int64_t base = bad_offset + 1;
   while (base + static_cast<int64_t>(kRecordHeaderBytes) <= file_size) {
     size_t want = static_cast<size_t>(std::min<int64_t>(kWindow, file_size - base));
-    size_t n = 0;
-    SLUICE_RETURN_IF_ERROR(pread_full(env, fd, window.data(), want, base, &n));
+    Result<size_t> got_window = env->pread_full(fd, window.data(), want, base);
+    if (!got_window.ok()) return got_window.status();
+    const size_t n = *got_window;
     if (n < kRecordHeaderBytes) break;
     // Positions whose whole record header lies in this window.
     const size_t positions = n - kRecordHeaderBytes + 1;
@@ -74,9 +59,9 @@ Status find_next_record(Env* env, int fd, int64_t file_size, int64_t bad_offset,
       const char* data = h;
       if (i + size > n) {
         straddling.resize(size);
-        size_t got = 0;
-        SLUICE_RETURN_IF_ERROR(pread_full(env, fd, straddling.data(), size, at, &got));
-        if (got < size) continue;
+        Result<size_t> got = env->pread_full(fd, straddling.data(), size, at);
+        if (!got.ok()) return got.status();
+        if (*got < size) continue;
         data = straddling.data();
       }
       Message m;
@@ -112,8 +97,9 @@ Status scan_segment(Env* env, int fd, const std::string& path, int64_t offset, i
   while (off < *size) {
     size_t want =
         static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(buf.size()), *size - off));
-    size_t n = 0;
-    SLUICE_RETURN_IF_ERROR(pread_full(env, fd, buf.data(), want, off, &n));
+    Result<size_t> got = env->pread_full(fd, buf.data(), want, off);
+    if (!got.ok()) return got.status();
+    const size_t n = *got;
     if (n == 0) break;  // the file shrank under us
     size_t pos = 0;
     bool bad = false;
@@ -177,9 +163,9 @@ Result<StreamCheck> check_stream(Env* env, const std::string& stream_dir) {
     if (!size.ok()) return size.status().With("'" + path + "'");
     check.bytes += *size;
     char header[kSegmentHeaderBytes];
-    size_t got = 0;
-    SLUICE_RETURN_IF_ERROR(pread_full(env, fd->get(), header, sizeof header, 0, &got)
-                               .With("cannot read '" + path + "'"));
+    Result<size_t> read = env->pread_full(fd->get(), header, sizeof header, 0);
+    if (!read.ok()) return read.status().With("cannot read '" + path + "'");
+    const size_t got = *read;
     int64_t file_base = -1;
     if (!decode_segment_header(header, got, &file_base) || file_base != base) {
       if (newest && got < kSegmentHeaderBytes) {
