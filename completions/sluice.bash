@@ -7,12 +7,12 @@ _sluice_tools="flux tap cdc-pg"
 
 _sluice_opts_flux="-d --delimiter -0 --null --envelope -k --key-field -K
   --key-delimiter -H --header --once --mode --on-error --max-record-bytes
-  --fsync --fsync-interval --segment-bytes --retention --timeout --stats
-  --progress -h --help -V --version"
+  --fsync --fsync-interval --segment-bytes --shards --retention --timeout
+  --stats --progress -h --help -V --version"
 
-_sluice_opts_tap="-o --from -g --group --consumer -c --count -e --exit -F
-  --format -d --delimiter -0 --null --once --mode --timeout --on-error --stats
-  --progress -h --help -V --version"
+_sluice_opts_tap="-o --from -g --group --session-timeout --consumer -c --count
+  -e --exit -F --format -d --delimiter -0 --null --once --mode --timeout
+  --on-error --stats --progress -h --help -V --version"
 
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --create-publication --temporary --snapshot --tx-markers --no-tombstones
@@ -45,6 +45,8 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "100ms 1s 5s" -- "$cur")) ;;
     flux:--segment-bytes)
       COMPREPLY=($(compgen -W "16M 64M 256M 1G" -- "$cur")) ;;
+    flux:--shards)
+      COMPREPLY=($(compgen -W "1 2 4 8 16" -- "$cur")) ;;
     flux:--retention)
       COMPREPLY=($(compgen -W "1d 7d 30d 10G 7d,10G" -- "$cur")) ;;
     flux:--timeout)
@@ -53,6 +55,8 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "beginning end -1 -10 -100 @5m @1h @1d" -- "$cur")) ;;
     tap:-g | tap:--group)
       COMPREPLY=() ;;
+    tap:--session-timeout)
+      COMPREPLY=($(compgen -W "1s 5s 10s 30s" -- "$cur")) ;;
     tap:--consumer)
       COMPREPLY=() ;;
     tap:-c | tap:--count)

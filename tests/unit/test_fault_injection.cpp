@@ -19,6 +19,7 @@
 using namespace sluice;
 using namespace sluice::filelog;
 using filelog_test::TempDir;
+using filelog_test::uri_of;
 
 namespace {
 
@@ -99,14 +100,6 @@ bool is_prefix(const std::vector<Rec>& got, const std::vector<Rec>& written) {
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
-}
-
-StreamUri uri_of(const TempDir& tmp) {
-  StreamUri u;
-  u.scheme = Scheme::kFile;
-  u.dir = tmp.path();
-  u.streams = {"s"};
-  return u;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "filelog/filelog.h"
 #include "sluice/message.h"
 #include "sluice/status.h"
+#include "sluice/uri.h"
 
 namespace filelog_test {
 
@@ -114,6 +115,15 @@ inline std::vector<sluice::OwnedMessage> drain(sluice::filelog::LogReader& r) {
     if (at_end) break;
   }
   return out;
+}
+
+// A file: URI of `streams` in the directory `tmp`.
+inline sluice::StreamUri uri_of(const TempDir& tmp, std::vector<std::string> streams = {"s"}) {
+  sluice::StreamUri u;
+  u.scheme = sluice::Scheme::kFile;
+  u.dir = tmp.path();
+  u.streams = std::move(streams);
+  return u;
 }
 
 }  // namespace filelog_test

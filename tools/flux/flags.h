@@ -182,6 +182,26 @@ the next segment on, and says so on stderr
         .choices = "16M 64M 256M 1G",
     },
     {
+        .name = "shards",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .help = "file: shards of a stream this run creates (default 1); an existing stream "
+                "keeps its count",
+        .doc = R"roff(\fBfile:\fR backend: the number of shards (1 to 1024) of a stream this
+run creates (default 1), kept in the stream's metadata.
+A keyed record goes to the shard that the Java Kafka client's default
+partitioner (murmur2) picks for \fIN\fR partitions, so a key lands on the
+same shard number as on a Kafka topic of \fIN\fR partitions; keyless
+records go to one shard a write batch at a time, each batch to the next.
+Each shard has its own segments and seqs; a consumer group spreads the
+shards over its members (see \fBsluice\-tap\fR(1)).
+A stream keeps the count it was created with: given for an existing
+stream with another count, flux exits 64 and writes nothing.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "1 2 4 8 16",
+    },
+    {
         .name = "retention",
         .value_name = "SPEC",
         .arity = Arity::kOne,

@@ -39,6 +39,7 @@ struct Flags {
   std::string fsync_interval;
   std::string segment_bytes;
   std::string retention;
+  int64_t shards = 0;
   std::string timeout;
   bool stats = false;
   bool progress = false;
@@ -78,6 +79,7 @@ int main(int argc, char** argv) {
   f.fsync_interval = a.value("fsync-interval");
   if (a.has("segment-bytes")) f.segment_bytes = a.value("segment-bytes");
   f.retention = a.value("retention");
+  if (int rc = 0; !a.integer("shards", 0, &f.shards, &rc)) return rc;
   f.timeout = a.value("timeout");
   f.stats = a.has("stats");
   f.progress = a.has("progress");
@@ -90,7 +92,7 @@ int main(int argc, char** argv) {
   // The file: log's own settings mean nothing to a broker: say so rather
   // than let a user believe a Kafka topic now keeps 7 days.
   if (uri->scheme != Scheme::kFile) {
-    for (const char* opt : {"fsync", "fsync-interval", "segment-bytes", "retention"}) {
+    for (const char* opt : {"fsync", "fsync-interval", "segment-bytes", "retention", "shards"}) {
       if (!a.has(opt)) continue;
       std::string hint = uri->scheme == Scheme::kKafka   ? "configure the topic on the brokers"
                          : uri->scheme == Scheme::kStdio ? "the output is a stream of lines"
@@ -154,6 +156,13 @@ int main(int argc, char** argv) {
                               "': expected a size of at least 4K");
     po.segment_bytes = *sb;
     po.change_segment_bytes = true;
+  }
+  if (a.has("shards")) {
+    if (f.shards < 1 || f.shards > 1024) {
+      return cli::usage_error("--shards '" + std::to_string(f.shards) +
+                              "': expected a number of shards from 1 to 1024");
+    }
+    po.shards = static_cast<int32_t>(f.shards);
   }
   if (!f.retention.empty()) {
     auto r = parse_retention(f.retention);

@@ -48,7 +48,36 @@ Ignored when \fB\-\-group\fR has a committed position.
         .help = "consumer group: resume from and commit to it (only what the output took)",
         .doc = R"roff(Consumer group: resume from its committed position and commit to it.
 Only messages the output actually took are committed.
+On a \fBfile:\fR stream, the group spreads the stream's shards over its
+live members, as Kafka spreads partitions: each member reads and commits
+the shards it owns.
+A member that joins takes shards from the others; one that stops or dies
+(even by \fBkill \-9\fR) leaves its shards to the others (see
+\fB\-\-session\-timeout\fR).
+A member gives a shard up only once its output took what it read from
+that shard, and commits first, so a handover repeats nothing (a crash
+may: at-least-once).
+With more members than shards, the extra ones wait for a shard, saying so
+once on stderr; with \fB\-\-exit\fR they exit 0 at once instead.
 )roff",
+    },
+    {
+        .name = "session-timeout",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .default_value = "10s",
+        .help = "with --group on file: streams: a dead member's shards move to the others "
+                "within DUR",
+        .doc = R"roff(With \fB\-\-group\fR on \fBfile:\fR streams: the shards of a member
+that died go to the other members within \fIDUR\fR (default \fB10s\fR).
+Members look for dead and new members every quarter of \fIDUR\fR, at
+most once a second; a joining member is seen at once by members that are
+waiting for data.
+Kafka groups use the broker's \fBsession.timeout.ms\fR (set it in the URI
+query), Redis groups reclaim pending entries instead.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "1s 5s 10s 30s",
     },
     {
         .name = "consumer",

@@ -32,6 +32,7 @@ struct Flags {
   bool once = false;
   std::string mode;
   std::string timeout;
+  std::string session_timeout;
   std::string on_error;
   bool stats = false;
   bool progress = false;
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   f.once = a.has("once");
   f.mode = a.value("mode");
   f.timeout = a.value("timeout");
+  f.session_timeout = a.value("session-timeout");
   if (!a.choice("on-error", &f.on_error, &rc)) return rc;
   f.stats = a.has("stats");
   f.progress = a.has("progress");
@@ -75,6 +77,13 @@ int main(int argc, char** argv) {
   auto timeout = parse_duration_ms(f.timeout);
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   co.timeout = Millis(*timeout);
+  auto session_timeout = parse_duration_ms(f.session_timeout);
+  if (!session_timeout.ok()) return cli::fail(session_timeout.status().With("--session-timeout"));
+  if (*session_timeout <= 0) {
+    return cli::usage_error("--session-timeout '" + f.session_timeout +
+                            "': expected a duration above 0, such as 10s");
+  }
+  co.session_timeout = Millis(*session_timeout);
   // -1 is "no limit" inside, never a value a user may give.
   if (a.has("count") && f.count < 0) {
     return cli::usage_error("--count '" + std::to_string(f.count) +

@@ -51,6 +51,12 @@ struct ProducerOptions {
   int64_t retention_ms = -1;     // -1 = unlimited
   bool change_segment_bytes = false;
   bool change_retention = false;
+  // file: the shard count of a stream the producer creates (0 = 1). When
+  // set, an existing stream with another count is refused
+  // (kInvalidArgument); a stream never changes its count. A keyed record
+  // goes to the shard Kafka's murmur2 partitioner picks, a keyless one to
+  // the shard of the current batch (each batch to the next shard).
+  int32_t shards = 0;
   // How long flush()/connect may wait for a backend before giving up.
   Millis timeout{30000};
 };
@@ -139,6 +145,10 @@ struct ConsumerOptions {
   // was returned (false, the default), or skip it and resynchronise at the
   // next valid record (true; each skip is warned about and counted).
   bool skip_corrupt = false;
+  // file: a group member that dies gives its shards to the others within
+  // this long (members look for dead and new members every quarter of it,
+  // at most every second).
+  Millis session_timeout{10000};
   Millis timeout{30000};
 };
 

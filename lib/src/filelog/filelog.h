@@ -1,14 +1,21 @@
 // The embedded durable log behind `file:` URIs: one directory per stream,
 // holding segment files of length-prefixed, CRC32C-checksummed records.
 //
-// On-disk layout of stream S in cluster directory D:
+// On-disk layout of stream S in cluster directory D, with one shard:
 //
 //   D/S/00000000000000000000.log   segments, named by the seq of their first
 //   D/S/00000000000000001234.log   record (20 digits), oldest first
 //   D/S/meta                       key=value settings fixed at creation
 //   D/S/.lock                      flock'd by writers around each batch
 //   D/S/groups/NAME                committed next seq of consumer group NAME
-//   D/S/groups/.NAME.lock          flock'd by the group's active member
+//   D/S/groups/.NAME.lock          flock'd by the member that owns the shard
+//   D/S/groups/.NAME.members/m-*   one file per live member, flock'd by it
+//                                  (made as groups/.NAME.join-*, renamed)
+//
+// With N > 1 shards, D/S holds meta, .lock (taken only to create or change
+// the stream) and groups/.NAME.members/; each shard K has a directory
+// D/S/shards/K laid out as D/S above (segments, .lock, groups/NAME and
+// groups/.NAME.lock), with seqs of its own. A message is (shard, seq).
 //
 // A segment starts with a 16-byte header: the magic "SLUICEL" + format
 // version 1, then its base seq (u64 little endian). Records follow back to
@@ -104,8 +111,13 @@ DecodeStatus decode_record(const char* data, size_t n, Message* m, std::vector<H
 
 // ---------------------------------------------------------------- stream
 
+// Most shards a stream may have.
+inline constexpr int32_t kMaxShards = 1024;
+
 // Settings fixed when a stream is created, kept in its `meta` file.
 struct StreamSettings {
+  // Fixed for the life of the stream: keys map to shards by it.
+  int32_t shards = 1;
   int64_t segment_bytes = 64ll << 20;
   int64_t retention_bytes = -1;  // -1 = unlimited
   int64_t retention_ms = -1;     // -1 = unlimited
@@ -116,6 +128,16 @@ struct StreamSettings {
 
 // Reads D/S/meta. Streams written before meta existed get the defaults.
 Result<StreamSettings> read_settings(Env* env, const std::string& stream_dir);
+
+// The settings of the stream in `stream_dir`; kNotFound ("stream 'NAME'
+// does not exist in 'DIR'") when it does not exist or is still being
+// created (its meta is written last).
+Result<StreamSettings> find_stream(Env* env, const std::string& stream_dir, std::string_view name);
+
+// The directory of one shard: a one-shard stream keeps its segments in the
+// stream directory itself, a stream of N > 1 shards in shards/0 ...
+// shards/N-1 below it.
+std::string shard_dir(const std::string& stream_dir, int32_t shards, int32_t shard);
 
 // Base seqs of the segments in `stream_dir`, ascending.
 Result<std::vector<int64_t>> list_segments(Env* env, const std::string& stream_dir);
@@ -201,6 +223,11 @@ struct WriterOptions {
   // retention at the next roll; writers already open keep what they read.
   bool change_segment_bytes = false;
   bool change_retention = false;
+  // The shard this writer appends to (< the stream's shard count).
+  int32_t shard = 0;
+  // create_settings.shards was asked for: an existing stream with another
+  // count is refused (kInvalidArgument) instead of kept.
+  bool require_shards = false;
 };
 
 // Appends batches of records to one stream. Records are serialized by add()
@@ -208,9 +235,12 @@ struct WriterOptions {
 // under the stream lock (more only when the batch crosses a segment roll).
 class LogWriter {
  public:
-  // Opens (creating if needed, with mkdir -p) the stream directory, takes
-  // the lock once to repair a torn tail. kCannotCreate/kPermissionDenied
-  // name the path that could not be created.
+  // Opens (creating if needed, with mkdir -p, with all its shards) the
+  // stream directory and the directory of opts.shard, takes the shard's
+  // lock once to repair a torn tail. kCannotCreate/kPermissionDenied name
+  // the path that could not be created; kInvalidArgument when opts.shard is
+  // not below the stream's shard count, or the count differs from
+  // create_settings.shards under require_shards.
   static Result<std::unique_ptr<LogWriter>> Open(const std::string& stream_dir,
                                                  const WriterOptions& opts);
   ~LogWriter();
@@ -246,20 +276,24 @@ class LogWriter {
   // finding it.
   bool created() const { return created_; }
   // Undoes the creation after a failed run: when Open() created the stream
-  // and, under the lock, it still holds no record, no consumer group and
-  // nothing else, removes it (and the parent directories Open() made).
-  // Otherwise (someone else wrote or joined meanwhile) leaves it be. The
-  // writer must not be used afterwards.
+  // and, under the locks, none of its shards holds a record, a consumer
+  // group or anything else, removes it (and the parent directories Open()
+  // made). Otherwise (someone else wrote or joined meanwhile) leaves it be.
+  // The writer must not be used afterwards; other writers of the stream
+  // must not be used either when it was removed.
   void remove_if_unused();
 
   // The next seq as of this writer's last look at the tail.
   int64_t next_seq() const { return next_seq_; }
   const StreamSettings& settings() const { return settings_; }
+  // The shard's directory (the stream's, for one shard).
   const std::string& dir() const { return dir_; }
 
  private:
   LogWriter(std::string dir, const WriterOptions& opts);
   Status init();
+  Status create_or_read_locked();
+  bool shard_unused(const std::string& dir);
   Status change_settings_locked();
   Status sync_tail_locked();
   Status skip_seqs_groups_read_locked();
@@ -268,7 +302,8 @@ class LogWriter {
   void apply_retention_locked();
   Status write_locked(int64_t* first_seq);
 
-  std::string dir_;
+  std::string stream_dir_;
+  std::string dir_;  // the shard's
   WriterOptions opts_;
   Env* env_;
   StreamSettings settings_;
@@ -302,6 +337,7 @@ struct ReaderOptions {
   Env* env = Env::Default();
   size_t read_chunk = 1 << 20;  // bytes per read; a larger record grows it
   OnCorrupt on_corrupt = OnCorrupt::kFail;
+  int32_t shard = 0;  // goes into Message.shard of every view
 };
 
 // Reads one stream from any position, following it as it grows. Batches are
@@ -316,8 +352,9 @@ struct ReaderOptions {
 // silently, since none of it was asked for.
 class LogReader {
  public:
-  // `stream_name` goes into Message.stream of every view. kNotFound
-  // ("stream 'x' does not exist in 'dir'") when the directory is missing.
+  // Reads the shard in `dir` (see shard_dir()). `stream_name` goes into
+  // Message.stream of every view. kNotFound ("stream 'x' does not exist in
+  // 'dir'") when the directory is missing.
   static Result<std::unique_ptr<LogReader>> Open(const std::string& stream_dir,
                                                  std::string stream_name,
                                                  const ReaderOptions& opts = {});
@@ -413,13 +450,14 @@ class ChangeWaiter {
 
 // ---------------------------------------------------------------- groups
 
-// The committed position of a consumer group on one stream. In the file log
-// a group has one active member: Join() holds a non-blocking flock on the
-// group until destruction.
+// The committed position of a consumer group on one shard (in the shard's
+// directory, see shard_dir()). One member owns a shard at a time: Join()
+// holds a non-blocking flock on the group's lock in that shard until
+// destruction.
 class ConsumerGroup {
  public:
   // kTryAgain ("group 'g' of stream 's' is in use by another process") when
-  // another member is active; kInvalidArgument for names with '/' or a
+  // another member owns the shard; kInvalidArgument for names with '/' or a
   // leading '.'.
   static Result<std::unique_ptr<ConsumerGroup>> Join(Env* env, const std::string& stream_dir,
                                                      std::string_view stream,
@@ -446,9 +484,48 @@ class ConsumerGroup {
   UniqueFd lock_fd_;
 };
 
+// The live members of a consumer group on one stream, and which shards each
+// owns. A member keeps a file in D/S/groups/.NAME.members/ and holds an
+// flock on it while it lives; the kernel drops the lock when the process
+// dies (kill -9 included), which is how the others learn of it. Every
+// member computes the same assignment from the same list: members are named
+// by their join time, and shard k goes to the (k mod M)-th of the M live
+// members, so a member that joins takes shards from the others. What makes
+// ownership exclusive, whatever a member's view of the list, is the
+// ConsumerGroup lock of each shard: a member hands a shard over by
+// committing and then closing its ConsumerGroup.
+class GroupMembership {
+ public:
+  // Registers a new member. kInvalidArgument for a bad group name.
+  static Result<std::unique_ptr<GroupMembership>> Join(Env* env, const std::string& stream_dir,
+                                                       std::string_view group);
+  // Leaves: removes the member file.
+  ~GroupMembership();
+  GroupMembership(const GroupMembership&) = delete;
+  GroupMembership& operator=(const GroupMembership&) = delete;
+
+  // The live members, oldest first, this one included. Files of dead
+  // members are removed on the way.
+  Result<std::vector<std::string>> members();
+  const std::string& id() const { return id_; }
+  // The directory of member files (watch it to learn of joins).
+  const std::string& dir() const { return dir_; }
+
+  // The shards of `shards` that the member at `index` of `count` owns.
+  static std::vector<int32_t> assign(int32_t shards, size_t index, size_t count);
+
+ private:
+  GroupMembership(Env* env, std::string dir) : env_(env), dir_(std::move(dir)) {}
+  Env* env_;
+  std::string dir_;
+  std::string id_;
+  UniqueFd fd_;
+};
+
 // ---------------------------------------------------------------- describe
 
-// Bounds, size, and groups of the stream in `stream_dir`.
+// Bounds and size of each shard, and the groups of the stream in
+// `stream_dir` with their committed seq per shard.
 Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std::string_view name);
 
 }  // namespace sluice::filelog

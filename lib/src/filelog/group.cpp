@@ -1,5 +1,4 @@
-// Consumer group offsets of the file log, and describe_stream() which
-// reports them with the stream's bounds.
+// Consumer group offsets of the file log, one file per group and shard.
 
 #include <fcntl.h>
 
@@ -96,69 +95,6 @@ Result<std::vector<std::string>> ConsumerGroup::List(Env* env, const std::string
   }
   std::sort(out.begin(), out.end());
   return out;
-}
-
-Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std::string_view name) {
-  StreamInfo info;
-  info.name = std::string(name);
-  Result<std::vector<int64_t>> bases = list_segments(env, stream_dir);
-  if (!bases.ok()) return bases.status();
-  ShardInfo shard;
-  shard.shard = 0;
-  info.bytes = 0;
-  int64_t end = 0;
-  for (size_t i = 0; i < bases->size(); ++i) {
-    std::string path = segment_path(stream_dir, (*bases)[i]);
-    Result<UniqueFd> fd = env->open(path, O_RDONLY);
-    if (!fd.ok()) {
-      if (fd.status().is(StatusCode::kNotFound)) continue;  // retention raced us
-      return fd.status();
-    }
-    Result<int64_t> size = env->file_size(fd->get());
-    if (size.ok()) info.bytes += *size;
-    bool newest = i + 1 == bases->size();
-    if (!newest && shard.first_seq >= 0) continue;
-    // The oldest segment gives the first record, the newest the last one;
-    // only the newest is scanned to its end.
-    char rec[kSegmentHeaderBytes + kRecordHeaderBytes];
-    Result<size_t> n = env->pread(fd->get(), rec, sizeof rec, 0);
-    if (n.ok() && *n == sizeof rec && shard.first_seq < 0) {
-      shard.first_seq = (*bases)[i];
-      shard.first_ts_us = static_cast<int64_t>(load_u64(rec + kSegmentHeaderBytes + 16));
-    }
-    if (newest) {
-      SegmentScan scan;
-      SLUICE_RETURN_IF_ERROR(
-          scan_segment(env, fd->get(), path, kSegmentHeaderBytes, (*bases)[i], &scan)
-              .With("cannot read '" + path + "'"));
-      end = scan.next_seq;
-      if (scan.next_seq > (*bases)[i]) {
-        shard.last_seq = scan.next_seq - 1;
-        shard.last_ts_us = scan.last_ts;
-      } else if (i > 0) {
-        shard.last_seq = (*bases)[i] - 1;  // just rolled: last is in the previous
-      }
-    }
-  }
-  if (shard.first_seq >= 0 && shard.last_seq >= shard.first_seq) {
-    info.messages = shard.last_seq - shard.first_seq + 1;
-  } else {
-    shard.first_seq = shard.last_seq = -1;
-  }
-  info.shards.push_back(shard);
-  Result<std::vector<std::string>> groups = ConsumerGroup::List(env, stream_dir);
-  if (!groups.ok()) return groups.status();
-  for (const std::string& g : *groups) {
-    Result<int64_t> committed = ConsumerGroup::ReadCommitted(env, stream_dir, g);
-    if (!committed.ok()) continue;  // not a group file (foreign name)
-    GroupInfo gi;
-    gi.name = g;
-    gi.committed.push_back(*committed);
-    int64_t from = *committed >= 0 ? *committed : 0;
-    gi.lag = end > from ? end - from : 0;
-    info.groups.push_back(std::move(gi));
-  }
-  return info;
 }
 
 }  // namespace sluice::filelog

@@ -151,6 +151,7 @@ LogReader::Parse LogReader::parse_buffer(std::vector<Message>* out, size_t first
     }
     want_ts_ = -1;  // timestamps never decrease: every later record passes
     m.stream = name_;
+    m.shard = opts_.shard;
     header_begin_.push_back(static_cast<uint32_t>(hb));
     out->push_back(m);
   }

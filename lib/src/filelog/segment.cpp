@@ -14,6 +14,7 @@ std::string StreamSettings::encode() const {
   s += "segment_bytes=" + std::to_string(segment_bytes) + "\n";
   s += "retention_bytes=" + std::to_string(retention_bytes) + "\n";
   s += "retention_ms=" + std::to_string(retention_ms) + "\n";
+  s += "shards=" + std::to_string(shards) + "\n";
   return s;
 }
 
@@ -34,7 +35,9 @@ Result<StreamSettings> StreamSettings::Parse(std::string_view text) {
     std::string_view val = line.substr(eq + 1);
     int64_t v = 0;
     auto [end, ec] = std::from_chars(val.data(), val.data() + val.size(), v);
+    int64_t shards = -1;
     int64_t* field = nullptr;
+    if (key == "shards") field = &shards;
     if (key == "segment_bytes") field = &out.segment_bytes;
     if (key == "retention_bytes") field = &out.retention_bytes;
     if (key == "retention_ms") field = &out.retention_ms;
@@ -44,6 +47,13 @@ Result<StreamSettings> StreamSettings::Parse(std::string_view text) {
                             "' is not an integer");
     }
     *field = v;
+    if (field == &shards) {
+      if (v < 1 || v > kMaxShards) {
+        return Status::Config("meta line " + std::to_string(line_no) + ": shards must be 1 to " +
+                              std::to_string(kMaxShards));
+      }
+      out.shards = static_cast<int32_t>(v);
+    }
   }
   if (out.segment_bytes <= 0) {
     return Status::Config("meta: segment_bytes must be positive");
@@ -61,6 +71,31 @@ Result<StreamSettings> read_settings(Env* env, const std::string& stream_dir) {
   Result<StreamSettings> s = StreamSettings::Parse(*text);
   if (!s.ok()) return s.status().With("'" + path + "'");
   return s;
+}
+
+std::string shard_dir(const std::string& stream_dir, int32_t shards, int32_t shard) {
+  if (shards <= 1) return stream_dir;
+  return stream_dir + "/shards/" + std::to_string(shard);
+}
+
+Result<StreamSettings> find_stream(Env* env, const std::string& stream_dir, std::string_view name) {
+  auto missing = [&] {
+    size_t slash = stream_dir.find_last_of('/');
+    std::string parent = slash == std::string::npos ? "." : stream_dir.substr(0, slash);
+    return Status::NotFound("stream '" + std::string(name) + "' does not exist in '" + parent +
+                            "'");
+  };
+  if (!env->exists(stream_dir + "/meta")) {
+    // A stream from before meta existed has segments; a directory with
+    // neither is a stream still being created (meta is written last).
+    Result<std::vector<int64_t>> bases = list_segments(env, stream_dir);
+    if (!bases.ok()) {
+      if (bases.status().is(StatusCode::kNotFound)) return missing();
+      return bases.status();
+    }
+    if (bases->empty()) return missing();
+  }
+  return read_settings(env, stream_dir);
 }
 
 Result<std::vector<int64_t>> list_segments(Env* env, const std::string& stream_dir) {

@@ -39,7 +39,7 @@ class StreamLock {
 }  // namespace
 
 LogWriter::LogWriter(std::string dir, const WriterOptions& opts)
-    : dir_(std::move(dir)), opts_(opts), env_(opts.env) {}
+    : stream_dir_(std::move(dir)), opts_(opts), env_(opts.env) {}
 
 // No sync on close: under kInterval, data younger than the interval may be
 // lost on a power failure anyway (it survives a process crash), and a large
@@ -57,32 +57,86 @@ Result<std::unique_ptr<LogWriter>> LogWriter::Open(const std::string& stream_dir
 Status LogWriter::init() {
   // Remember the outermost directory mkdirs will make, so that
   // remove_if_unused() can take back exactly what this writer created.
-  for (std::string d = dir_; !d.empty() && d != "." && d != "/" && !env_->exists(d);) {
+  for (std::string d = stream_dir_; !d.empty() && d != "." && d != "/" && !env_->exists(d);) {
     first_made_dir_ = d;
     size_t slash = d.find_last_of('/');
     d = slash == std::string::npos ? std::string() : d.substr(0, slash);
   }
-  Status st = env_->mkdirs(dir_);
+  Status st = env_->mkdirs(stream_dir_);
   if (!st.ok()) return st;
-  Result<UniqueFd> lock = env_->open(dir_ + "/.lock", O_RDWR | O_CREAT);
+  Result<UniqueFd> lock = env_->open(stream_dir_ + "/.lock", O_RDWR | O_CREAT);
+  if (!lock.ok()) return lock.status();
+  UniqueFd stream_lock = std::move(*lock);
+  {
+    StreamLock guard(env_, stream_lock.get());
+    SLUICE_RETURN_IF_ERROR(guard.acquire().With("cannot lock '" + stream_dir_ + "/.lock'"));
+    SLUICE_RETURN_IF_ERROR(create_or_read_locked());
+    dir_ = shard_dir(stream_dir_, settings_.shards, opts_.shard);
+    if (settings_.shards == 1) {
+      // One shard: the stream lock is the shard lock; keep holding it.
+      lock_fd_ = std::move(stream_lock);
+      batch_.reserve(512 << 10);
+      last_sync_us_ = env_->now_us();
+      SLUICE_RETURN_IF_ERROR(sync_tail_locked());
+      return skip_seqs_groups_read_locked();
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(env_->mkdirs(dir_));
+  lock = env_->open(dir_ + "/.lock", O_RDWR | O_CREAT);
   if (!lock.ok()) return lock.status();
   lock_fd_ = std::move(*lock);
   StreamLock guard(env_, lock_fd_.get());
   SLUICE_RETURN_IF_ERROR(guard.acquire().With("cannot lock '" + dir_ + "/.lock'"));
-  // Settings are fixed by whoever creates the stream first, then read back
-  // (and changed only when asked to).
-  if (!env_->exists(dir_ + "/meta")) {
-    SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(dir_ + "/meta", opts_.create_settings.encode()));
-    created_ = true;
-  }
-  Result<StreamSettings> settings = read_settings(env_, dir_);
-  if (!settings.ok()) return settings.status();
-  settings_ = *settings;
-  if (!created_) SLUICE_RETURN_IF_ERROR(change_settings_locked());
   batch_.reserve(512 << 10);
   last_sync_us_ = env_->now_us();
   SLUICE_RETURN_IF_ERROR(sync_tail_locked());
   return skip_seqs_groups_read_locked();
+}
+
+// Under the stream lock: settings are fixed by whoever creates the stream
+// first, then read back (and changed only when asked to). The shard count
+// is never changed.
+Status LogWriter::create_or_read_locked() {
+  const StreamSettings& want = opts_.create_settings;
+  if (!env_->exists(stream_dir_ + "/meta")) {
+    StreamSettings create = want;
+    Result<std::vector<int64_t>> bases = list_segments(env_, stream_dir_);
+    if (!bases.ok()) return bases.status();
+    // Segments without meta: a stream from before meta existed, one shard.
+    if (!bases->empty()) create.shards = 1;
+    if (create.shards < 1 || create.shards > kMaxShards) {
+      return Status::InvalidArgument("a stream has 1 to " + std::to_string(kMaxShards) +
+                                     " shards, not " + std::to_string(create.shards));
+    }
+    if (create.shards > 1) {
+      // Every shard directory exists before meta names the count, so a
+      // reader that finds meta finds them too.
+      for (int32_t k = 0; k < create.shards; ++k) {
+        SLUICE_RETURN_IF_ERROR(env_->mkdirs(shard_dir(stream_dir_, create.shards, k)));
+      }
+      if (opts_.fsync != FsyncPolicy::kNever) {
+        SLUICE_RETURN_IF_ERROR(env_->sync_dir(stream_dir_ + "/shards"));
+      }
+    }
+    SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(stream_dir_ + "/meta", create.encode()));
+    created_ = true;
+  }
+  Result<StreamSettings> settings = read_settings(env_, stream_dir_);
+  if (!settings.ok()) return settings.status();
+  settings_ = *settings;
+  if (opts_.require_shards && settings_.shards != want.shards) {
+    return Status::InvalidArgument(
+        "stream '" + stream_dir_ + "' has " + std::to_string(settings_.shards) +
+        (settings_.shards == 1 ? " shard" : " shards") + ", not " + std::to_string(want.shards) +
+        ": a stream keeps the shard count it was created with (create a new stream instead)");
+  }
+  if (opts_.shard < 0 || opts_.shard >= settings_.shards) {
+    return Status::InvalidArgument("stream '" + stream_dir_ + "' has no shard " +
+                                   std::to_string(opts_.shard) + " (it has " +
+                                   std::to_string(settings_.shards) + ")");
+  }
+  if (!created_) SLUICE_RETURN_IF_ERROR(change_settings_locked());
+  return Status::Ok();
 }
 
 // A crash under --fsync interval or never can take away acknowledged
@@ -133,37 +187,86 @@ Status LogWriter::change_settings_locked() {
                       format_retention(next.retention_ms, next.retention_bytes));
   }
   if (changes.empty()) return Status::Ok();
-  SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(dir_ + "/meta", next.encode())
-                             .With("cannot change the settings of '" + dir_ + "'"));
+  SLUICE_RETURN_IF_ERROR(env_->write_file_atomic(stream_dir_ + "/meta", next.encode())
+                             .With("cannot change the settings of '" + stream_dir_ + "'"));
   settings_ = next;
-  for (const std::string& c : changes) warn("stream '" + dir_ + "': " + c);
+  for (const std::string& c : changes) warn("stream '" + stream_dir_ + "': " + c);
   return Status::Ok();
+}
+
+// Whether the shard in `dir` holds nothing but its lock and an empty first
+// segment (and, for the stream directory of one shard, meta).
+bool LogWriter::shard_unused(const std::string& dir) {
+  Result<std::vector<std::string>> names = env_->list_dir(dir);
+  if (!names.ok()) return names.status().is(StatusCode::kNotFound);
+  const std::string first_segment = segment_file_name(0);
+  for (const std::string& n : *names) {
+    if (n == ".lock" || (n == "meta" && dir == stream_dir_)) continue;
+    if (n == first_segment) {
+      Result<int64_t> size = env_->path_size(dir + "/" + n);
+      if (size.ok() && *size <= static_cast<int64_t>(kSegmentHeaderBytes)) continue;
+    }
+    return false;  // a record, a group, anything: the stream is in use
+  }
+  return true;
 }
 
 void LogWriter::remove_if_unused() {
   if (!created_ || !lock_fd_.valid()) return;
-  StreamLock guard(env_, lock_fd_.get());
-  if (!guard.acquire().ok()) return;
-  Result<std::vector<std::string>> names = env_->list_dir(dir_);
-  if (!names.ok()) return;
-  const std::string first_segment = segment_file_name(0);
-  for (const std::string& n : *names) {
-    if (n == ".lock" || n == "meta") continue;
-    if (n == first_segment) {
-      Result<int64_t> size = env_->path_size(dir_ + "/" + n);
-      if (size.ok() && *size <= static_cast<int64_t>(kSegmentHeaderBytes)) continue;
-    }
-    return;  // a record, a group, anything: the stream is in use
+  const int32_t shards = settings_.shards;
+  UniqueFd stream_lock_fd;
+  int stream_lock = lock_fd_.get();
+  if (shards > 1) {
+    Result<UniqueFd> fd = env_->open(stream_dir_ + "/.lock", O_RDWR);
+    if (!fd.ok()) return;
+    stream_lock_fd = std::move(*fd);
+    stream_lock = stream_lock_fd.get();
   }
-  (void)env_->unlink(dir_ + "/" + first_segment);
-  (void)env_->unlink(dir_ + "/meta");
-  (void)env_->unlink(dir_ + "/.lock");
+  StreamLock guard(env_, stream_lock);
+  if (!guard.acquire().ok()) return;
+  // Every shard's lock too, so no writer appends while we look. Writers
+  // take one shard lock at a time, and the stream lock only without one.
+  std::vector<UniqueFd> shard_lock_fds;
+  std::vector<std::unique_ptr<StreamLock>> shard_guards;
+  if (shards > 1) {
+    Result<std::vector<std::string>> top = env_->list_dir(stream_dir_);
+    if (!top.ok()) return;
+    for (const std::string& n : *top) {
+      if (n != ".lock" && n != "meta" && n != "shards") return;  // a group joined
+    }
+    for (int32_t k = 0; k < shards; ++k) {
+      std::string dir = shard_dir(stream_dir_, shards, k);
+      Result<UniqueFd> fd = env_->open(dir + "/.lock", O_RDWR);
+      if (fd.ok()) {
+        shard_lock_fds.push_back(std::move(*fd));
+        shard_guards.push_back(std::make_unique<StreamLock>(env_, shard_lock_fds.back().get()));
+        if (!shard_guards.back()->acquire().ok()) return;
+      }
+      if (!shard_unused(dir)) return;
+    }
+  } else if (!shard_unused(stream_dir_)) {
+    return;
+  }
+  const std::string first_segment = segment_file_name(0);
+  if (shards > 1) {
+    for (int32_t k = 0; k < shards; ++k) {
+      std::string dir = shard_dir(stream_dir_, shards, k);
+      (void)env_->unlink(dir + "/" + first_segment);
+      (void)env_->unlink(dir + "/.lock");
+      (void)env_->rmdir(dir);
+    }
+    (void)env_->rmdir(stream_dir_ + "/shards");
+  } else {
+    (void)env_->unlink(stream_dir_ + "/" + first_segment);
+  }
+  (void)env_->unlink(stream_dir_ + "/meta");
+  (void)env_->unlink(stream_dir_ + "/.lock");
   seg_fd_.reset();
   // A directory that was there before stays. An rmdir that finds the
   // directory not empty (someone just opened the stream) fails harmlessly
   // and leaves it.
   if (first_made_dir_.empty()) return;
-  for (std::string d = dir_;;) {
+  for (std::string d = stream_dir_;;) {
     if (!env_->rmdir(d).ok() || d == first_made_dir_) break;
     size_t slash = d.find_last_of('/');
     if (slash == std::string::npos) break;
