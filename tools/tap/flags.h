@@ -70,9 +70,8 @@ once on stderr; with \fB\-\-exit\fR they exit 0 at once instead.
                 "within DUR",
         .doc = R"roff(With \fB\-\-group\fR on \fBfile:\fR streams: the shards of a member
 that died go to the other members within \fIDUR\fR (default \fB10s\fR).
-Members look for dead and new members every quarter of \fIDUR\fR, at
-most once a second; a joining member is seen at once by members that are
-waiting for data.
+Members look for dead members every quarter of \fIDUR\fR, at most once
+a second; members that join or leave cleanly are seen within 50 ms.
 Kafka groups use the broker's \fBsession.timeout.ms\fR (set it in the URI
 query), Redis groups reclaim pending entries instead.
 )roff",

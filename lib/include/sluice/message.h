@@ -1,7 +1,7 @@
 // The message model shared by every backend and tool.
 //
 // A message is identified by (stream, shard, seq): stream name, shard
-// (Kafka partition; always 0 for the file log), and sequence number (offset
+// (Kafka partition; 0 for a redis stream), and sequence number (offset
 // or entry id). It has a timestamp in microseconds since the Unix epoch, an
 // optional key, ordered header pairs (duplicates allowed) and an optional
 // payload (absent = a tombstone, Kafka's null value). Keys, header values and

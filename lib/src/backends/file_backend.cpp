@@ -285,7 +285,10 @@ class FileConsumer final : public Consumer {
           const size_t before = batch.size();
           bool at_end = false;
           Status st = s.reader->read(&batch.messages, opts_.max_batch - batch.size(), &at_end);
-          if (batch.size() > before) s.delivered = batch.messages.back().seq + 1;
+          if (batch.size() > before) {
+            s.delivered = batch.messages.back().seq + 1;
+            delivered_any_ = true;
+          }
           s.at_end = at_end;
           if (!st.ok()) {
             // Hand out what the other shards gave first; the error ends the
@@ -307,8 +310,10 @@ class FileConsumer final : public Consumer {
       auto until = std::min(deadline, next_check);
       auto left =
           until > now ? std::chrono::duration_cast<Millis>(until - now) + Millis(1) : Millis(0);
-      // A missing stream directory cannot be watched: look again soon.
-      if (missing && left > Millis(10)) left = Millis(10);
+      // A missing stream directory cannot be watched: look again soon. A
+      // shard waiting to be handed over waits for the caller to mark what
+      // its output took: return soon, so that it can.
+      if ((missing || handing_over()) && left > Millis(10)) left = Millis(10);
       ChangeWaiter::Event ev = waiter_->wait(left);
       if (ev == ChangeWaiter::Event::kWoken) return Status::Ok();
       if (ev == ChangeWaiter::Event::kChanged) {
@@ -356,6 +361,7 @@ class FileConsumer final : public Consumer {
  private:
   using Clock = std::chrono::steady_clock;
   using ReaderOptions = filelog::ReaderOptions;
+  static constexpr Millis kPeekInterval{50};
 
   struct Shard {
     int32_t shard = 0;
@@ -378,7 +384,8 @@ class FileConsumer final : public Consumer {
     std::vector<bool> owned;  // by the latest assignment
     size_t members = 0;
     Clock::time_point last_check;
-    Clock::time_point next_check;
+    Clock::time_point next_check;  // the next look for dead members
+    Clock::time_point next_peek;   // the next look for joins and leaves
     bool said_waiting = false;
   };
 
@@ -447,7 +454,13 @@ class FileConsumer final : public Consumer {
   Status maintain_group(Cursor& c) {
     const auto now = Clock::now();
     bool waiting_for_shard = false;
-    const bool check = now >= c.next_check;
+    bool check = now >= c.next_check;
+    if (!check && now >= c.next_peek) {
+      // A busy member never waits for a change event: look for joins and
+      // leaves often (one directory listing), for dead members less often.
+      c.next_peek = now + kPeekInterval;
+      check = c.member->changed();
+    }
     if (check) {
       Result<std::vector<std::string>> members = c.member->members();
       if (!members.ok()) return members.status();
@@ -468,6 +481,7 @@ class FileConsumer final : public Consumer {
       }
       c.last_check = now;
       c.next_check = now + check_interval_;
+      c.next_peek = now + kPeekInterval;
     }
     for (Shard& s : c.shards) {
       const bool owned = c.owned[s.shard];
@@ -497,6 +511,15 @@ class FileConsumer final : public Consumer {
     return Status::Ok();
   }
 
+  bool handing_over() const {
+    for (const auto& c : cursors_) {
+      for (const Shard& s : c->shards) {
+        if (s.releasing) return true;
+      }
+    }
+    return false;
+  }
+
   // With a group, whether this member has nothing more to read for now:
   // every shard it owns is held and read to its end (or it owns none).
   bool group_at_end(const Cursor& c) const {
@@ -512,9 +535,7 @@ class FileConsumer final : public Consumer {
       if (!c->member || c->members < 2 || said_nothing_left_) continue;
       bool owns = std::find(c->owned.begin(), c->owned.end(), true) != c->owned.end();
       if (!owns) continue;  // said already: it has no shard
-      bool read_any = false;
-      for (const Shard& s : c->shards) read_any = read_any || s.delivered >= 0;
-      if (!read_any) {
+      if (!delivered_any_) {
         said_nothing_left_ = true;
         warn("group '" + opts_.group + "' of stream '" + c->name +
              "': every shard of this member is read to its end; nothing left to read");
@@ -549,7 +570,8 @@ class FileConsumer final : public Consumer {
   size_t rotate_ = 0;
   uint64_t skipped_before_ = 0;  // by readers since closed
   bool said_nothing_left_ = false;
-  Status pending_;  // an error that waits for the batch before it
+  bool delivered_any_ = false;  // this member handed out a message
+  Status pending_;              // an error that waits for the batch before it
 };
 
 // --------------------------------------------------------------------- admin

@@ -507,6 +507,10 @@ class GroupMembership {
   // The live members, oldest first, this one included. Files of dead
   // members are removed on the way.
   Result<std::vector<std::string>> members();
+  // Whether the member files differ from those members() saw: a cheap look
+  // (one directory listing, no lock probed) that shows joins and clean
+  // leaves at once; a dead member shows only in members().
+  bool changed();
   const std::string& id() const { return id_; }
   // The directory of member files (watch it to learn of joins).
   const std::string& dir() const { return dir_; }
@@ -520,6 +524,7 @@ class GroupMembership {
   std::string dir_;
   std::string id_;
   UniqueFd fd_;
+  std::vector<std::string> seen_;  // the member files members() saw, sorted
 };
 
 // ---------------------------------------------------------------- describe

@@ -55,6 +55,24 @@ GroupMembership::~GroupMembership() {
   if (fd_.valid()) (void)env_->unlink(dir_ + "/" + id_);
 }
 
+namespace {
+
+std::vector<std::string> member_files(std::vector<std::string> names) {
+  std::vector<std::string> out;
+  for (std::string& n : names) {
+    if (n.compare(0, kMemberPrefix.size(), kMemberPrefix) == 0) out.push_back(std::move(n));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+bool GroupMembership::changed() {
+  Result<std::vector<std::string>> names = env_->list_dir(dir_);
+  return !names.ok() || member_files(std::move(*names)) != seen_;
+}
+
 Result<std::vector<std::string>> GroupMembership::members() {
   Result<std::vector<std::string>> names = env_->list_dir(dir_);
   if (!names.ok()) return names.status();
@@ -78,6 +96,7 @@ Result<std::vector<std::string>> GroupMembership::members() {
     (void)env_->unlink(path);
   }
   std::sort(live.begin(), live.end());
+  seen_ = live;
   return live;
 }
 
