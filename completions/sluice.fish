@@ -61,7 +61,7 @@ for c in sluice sluice-tap tap
     set -l n '__sluice_is tap'
     complete -c $c -n $n -s o -l from -x -a 'beginning end -1 -10 -100 @5m @1h @1d' -d 'beginning | end | SEQ | ID | -N | @TIME (ID: a redis entry id as %i prints; TIME: RFC 3339 or an age like 5m)'
     complete -c $c -n $n -s g -l group -x -d 'consumer group: resume from and commit to it (only what the output took)'
-    complete -c $c -n $n -l session-timeout -x -a '1s 5s 10s 30s' -d 'with --group on file: streams: a dead member\'s shards move to the others within DUR'
+    complete -c $c -n $n -l session-timeout -x -a '1s 5s 10s 30s' -d 'with --group: a dead member\'s work moves to the others within DUR (file: default 10s)'
     complete -c $c -n $n -l consumer -x -d 'with --group: this member\'s name (redis: the consumer, default HOSTNAME-PID; kafka: client.id)'
     complete -c $c -n $n -s c -l count -x -d 'stop after N messages (0 or more)'
     complete -c $c -n $n -s e -l exit -d 'stop at the end of the stream instead of following it'

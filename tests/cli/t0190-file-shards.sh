@@ -171,6 +171,17 @@ test_expect_success 'more members than shards: the extra one waits, says so once
 	test "$(grep -c "this one waits" err_wait)" = 1
 '
 
+test_expect_success '--session-timeout: needs --group; on kafka it is session.timeout.ms (6s or more)' '
+	test_expect_code 64 tap file:log/s --session-timeout 1s --exit 2>err &&
+	test_grep "needs --group" err &&
+	test_expect_code 64 tap file:log/s --group g --session-timeout 0s --exit 2>err &&
+	test_grep "above 0" err &&
+	test_expect_code 64 tap "kafka://$KAFKA/keys" --group kg --session-timeout 2s --exit 2>err &&
+	test_grep "session.timeout.ms=2000" err &&
+	tap "kafka://$KAFKA/keys" --group kg --session-timeout 7s --exit >got &&
+	test_line_count = 5000 got
+'
+
 test_expect_success 'file:DIR/a,b reads both streams' '
 	printf "a1\na2\n" | flux file:multi/a &&
 	printf "b1\n" | flux --shards 2 file:multi/b &&

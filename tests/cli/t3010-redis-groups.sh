@@ -60,7 +60,7 @@ test_expect_success 'kill -9 of a member: its pending records are claimed by ano
 	redis-cli -p $REDIS_PORT xpending crash g | head -n 1 >n &&
 	test "$(cat n)" -gt 0 &&
 	sleep 1.2 &&
-	tap "$U/crash?consumer=alive&claim_idle_ms=1000" --group g --exit >alive.out &&
+	tap "$U/crash?consumer=alive" --group g --session-timeout 1s --exit >alive.out &&
 	sort -u alive.out >got &&
 	sort in >want &&
 	test_cmp want got &&

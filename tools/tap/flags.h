@@ -65,15 +65,19 @@ once on stderr; with \fB\-\-exit\fR they exit 0 at once instead.
         .name = "session-timeout",
         .value_name = "DUR",
         .arity = Arity::kOne,
-        .default_value = "10s",
-        .help = "with --group on file: streams: a dead member's shards move to the others "
-                "within DUR",
-        .doc = R"roff(With \fB\-\-group\fR on \fBfile:\fR streams: the shards of a member
-that died go to the other members within \fIDUR\fR (default \fB10s\fR).
-Members look for dead members every quarter of \fIDUR\fR, at most once
-a second; members that join or leave cleanly are seen within 50 ms.
-Kafka groups use the broker's \fBsession.timeout.ms\fR (set it in the URI
-query), Redis groups reclaim pending entries instead.
+        .help = "with --group: a dead member's work moves to the others within DUR (file: "
+                "default 10s)",
+        .doc = R"roff(With \fB\-\-group\fR: how long the work of a member that died waits
+for the other members.
+On \fBfile:\fR streams its shards go to the others within \fIDUR\fR
+(default \fB10s\fR): members look for dead members every quarter of
+\fIDUR\fR, at most once a second, and see members that join or leave
+cleanly within 50 ms.
+On \fBkafka://\fR it is the group's \fBsession.timeout.ms\fR (heartbeats
+every third of it; the broker bounds it, and a URI property wins).
+On \fBredis://\fR it is \fBclaim_idle_ms\fR: pending entries idle that
+long are claimed by another member (default 30 s; the URI's
+\fB?claim_idle_ms=\fR wins).
 )roff",
         .hint = Hint::kSuggest,
         .choices = "1s 5s 10s 30s",

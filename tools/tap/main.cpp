@@ -77,13 +77,18 @@ int main(int argc, char** argv) {
   auto timeout = parse_duration_ms(f.timeout);
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   co.timeout = Millis(*timeout);
-  auto session_timeout = parse_duration_ms(f.session_timeout);
-  if (!session_timeout.ok()) return cli::fail(session_timeout.status().With("--session-timeout"));
-  if (*session_timeout <= 0) {
-    return cli::usage_error("--session-timeout '" + f.session_timeout +
-                            "': expected a duration above 0, such as 10s");
+  if (a.has("session-timeout")) {
+    if (f.group.empty()) return cli::usage_error("--session-timeout needs --group");
+    auto session_timeout = parse_duration_ms(f.session_timeout);
+    if (!session_timeout.ok()) {
+      return cli::fail(session_timeout.status().With("--session-timeout"));
+    }
+    if (*session_timeout <= 0) {
+      return cli::usage_error("--session-timeout '" + f.session_timeout +
+                              "': expected a duration above 0, such as 10s");
+    }
+    co.session_timeout = Millis(*session_timeout);
   }
-  co.session_timeout = Millis(*session_timeout);
   // -1 is "no limit" inside, never a value a user may give.
   if (a.has("count") && f.count < 0) {
     return cli::usage_error("--count '" + std::to_string(f.count) +

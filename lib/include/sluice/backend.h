@@ -145,10 +145,11 @@ struct ConsumerOptions {
   // was returned (false, the default), or skip it and resynchronise at the
   // next valid record (true; each skip is warned about and counted).
   bool skip_corrupt = false;
-  // file: a group member that dies gives its shards to the others within
-  // this long (members look for dead and new members every quarter of it,
-  // at most every second).
-  Millis session_timeout{10000};
+  // How long the work of a group member that died waits for the others;
+  // 0 = the backend's default. file: its shards move within this long
+  // (default 10 s); kafka: session.timeout.ms (heartbeats at a third of
+  // it); redis: claim_idle_ms (default 30 s). URI parameters win.
+  Millis session_timeout{0};
   Millis timeout{30000};
 };
 

@@ -211,7 +211,9 @@ class FileConsumer final : public Consumer {
       : uri_(std::move(uri)), opts_(opts), env_(env) {
     // Dead members are found by looking; joins also show as directory
     // changes, which wake a waiting member at once.
-    check_interval_ = std::clamp<Millis>(opts_.session_timeout / 4, Millis(10), Millis(1000));
+    const Millis session =
+        opts_.session_timeout > Millis(0) ? opts_.session_timeout : Millis(10000);
+    check_interval_ = std::clamp<Millis>(session / 4, Millis(10), Millis(1000));
   }
 
   ~FileConsumer() override {

@@ -62,6 +62,22 @@ class KafkaConsumer final : public Consumer {
   Status open() {
     ctx_.set_quiet(true);
     Properties env = {{"auto.offset.reset", auto_offset_reset(opts_.from)}};
+    if (opts_.session_timeout > Millis(0)) {
+      // Brokers refuse a group member's session timeout below their
+      // group.min.session.timeout.ms (6 s by default), and the consumer
+      // then reads nothing without a word: refuse it here, with the way
+      // out for brokers configured lower.
+      const int64_t ms = opts_.session_timeout.count();
+      if (ms < 6000) {
+        return Status::InvalidArgument(
+            "a kafka group's session timeout must be 6s or more (the brokers' default "
+            "group.min.session.timeout.ms); for brokers set lower, put ?session.timeout.ms=" +
+            std::to_string(ms) + " in the URI");
+      }
+      // The heartbeat must come well within the session timeout.
+      env.emplace_back("session.timeout.ms", std::to_string(ms));
+      env.emplace_back("heartbeat.interval.ms", std::to_string(std::max<int64_t>(1, ms / 3)));
+    }
     Properties from_env = env_properties(environ);
     env.insert(env.end(), from_env.begin(), from_env.end());
     grouped_ = !opts_.group.empty();

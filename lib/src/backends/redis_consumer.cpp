@@ -976,7 +976,9 @@ Result<std::unique_ptr<Consumer>> open_redis_consumer(const StreamUri& uri,
     return Status::InvalidArgument("redis uri '" + uri.redacted() +
                                    "' names no stream (redis://HOST/STREAM)");
   }
-  Millis claim_idle{30000};
+  // --session-timeout means the same here: how long a dead member's work
+  // waits for the others. The URI's claim_idle_ms wins.
+  Millis claim_idle = o.session_timeout > Millis(0) ? o.session_timeout : Millis(30000);
   if (const std::string* v = uri.param("claim_idle_ms")) {
     char* end = nullptr;
     const long long ms = std::strtoll(v->c_str(), &end, 10);
