@@ -80,6 +80,38 @@ test_expect_success 'a stream keeps its shard count: another --shards exits 64 a
 	test_grep "file: streams only" err
 '
 
+test_expect_success 'concurrent writers and kill -9 of flux: every shard stays intact and gap-free' '
+	gen_keyed 50000 1 >w1 &&
+	gen_keyed 50000 1000001 >w2 &&
+	{ flux --shards 4 --key-delimiter " " file:log/w <w1 & } &&
+	p1=$! &&
+	{ flux --shards 4 --key-delimiter " " file:log/w <w2 & } &&
+	p2=$! &&
+	wait $p1 && wait $p2 &&
+	tap file:log/w --exit -F "%k %s\n" | sort >got &&
+	cat w1 w2 | sort >want &&
+	test_cmp want got &&
+	gen_keyed 300000 >crash_in &&
+	for i in $(seq 1 10); do
+		{ flux --shards 4 --fsync never --key-delimiter " " file:log/crash <crash_in & } &&
+		pid=$! &&
+		sleep 0.0$((RANDOM % 9))$((RANDOM % 10)) &&
+		kill -9 $pid 2>/dev/null;
+		wait $pid 2>/dev/null;
+		if test -e log/crash/meta; then
+			tap file:log/crash --exit -F "%p %o\n" >dump 2>err || { cat err; return 1; }
+		fi
+	done &&
+	printf "k1 last\n" | flux --key-delimiter " " file:log/crash &&
+	tap file:log/crash --exit -F "%p %o\n" >dump &&
+	for k in 0 1 2 3; do
+		grep "^$k " dump | cut -d" " -f2 >seqs-$k &&
+		n=$(wc -l <seqs-$k) &&
+		seq 0 $((n - 1)) >want-$k &&
+		test_cmp want-$k seqs-$k || return 1
+	done
+'
+
 test_expect_success 'three group members read 1M keyed records exactly once, per-key order kept' '
 	gen_keyed 1000000 >big &&
 	flux --shards 4 --key-delimiter " " file:log/big <big &&
