@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg"
+_sluice_tools="flux tap cdc-pg streams"
 
 _sluice_opts_flux="-d --delimiter -0 --null --envelope -k --key-field -K
   --key-delimiter -H --header --once --mode --on-error --max-record-bytes
@@ -19,6 +19,9 @@ _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --proto-version --stream-in-progress --no-stream-in-progress --heartbeat -n
   --name --with-key --embed-json --no-reconnect --timeout --stats --progress
   -h --help -V --version"
+
+_sluice_opts_streams="-j --json --shards --retention --segment-bytes --to
+  --dry-run --force --yes -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -87,6 +90,14 @@ _sluice_values() {
       COMPREPLY=() ;;
     cdc-pg:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    streams:--shards)
+      COMPREPLY=($(compgen -W "1 2 4 8 16" -- "$cur")) ;;
+    streams:--retention)
+      COMPREPLY=($(compgen -W "1d 7d 30d 10G 7d,10G" -- "$cur")) ;;
+    streams:--segment-bytes)
+      COMPREPLY=($(compgen -W "16M 64M 256M 1G" -- "$cur")) ;;
+    streams:--to)
+      COMPREPLY=($(compgen -W "beginning end -1 -100 @5m @1h @1d" -- "$cur")) ;;
     *) return 1 ;;
   esac
   return 0
@@ -99,6 +110,7 @@ _sluice_tool() {
     flux) opts=$_sluice_opts_flux ;;
     tap) opts=$_sluice_opts_tap ;;
     cdc-pg) opts=$_sluice_opts_cdc_pg ;;
+    streams) opts=$_sluice_opts_streams ;;
     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   _sluice_values "$tool" "$prev" "$cur" && return
@@ -135,4 +147,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams

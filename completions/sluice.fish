@@ -26,6 +26,7 @@ end
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a flux -d 'produce records from stdin or a named pipe to a stream'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a tap -d 'consume a stream to stdout or a named pipe'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-pg -d 'PostgreSQL change data capture to Debezium-compatible events'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a streams -d 'list, create, inspect, reset and check streams'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a help -d 'show the tool list, or a tool\'s manual'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s h -l help -d 'show help'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s V -l version -d 'show version'
@@ -104,4 +105,20 @@ for c in sluice sluice-cdc-pg cdc-pg
     complete -c $c -n $n -s h -l help -d 'print this help and exit'
     complete -c $c -n $n -s V -l version -d 'print the version and exit'
     complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] CONNINFO [STREAM|-]'
+end
+
+# streams
+for c in sluice sluice-streams streams
+    set -l n '__sluice_is streams'
+    complete -c $c -n $n -s j -l json -d 'ls, show, groups: one JSON object per line'
+    complete -c $c -n $n -l shards -x -a '1 2 4 8 16' -d 'create: the number of shards (file: 1 to 1024)'
+    complete -c $c -n $n -l retention -x -a '1d 7d 30d 10G 7d,10G' -d 'create: retention AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G)'
+    complete -c $c -n $n -l segment-bytes -x -a '16M 64M 256M 1G' -d 'create: segment size of a file: stream'
+    complete -c $c -n $n -l to -x -a 'beginning end -1 -100 @5m @1h @1d' -d 'reset: beginning | end | SEQ | -N | @TIME, the next record the group reads'
+    complete -c $c -n $n -l dry-run -d 'reset: print the positions before and after, change nothing'
+    complete -c $c -n $n -l force -d 'reset: even while the group has live members'
+    complete -c $c -n $n -l yes -d 'rm: really delete (without it, say what would be deleted and exit 64)'
+    complete -c $c -n $n -s h -l help -d 'print this help and exit'
+    complete -c $c -n $n -s V -l version -d 'print the version and exit'
+    complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] COMMAND [TARGET] [STREAM]'
 end

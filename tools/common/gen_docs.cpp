@@ -19,6 +19,7 @@
 #include "common/flags.h"
 #include "common/shared_flags.h"
 #include "flux/flags.h"
+#include "streams/flags.h"
 #include "tap/flags.h"
 
 using sluice::cli::Arity;
@@ -30,7 +31,7 @@ using sluice::cli::ToolSpec;
 namespace {
 
 const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec, &sluice::tools::tap::kSpec,
-                                  &sluice::tools::cdc_pg::kSpec};
+                                  &sluice::tools::cdc_pg::kSpec, &sluice::tools::streams::kSpec};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -206,6 +206,8 @@ struct GroupInfo {
   // Committed next-seq per shard (index = shard), -1 = none committed.
   std::vector<int64_t> committed;
   int64_t lag = 0;  // messages between committed and the end, all shards
+  // Live members, where the backend knows them (file: member ids).
+  std::vector<std::string> members;
 };
 
 struct StreamInfo {
@@ -214,14 +216,59 @@ struct StreamInfo {
   int64_t bytes = -1;    // on-disk size where known, else -1
   int64_t messages = 0;  // retained messages, all shards
   std::vector<GroupInfo> groups;
+  // Retention where the backend keeps it with the stream; -1 = none/unknown.
+  int64_t retention_ms = -1;
+  int64_t retention_bytes = -1;
 };
 
+// The settings of a stream created ahead of use (streams create).
+struct CreateOptions {
+  int32_t shards = 1;
+  int64_t segment_bytes = 64ll << 20;  // file:
+  int64_t retention_ms = -1;           // -1 = unlimited
+  int64_t retention_bytes = -1;        // -1 = unlimited
+};
+
+// One shard's committed position before and after a group reset; -1 = none.
+struct ShardReset {
+  int32_t shard = 0;
+  int64_t before = -1;
+  int64_t after = -1;
+};
+
+// What a full check of a stream's stored records found (file:).
+struct CheckReport {
+  int64_t segments = 0;
+  int64_t records = 0;  // valid records
+  int64_t bytes = 0;
+  int64_t lost = 0;              // records in corrupt ranges
+  std::vector<std::string> bad;  // one line per corrupt range, oldest first
+  int64_t torn_bytes = 0;        // torn tails (not corruption)
+};
+
+// Administration of a cluster's streams (the streams tool, top). Every
+// operation a backend lacks returns kInvalidArgument naming it.
 class Admin {
  public:
   virtual ~Admin() = default;
   // Lists the streams of the cluster (or just `only` when not empty), with
   // shard bounds and groups.
   virtual Result<std::vector<StreamInfo>> describe(const std::vector<std::string>& only) = 0;
+
+  // Creates `stream` with `opts`; kInvalidArgument when it exists already.
+  virtual Status create(const std::string& stream, const CreateOptions& opts);
+  // Deletes `stream` and everything in it (records, groups).
+  virtual Status remove(const std::string& stream);
+  // Moves `group` on `stream` so that it next reads at `to` on every shard
+  // (kSeq: that seq; kTime: the first record at or after it; kFromEnd: the
+  // last N). With dry_run nothing changes. kTryAgain naming a live member
+  // while the group has one, unless `force`.
+  virtual Result<std::vector<ShardReset>> reset_group(const std::string& group,
+                                                      const std::string& stream,
+                                                      const StartPosition& to, bool dry_run,
+                                                      bool force);
+  // Reads and verifies every stored record of `stream`.
+  virtual Result<CheckReport> check(const std::string& stream);
 };
 
 // ------------------------------------------------------------------ factory

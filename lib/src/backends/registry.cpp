@@ -53,6 +53,22 @@ Result<std::unique_ptr<Consumer>> open_consumer(const StreamUri& uri, const Cons
   }
 }
 
+// What a backend without the operation answers.
+Status Admin::create(const std::string&, const CreateOptions&) {
+  return Status::InvalidArgument("creating streams is not available on this backend yet");
+}
+Status Admin::remove(const std::string&) {
+  return Status::InvalidArgument("removing streams is not available on this backend yet");
+}
+Result<std::vector<ShardReset>> Admin::reset_group(const std::string&, const std::string&,
+                                                   const StartPosition&, bool, bool) {
+  return Status::InvalidArgument("resetting groups is not available on this backend yet");
+}
+Result<CheckReport> Admin::check(const std::string&) {
+  return Status::InvalidArgument(
+      "checking records is a file: log operation (brokers check their own storage)");
+}
+
 Result<std::unique_ptr<Admin>> open_admin(const StreamUri& cluster) {
   switch (cluster.scheme) {
     case Scheme::kFile:

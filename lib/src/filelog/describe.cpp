@@ -70,6 +70,8 @@ Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std:
   StreamInfo info;
   info.name = std::string(name);
   info.bytes = 0;
+  info.retention_ms = settings->retention_ms;
+  info.retention_bytes = settings->retention_bytes;
   std::vector<int64_t> ends(shards, 0);
   std::vector<std::string> group_names;
   for (int32_t k = 0; k < shards; ++k) {
@@ -98,7 +100,10 @@ Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std:
       int64_t from = c >= 0 ? c : std::max<int64_t>(info.shards[k].first_seq, 0);
       gi.lag += ends[k] > from ? ends[k] - from : 0;
     }
-    if (any) info.groups.push_back(std::move(gi));
+    if (!any) continue;
+    Result<std::vector<std::string>> live = live_group_members(env, stream_dir, g);
+    if (live.ok()) gi.members = std::move(*live);
+    info.groups.push_back(std::move(gi));
   }
   return info;
 }

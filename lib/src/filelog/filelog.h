@@ -527,6 +527,22 @@ class GroupMembership {
   std::vector<std::string> seen_;  // the member files members() saw, sorted
 };
 
+// ---------------------------------------------------------------- admin
+
+// Live members of `group` on the stream in `stream_dir` (member files whose
+// lock is held; a dead member's file is left alone), oldest first.
+Result<std::vector<std::string>> live_group_members(Env* env, const std::string& stream_dir,
+                                                    std::string_view group);
+
+// The seq a reader of the shard in `dir` positioned at `pos` reads next
+// (for a time: the first record at or after it, else the end).
+Result<int64_t> resolve_position(Env* env, const std::string& dir, std::string_view name,
+                                 const StartPosition& pos);
+
+// Deletes the stream in `stream_dir`: every shard, group and setting. It
+// takes the writers' locks first, so no batch is half-deleted.
+Status remove_stream(Env* env, const std::string& stream_dir);
+
 // ---------------------------------------------------------------- describe
 
 // Bounds and size of each shard, and the groups of the stream in
