@@ -1,12 +1,12 @@
 // CdcSink implementations: stdout (OutputSink) and stream producers with
-// per-table routing (see sluice/cdc_pg.h).
+// per-table routing (see sluice/cdc.h).
 #include <unistd.h>
 
 #include <chrono>
 #include <set>
 #include <thread>
 
-#include "sluice/cdc_pg.h"
+#include "sluice/cdc.h"
 #include "sluice/envelope.h"
 #include "sluice/sink.h"
 #include "sluice/uri.h"
