@@ -15,6 +15,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "cdc/pg_values.h"
 #include "cdc/pgoutput.h"
 #include "cdc/snapshot_marker.h"
 #include "cdc/spill_file.h"
@@ -144,7 +145,13 @@ std::pair<std::string, std::string> split_table(const std::string& t) {
 class PgCdc {
  public:
   PgCdc(const PgCdcOptions& o, CdcSink& sink, RunStats& stats)
-      : o_(o), sink_(sink), stats_(stats), password_(password_of(o.conninfo)) {}
+      : o_(o),
+        sink_(sink),
+        stats_(stats),
+        password_(password_of(o.conninfo)),
+        emitter_(sink, source_, stats, o.env, ChangeEmitterOptions{o.tx_markers, o.tombstones}),
+        spill_target_(*this),
+        format_emitter_(spill_target_, format_source_, o.env) {}
 
   Status run();
 
@@ -191,20 +198,19 @@ class PgCdc {
   // ---- streaming helpers
   Status handle_xlog(std::string_view data, uint64_t data_start);
   Status handle_message(uint64_t data_start);
+  // A row change (or Relation) message, emitted through `out` with the
+  // position in `src`; `dec` knows the relations (a truncate's).
+  Status handle_change(const pg::PgMessage& m, uint64_t data_start, ChangeEmitter& out,
+                       pg::PgSourceWriter& src, const pg::PgOutputDecoder& dec);
   void begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us);
   Status commit_tx(uint64_t end_lsn, int64_t ts_us);
   Status spill(std::string_view data, uint64_t data_start);
   Status format_streamed(std::string_view data, uint64_t data_start);
-  Status write_formatted(uint32_t subxid, bool has_key,
-                         const debezium::CommitFieldOffsets& offsets);
+  Status write_formatted(uint32_t subxid, std::optional<std::string_view> key,
+                         std::string_view value, const debezium::DeferredFields& offsets);
   Status replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts,
                           int64_t ts_us);
   Status stream_commit();
-  Status emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row);
-  Status emit_change(char op, const pg::PgRelation& rel, const std::vector<pg::PgValue>* before,
-                     const std::vector<pg::PgValue>* after, const std::vector<pg::PgValue>& key_row,
-                     uint64_t lsn);
-  Status emit(const CdcRoute& route, bool has_key, uint64_t* ticket);
   const std::vector<bool>& key_columns(const pg::PgRelation& rel);
   bool wanted(const pg::PgRelation& rel) const;
   // A table without a primary key or replica identity is captured (inserts,
@@ -222,24 +228,18 @@ class PgCdc {
   ConnPtr aux_;         // normal connection: checks, catalog, snapshot
   ConnPtr repl_;        // replication connection
   std::string db_;
-  debezium::SourceInfo source_;
   std::vector<std::pair<std::string, std::string>> tables_;  // published+wanted
   bool publication_all_tables_ = false;
 
   pg::PgOutputDecoder decoder_;
   pg::PgMessage msg_;
-  std::string value_buf_, key_buf_, tx_id_;
+  std::string value_buf_, tx_id_;
+  debezium::Row before_row_, after_row_;
+  pg::PgSourceWriter source_;  // the position of the event being emitted
+  ChangeEmitter emitter_;
   std::unordered_map<uint32_t, std::vector<bool>> keys_;
   std::set<std::string> no_identity_warned_;  // schema.table
 
-  // Transaction state.
-  bool in_tx_ = false;
-  uint32_t xid_ = 0;
-  uint64_t tx_final_lsn_ = 0;
-  int64_t tx_ts_us_ = 0;
-  uint64_t tx_order_ = 0;
-  std::map<std::string, uint64_t> tx_collections_;
-  bool tx_begun_marker_ = false;
   uint64_t last_commit_lsn_ = 0;
 
   // Transactions streamed in progress (protocol 2+), by top-level xid:
@@ -264,11 +264,20 @@ class PgCdc {
   // counts depend on the commit); otherwise the raw messages are spilled.
   bool streaming_ = false;
   bool preformat_ = false;
-  bool formatting_ = false;  // handle_message runs for a streamed change
-  uint32_t formatting_subxid_ = 0;
-  pg::PgOutputDecoder* cur_decoder_ = &decoder_;
-  debezium::CommitFieldOffsets offsets_;
-  std::string record_head_;
+  // Pre-formatted mode: format_emitter_ writes the events of the streamed
+  // change being handled to its transaction's spill file.
+  struct SpillTarget final : EventTarget {
+    explicit SpillTarget(PgCdc& c) : cdc(c) {}
+    Status put(const CdcRoute&, std::optional<std::string_view> key, std::string_view value,
+               const debezium::DeferredFields& deferred) override {
+      return cdc.write_formatted(subxid, key, value, deferred);
+    }
+    PgCdc& cdc;
+    uint32_t subxid = 0;  // of the change being formatted
+  };
+  SpillTarget spill_target_;
+  pg::PgSourceWriter format_source_;
+  ChangeEmitter format_emitter_;
   bool in_stream_ = false;  // between Stream Start and Stream Stop
   uint32_t stream_xid_ = 0;
   std::string replay_buf_;
@@ -276,8 +285,6 @@ class PgCdc {
   int server_version_ = 0;
 
   // Confirmation state.
-  uint64_t last_ticket_ = 0;
-  std::deque<std::pair<uint64_t, uint64_t>> pending_;  // (end lsn, ticket)
   uint64_t confirmed_ = 0;
   uint64_t server_wal_end_ = 0;
   uint64_t sent_confirmed_ = 0;
@@ -408,9 +415,9 @@ Status PgCdc::check_server() {
   streaming_ = o_.stream_in_progress == StreamInProgress::kOn ||
                (o_.stream_in_progress == StreamInProgress::kAuto && proto_version_ >= 2);
   preformat_ = streaming_ && !o_.tx_markers && !sink_.keyed_stream();
-  source_.version = SLUICE_VERSION;
-  source_.db = db_;
-  source_.name = o_.name.empty() ? db_ : o_.name;
+  debezium::SourceInfo info{SLUICE_VERSION, "postgresql", o_.name.empty() ? db_ : o_.name, db_};
+  format_emitter_.set_info(info);
+  emitter_.set_info(std::move(info));
   return Status::Ok();
 }
 
@@ -651,15 +658,6 @@ bool PgCdc::wanted(const pg::PgRelation& rel) const {
   return false;
 }
 
-Status PgCdc::emit(const CdcRoute& route, bool has_key, uint64_t* ticket) {
-  Status st = sink_.emit(route, has_key ? std::optional<std::string_view>(key_buf_) : std::nullopt,
-                         value_buf_, ticket);
-  if (!st.ok()) return st;
-  last_ticket_ = *ticket;
-  stats_.add(1, value_buf_.size());
-  return Status::Ok();
-}
-
 Status PgCdc::lock_snapshot_tables(PGconn* c) {
   if (tables_.empty()) return Status::Ok();
   std::string list, oids;
@@ -723,23 +721,10 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
   SLUICE_RETURN_IF_ERROR(snapshot_position(c, &xid, &lsn));
   int64_t started = o_.env->now_us();
 
-  // One event of look-ahead, so that the very last one says "last".
-  std::string held_value, held_key;
-  bool held = false, held_has_key = false;
-  size_t held_snap_at = std::string::npos;
-  std::string held_schema, held_table;
-  auto release = [&](bool last) -> Status {
-    if (!held) return Status::Ok();
-    if (last && held_snap_at != std::string::npos) held_value.replace(held_snap_at, 4, "last");
-    value_buf_.swap(held_value);
-    key_buf_.swap(held_key);
-    uint64_t ticket;
-    Status st = emit(CdcRoute{db_, held_schema, held_table, false}, held_has_key, &ticket);
-    value_buf_.swap(held_value);
-    key_buf_.swap(held_key);
-    held = false;
-    return st;
-  };
+  source_.xid = xid;
+  source_.lsn = lsn;
+  source_.last_commit_lsn = 0;
+  emitter_.begin_snapshot();
 
   std::vector<pg::PgValue> row;
   for (const auto& [schema, table] : tables_) {
@@ -783,23 +768,8 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
                                                   static_cast<size_t>(PQgetlength(res, i, j)))});
           }
         }
-        SLUICE_RETURN_IF_ERROR(release(false));
-        held_value.clear();
-        held_key.clear();
-        debezium::ChangeEvent ev;
-        ev.op = 'r';
-        ev.relation = &rel;
-        ev.after = &row;
-        ev.snapshot = "true";
-        ev.xid = xid;
-        ev.lsn = lsn;
-        ev.source_ts_us = started;
-        ev.now_us = o_.env->now_us();
-        held_snap_at = debezium::append_event(source_, ev, o_.values, held_value);
-        held_has_key = debezium::append_key(rel, keys, row, o_.values, held_key);
-        held_schema = schema;
-        held_table = table;
-        held = true;
+        pg::fill_row(rel, keys, row, nullptr, o_.values, after_row_);
+        SLUICE_RETURN_IF_ERROR(emitter_.snapshot_row(TableId{schema, table}, after_row_, started));
       }
       SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
       stats_.tick();
@@ -809,107 +779,20 @@ Status PgCdc::snapshot(const std::string& snapshot_name, uint64_t lsn) {
                    "snapshot of '" + schema + "." + table + "'");
     if (!cl.ok()) return cl.status();
   }
-  SLUICE_RETURN_IF_ERROR(release(true));
+  SLUICE_RETURN_IF_ERROR(emitter_.end_snapshot());
   auto e = exec(c, "COMMIT", PGRES_COMMAND_OK, "ending the snapshot");
   return e.ok() ? Status::Ok() : e.status();
 }
 
-Status PgCdc::emit_change(char op, const pg::PgRelation& rel,
-                          const std::vector<pg::PgValue>* before,
-                          const std::vector<pg::PgValue>* after,
-                          const std::vector<pg::PgValue>& key_row, uint64_t lsn) {
-  if (formatting_) {
-    // A streamed change, before its commit: the event as it will be, with
-    // the commit time and previous commit LSN filled in at Stream Commit.
-    value_buf_.clear();
-    key_buf_.clear();
-    debezium::ChangeEvent ev;
-    ev.op = op;
-    ev.relation = &rel;
-    ev.before = before;
-    ev.after = after;
-    ev.xid = stream_xid_;
-    ev.lsn = lsn;
-    ev.now_us = o_.env->now_us();
-    debezium::append_event(source_, ev, o_.values, value_buf_, &offsets_);
-    bool has_key =
-        op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
-    return write_formatted(formatting_subxid_, has_key, offsets_);
-  }
-  if (o_.tx_markers && !tx_begun_marker_) {
-    tx_begun_marker_ = true;
-    value_buf_.clear();
-    debezium::append_tx_begin(tx_id_, tx_ts_us_, value_buf_);
-    uint64_t t;
-    SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, true}, false, &t));
-  }
-  uint64_t collection_order = 0;
-  if (o_.tx_markers) {
-    ++tx_order_;
-    collection_order = ++tx_collections_[rel.schema + "." + rel.table];
-  }
-  value_buf_.clear();
-  key_buf_.clear();
-  debezium::ChangeEvent ev;
-  ev.op = op;
-  ev.relation = &rel;
-  ev.before = before;
-  ev.after = after;
-  ev.xid = xid_;
-  ev.lsn = lsn;
-  ev.last_commit_lsn = last_commit_lsn_;
-  ev.source_ts_us = tx_ts_us_;
-  ev.now_us = o_.env->now_us();
-  if (o_.tx_markers) {
-    ev.tx_id = tx_id_;
-    ev.total_order = tx_order_;
-    ev.collection_order = collection_order;
-  }
-  debezium::append_event(source_, ev, o_.values, value_buf_);
-  bool has_key =
-      op != 't' && debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_);
-  uint64_t t;
-  SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, rel.schema, rel.table, false}, has_key, &t));
-  if (op == 'd' && has_key && o_.tombstones && sink_.keyed_stream())
-    return emit_tombstone(rel, key_row);
-  return Status::Ok();
-}
-
-Status PgCdc::emit_tombstone(const pg::PgRelation& rel, const std::vector<pg::PgValue>& key_row) {
-  key_buf_.clear();
-  if (!debezium::append_key(rel, key_columns(rel), key_row, o_.values, key_buf_))
-    return Status::Ok();
-  uint64_t t;
-  Status st = sink_.emit(CdcRoute{db_, rel.schema, rel.table, false}, key_buf_, std::nullopt, &t);
-  if (!st.ok()) return st;
-  last_ticket_ = t;
-  stats_.add(1, 0);
-  return Status::Ok();
-}
-
 void PgCdc::begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us) {
-  in_tx_ = true;
-  xid_ = xid;
-  tx_final_lsn_ = final_lsn;
-  tx_ts_us_ = ts_us;
-  tx_order_ = 0;
-  tx_collections_.clear();
-  tx_begun_marker_ = false;
-  if (o_.tx_markers) tx_id_ = std::to_string(xid_) + ":" + std::to_string(final_lsn);
+  source_.xid = xid;
+  if (o_.tx_markers) tx_id_ = std::to_string(xid) + ":" + std::to_string(final_lsn);
+  emitter_.begin(tx_id_, ts_us);
 }
 
 Status PgCdc::commit_tx(uint64_t end_lsn, int64_t ts_us) {
-  if (o_.tx_markers && tx_begun_marker_) {
-    value_buf_.clear();
-    std::vector<debezium::CollectionCount> cols;
-    for (const auto& [name, n] : tx_collections_) cols.push_back({name, n});
-    debezium::append_tx_end(tx_id_, ts_us, tx_order_, cols, value_buf_);
-    uint64_t t;
-    SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, true}, false, &t));
-  }
-  in_tx_ = false;
-  last_commit_lsn_ = end_lsn;
-  pending_.emplace_back(end_lsn, last_ticket_);
+  SLUICE_RETURN_IF_ERROR(emitter_.commit(ts_us, end_lsn));
+  last_commit_lsn_ = source_.last_commit_lsn = end_lsn;
   return Status::Ok();
 }
 
@@ -948,9 +831,9 @@ Status PgCdc::open_spill(StreamedTx& tx) {
   return Status::Ok();
 }
 
-// Decodes one streamed change (in its stream's relation cache) and runs it
-// through handle_message with formatting_ set, so that emit_change writes
-// the finished events to the stream's spill file.
+// Decodes one streamed change (in its stream's relation cache) and formats
+// its events through format_emitter_, which writes them to the stream's
+// spill file.
 Status PgCdc::format_streamed(std::string_view data, uint64_t data_start) {
   uint32_t subxid = 0;
   Result<StreamedTx*> txr = streamed_change(data, &subxid);
@@ -960,48 +843,38 @@ Status PgCdc::format_streamed(std::string_view data, uint64_t data_start) {
   replay_buf_.assign(1, data[0]);
   replay_buf_.append(data.substr(5));
   SLUICE_RETURN_IF_ERROR(tx.decoder->decode(replay_buf_, msg_));
-  struct Scope {
-    PgCdc& c;
-    Scope(PgCdc& cdc, pg::PgOutputDecoder* d, uint32_t sub) : c(cdc) {
-      c.formatting_ = true;
-      c.formatting_subxid_ = sub;
-      c.cur_decoder_ = d;
-    }
-    ~Scope() {
-      c.formatting_ = false;
-      c.cur_decoder_ = &c.decoder_;
-    }
-    Scope(const Scope&) = delete;
-    Scope& operator=(const Scope&) = delete;
-  } scope(*this, tx.decoder.get(), subxid);
-  return handle_message(data_start);
+  spill_target_.subxid = subxid;
+  format_source_.xid = stream_xid_;
+  return handle_change(msg_, data_start, format_emitter_, format_source_, *tx.decoder);
 }
 
 // A formatted record: subxact xid (4), has_key (1), key length (4), value
 // length (4), the CommitFieldOffsets (4 x 4), then key and value bytes.
-Status PgCdc::write_formatted(uint32_t subxid, bool has_key,
-                              const debezium::CommitFieldOffsets& offsets) {
+Status PgCdc::write_formatted(uint32_t subxid, std::optional<std::string_view> key,
+                              std::string_view value, const debezium::DeferredFields& offsets) {
   StreamedTx& tx = streams_[stream_xid_];
   uint32_t head[8];
   head[0] = subxid;
-  head[1] = has_key ? 1 : 0;
-  head[2] = has_key ? static_cast<uint32_t>(key_buf_.size()) : 0;
-  head[3] = static_cast<uint32_t>(value_buf_.size());
+  head[1] = key ? 1 : 0;
+  head[2] = key ? static_cast<uint32_t>(key->size()) : 0;
+  head[3] = static_cast<uint32_t>(value.size());
   head[4] = static_cast<uint32_t>(offsets.ts_begin);
   head[5] = static_cast<uint32_t>(offsets.ts_end);
-  head[6] = static_cast<uint32_t>(offsets.last_commit_begin);
-  head[7] = static_cast<uint32_t>(offsets.last_commit_end);
+  head[6] = static_cast<uint32_t>(offsets.commit_begin);
+  head[7] = static_cast<uint32_t>(offsets.commit_end);
   pg::SpillFile& f = *tx.spill;
   SLUICE_RETURN_IF_ERROR(
       f.append(std::string_view(reinterpret_cast<const char*>(head), sizeof head)));
-  if (head[2]) SLUICE_RETURN_IF_ERROR(f.append(key_buf_));
-  return f.append(value_buf_);
+  if (head[2]) SLUICE_RETURN_IF_ERROR(f.append(*key));
+  return f.append(value);
 }
 
 // Emits the formatted events of a committed streamed transaction, filling
 // in its commit time and the previous commit's LSN.
 Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts,
                                int64_t ts_us) {
+  std::string commit_part;
+  pg::PgSourceWriter::append_last_commit(last_commit_lsn_, commit_part);
   uint32_t head[8];
   uint64_t replayed = 0;
   for (;;) {
@@ -1021,22 +894,22 @@ Status PgCdc::replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& ab
         aborted_subxacts.end()) {
       continue;
     }
-    debezium::CommitFieldOffsets offsets;
+    debezium::DeferredFields offsets;
     offsets.ts_begin = head[4];
     offsets.ts_end = head[5];
-    offsets.last_commit_begin = head[6];
-    offsets.last_commit_end = head[7];
-    if (offsets.ts_begin > offsets.ts_end || offsets.ts_end > offsets.last_commit_begin ||
-        offsets.last_commit_begin > offsets.last_commit_end ||
-        offsets.last_commit_end > value_len) {
+    offsets.commit_begin = head[6];
+    offsets.commit_end = head[7];
+    if (offsets.ts_begin > offsets.ts_end || offsets.ts_end > offsets.commit_begin ||
+        offsets.commit_begin > offsets.commit_end || offsets.commit_end > value_len) {
       return Status::IoError("a streamed transaction's temporary file is corrupt");
     }
-    key_buf_.assign(replay_buf_, 0, key_len);
     value_buf_.clear();
-    debezium::append_with_commit_fields(std::string_view(replay_buf_).substr(key_len), offsets,
-                                        ts_us, last_commit_lsn_, value_buf_);
-    uint64_t t;
-    SLUICE_RETURN_IF_ERROR(emit(CdcRoute{db_, {}, {}, false}, head[1] != 0, &t));
+    debezium::append_completed(std::string_view(replay_buf_).substr(key_len), offsets, ts_us,
+                               commit_part, value_buf_);
+    std::optional<std::string_view> key;
+    if (head[1] != 0) key = std::string_view(replay_buf_).substr(0, key_len);
+    // Only on stdout (see preformat_): the route names no table.
+    SLUICE_RETURN_IF_ERROR(emitter_.emit_completed(CdcRoute{db_, {}, {}, false}, key, value_buf_));
     if (++replayed % 4096 == 0) SLUICE_RETURN_IF_ERROR(sink_.poll(Millis(0)));
   }
   return Status::Ok();
@@ -1137,65 +1010,67 @@ Status PgCdc::handle_message(uint64_t data_start) {
     case pg::PgMessageType::kStreamCommit:
       return stream_commit();
     case pg::PgMessageType::kRelation:
-      keys_.erase(m.relation->oid);  // columns may have changed
-      check_identity(*m.relation);
-      return Status::Ok();
     case pg::PgMessageType::kInsert:
-      if (!wanted(*m.relation)) return Status::Ok();
-      return emit_change('c', *m.relation, nullptr, &m.new_values, m.new_values, data_start);
-    case pg::PgMessageType::kUpdate: {
-      const pg::PgRelation& rel = *m.relation;
-      if (!wanted(rel)) return Status::Ok();
-      const std::vector<bool>& keys = key_columns(rel);
-      bool key_changed = false;
-      if (m.old_kind == 'K') {
-        key_changed = true;  // pgoutput sends the old key only when it changed
-      } else if (m.old_kind == 'O') {
-        for (size_t i = 0; i < keys.size(); ++i) {
-          if (keys[i] && m.new_values[i].kind != 'u' &&
-              (m.old_values[i].kind != m.new_values[i].kind ||
-               m.old_values[i].data != m.new_values[i].data)) {
-            key_changed = true;
-          }
-        }
-      }
-      const std::vector<pg::PgValue>* before = m.old_kind == 'O' ? &m.old_values : nullptr;
-      if (key_changed) {
-        // Debezium: a primary key change is a delete of the old key and a
-        // create of the new one.
-        SLUICE_RETURN_IF_ERROR(
-            emit_change('d', rel, &m.old_values, nullptr, m.old_values, data_start));
-        return emit_change('c', rel, before, &m.new_values, m.new_values, data_start);
-      }
-      return emit_change('u', rel, before, &m.new_values, m.new_values, data_start);
-    }
+    case pg::PgMessageType::kUpdate:
     case pg::PgMessageType::kDelete:
-      if (!wanted(*m.relation)) return Status::Ok();
-      return emit_change('d', *m.relation, &m.old_values, nullptr, m.old_values, data_start);
-    case pg::PgMessageType::kTruncate: {
-      static const std::vector<pg::PgValue> kNoRow;
-      for (uint32_t oid : m.truncated) {
-        const pg::PgRelation* rel = cur_decoder_->relation(oid);
-        if (!rel || !wanted(*rel)) continue;
-        SLUICE_RETURN_IF_ERROR(emit_change('t', *rel, nullptr, nullptr, kNoRow, data_start));
-      }
-      return Status::Ok();
-    }
+    case pg::PgMessageType::kTruncate:
+      return handle_change(m, data_start, emitter_, source_, decoder_);
     default:
       // Origin, Type, Message; two-phase messages are not requested.
       return Status::Ok();
   }
 }
 
-void PgCdc::advance_confirmed() {
-  uint64_t acked = sink_.acknowledged();
-  while (!pending_.empty() && pending_.front().second <= acked) {
-    confirmed_ = std::max(confirmed_, pending_.front().first);
-    pending_.pop_front();
+Status PgCdc::handle_change(const pg::PgMessage& m, uint64_t data_start, ChangeEmitter& out,
+                            pg::PgSourceWriter& src, const pg::PgOutputDecoder& dec) {
+  src.lsn = data_start;
+  switch (m.type) {
+    case pg::PgMessageType::kRelation:
+      keys_.erase(m.relation->oid);  // columns may have changed
+      check_identity(*m.relation);
+      return Status::Ok();
+    case pg::PgMessageType::kInsert: {
+      const pg::PgRelation& rel = *m.relation;
+      if (!wanted(rel)) return Status::Ok();
+      pg::fill_row(rel, key_columns(rel), m.new_values, nullptr, o_.values, after_row_);
+      return out.change('c', TableId{rel.schema, rel.table}, nullptr, &after_row_);
+    }
+    case pg::PgMessageType::kUpdate: {
+      const pg::PgRelation& rel = *m.relation;
+      if (!wanted(rel)) return Status::Ok();
+      const std::vector<bool>& keys = key_columns(rel);
+      // The old tuple: the whole row ('O', REPLICA IDENTITY FULL), or the
+      // old key only when it changed ('K').
+      const std::vector<pg::PgValue>* old = m.old_kind ? &m.old_values : nullptr;
+      if (old) pg::fill_row(rel, keys, *old, nullptr, o_.values, before_row_);
+      pg::fill_row(rel, keys, m.new_values, m.old_kind == 'O' ? old : nullptr, o_.values,
+                   after_row_);
+      return out.update(TableId{rel.schema, rel.table}, m.old_kind == 'O' ? &before_row_ : nullptr,
+                        old ? &before_row_ : nullptr, after_row_);
+    }
+    case pg::PgMessageType::kDelete: {
+      const pg::PgRelation& rel = *m.relation;
+      if (!wanted(rel)) return Status::Ok();
+      pg::fill_row(rel, key_columns(rel), m.old_values, nullptr, o_.values, before_row_);
+      return out.change('d', TableId{rel.schema, rel.table}, &before_row_, nullptr);
+    }
+    case pg::PgMessageType::kTruncate:
+      for (uint32_t oid : m.truncated) {
+        const pg::PgRelation* rel = dec.relation(oid);
+        if (!rel || !wanted(*rel)) continue;
+        SLUICE_RETURN_IF_ERROR(out.truncate(TableId{rel->schema, rel->table}));
+      }
+      return Status::Ok();
+    default:
+      return Status::Ok();
   }
+}
+
+void PgCdc::advance_confirmed() {
+  const bool all_acknowledged = emitter_.advance(&confirmed_);
   // Idle: every received transaction is taken, none is open. Whatever the
   // server decoded up to its last keepalive position holds nothing for us.
-  if (pending_.empty() && !in_tx_ && streams_.empty() && acked >= last_ticket_) {
+  if (all_acknowledged && !emitter_.in_transaction() && streams_.empty()) {
     confirmed_ = std::max(confirmed_, server_wal_end_);
   }
 }
@@ -1325,7 +1200,7 @@ Status PgCdc::stream(uint64_t start_lsn) {
       }
     }
     stats_.tick();
-    bool waiting_acks = sink_.acknowledged() < last_ticket_;
+    bool waiting_acks = sink_.acknowledged() < emitter_.last_ticket();
     struct pollfd p[2] = {{PQsocket(c), POLLIN, 0}, {o_.stop_fd, POLLIN, 0}};
     int wait_ms = waiting_acks ? 10 : 200;
     ::poll(p, o_.stop_fd >= 0 ? 2 : 1, wait_ms);
@@ -1441,14 +1316,10 @@ void PgCdc::reset_session() {
   // What a lost connection left half done is sent again by the server from
   // the slot's confirmed position (at least once): forget it.
   decoder_.reset();
-  cur_decoder_ = &decoder_;
   keys_.clear();
   streams_.clear();
   in_stream_ = false;
-  formatting_ = false;
-  in_tx_ = false;
-  tx_collections_.clear();
-  tx_begun_marker_ = false;
+  emitter_.abandon();
 }
 
 Status PgCdc::resume() {

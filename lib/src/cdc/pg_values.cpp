@@ -1,4 +1,7 @@
-// Debezium event encoding and PostgreSQL value typing (see sluice/debezium.h).
+// PostgreSQL values typed as Debezium's PostgreSQL connector types them
+// (see pg_values.h), and cdc-pg's part of the source block.
+#include "cdc/pg_values.h"
+
 #include <simdjson.h>
 
 #include <charconv>
@@ -7,12 +10,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cdc/pgoutput.h"
 #include "core/civil_time.h"
-#include "sluice/debezium.h"
 #include "sluice/envelope.h"
 
-namespace sluice::debezium {
+namespace sluice::pg {
 
 namespace {
 
@@ -305,9 +306,7 @@ bool parse_offset(std::string_view s, size_t pos, int64_t* secs, size_t* end) {
   return true;
 }
 
-int64_t floor_div(int64_t a, int64_t b) {
-  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
-}
+using debezium::floor_div;
 
 // Debezium ZonedTimestamp: ISO-8601 in UTC, fraction without trailing zeros.
 // "HH:MM:SS[.ffffff, trailing zeros trimmed]Z" (ISO_OFFSET_TIME in UTC)
@@ -379,7 +378,7 @@ void append_bytea(std::string_view text, std::string& out) {
   append_string(text, out);
 }
 
-void append_json_text(std::string_view text, const ValueOptions& opts, std::string& out) {
+void append_json_text(std::string_view text, const debezium::ValueOptions& opts, std::string& out) {
   if (!opts.embed_json || text.empty()) {
     append_string(text, out);
     return;
@@ -400,8 +399,8 @@ void append_json_text(std::string_view text, const ValueOptions& opts, std::stri
 
 // Parses one PostgreSQL array literal at s[*pos] ('{' ... '}') and appends
 // it as a JSON array of typed elements. False when malformed.
-bool append_array(std::string_view s, size_t* pos, uint32_t elem, const ValueOptions& opts,
-                  std::string& out, int depth) {
+bool append_array(std::string_view s, size_t* pos, uint32_t elem,
+                  const debezium::ValueOptions& opts, std::string& out, int depth) {
   if (depth > 16 || *pos >= s.size() || s[*pos] != '{') return false;
   ++*pos;
   out.push_back('[');
@@ -443,7 +442,7 @@ bool append_array(std::string_view s, size_t* pos, uint32_t elem, const ValueOpt
         }
       }
       if (!closed) return false;
-      append_pg_text_value(elem, item, opts, out);
+      append_text_value(elem, item, opts, out);
     } else {
       size_t start = *pos;
       while (*pos < s.size() && s[*pos] != ',' && s[*pos] != '}') ++*pos;
@@ -452,7 +451,7 @@ bool append_array(std::string_view s, size_t* pos, uint32_t elem, const ValueOpt
       if (raw == "NULL") {
         out.append("null");
       } else {
-        append_pg_text_value(elem, raw, opts, out);
+        append_text_value(elem, raw, opts, out);
       }
     }
   }
@@ -461,8 +460,8 @@ bool append_array(std::string_view s, size_t* pos, uint32_t elem, const ValueOpt
 
 }  // namespace
 
-void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOptions& opts,
-                          std::string& out) {
+void append_text_value(uint32_t oid, std::string_view text, const debezium::ValueOptions& opts,
+                       std::string& out) {
   switch (oid) {
     case kInt2:
     case kInt4:
@@ -579,14 +578,14 @@ void append_pg_text_value(uint32_t oid, std::string_view text, const ValueOption
   append_string(text, out);
 }
 
-void append_pg_value(uint32_t type_oid, const pg::PgValue& v, const ValueOptions& opts,
-                     std::string& out) {
+void append_value(uint32_t type_oid, const PgValue& v, const debezium::ValueOptions& opts,
+                  std::string& out) {
   switch (v.kind) {
     case 't':
-      append_pg_text_value(type_oid, v.data, opts, out);
+      append_text_value(type_oid, v.data, opts, out);
       return;
     case 'u':
-      append_json_string(kUnavailableValue, out);
+      append_json_string(debezium::kUnavailableValue, out);
       return;
     case 'b':
       out.push_back('"');
@@ -598,175 +597,58 @@ void append_pg_value(uint32_t type_oid, const pg::PgValue& v, const ValueOptions
   }
 }
 
-namespace {
-
-void append_row(const pg::PgRelation& rel, const std::vector<pg::PgValue>* row,
-                const std::vector<pg::PgValue>* fallback, const ValueOptions& opts,
-                std::string& out) {
-  if (!row) {
-    out.append("null");
-    return;
-  }
-  out.push_back('{');
-  for (size_t i = 0; i < rel.columns.size() && i < row->size(); ++i) {
-    if (i) out.push_back(',');
-    append_json_string(rel.columns[i].name, out);
-    out.push_back(':');
-    const pg::PgValue* v = &(*row)[i];
+void fill_row(const PgRelation& rel, const std::vector<bool>& key_columns,
+              const std::vector<PgValue>& values, const std::vector<PgValue>* fallback,
+              const debezium::ValueOptions& opts, debezium::Row& row) {
+  row.clear();
+  for (size_t i = 0; i < rel.columns.size() && i < values.size(); ++i) {
+    const PgColumn& col = rel.columns[i];
+    std::string& out = row.add(col.name, i < key_columns.size() && key_columns[i]);
+    const PgValue* v = &values[i];
     // An unchanged TOAST value is known when the old tuple (REPLICA
     // IDENTITY FULL) carries it.
     if (v->kind == 'u' && fallback && i < fallback->size() && (*fallback)[i].kind == 't') {
       v = &(*fallback)[i];
     }
-    append_pg_value(rel.columns[i].type_oid, *v, opts, out);
+    append_value(col.type_oid, *v, opts, out);
   }
-  out.push_back('}');
 }
 
-void append_u64_string(uint64_t v, std::string& out) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, static_cast<size_t>(r.ptr - buf));
-}
-
-}  // namespace
-
-namespace {
-
-void append_last_commit(uint64_t last_commit_lsn, std::string& out) {
+void PgSourceWriter::append_last_commit(uint64_t last_commit_lsn, std::string& out) {
   if (last_commit_lsn) {
     out.append("\\\"");
-    append_u64_string(last_commit_lsn, out);
+    debezium::append_u64(last_commit_lsn, out);
     out.append("\\\"");
   } else {
     out.append("null");
   }
 }
 
-}  // namespace
-
-size_t append_event(const SourceInfo& src, const ChangeEvent& ev, const ValueOptions& opts,
-                    std::string& out, CommitFieldOffsets* offsets) {
-  size_t start = out.size();
-  CommitFieldOffsets marks;
-  const pg::PgRelation& rel = *ev.relation;
-  out.append("{\"before\":");
-  append_row(rel, ev.before, nullptr, opts, out);
-  out.append(",\"after\":");
-  append_row(rel, ev.after, ev.before, opts, out);
-  out.append(",\"source\":{\"version\":");
-  append_json_string(src.version, out);
-  out.append(",\"connector\":\"postgresql\",\"name\":");
-  append_json_string(src.name, out);
-  out.append(",\"ts_ms\":");
-  marks.ts_begin = out.size() - start;
-  append_int(floor_div(ev.source_ts_us, 1000), out);
-  marks.ts_end = out.size() - start;
-  out.append(",\"snapshot\":\"");
-  size_t snap_at = ev.snapshot == "true" ? out.size() : std::string::npos;
-  out.append(ev.snapshot);
-  out.append("\",\"db\":");
-  append_json_string(src.db, out);
-  out.append(",\"sequence\":");
-  {
-    // Debezium: a JSON array of [last commit LSN, this LSN] as strings,
-    // itself carried as a string (written escaped in place: digits only).
-    out.append("\"[");
-    marks.last_commit_begin = out.size() - start;
-    append_last_commit(ev.last_commit_lsn, out);
-    marks.last_commit_end = out.size() - start;
-    out.append(",\\\"");
-    append_u64_string(ev.lsn, out);
-    out.append("\\\"]\"");
-  }
+void PgSourceWriter::append_fields(std::string_view schema, std::string_view table,
+                                   std::string& out, size_t event_start,
+                                   debezium::DeferredFields* deferred) {
+  // Debezium: a JSON array of [last commit LSN, this LSN] as strings,
+  // itself carried as a string (written escaped in place: digits only).
+  out.append(",\"sequence\":\"[");
+  if (deferred) deferred->commit_begin = out.size() - event_start;
+  append_last_commit(last_commit_lsn, out);
+  if (deferred) deferred->commit_end = out.size() - event_start;
+  out.append(",\\\"");
+  debezium::append_u64(lsn, out);
+  out.append("\\\"]\"");
   out.append(",\"schema\":");
-  append_json_string(
-      rel.schema.empty() ? std::string_view("pg_catalog") : std::string_view(rel.schema), out);
+  append_json_string(schema.empty() ? std::string_view("pg_catalog") : schema, out);
   out.append(",\"table\":");
-  append_json_string(rel.table, out);
+  append_json_string(table, out);
   out.append(",\"txId\":");
-  if (ev.xid == 0) {
+  if (xid == 0) {
     out.append("null");
   } else {
-    append_u64_string(ev.xid, out);
+    debezium::append_u64(xid, out);
   }
   out.append(",\"lsn\":");
-  append_u64_string(ev.lsn, out);
-  out.append(",\"xmin\":null},\"op\":\"");
-  out.push_back(ev.op);
-  out.append("\",\"ts_ms\":");
-  append_int(floor_div(ev.now_us, 1000), out);
-  out.append(",\"transaction\":");
-  if (ev.tx_id.empty()) {
-    out.append("null");
-  } else {
-    out.append("{\"id\":");
-    append_json_string(ev.tx_id, out);
-    out.append(",\"total_order\":");
-    append_u64_string(ev.total_order, out);
-    out.append(",\"data_collection_order\":");
-    append_u64_string(ev.collection_order, out);
-    out.push_back('}');
-  }
-  out.push_back('}');
-  if (offsets) *offsets = marks;
-  return snap_at;
+  debezium::append_u64(lsn, out);
+  out.append(",\"xmin\":null");
 }
 
-void append_with_commit_fields(std::string_view event, const CommitFieldOffsets& offsets,
-                               int64_t source_ts_us, uint64_t last_commit_lsn, std::string& out) {
-  out.append(event.substr(0, offsets.ts_begin));
-  append_int(floor_div(source_ts_us, 1000), out);
-  out.append(event.substr(offsets.ts_end, offsets.last_commit_begin - offsets.ts_end));
-  append_last_commit(last_commit_lsn, out);
-  out.append(event.substr(offsets.last_commit_end));
-}
-
-bool append_key(const pg::PgRelation& rel, const std::vector<bool>& key_columns,
-                const std::vector<pg::PgValue>& values, const ValueOptions& opts,
-                std::string& out) {
-  size_t mark = out.size();
-  bool any = false;
-  out.push_back('{');
-  for (size_t i = 0; i < rel.columns.size() && i < values.size() && i < key_columns.size(); ++i) {
-    if (!key_columns[i]) continue;
-    if (any) out.push_back(',');
-    any = true;
-    append_json_string(rel.columns[i].name, out);
-    out.push_back(':');
-    append_pg_value(rel.columns[i].type_oid, values[i], opts, out);
-  }
-  out.push_back('}');
-  if (!any) out.resize(mark);
-  return any;
-}
-
-void append_tx_begin(std::string_view tx_id, int64_t ts_us, std::string& out) {
-  out.append("{\"status\":\"BEGIN\",\"id\":");
-  append_json_string(tx_id, out);
-  out.append(",\"ts_ms\":");
-  append_int(floor_div(ts_us, 1000), out);
-  out.append(",\"event_count\":null,\"data_collections\":null}");
-}
-
-void append_tx_end(std::string_view tx_id, int64_t ts_us, uint64_t event_count,
-                   const std::vector<CollectionCount>& collections, std::string& out) {
-  out.append("{\"status\":\"END\",\"id\":");
-  append_json_string(tx_id, out);
-  out.append(",\"ts_ms\":");
-  append_int(floor_div(ts_us, 1000), out);
-  out.append(",\"event_count\":");
-  append_u64_string(event_count, out);
-  out.append(",\"data_collections\":[");
-  for (size_t i = 0; i < collections.size(); ++i) {
-    if (i) out.push_back(',');
-    out.append("{\"data_collection\":");
-    append_json_string(collections[i].collection, out);
-    out.append(",\"event_count\":");
-    append_u64_string(collections[i].events, out);
-    out.push_back('}');
-  }
-  out.append("]}");
-}
-
-}  // namespace sluice::debezium
+}  // namespace sluice::pg
