@@ -1,6 +1,9 @@
 // PostgreSQL change data capture: a logical replication client (libpq,
-// pgoutput) that turns row changes into Debezium-compatible change events
-// and hands them to a CdcSink (sluice/cdc.h: stdout or any stream URI).
+// pgoutput) that types row changes into debezium::Row images and hands
+// them to the shared ChangeEmitter (sluice/cdc.h), which writes
+// Debezium-compatible events to a CdcSink (stdout or any stream URI).
+// Only what is PostgreSQL's lives here; the implementation is in
+// lib/src/cdc/pg_*.
 //
 // Flow: check the server (wal_level, REPLICATION privilege, publication;
 // a published table without a primary key or replica identity is captured,
@@ -18,10 +21,10 @@
 // streaming resumes from the slot's confirmed position (at least once);
 // a slot still held by the dead session is waited for up to the timeout.
 //
-// Delivery (at-least-once, kill -9 safe): every event gets a sink ticket;
-// a transaction's end LSN is confirmed to the server (standby status
-// update, flush position) only after the sink's acknowledged() watermark
-// passed the ticket of the transaction's last event. When nothing is
+// Delivery (at-least-once, kill -9 safe): a transaction's end LSN is
+// confirmed to the server (standby status update, flush position) only
+// once the ChangeEmitter reports that the sink acknowledged every event
+// before it. When nothing is
 // pending the server's keepalive position is confirmed (heartbeats), so an
 // idle publication does not hold WAL back. Events are emitted as they
 // arrive: a large transaction is never buffered whole.
@@ -67,11 +70,8 @@ struct PgCdcOptions {
   bool create_publication = false;
   bool temporary = false;
   SnapshotMode snapshot = SnapshotMode::kInitial;
-  bool tx_markers = false;
-  // After each delete (and primary-key change), a tombstone: the same key
-  // with a null value, as Debezium's tombstones.on.delete. Only when the
-  // sink is a keyed stream.
-  bool tombstones = true;
+  // Transaction markers and tombstones (the rules every connector shares).
+  ChangeEmitterOptions events;
   // pgoutput protocol version; 0 = the highest the server speaks (3 on
   // PostgreSQL 15+, 2 on 14, 1 before). two_phase is never requested.
   int proto_version = 0;

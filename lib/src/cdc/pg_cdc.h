@@ -41,7 +41,7 @@ class PgCdc {
         sink_(sink),
         stats_(stats),
         client_(o.conninfo, o.timeout),
-        emitter_(sink, source_, stats, o.env, ChangeEmitterOptions{o.tx_markers, o.tombstones}),
+        emitter_(sink, source_, stats, o.env, o.events),
         spill_target_(*this),
         format_emitter_(spill_target_, format_source_, o.env) {}
 

@@ -8,7 +8,7 @@ namespace sluice::pg {
 
 void PgCdc::begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us) {
   source_.xid = xid;
-  if (o_.tx_markers) tx_id_ = std::to_string(xid) + ":" + std::to_string(final_lsn);
+  if (o_.events.tx_markers) tx_id_ = std::to_string(xid) + ":" + std::to_string(final_lsn);
   emitter_.begin(tx_id_, ts_us);
 }
 
