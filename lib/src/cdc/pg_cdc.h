@@ -6,6 +6,7 @@
 //   pg_snapshot.cpp  the initial snapshot
 //   pg_changes.cpp   pgoutput messages to change events (ChangeEmitter)
 //   pg_streamed.cpp  transactions streamed in progress, spilled to disk
+//                    (StreamedTransactions, pg_streamed.h)
 //   pg_stream.cpp    the streaming loop, confirmation and reconnects
 // Not thread-safe: one run per thread.
 #pragma once
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "cdc/pg_conn.h"
+#include "cdc/pg_streamed.h"
 #include "cdc/pg_values.h"
 #include "cdc/pgoutput.h"
 #include "cdc/snapshot_marker.h"
@@ -34,7 +36,7 @@ namespace sluice::pg {
 
 using Clock = std::chrono::steady_clock;
 
-class PgCdc {
+class PgCdc final : private ChangeHandler {
  public:
   PgCdc(const PgCdcOptions& o, CdcSink& sink, RunStats& stats)
       : o_(o),
@@ -42,8 +44,7 @@ class PgCdc {
         stats_(stats),
         client_(o.conninfo, o.timeout),
         emitter_(sink, source_, stats, o.env, o.events),
-        spill_target_(*this),
-        format_emitter_(spill_target_, format_source_, o.env) {}
+        streamed_(o.env, *this, emitter_, source_, decoder_, sink) {}
 
   Status run();
 
@@ -83,20 +84,15 @@ class PgCdc {
   // ---- pg_changes.cpp
   Status handle_xlog(std::string_view data, uint64_t data_start);
   Status handle_message(uint64_t data_start);
-  // A row change (or Relation) message, emitted through `out` with the
-  // position in `src`; `dec` knows the relations (a truncate's).
+  // ChangeHandler: a row change (or Relation) message, emitted through
+  // `out` with the position in `src`; `dec` knows the relations.
   Status handle_change(const pg::PgMessage& m, uint64_t data_start, ChangeEmitter& out,
-                       pg::PgSourceWriter& src, const pg::PgOutputDecoder& dec);
+                       pg::PgSourceWriter& src, const pg::PgOutputDecoder& dec) override;
+  void relations_replaced() override { keys_.clear(); }
   void begin_tx(uint32_t xid, uint64_t final_lsn, int64_t ts_us);
   Status commit_tx(uint64_t end_lsn, int64_t ts_us);
 
-  // ---- pg_streamed.cpp (StreamedTx below)
-  Status spill(std::string_view data, uint64_t data_start);
-  Status format_streamed(std::string_view data, uint64_t data_start);
-  Status write_formatted(uint32_t subxid, std::optional<std::string_view> key,
-                         std::string_view value, const debezium::DeferredFields& offsets);
-  Status replay_formatted(pg::SpillFile& f, const std::vector<uint32_t>& aborted_subxacts,
-                          int64_t ts_us);
+  // Stream Commit: the streamed transaction's changes, emitted.
   Status stream_commit();
 
   // ---- pg_stream.cpp
@@ -122,7 +118,7 @@ class PgCdc {
 
   pg::PgOutputDecoder decoder_;
   pg::PgMessage msg_;
-  std::string value_buf_, tx_id_;
+  std::string tx_id_;  // "xid:lsn", with transaction markers
   debezium::Row before_row_, after_row_;
   pg::PgSourceWriter source_;  // the position of the event being emitted
   ChangeEmitter emitter_;
@@ -131,45 +127,8 @@ class PgCdc {
 
   uint64_t last_commit_lsn_ = 0;
 
-  // Transactions streamed in progress (protocol 2+), by top-level xid:
-  // their changes wait in an unlinked temporary file until Stream Commit.
-  struct StreamedTx {
-    std::unique_ptr<pg::SpillFile> spill;
-    std::vector<uint32_t> aborted_subxacts;
-    // Pre-formatted mode (see preformat_): the stream's own relation
-    // cache (pgoutput sends a streamed transaction the Relation messages
-    // of its changes within its stream, whatever other transactions saw).
-    std::unique_ptr<pg::PgOutputDecoder> decoder;
-  };
-  Status open_spill(StreamedTx& tx);
-  // A streamed change (type byte, subxact xid, body): its subxact xid and
-  // the current stream's transaction, spill file open.
-  Result<StreamedTx*> streamed_change(std::string_view data, uint32_t* subxid);
-  std::unordered_map<uint32_t, StreamedTx> streams_;
-  // Streamed transactions are formatted into their final events as they
-  // arrive (the spill file then holds events, not pgoutput messages), and
-  // only the commit-time fields are filled in at Stream Commit. Used when
-  // the sink is stdout and there are no transaction markers (whose ids and
-  // counts depend on the commit); otherwise the raw messages are spilled.
-  bool streaming_ = false;
-  bool preformat_ = false;
-  // Pre-formatted mode: format_emitter_ writes the events of the streamed
-  // change being handled to its transaction's spill file.
-  struct SpillTarget final : EventTarget {
-    explicit SpillTarget(PgCdc& c) : cdc(c) {}
-    Status put(const CdcRoute&, std::optional<std::string_view> key, std::string_view value,
-               const debezium::DeferredFields& deferred) override {
-      return cdc.write_formatted(subxid, key, value, deferred);
-    }
-    PgCdc& cdc;
-    uint32_t subxid = 0;  // of the change being formatted
-  };
-  SpillTarget spill_target_;
-  pg::PgSourceWriter format_source_;
-  ChangeEmitter format_emitter_;
-  bool in_stream_ = false;  // between Stream Start and Stream Stop
-  uint32_t stream_xid_ = 0;
-  std::string replay_buf_;
+  bool streaming_ = false;  // the server streams large transactions in progress
+  StreamedTransactions streamed_;
   int proto_version_ = 1;
   int server_version_ = 0;
 

@@ -19,8 +19,9 @@ Status PgCdc::commit_tx(uint64_t end_lsn, int64_t ts_us) {
 }
 
 Status PgCdc::handle_xlog(std::string_view data, uint64_t data_start) {
-  if (in_stream_ && !data.empty() && strchr("RYIUDTM", data[0]) != nullptr && data[0] != '\0') {
-    return preformat_ ? format_streamed(data, data_start) : spill(data, data_start);
+  if (streamed_.in_stream() && !data.empty() && strchr("RYIUDTM", data[0]) != nullptr &&
+      data[0] != '\0') {
+    return streamed_.add(data, data_start);
   }
   SLUICE_RETURN_IF_ERROR(decoder_.decode(data, msg_));
   return handle_message(data_start);
@@ -34,30 +35,15 @@ Status PgCdc::handle_message(uint64_t data_start) {
       return Status::Ok();
     case pg::PgMessageType::kCommit:
       return commit_tx(m.end_lsn, m.ts_us);
-    case pg::PgMessageType::kStreamStart: {
-      in_stream_ = true;
-      stream_xid_ = m.xid;
-      StreamedTx& tx = streams_[m.xid];
-      if (m.first_segment) {
-        tx.spill.reset();
-        tx.aborted_subxacts.clear();
-        tx.decoder.reset();
-      }
+    case pg::PgMessageType::kStreamStart:
+      streamed_.start(m.xid, m.first_segment);
       return Status::Ok();
-    }
     case pg::PgMessageType::kStreamStop:
-      in_stream_ = false;
+      streamed_.stop();
       return Status::Ok();
-    case pg::PgMessageType::kStreamAbort: {
-      auto it = streams_.find(m.xid);
-      if (it == streams_.end()) return Status::Ok();
-      if (m.subxid == m.xid) {
-        streams_.erase(it);  // the whole transaction rolled back
-      } else {
-        it->second.aborted_subxacts.push_back(m.subxid);
-      }
+    case pg::PgMessageType::kStreamAbort:
+      streamed_.abort(m.xid, m.subxid);
       return Status::Ok();
-    }
     case pg::PgMessageType::kStreamCommit:
       return stream_commit();
     case pg::PgMessageType::kRelation:
@@ -70,6 +56,15 @@ Status PgCdc::handle_message(uint64_t data_start) {
       // Origin, Type, Message; two-phase messages are not requested.
       return Status::Ok();
   }
+}
+
+Status PgCdc::stream_commit() {
+  const uint32_t xid = msg_.xid;
+  const uint64_t end_lsn = msg_.end_lsn;
+  const int64_t ts = msg_.ts_us;
+  begin_tx(xid, msg_.lsn, ts);
+  SLUICE_RETURN_IF_ERROR(streamed_.replay(xid, ts, last_commit_lsn_));
+  return commit_tx(end_lsn, ts);
 }
 
 Status PgCdc::handle_change(const pg::PgMessage& m, uint64_t data_start, ChangeEmitter& out,

@@ -59,9 +59,10 @@ Status PgCdc::check_server() {
   }
   streaming_ = o_.stream_in_progress == StreamInProgress::kOn ||
                (o_.stream_in_progress == StreamInProgress::kAuto && proto_version_ >= 2);
-  preformat_ = streaming_ && !o_.events.tx_markers && !sink_.keyed_stream();
   debezium::SourceInfo info{SLUICE_VERSION, "postgresql", o_.name.empty() ? db_ : o_.name, db_};
-  format_emitter_.set_info(info);
+  // Streamed transactions are formatted as they arrive on stdout without
+  // transaction markers (see pg_streamed.h).
+  streamed_.set_preformat(streaming_ && !o_.events.tx_markers && !sink_.keyed_stream(), info);
   emitter_.set_info(std::move(info));
   return Status::Ok();
 }

@@ -13,7 +13,7 @@ void PgCdc::advance_confirmed() {
   const bool all_acknowledged = emitter_.advance(&confirmed_);
   // Idle: every received transaction is taken, none is open. Whatever the
   // server decoded up to its last keepalive position holds nothing for us.
-  if (all_acknowledged && !emitter_.in_transaction() && streams_.empty()) {
+  if (all_acknowledged && !emitter_.in_transaction() && streamed_.empty()) {
     confirmed_ = std::max(confirmed_, server_wal_end_);
   }
 }
@@ -260,8 +260,7 @@ void PgCdc::reset_session() {
   // the slot's confirmed position (at least once): forget it.
   decoder_.reset();
   keys_.clear();
-  streams_.clear();
-  in_stream_ = false;
+  streamed_.clear();
   emitter_.abandon();
 }
 
