@@ -39,8 +39,9 @@ struct CdcRoute {
 
 // Where change events go. A sink hands out increasing tickets (one per
 // emit) and reports through acknowledged() the highest ticket T such that
-// every event up to T was durably taken (stdout: read by the reader of a
-// pipe, or written; a stream: acknowledged by its backend).
+// every event up to T was durably taken (stdout: OutputSink::taken, read
+// by the reader of a pipe or written to a file, as for every stdout in
+// sluice; a stream: acknowledged by its backend).
 class CdcSink {
  public:
   virtual ~CdcSink() = default;
@@ -85,11 +86,12 @@ Result<std::unique_ptr<CdcSink>> open_cdc_sink(std::string_view destination, boo
                                                const ProducerOptions& opts);
 
 enum class SnapshotMode {
-  kInitial,     // snapshot when the slot is created here, then stream
+  kInitial,     // snapshot when the run starts with no source position of
+                // its own (cdc-pg: creates its slot), then stream
   kNever,       // stream only
-  kOnly,        // snapshot, then exit (no slot is created)
-  kWhenNeeded,  // snapshot when the source has no usable position (cdc-pg: as
-                // initial, it keeps no offsets besides the slot)
+  kOnly,        // snapshot, then exit (no source position is kept)
+  kWhenNeeded,  // also snapshot when the kept position is no longer usable
+                // (cdc-pg: as initial, it keeps no offsets besides the slot)
 };
 
 // A table, as the source names it (MySQL: schema = the database).
