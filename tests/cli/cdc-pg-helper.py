@@ -7,6 +7,9 @@
   compare DSN_A DSN_B             the test tables hold the same rows
   sample SAMPLE EVENTS            every event matches the sample's shape
   killcheck EVENTS N              ids 1..N present; ordered within each run
+  golden-schema DSN               the golden test's tables and first rows
+  golden-workload DSN             the golden test's fixed workload
+  normalize FILE...               the events with run-dependent values masked
 """
 import base64
 import datetime
@@ -400,6 +403,125 @@ def killcheck(events_path, n):
         raise SystemExit("too many torn lines")
 
 
+# ---- golden (t4070): a fixed workload and the normaliser of its events.
+
+GOLDEN_SCHEMA = [
+    "CREATE SCHEMA other",
+    "CREATE TABLE customers (id int PRIMARY KEY, name text, email text, score numeric(6,2), "
+    "born date, seen timestamptz, tags text[], doc jsonb)",
+    'CREATE TABLE "Order Items" (order_id int, line int, sku text, qty int, '
+    "PRIMARY KEY (order_id, line))",
+    "CREATE TABLE nokey (v text)",
+    "CREATE TABLE other.items (id bigint PRIMARY KEY, v text, big text)",
+    "CREATE TABLE full_ident (id int PRIMARY KEY, n int, big text)",
+    "ALTER TABLE full_ident REPLICA IDENTITY FULL",
+    "CREATE TABLE bulk (id int PRIMARY KEY, pad text)",
+    'CREATE PUBLICATION pgold FOR TABLE customers, "Order Items", nokey, other.items, '
+    "full_ident, bulk",
+    # Incompressible enough (md5 hex) to be TOASTed out of line.
+    "CREATE FUNCTION wide(seed int) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "$$ SELECT string_agg(md5((seed * 1000 + g)::text), '') FROM generate_series(1, 200) g $$",
+    "INSERT INTO customers VALUES "
+    "(1, 'Anne', 'anne@example.com', 12.50, '1980-02-29', '2024-01-02 03:04:05.5+02', "
+    "'{a,\"b c\",NULL}', '{\"k\": [1, 2]}'), "
+    "(2, 'Zoë ✓', NULL, -1, '1969-12-31', '1999-12-31 23:59:59.999999+00', '{}', 'null'), "
+    "(3, 'tab\there \"q\" back\\slash', 'c@x', NULL, NULL, NULL, NULL, NULL)",
+    "INSERT INTO \"Order Items\" VALUES (10, 1, 'sku-1', 2), (10, 2, 'sku-2', 1)",
+    "INSERT INTO nokey VALUES ('first')",
+    "INSERT INTO other.items VALUES (9007199254740993, 'big one', wide(1))",
+    "INSERT INTO full_ident VALUES (1, 0, wide(2))",
+]
+
+GOLDEN_STEPS = [
+    ["INSERT INTO customers (id, name) VALUES (4, 'Dee')"],
+    ["UPDATE customers SET email = 'zoe@example.com' WHERE id = 2"],
+    ["UPDATE customers SET id = 30 WHERE id = 3"],  # a primary-key change
+    ["DELETE FROM customers WHERE id = 1"],
+    ["INSERT INTO \"Order Items\" VALUES (11, 1, 'sku-3', 5)",
+     "UPDATE other.items SET v = 'renamed' WHERE id = 9007199254740993",  # big: unchanged TOAST
+     "DELETE FROM \"Order Items\" WHERE order_id = 10 AND line = 2",
+     "INSERT INTO nokey VALUES ('second')"],
+    ["UPDATE full_ident SET n = n + 1"],  # big: from the old tuple (REPLICA IDENTITY FULL)
+    ["INSERT INTO customers (id) VALUES (99)", "ROLLBACK"],
+    ["ALTER TABLE customers ADD COLUMN extra int"],
+    ["INSERT INTO customers (id, name, extra) VALUES (5, 'Eve', 7)"],
+    ["UPDATE \"Order Items\" SET line = 3, qty = 6 WHERE order_id = 11"],  # part of a key
+]
+
+
+def golden_schema(dsn):
+    c = connect(dsn)
+    cur = c.cursor()
+    for sql in GOLDEN_SCHEMA:
+        cur.execute(sql)
+    c.commit()
+
+
+def golden_workload(dsn):
+    """Sequential transactions, then a large one (streamed in progress when
+    logical_decoding_work_mem is small) with a smaller one committed inside
+    it and a rolled-back savepoint, then a TRUNCATE."""
+    a, b = connect(dsn), connect(dsn)
+    cur = a.cursor()
+    for step in GOLDEN_STEPS:
+        for sql in step:
+            if sql == "ROLLBACK":
+                a.rollback()
+                break
+            cur.execute(sql)
+        else:
+            a.commit()
+    cur.execute("INSERT INTO bulk SELECT g, repeat(chr(97 + g % 26), 600) "
+                "FROM generate_series(1, 150) g")
+    b.cursor().execute("INSERT INTO other.items (id, v) VALUES (2, 'between')")
+    b.commit()
+    cur.execute("SAVEPOINT s")
+    cur.execute("INSERT INTO bulk SELECT g, 'gone' FROM generate_series(1000, 1100) g")
+    cur.execute("ROLLBACK TO SAVEPOINT s")
+    cur.execute("UPDATE bulk SET pad = 'short' WHERE id <= 3")
+    cur.execute("DELETE FROM bulk WHERE id > 140")
+    a.commit()
+    cur.execute("TRUNCATE other.items")
+    a.commit()
+
+
+def golden_normalize(paths):
+    """Prints the lines of the files with every run-dependent value replaced:
+    timestamps, LSNs, the version; transaction ids become X1, X2... in the
+    order they first appear, so that equal ids stay equal. A string longer
+    than 100 characters becomes <N chars md5 H>. The rest is kept byte for
+    byte."""
+    import hashlib
+    import re
+    xids = {}
+
+    def xid(m):
+        return xids.setdefault(m.group(1), "X%d" % (len(xids) + 1))
+
+    subs = [
+        (re.compile(r'"ts_ms":-?\d+'), lambda m: '"ts_ms":T'),
+        (re.compile(r'"version":"[^"]*"'), lambda m: '"version":"V"'),
+        (re.compile(r'"lsn":\d+'), lambda m: '"lsn":L'),
+        (re.compile(r'\\"\d+\\"'), lambda m: r'\"L\"'),  # inside source.sequence
+        (re.compile(r'"txId":(\d+)'), lambda m: '"txId":' + xid(m)),
+        (re.compile(r'"id":"(\d+):\d+"'), lambda m: '"id":"%s:L"' % xid(m)),
+        (re.compile(r'127\.0\.0\.1:\d+'), lambda m: "127.0.0.1:PORT"),
+    ]
+    long_string = re.compile(r'"((?:[^"\\]|\\.){101,}?)"(?=[,}\]:])')
+
+    def shorten(m):
+        s = m.group(1)
+        return '"<%d chars md5 %s>"' % (len(s), hashlib.md5(s.encode()).hexdigest()[:12])
+
+    for path in paths:
+        with open(path, encoding="utf-8", newline="") as f:
+            for line in f:
+                for pattern, repl in subs:
+                    line = pattern.sub(repl, line)
+                line = long_string.sub(shorten, line)
+                sys.stdout.write(line)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "schema":
@@ -414,5 +536,11 @@ if __name__ == "__main__":
         sample(sys.argv[2], sys.argv[3])
     elif cmd == "killcheck":
         killcheck(sys.argv[2], int(sys.argv[3]))
+    elif cmd == "golden-schema":
+        golden_schema(sys.argv[2])
+    elif cmd == "golden-workload":
+        golden_workload(sys.argv[2])
+    elif cmd == "normalize":
+        golden_normalize(sys.argv[2:])
     else:
         raise SystemExit("unknown command " + cmd)

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "cdc/pg_values.h"
 #include "cdc/pgoutput.h"
 #include "sluice/debezium.h"
 
@@ -18,7 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   pg::PgOutputDecoder d;
   pg::PgMessage m;
   std::string out;
-  debezium::SourceInfo src{"0", "n", "db"};
+  debezium::SourceInfo src{"0", "postgresql", "n", "db"};
+  pg::PgSourceWriter source;
+  debezium::Row before, after;
   size_t pos = 0;
   while (pos + 2 <= size) {
     size_t len = (static_cast<size_t>(bytes[pos]) << 8) | bytes[pos + 1];
@@ -37,12 +40,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     if (m.relation &&
         (m.type == pg::PgMessageType::kInsert || m.type == pg::PgMessageType::kUpdate ||
          m.type == pg::PgMessageType::kDelete)) {
+      const std::vector<bool> keys(m.relation->columns.size(), true);
       debezium::ChangeEvent ev;
-      ev.relation = m.relation;
-      ev.before = m.old_kind ? &m.old_values : nullptr;
-      ev.after = m.type == pg::PgMessageType::kDelete ? nullptr : &m.new_values;
+      ev.schema = m.relation->schema;
+      ev.table = m.relation->table;
+      if (m.old_kind) {
+        pg::fill_row(*m.relation, keys, m.old_values, nullptr, {}, before);
+        ev.before = &before;
+      }
+      if (m.type != pg::PgMessageType::kDelete) {
+        pg::fill_row(*m.relation, keys, m.new_values, ev.before ? &m.old_values : nullptr, {},
+                     after);
+        ev.after = &after;
+      }
       out.clear();
-      debezium::append_event(src, ev, {}, out);
+      debezium::append_event(src, source, ev, out);
       if (out.empty() || out.front() != '{' || out.back() != '}') abort();
       if (out.find('\n') != std::string::npos) abort();
     }

@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "sluice/debezium.h"
+#include "cdc/pg_values.h"
 
 using namespace sluice;
 
@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(bytes) + 1, size - 1);
 
   std::string out = "[";
-  debezium::append_pg_text_value(oid, text, opts, out);
+  pg::append_text_value(oid, text, opts, out);
   if (out.size() == 1) fail("appended nothing", oid, text, out);
   out += ",0]";
   static simdjson::dom::parser parser;

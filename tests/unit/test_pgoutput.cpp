@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "cdc/pg_values.h"
 #include "cdc/pgoutput.h"
 #include "sluice/cdc_pg.h"
 #include "sluice/debezium.h"
@@ -195,7 +196,7 @@ TEST_CASE("debezium: values typed like the JSON converter") {
   debezium::ValueOptions o;
   auto v = [&](uint32_t oid, std::string_view text) {
     std::string out;
-    debezium::append_pg_text_value(oid, text, o, out);
+    pg::append_text_value(oid, text, o, out);
     return out;
   };
   CHECK(v(23, "-42") == "-42");
@@ -251,7 +252,7 @@ TEST_CASE("debezium: values typed like the JSON converter") {
   CHECK(v(3802, "{\"a\":\n1}") == "{\"a\": 1}");
   PgValue u{'u', {}};
   std::string out;
-  debezium::append_pg_value(25, u, o, out);
+  pg::append_value(25, u, o, out);
   CHECK(out == "\"__debezium_unavailable_value\"");
 }
 
@@ -261,19 +262,23 @@ TEST_CASE("debezium: event and key layout") {
   rel.schema = "public";
   rel.table = "t";
   rel.columns = {{"id", 23, -1, true}, {"v", 25, -1, false}};
-  std::vector<PgValue> row = {{'t', "7"}, {'n', {}}};
-  debezium::SourceInfo src{"0.1.0", "srv", "db"};
+  std::vector<PgValue> values = {{'t', "7"}, {'n', {}}};
+  debezium::Row row;
+  pg::fill_row(rel, {true, false}, values, nullptr, {}, row);
+  debezium::SourceInfo info{"0.1.0", "postgresql", "srv", "db"};
+  pg::PgSourceWriter source;
+  source.xid = 5;
+  source.lsn = 100;
   debezium::ChangeEvent ev;
   ev.op = 'r';
-  ev.relation = &rel;
+  ev.schema = rel.schema;
+  ev.table = rel.table;
   ev.after = &row;
   ev.snapshot = "true";
-  ev.xid = 5;
-  ev.lsn = 100;
   ev.source_ts_us = 2000;
   ev.now_us = 3000;
   std::string out;
-  size_t at = debezium::append_event(src, ev, {}, out);
+  size_t at = debezium::append_event(info, source, ev, out);
   CHECK(out ==
         "{\"before\":null,\"after\":{\"id\":7,\"v\":null},\"source\":{\"version\":\"0.1.0\","
         "\"connector\":\"postgresql\",\"name\":\"srv\",\"ts_ms\":2,\"snapshot\":\"true\",\"db\":"
@@ -284,31 +289,48 @@ TEST_CASE("debezium: event and key layout") {
   REQUIRE(at != std::string::npos);
   CHECK(out.substr(at, 4) == "true");
   std::string key;
-  CHECK(debezium::append_key(rel, {true, false}, row, {}, key));
+  CHECK(debezium::append_key(row, key));
   CHECK(key == "{\"id\":7}");
   key.clear();
-  CHECK_FALSE(debezium::append_key(rel, {false, false}, row, {}, key));
+  pg::fill_row(rel, {false, false}, values, nullptr, {}, row);
+  CHECK_FALSE(debezium::append_key(row, key));
   CHECK(key.empty());
 }
 
 TEST_CASE("debezium: snapshot txId is 64-bit (txid_current), and null without one (a standby)") {
-  PgRelation rel;
-  rel.schema = "public";
-  rel.table = "t";
-  rel.columns = {{"id", 23, -1, true}};
-  std::vector<PgValue> row = {{'t', "7"}};
+  debezium::Row row;
+  row.add("id", true).append("7");
+  pg::PgSourceWriter source;
   debezium::ChangeEvent ev;
   ev.op = 'r';
-  ev.relation = &rel;
+  ev.schema = "public";
+  ev.table = "t";
   ev.after = &row;
-  ev.xid = (uint64_t{3} << 32) | 9;  // epoch 3
+  source.xid = (uint64_t{3} << 32) | 9;  // epoch 3
+  const debezium::SourceInfo info{"0.1.0", "postgresql", "srv", "db"};
   std::string out;
-  debezium::append_event(debezium::SourceInfo{"0.1.0", "srv", "db"}, ev, {}, out);
+  debezium::append_event(info, source, ev, out);
   CHECK(out.find("\"txId\":12884901897,") != std::string::npos);
-  ev.xid = 0;
+  source.xid = 0;
   out.clear();
-  debezium::append_event(debezium::SourceInfo{"0.1.0", "srv", "db"}, ev, {}, out);
+  debezium::append_event(info, source, ev, out);
   CHECK(out.find("\"txId\":null,") != std::string::npos);
+}
+
+TEST_CASE("debezium: unchanged TOAST values come from the old tuple when it has them") {
+  PgRelation rel;
+  rel.columns = {{"id", 23, -1, true}, {"big", 25, -1, false}};
+  std::vector<PgValue> old_values = {{'t', "1"}, {'t', "long"}};
+  std::vector<PgValue> new_values = {{'t', "1"}, {'u', {}}};
+  debezium::Row row;
+  std::string out;
+  pg::fill_row(rel, {true, false}, new_values, &old_values, {}, row);
+  debezium::append_row(&row, out);
+  CHECK(out == "{\"id\":1,\"big\":\"long\"}");
+  out.clear();
+  pg::fill_row(rel, {true, false}, new_values, nullptr, {}, row);
+  debezium::append_row(&row, out);
+  CHECK(out == "{\"id\":1,\"big\":\"__debezium_unavailable_value\"}");
 }
 
 TEST_CASE("cdc routing: table names become valid stream names, as Debezium's topic names") {
@@ -330,33 +352,34 @@ TEST_CASE("cdc routing: table names become valid stream names, as Debezium's top
 }
 
 TEST_CASE("debezium: an event formatted before its commit gets the commit-time fields") {
-  PgRelation rel;
-  rel.oid = 1;
-  rel.schema = "public";
-  rel.table = "t";
-  rel.columns = {{"id", 23, -1, true}};
-  std::vector<PgValue> row = {{'t', "7"}};
-  debezium::SourceInfo src{"0.1.0", "srv", "db"};
+  debezium::Row row;
+  row.add("id", true).append("7");
+  debezium::SourceInfo info{"0.1.0", "postgresql", "srv", "db"};
+  pg::PgSourceWriter source;
+  source.xid = 5;
+  source.lsn = 100;
   debezium::ChangeEvent ev;
   ev.op = 'c';
-  ev.relation = &rel;
+  ev.schema = "public";
+  ev.table = "t";
   ev.after = &row;
-  ev.xid = 5;
-  ev.lsn = 100;
   ev.now_us = 3000;
   for (uint64_t last_commit : {uint64_t{0}, uint64_t{99}, uint64_t{18446744073709551615u}}) {
     for (int64_t ts : {int64_t{0}, int64_t{-1500}, int64_t{1795308109150123}}) {
       std::string pending = "prefix";
-      debezium::CommitFieldOffsets offsets;
-      debezium::append_event(src, ev, {}, pending, &offsets);
+      debezium::DeferredFields deferred;
+      source.last_commit_lsn = 0;
+      debezium::append_event(info, source, ev, pending, &deferred);
+      std::string commit_part;
+      pg::PgSourceWriter::append_last_commit(last_commit, commit_part);
       std::string completed;
-      debezium::append_with_commit_fields(std::string_view(pending).substr(6), offsets, ts,
-                                          last_commit, completed);
+      debezium::append_completed(std::string_view(pending).substr(6), deferred, ts, commit_part,
+                                 completed);
       debezium::ChangeEvent at_commit = ev;
       at_commit.source_ts_us = ts;
-      at_commit.last_commit_lsn = last_commit;
+      source.last_commit_lsn = last_commit;
       std::string direct;
-      debezium::append_event(src, at_commit, {}, direct);
+      debezium::append_event(info, source, at_commit, direct);
       CHECK(completed == direct);
     }
   }

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "backends/stdio_backend.h"
+#include "sluice/message.h"
 #include "sluice/sink.h"
 
 using sluice::OutputSink;
@@ -130,4 +132,42 @@ TEST_CASE("regular file: taken after write, or after sync in exact mode") {
   close(rfd);
   unlink(path);
   CHECK(content.substr(0, static_cast<size_t>(n)) == "x\ny\n");
+}
+
+// One meaning of "acknowledged" on stdout: the stdio producer (flux ... -)
+// counts a record done when the reader took it, as tap and the CDC tools do.
+TEST_CASE("stdio producer: acknowledged once the reader took the record; a gone reader fails it") {
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  auto prod = sluice::open_stdio_producer(sluice::StreamUri{}, sluice::ProducerOptions{}, p[1]);
+  REQUIRE(prod.ok());
+  uint64_t failed_ticket = 0;
+  (*prod)->set_delivery_listener([&](uint64_t t, const sluice::Status&) { failed_ticket = t; });
+  sluice::Message m;
+  m.stream = "s";
+  m.ts_us = 1;
+  uint64_t t1 = 0, t2 = 0;
+  m.payload = "a";
+  REQUIRE((*prod)->produce(m, &t1).ok());
+  m.payload = "b";
+  REQUIRE((*prod)->produce(m, &t2).ok());
+  CHECK(t1 == 1);
+  CHECK(t2 == 2);
+  CHECK((*prod)->flush(sluice::Millis(20)).is(StatusCode::kTimedOut));  // written, not read
+  CHECK((*prod)->acknowledged() == 0);
+  std::string first;  // read exactly the first line
+  for (char c = 0; c != '\n';) {
+    REQUIRE(read(p[0], &c, 1) == 1);
+    first.push_back(c);
+  }
+  CHECK(first.find("\"payload\":\"a\"") != std::string::npos);
+  CHECK((*prod)->acknowledged() == 1);
+  close(p[0]);  // the reader goes away with the second line unread
+  CHECK((*prod)->flush(sluice::Millis(1000)).is(StatusCode::kClosed));
+  CHECK(failed_ticket == 2);
+  CHECK((*prod)->failed() == 1);
+  CHECK((*prod)->acknowledged() == 2);
+  m.payload = "c";
+  CHECK((*prod)->produce(m, &t1).is(StatusCode::kClosed));
+  close(p[1]);
 }

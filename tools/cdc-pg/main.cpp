@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
                : snapshot == "only"        ? SnapshotMode::kOnly
                : snapshot == "when-needed" ? SnapshotMode::kWhenNeeded
                                            : SnapshotMode::kInitial;
-  o.tx_markers = a.has("tx-markers");
-  o.tombstones = !a.has("no-tombstones");
+  o.events.tx_markers = a.has("tx-markers");
+  o.events.tombstones = !a.has("no-tombstones");
   o.reconnect = !a.has("no-reconnect");
   int64_t proto = 0;
   if (!a.integer("proto-version", 0, &proto, &rc)) return rc;

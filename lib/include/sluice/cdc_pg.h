@@ -1,6 +1,9 @@
 // PostgreSQL change data capture: a logical replication client (libpq,
-// pgoutput) that turns row changes into Debezium-compatible change events
-// and hands them to a CdcSink (stdout or any stream URI).
+// pgoutput) that types row changes into debezium::Row images and hands
+// them to the shared ChangeEmitter (sluice/cdc.h), which writes
+// Debezium-compatible events to a CdcSink (stdout or any stream URI).
+// Only what is PostgreSQL's lives here; the implementation is in
+// lib/src/cdc/pg_*.
 //
 // Flow: check the server (wal_level, REPLICATION privilege, publication;
 // a published table without a primary key or replica identity is captured,
@@ -18,10 +21,10 @@
 // streaming resumes from the slot's confirmed position (at least once);
 // a slot still held by the dead session is waited for up to the timeout.
 //
-// Delivery (at-least-once, kill -9 safe): every event gets a sink ticket;
-// a transaction's end LSN is confirmed to the server (standby status
-// update, flush position) only after the sink's acknowledged() watermark
-// passed the ticket of the transaction's last event. When nothing is
+// Delivery (at-least-once, kill -9 safe): a transaction's end LSN is
+// confirmed to the server (standby status update, flush position) only
+// once the ChangeEmitter reports that the sink acknowledged every event
+// before it. When nothing is
 // pending the server's keepalive position is confirmed (heartbeats), so an
 // idle publication does not hold WAL back. Events are emitted as they
 // arrive: a large transaction is never buffered whole.
@@ -39,76 +42,13 @@
 #include <string_view>
 #include <vector>
 
-#include "sluice/backend.h"
+#include "sluice/cdc.h"
 #include "sluice/debezium.h"
 #include "sluice/env.h"
 #include "sluice/stats.h"
 #include "sluice/status.h"
 
 namespace sluice {
-
-// What a change event is about, for routing by {db}, {schema}, {table}.
-// Transaction markers have `transaction` set and empty schema/table.
-struct CdcRoute {
-  std::string_view db;
-  std::string_view schema;
-  std::string_view table;
-  bool transaction = false;
-};
-
-// Where change events go. A sink hands out increasing tickets (one per
-// emit) and reports through acknowledged() the highest ticket T such that
-// every event up to T was durably taken (stdout: read by the reader of a
-// pipe, or written; a stream: acknowledged by its backend).
-class CdcSink {
- public:
-  virtual ~CdcSink() = default;
-  CdcSink(const CdcSink&) = delete;
-  CdcSink& operator=(const CdcSink&) = delete;
-
-  // Queues one event (the bytes are copied); a value of nullopt is a
-  // tombstone (Kafka's null value; "null" on stdout). kClosed when the
-  // reader of stdout went away.
-  virtual Status emit(const CdcRoute& route, std::optional<std::string_view> key,
-                      std::optional<std::string_view> value, uint64_t* ticket) = 0;
-  // Pushes queued events out without waiting long; serves acknowledgements.
-  virtual Status poll(Millis timeout) = 0;
-  // Waits until every emitted event is acknowledged (kTimedOut after
-  // `timeout`; kTryAgain when the stop flag interrupts a wait).
-  virtual Status flush(Millis timeout) = 0;
-  virtual uint64_t acknowledged() = 0;
-  // The first delivery failure reported by the backend, or ok.
-  virtual Status error() const = 0;
-  // True when events go to a stream as keyed messages (where tombstones
-  // let log compaction drop a deleted key), false for stdout.
-  virtual bool keyed_stream() const = 0;
-
- protected:
-  CdcSink() = default;
-};
-
-// Appends `value` (a database, schema or table name) to `out` as part of a
-// stream name: each character other than [A-Za-z0-9._-] becomes one '_', as
-// Debezium's TopicNamingStrategy does, so the name is valid for every
-// backend (a Kafka topic, a file: stream with no '/', a Redis key).
-void append_stream_name_part(std::string_view value, std::string& out);
-
-// Opens the sink for DESTINATION: "-" or "stdio:" = stdout (one event value
-// per line, or {"key":...,"value":...} with `with_key`); any other stream
-// URI = a producer, whose stream name may hold {db}, {schema}, {table}
-// placeholders expanded per event (through append_stream_name_part; a
-// table whose name changes so is named in a warning, once). The producer
-// is opened on the first event (so a routed URI never creates a stream
-// named by the template).
-Result<std::unique_ptr<CdcSink>> open_cdc_sink(std::string_view destination, bool with_key,
-                                               const ProducerOptions& opts);
-
-enum class SnapshotMode {
-  kInitial,     // snapshot when the slot is created here, then stream
-  kNever,       // stream only
-  kOnly,        // snapshot, then exit (no slot is created)
-  kWhenNeeded,  // as initial (cdc-pg keeps no offsets besides the slot)
-};
 
 enum class StreamInProgress { kAuto, kOn, kOff };
 
@@ -130,11 +70,8 @@ struct PgCdcOptions {
   bool create_publication = false;
   bool temporary = false;
   SnapshotMode snapshot = SnapshotMode::kInitial;
-  bool tx_markers = false;
-  // After each delete (and primary-key change), a tombstone: the same key
-  // with a null value, as Debezium's tombstones.on.delete. Only when the
-  // sink is a keyed stream.
-  bool tombstones = true;
+  // Transaction markers and tombstones (the rules every connector shares).
+  ChangeEmitterOptions events;
   // pgoutput protocol version; 0 = the highest the server speaks (3 on
   // PostgreSQL 15+, 2 on 14, 1 before). two_phase is never requested.
   int proto_version = 0;

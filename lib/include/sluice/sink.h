@@ -14,6 +14,10 @@
 //    fdatasync'ed: sync() does it, taken() reports what it covered.
 //  - anything else (tty, socket, /dev/null): written.
 //
+// This is the one meaning of "acknowledged" for stdout: tap's output, the
+// stdio producer (a "-" or stdio: destination) and the CDC tools' stdout
+// all count a record done when taken() covers it.
+//
 // A closed reader (EPIPE) is reported as StatusCode::kClosed, which tools
 // treat as a normal end. The sink never closes the fd it was given.
 // Not thread-safe.
@@ -22,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +59,8 @@ class OutputSink {
   // Writes everything, then waits until every record is taken or the
   // reader is gone (kClosed); kTryAgain when the stop flag was set.
   Status drain();
+  // The same, giving up with kTimedOut after `timeout`.
+  Status drain(std::chrono::milliseconds timeout);
 
   // For regular files: fdatasync so that taken() may advance.
   Status sync();
@@ -74,6 +81,7 @@ class OutputSink {
 
  private:
   enum class Kind { kPipe, kFile, kOther };
+  Status drain_until(std::optional<std::chrono::steady_clock::time_point> deadline);
   void detect_kind();
   void grow_pipe();
   void release_taken(uint64_t taken_bytes);

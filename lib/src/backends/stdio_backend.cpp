@@ -8,70 +8,72 @@
 
 #include "sluice/envelope.h"
 #include "sluice/reader.h"
+#include "sluice/sink.h"
 
 namespace sluice {
 namespace {
 
 constexpr size_t kFlushBytes = 64 * 1024;
 
+// Envelopes on stdout. A record is acknowledged once the reader took it
+// (OutputSink::taken: read out of a pipe, or written to a file or a tty),
+// the meaning tap's output and the CDC tools' stdout share; when the
+// reader goes away, every record it had not taken fails.
 class StdioProducer final : public Producer {
  public:
-  explicit StdioProducer(int fd) : fd_(fd) {}
+  explicit StdioProducer(int fd) : out_(fd, false) {}
   ~StdioProducer() override { (void)write_out(); }
 
   Status produce(const Message& m, uint64_t* ticket) override {
-    if (closed_) return Status::Closed("stdout was closed by its reader");
+    if (!broken_.ok()) return broken_;
     Message copy = m;
     if (copy.ts_us == 0) copy.ts_us = now_us();
-    if (copy.seq < 0) copy.seq = static_cast<int64_t>(next_ticket_ - 1);
+    if (copy.seq < 0) copy.seq = static_cast<int64_t>(out_.records());
     if (copy.shard < 0) copy.shard = 0;
-    encode_envelope(copy, buf_);
-    buf_ += '\n';
-    if (ticket) *ticket = next_ticket_;
-    last_queued_ = next_ticket_++;
-    if (buf_.size() >= kFlushBytes) return write_out();
+    std::string& buf = out_.buffer();
+    const size_t mark = buf.size();
+    encode_envelope(copy, buf);
+    buf += '\n';
+    out_.end_record();
+    if (ticket) *ticket = out_.records();
+    unwritten_ += buf.size() - mark;
+    if (unwritten_ >= kFlushBytes) return write_out();
     return Status::Ok();
   }
   Status poll(Millis) override { return write_out(); }
-  Status flush(Millis) override { return write_out(); }
-  uint64_t acknowledged() const override { return acked_; }
+  Status flush(Millis timeout) override {
+    if (!broken_.ok()) return Status::Ok();
+    Status st = out_.drain(timeout);
+    if (st.is(StatusCode::kClosed)) fail_untaken(st);
+    return st;
+  }
+  uint64_t acknowledged() const override { return broken_.ok() ? out_.taken() : out_.records(); }
   uint64_t failed() const override { return failed_; }
 
  private:
   Status write_out() {
-    size_t off = 0;
-    Status st;
-    while (off < buf_.size()) {
-      ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-      if (n > 0) {
-        off += static_cast<size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        st = Status::FromErrno(n < 0 ? errno : EIO, "cannot write to stdout");
-        break;
-      }
+    unwritten_ = 0;
+    if (!broken_.ok() || !out_.pending()) return Status::Ok();
+    Status st = out_.flush();
+    if (st.is(StatusCode::kClosed) || (!st.ok() && !st.is(StatusCode::kTryAgain))) {
+      fail_untaken(st);
     }
-    buf_.clear();
-    if (!st.ok()) {
-      // Nothing buffered reached the reader: fail those tickets.
-      closed_ = st.is(StatusCode::kClosed);
-      for (uint64_t t = acked_ + 1; t <= last_queued_; ++t) {
-        ++failed_;
-        if (listener_) listener_(t, st);
-      }
-    }
-    acked_ = last_queued_;
     return st;
   }
+  // Nothing the reader had not taken reached it: fail those tickets.
+  void fail_untaken(const Status& st) {
+    broken_ = st.is(StatusCode::kClosed) ? Status::Closed("stdout was closed by its reader")
+                                         : st.With("cannot write to stdout");
+    for (uint64_t t = out_.taken() + 1; t <= out_.records(); ++t) {
+      ++failed_;
+      if (listener_) listener_(t, st);
+    }
+  }
 
-  int fd_;
-  std::string buf_;
-  uint64_t next_ticket_ = 1;
-  uint64_t last_queued_ = 0;
-  uint64_t acked_ = 0;
+  mutable OutputSink out_;  // taken() settles what the reader took
+  size_t unwritten_ = 0;    // bytes queued since the last write
   uint64_t failed_ = 0;
-  bool closed_ = false;
+  Status broken_;  // why nothing more can be written
 };
 
 class StdioConsumer final : public Consumer {

@@ -9,8 +9,9 @@
 
 namespace sluice {
 
-// Writes to `fd` (stdout by default). A record is acknowledged once its line
-// was handed to write(2) in full; a closed reader fails the rest (kClosed).
+// Writes to `fd` (stdout by default). A record is acknowledged once the
+// reader took it (OutputSink::taken: read out of a pipe; written to a file
+// or anything else); a closed reader fails the rest (kClosed).
 Result<std::unique_ptr<Producer>> open_stdio_producer(const StreamUri& uri,
                                                       const ProducerOptions& o, int fd = 1);
 // Reads envelopes from `fd` (stdin by default); a malformed line is kBadData

@@ -162,6 +162,14 @@ Status OutputSink::flush() {
 }
 
 Status OutputSink::drain() {
+  return drain_until(std::nullopt);
+}
+
+Status OutputSink::drain(std::chrono::milliseconds timeout) {
+  return drain_until(std::chrono::steady_clock::now() + timeout);
+}
+
+Status OutputSink::drain_until(std::optional<std::chrono::steady_clock::time_point> deadline) {
   SLUICE_RETURN_IF_ERROR(flush());
   if (kind_ == Kind::kFile) return sync();
   if (kind_ != Kind::kPipe) return Status::Ok();
@@ -174,6 +182,10 @@ Status OutputSink::drain() {
       return Status::Closed("reader went away");
     }
     if (stopped()) return Status::TryAgain("interrupted");
+    if (deadline && std::chrono::steady_clock::now() >= *deadline) {
+      taken();
+      return Status::TimedOut("the reader has not taken every record");
+    }
     std::this_thread::sleep_for(std::chrono::microseconds(idle_us));
     idle_us = std::min(idle_us * 2, 1000);
   }

@@ -1,12 +1,10 @@
 // CdcSink implementations: stdout (OutputSink) and stream producers with
-// per-table routing (see sluice/cdc_pg.h).
+// per-table routing (see sluice/cdc.h).
 #include <unistd.h>
 
-#include <chrono>
 #include <set>
-#include <thread>
 
-#include "sluice/cdc_pg.h"
+#include "sluice/cdc.h"
 #include "sluice/envelope.h"
 #include "sluice/sink.h"
 #include "sluice/uri.h"
@@ -50,16 +48,10 @@ class StdoutCdcSink final : public CdcSink {
   }
 
   Status flush(Millis timeout) override {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      Status st = out_.flush();
-      if (!st.ok()) return st;
-      if (out_.taken() >= out_.records()) return Status::Ok();
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return Status::TimedOut("the reader of stdout has not taken every event");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+    Status st = out_.drain(timeout);
+    if (st.is(StatusCode::kTimedOut))
+      return Status::TimedOut("the reader of stdout has not taken every event");
+    return st;
   }
 
   uint64_t acknowledged() override { return out_.taken(); }
