@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg"
+_sluice_tools="flux tap cdc-pg top"
 
 _sluice_opts_flux="-d --delimiter -0 --null --envelope -k --key-field -K
   --key-delimiter -H --header --once --mode --on-error --max-record-bytes
@@ -19,6 +19,9 @@ _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --proto-version --stream-in-progress --no-stream-in-progress --heartbeat -n
   --name --with-key --embed-json --no-reconnect --timeout --stats --progress
   -h --help -V --version"
+
+_sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
+  -g --group --graph -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -83,6 +86,16 @@ _sluice_values() {
       COMPREPLY=() ;;
     cdc-pg:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    top:-i | top:--interval)
+      COMPREPLY=($(compgen -W "500ms 1s 2s 5s 10s" -- "$cur")) ;;
+    top:-c | top:--count)
+      COMPREPLY=() ;;
+    top:--window)
+      COMPREPLY=() ;;
+    top:--fail-on)
+      COMPREPLY=($(compgen -W "warn stall stop" -- "$cur")) ;;
+    top:-g | top:--group)
+      COMPREPLY=() ;;
     *) return 1 ;;
   esac
   return 0
@@ -95,6 +108,7 @@ _sluice_tool() {
     flux) opts=$_sluice_opts_flux ;;
     tap) opts=$_sluice_opts_tap ;;
     cdc-pg) opts=$_sluice_opts_cdc_pg ;;
+    top) opts=$_sluice_opts_top ;;
     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   _sluice_values "$tool" "$prev" "$cur" && return
@@ -131,4 +145,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-top top

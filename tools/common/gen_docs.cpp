@@ -20,6 +20,7 @@
 #include "common/shared_flags.h"
 #include "flux/flags.h"
 #include "tap/flags.h"
+#include "top/flags.h"
 
 using sluice::cli::Arity;
 using sluice::cli::Flag;
@@ -30,7 +31,7 @@ using sluice::cli::ToolSpec;
 namespace {
 
 const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec, &sluice::tools::tap::kSpec,
-                                  &sluice::tools::cdc_pg::kSpec};
+                                  &sluice::tools::cdc_pg::kSpec, &sluice::tools::top::kSpec};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

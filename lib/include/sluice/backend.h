@@ -190,11 +190,24 @@ struct ShardInfo {
   int64_t last_ts_us = 0;
 };
 
+// A member of a consumer group, where the backend names members (redis:
+// XINFO CONSUMERS).
+struct MemberInfo {
+  std::string name;
+  int64_t pending = 0;   // delivered to it, not yet acknowledged
+  int64_t idle_ms = -1;  // since its last read or acknowledgement, -1 = unknown
+};
+
 struct GroupInfo {
   std::string name;
   // Committed next-seq per shard (index = shard), -1 = none committed.
   std::vector<int64_t> committed;
   int64_t lag = 0;  // messages between committed and the end, all shards
+  // The timestamp (microseconds) of the oldest message the group has not
+  // consumed, where the backend knows it without reading messages (redis:
+  // from entry ids); 0 = not known here (top reads the message instead).
+  int64_t oldest_unconsumed_ts_us = 0;
+  std::vector<MemberInfo> members;  // empty where the backend names none
 };
 
 struct StreamInfo {
@@ -202,6 +215,9 @@ struct StreamInfo {
   std::vector<ShardInfo> shards;
   int64_t bytes = -1;    // on-disk size where known, else -1
   int64_t messages = 0;  // retained messages, all shards
+  // Messages ever appended, all shards, where seqs are not dense (redis:
+  // entries-added); -1 = count appends from the growth of last_seq.
+  int64_t appended = -1;
   std::vector<GroupInfo> groups;
 };
 
@@ -211,6 +227,10 @@ class Admin {
   // Lists the streams of the cluster (or just `only` when not empty), with
   // shard bounds and groups.
   virtual Result<std::vector<StreamInfo>> describe(const std::vector<std::string>& only) = 0;
+  // Groups to describe besides those the cluster lists, for a cluster that
+  // cannot list them (librdkafka's mock cluster). Default: ignored (the
+  // backend lists every group itself).
+  virtual void watch_groups(const std::vector<std::string>& names) { (void)names; }
 };
 
 // ------------------------------------------------------------------ factory

@@ -1,7 +1,7 @@
 // Kafka Admin::describe: topics and partitions from metadata, bounds from
 // watermarks, and consumer groups with their committed offsets and lag where
-// the cluster can list groups (librdkafka's mock cluster cannot: then the
-// groups are simply left empty).
+// the cluster can list groups (librdkafka's mock cluster cannot: then only
+// the groups named with watch_groups() are described).
 #include <algorithm>
 #include <chrono>
 
@@ -87,6 +87,8 @@ class KafkaAdmin final : public Admin {
     return out;
   }
 
+  void watch_groups(const std::vector<std::string>& names) override { watched_ = names; }
+
  private:
   // Best effort: a cluster that cannot list groups (or deny us) still gets
   // its topics described.
@@ -98,11 +100,13 @@ class KafkaAdmin final : public Admin {
       if (!groups_warned_) {
         groups_warned_ = true;
         warn("kafka: cannot list consumer groups on '" + ctx_.brokers() +
-             "': " + rd_kafka_err2str(err) + " (groups are not shown)");
+             "': " + rd_kafka_err2str(err) +
+             (watched_.empty() ? " (groups are not shown)" : " (only the groups named are shown)"));
       }
+      for (const std::string& g : watched_) add_group(g, streams);
       return;
     }
-    std::vector<std::string> names;
+    std::vector<std::string> names = watched_;
     for (int i = 0; i < groups->group_cnt; ++i) {
       const rd_kafka_group_info& g = groups->groups[i];
       if (g.protocol_type == nullptr || std::string_view(g.protocol_type) == "consumer" ||
@@ -111,6 +115,8 @@ class KafkaAdmin final : public Admin {
       }
     }
     rd_kafka_group_list_destroy(groups);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
     for (const std::string& g : names) add_group(g, streams);
   }
 
@@ -163,6 +169,7 @@ class KafkaAdmin final : public Admin {
   StreamUri uri_;
   HandlePtr rk_;
   bool groups_warned_ = false;
+  std::vector<std::string> watched_;  // groups named by the caller
 };
 
 }  // namespace
