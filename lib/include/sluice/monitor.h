@@ -20,7 +20,8 @@
 //   REWIND  the committed position went back between two samples;
 //   STOP    the group was not active for the whole window (known only where
 //           the backend reports activity: redis consumers' idle time);
-//   STALL   the committed position did not move while lag > 0;
+//   STALL   the committed position did not move while lag > 0 (and the
+//           lag did not fall: redis acknowledges behind its position);
 //   WARN    the lag never fell in the window;
 //   OK      otherwise.
 // A window of fewer than two samples gives OK (nothing to judge yet).

@@ -122,8 +122,17 @@ class KafkaAdmin final : public Admin {
 
   void add_group(const std::string& group, std::vector<StreamInfo>& streams) {
     QueuePtr q(rd_kafka_queue_new(rk_.get()));
+    // The partitions asked for by name: a cluster may answer "all of them"
+    // (no list) with none at all, as librdkafka's mock cluster does.
+    rd_kafka_topic_partition_list_t* want = rd_kafka_topic_partition_list_new(0);
+    for (const StreamInfo& s : streams) {
+      for (const ShardInfo& sh : s.shards) {
+        rd_kafka_topic_partition_list_add(want, s.name.c_str(), sh.shard);
+      }
+    }
     rd_kafka_ListConsumerGroupOffsets_t* req[1] = {
-        rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr)};
+        rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), want)};
+    rd_kafka_topic_partition_list_destroy(want);
     rd_kafka_ListConsumerGroupOffsets(rk_.get(), req, 1, nullptr, q.get());
     rd_kafka_ListConsumerGroupOffsets_destroy(req[0]);
     EventPtr ev(rd_kafka_queue_poll(q.get(), static_cast<int>(kTimeout.count())));

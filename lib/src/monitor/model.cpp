@@ -136,14 +136,16 @@ GroupStatus shard_status(const std::vector<Point>& pts, size_t i, int64_t now_us
     const int64_t span_us = now_us - pts.front().sample->at_us;
     if (idle >= 0 && idle * 1000 > span_us) return GroupStatus::kStop;
   }
+  // The lag may fall with the position still (redis: acknowledging
+  // entries delivered earlier): that is progress, not a stall.
   bool moved = false;
-  for (size_t k = 1; k < pts.size(); ++k) moved = moved || pos(pts[k]) != pos(pts[0]);
-  if (!moved) return GroupStatus::kStall;
   bool fell = false;
   for (size_t k = 1; k < pts.size(); ++k) {
+    moved = moved || pos(pts[k]) != pos(pts[0]);
     fell = fell || shard_lag(*pts[k].stream, *pts[k].group, i) <
                        shard_lag(*pts[k - 1].stream, *pts[k - 1].group, i);
   }
+  if (!moved && !fell) return GroupStatus::kStall;
   return fell ? GroupStatus::kOk : GroupStatus::kWarn;
 }
 
