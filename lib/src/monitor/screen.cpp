@@ -77,6 +77,7 @@ class Screen {
     cbreak();
     noecho();
     keypad(stdscr, TRUE);
+    set_escdelay(25);  // Esc goes back at once, as in htop
     curs_set(0);
     timeout(100);
     color_ = has_colors() && getenv("NO_COLOR") == nullptr;
