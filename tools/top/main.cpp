@@ -47,7 +47,8 @@ int run_batch(const Flags& f) {
   mo.window = static_cast<int>(f.window);
   Monitor monitor(mo);
   const std::string name = f.cluster.redacted();
-  Result<Sample> s = collector.collect();
+  // The first sample only gives rates: no lag in time is shown from it.
+  Result<Sample> s = collector.collect(false);
   if (!s.ok()) return cli::fail(s.status());
   monitor.add(std::move(*s));
   ClusterView v;

@@ -231,6 +231,15 @@ class Admin {
   // cannot list them (librdkafka's mock cluster). Default: ignored (the
   // backend lists every group itself).
   virtual void watch_groups(const std::vector<std::string>& names) { (void)names; }
+  // Fills GroupInfo::oldest_unconsumed_ts_us of the lagging groups of
+  // `streams` where it is still 0, reading the message at each group's
+  // position, for at most `budget`; what is left stays 0. For a backend
+  // that can read many positions at once (kafka: one assignment of every
+  // lagging partition). Default: nothing (top reads with a Consumer).
+  virtual void read_oldest_unconsumed(std::vector<StreamInfo>& streams, Millis budget) {
+    (void)streams;
+    (void)budget;
+  }
 };
 
 // ------------------------------------------------------------------ factory

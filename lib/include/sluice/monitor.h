@@ -151,9 +151,11 @@ class Collector {
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  // Opens the admin connection (again, after a failure) and takes a sample.
+  // Opens the admin connection (again, after a failure) and takes a sample,
+  // with the timestamps of unconsumed messages unless `with_times` is
+  // false (a sample only rates are taken from: the first of --once).
   // kUnavailable and friends when the cluster cannot be reached.
-  Result<Sample> collect();
+  Result<Sample> collect(bool with_times = true);
 
  private:
   void fill_times(Sample& s);

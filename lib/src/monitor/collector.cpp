@@ -46,7 +46,7 @@ Collector::Collector(StreamUri cluster, CollectorOptions opts)
 
 Collector::~Collector() = default;
 
-Result<Sample> Collector::collect() {
+Result<Sample> Collector::collect(bool with_times) {
   if (admin_ == nullptr) {
     Result<std::unique_ptr<Admin>> a = open_admin(cluster_);
     if (!a.ok()) return a.status();
@@ -61,12 +61,15 @@ Result<Sample> Collector::collect() {
     return d.status();
   }
   s.streams = std::move(*d);
-  fill_times(s);
+  if (with_times) fill_times(s);
   return s;
 }
 
 void Collector::fill_times(Sample& s) {
   const Clock::time_point deadline = Clock::now() + opts_.probe_budget;
+  // The backend's own batched reads first (kafka), then one consumer per
+  // shard for what is left, within the same budget.
+  admin_->read_oldest_unconsumed(s.streams, opts_.probe_budget);
   for (StreamInfo& st : s.streams) {
     for (GroupInfo& g : st.groups) {
       if (g.lag == 0 || g.oldest_unconsumed_ts_us > 0) continue;
