@@ -59,6 +59,8 @@ test_expect_success 's sorts by the next column: msgs/s puts the busy stream fir
 	on_screen "^busy" &&
 	sleep 0.5 && screen >s2 &&
 	sed -n "4p" s2 | grep -q "^busy" &&
+	# Its sparkline has a full cell (@ in ASCII, a full block in UTF-8).
+	grep "^busy" s2 | grep -q -e "@" -e "█" &&
 	tm send-keys "<" "<" &&
 	on_screen "sort: name"
 '

@@ -61,12 +61,21 @@ LastMessages read_last(StreamUri cluster, std::string stream) {
   return out;
 }
 
+// The sparkline covers the last minute, whatever the interval.
+MonitorOptions monitor_options(const ScreenOptions& o) {
+  MonitorOptions m;
+  m.window = o.window;
+  m.spark_points =
+      static_cast<int>(std::max<int64_t>(1, 60000 / std::max<int64_t>(1, o.interval.count())));
+  return m;
+}
+
 class Screen {
  public:
   Screen(const StreamUri& cluster, const CollectorOptions& copts, const ScreenOptions& opts)
       : cluster_(cluster),
         opts_(opts),
-        collector_(cluster, copts, MonitorOptions{.window = opts.window}, opts.interval) {
+        collector_(cluster, copts, monitor_options(opts), opts.interval) {
     graph_ = opts.graph;
   }
 
@@ -272,12 +281,21 @@ class Screen {
   std::string spark(const std::vector<double>& v, size_t width) const {
     static const char* const kBlocks[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
     static const char kAscii[] = " .:-=+*#%@";
-    std::string out;
-    const size_t from = v.size() > width ? v.size() - width : 0;
+    // The whole series (the last minute) in at most `width` cells: each
+    // cell the mean of its share of the points.
+    std::vector<double> cells;
+    const size_t n = std::min(width, v.size());
+    for (size_t c = 0; c < n; ++c) {
+      const size_t a = c * v.size() / n, b = (c + 1) * v.size() / n;
+      double sum = 0;
+      for (size_t i = a; i < b; ++i) sum += v[i];
+      cells.push_back(b > a ? sum / static_cast<double>(b - a) : 0);
+    }
     double mx = 0;
-    for (size_t i = from; i < v.size(); ++i) mx = std::max(mx, v[i]);
-    for (size_t i = from; i < v.size(); ++i) {
-      const double f = mx > 0 ? v[i] / mx : 0;
+    for (double x : cells) mx = std::max(mx, x);
+    std::string out;
+    for (double x : cells) {
+      const double f = mx > 0 ? x / mx : 0;
       if (utf8_) {
         out += kBlocks[static_cast<int>(f * 8 + 0.5)];
       } else {
