@@ -34,7 +34,10 @@ test_expect_success 'a minute-old backlog: lag, lag in time, age, members; idle 
 	jcheck out "59.5 <= group(\"old\", \"g\")[\"lag_s\"] <= 63" &&
 	jcheck out "[(m[\"name\"], m[\"pending\"]) for m in group(\"old\", \"g\")[\"members\"]] == [(\"c1\", 4)]" &&
 	jcheck out "group(\"old\", \"g\")[\"members\"][0][\"idle_s\"] >= 0.5" &&
-	jcheck out "group(\"old\", \"g\")[\"status\"] == \"STOP\" and d[\"totals\"][\"STOP\"] == 1"
+	jcheck out "group(\"old\", \"g\")[\"status\"] == \"STOP\" and d[\"totals\"][\"STOP\"] == 1" &&
+	top --once -i 200ms $U/old >table &&
+	test_grep "^  group g  *lag  *10 .*STOP" table &&
+	test_grep "^    member c1  pending 4  idle " table
 '
 
 test_expect_success 'a consumer that reads but never moves is STALL' '

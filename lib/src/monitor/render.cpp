@@ -264,6 +264,12 @@ std::string to_text(const ClusterView& v) {
              "  eta " + lpad(human_duration(g.eta_s), 6) + "  " +
              pad(std::string(status_name(g.status)), 6) + "  runway " + human_duration(g.runway_s) +
              (g.runway_short ? " (short)" : "") + '\n';
+      for (const MemberInfo& m : g.members) {
+        out += "    member " + m.name + "  pending " + std::to_string(m.pending) + "  idle " +
+               human_duration(m.idle_ms >= 0 ? std::optional<double>(m.idle_ms / 1000.0)
+                                             : std::nullopt) +
+               '\n';
+      }
     }
   }
   return out;
