@@ -2,7 +2,8 @@
 # top over librdkafka's mock cluster: partitions, seqs, lag per partition
 # and lag in time of a group named with --group (the mock cannot list
 # groups), rates under steady known traffic, consume rate and ETA of a
-# draining consumer, STALL, and exit 69 when no broker answers.
+# draining consumer, STALL, REWIND (a reset through kafka_mock's commit
+# command), and exit 69 when no broker answers.
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
 . "$SLUICE_ROOT/tests/cli/kafka-lib.sh"
@@ -10,7 +11,7 @@
 test_require_bin flux tap top kafka_mock
 
 test_expect_success 'the mock cluster starts' '
-	start_kafka_mock mock --topic orders:4 --topic busy:2 --topic drain:1 &&
+	start_kafka_mock mock --topic orders:4 --topic busy:2 --topic drain:1 --topic rw:1 &&
 	K=kafka://$KAFKA
 '
 
@@ -69,6 +70,19 @@ for i, l in enumerate(sys.stdin):
 	top -c 2 --json -i 1500ms --group d $K/drain >out 2>/dev/null &&
 	jcheck out "group(\"drain\", \"d\")[\"consume_per_s\"] > 50 and group(\"drain\", \"d\")[\"status\"] == \"OK\"" &&
 	jcheck out "abs(group(\"drain\", \"d\")[\"eta_s\"] * group(\"drain\", \"d\")[\"consume_per_s\"] - group(\"drain\", \"d\")[\"lag\"]) < 0.01 * group(\"drain\", \"d\")[\"lag\"] + 1"
+'
+
+test_expect_success 'a group reset back between samples is REWIND' '
+	seq 1 100 | flux - $K/rw &&
+	kafka_mock_cmd commit r rw 0 80 &&
+	rm -f out rc || return 1
+	{ top -c 3 --json -i 500ms --group r --fail-on warn $K/rw >out 2>/dev/null; echo $? >rc; } &
+	wait_for 20 "test -s out" &&
+	kafka_mock_cmd commit r rw 0 20 &&
+	wait_for 20 "test -s rc" &&
+	echo 1 >expect && test_cmp expect rc &&
+	jcheck out "group(\"rw\", \"r\")[\"status\"] == \"REWIND\" and group(\"rw\", \"r\")[\"committed\"] == [20]" &&
+	jcheck out "group(\"rw\", \"r\")[\"lag\"] == 80"
 '
 
 test_expect_success 'no broker: --once exits 69 and says so' '
