@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg streams"
+_sluice_tools="flux tap cdc-pg streams top"
 
 _sluice_opts_flux="-d --delimiter -0 --null --envelope -k --key-field -K
   --key-delimiter -H --header --once --mode --on-error --max-record-bytes
@@ -22,6 +22,9 @@ _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
 
 _sluice_opts_streams="-j --json --shards --retention --segment-bytes --to
   --dry-run --force --yes -h --help -V --version"
+
+_sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
+  -g --group --graph -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -98,6 +101,16 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "16M 64M 256M 1G" -- "$cur")) ;;
     streams:--to)
       COMPREPLY=($(compgen -W "beginning end -1 -100 @5m @1h @1d" -- "$cur")) ;;
+    top:-i | top:--interval)
+      COMPREPLY=($(compgen -W "500ms 1s 2s 5s 10s" -- "$cur")) ;;
+    top:-c | top:--count)
+      COMPREPLY=() ;;
+    top:--window)
+      COMPREPLY=() ;;
+    top:--fail-on)
+      COMPREPLY=($(compgen -W "warn stall stop" -- "$cur")) ;;
+    top:-g | top:--group)
+      COMPREPLY=() ;;
     *) return 1 ;;
   esac
   return 0
@@ -111,6 +124,7 @@ _sluice_tool() {
     tap) opts=$_sluice_opts_tap ;;
     cdc-pg) opts=$_sluice_opts_cdc_pg ;;
     streams) opts=$_sluice_opts_streams ;;
+    top) opts=$_sluice_opts_top ;;
     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   _sluice_values "$tool" "$prev" "$cur" && return
@@ -147,4 +161,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams sluice-top top

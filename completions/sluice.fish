@@ -27,6 +27,7 @@ complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a flux -d 'pro
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a tap -d 'consume a stream to stdout or a named pipe'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-pg -d 'PostgreSQL change data capture to Debezium-compatible events'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a streams -d 'list, create, inspect, reset and check streams'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a top -d 'htop for streams: rates, consumer lag, ETA and status'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a help -d 'show the tool list, or a tool\'s manual'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s h -l help -d 'show help'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s V -l version -d 'show version'
@@ -121,4 +122,20 @@ for c in sluice sluice-streams streams
     complete -c $c -n $n -s h -l help -d 'print this help and exit'
     complete -c $c -n $n -s V -l version -d 'print the version and exit'
     complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] COMMAND [TARGET] [STREAM]'
+end
+
+# top
+for c in sluice sluice-top top
+    set -l n '__sluice_is top'
+    complete -c $c -n $n -s i -l interval -x -a '500ms 1s 2s 5s 10s' -d 'time between samples (500ms, 1s, 5s)'
+    complete -c $c -n $n -l once -d 'print one snapshot (two samples --interval apart) and exit'
+    complete -c $c -n $n -s c -l count -x -d 'batch mode: print N snapshots, one per --interval, and exit'
+    complete -c $c -n $n -s j -l json -d 'batch mode: each snapshot is one line of JSON'
+    complete -c $c -n $n -l window -x -d 'samples a group\'s status is judged over (2 or more)'
+    complete -c $c -n $n -l fail-on -x -a 'warn stall stop' -d 'batch mode: exit 1 when a group is at or past warn | stall | stop'
+    complete -c $c -n $n -s g -l group -x -d 'kafka: also describe this consumer group (repeatable; for clusters that cannot list groups)'
+    complete -c $c -n $n -l graph -d 'print the streams and the groups that read them as a tree'
+    complete -c $c -n $n -s h -l help -d 'print this help and exit'
+    complete -c $c -n $n -s V -l version -d 'print the version and exit'
+    complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] CLUSTER'
 end

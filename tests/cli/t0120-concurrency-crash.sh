@@ -34,9 +34,10 @@ test_expect_success 'kill -9 of flux at 20 random moments: log opens, records in
 		sleep 0.0$((RANDOM % 9))$((RANDOM % 10)) &&
 		kill -9 $pid 2>/dev/null;
 		wait $pid 2>/dev/null;
-		# A kill before flux made the directory leaves no stream at all;
-		# one made at any later moment must open.
-		if test -e log/crash; then
+		# A kill before flux wrote the stream's meta (written last, once
+		# its directories exist) leaves no stream at all; one made at any
+		# later moment must open.
+		if test -e log/crash/meta; then
 			tap file:log/crash --exit -F "%o %s\n" >dump 2>err || { cat err; return 1; }
 		fi
 	done &&

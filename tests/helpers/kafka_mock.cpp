@@ -14,6 +14,11 @@
 //                    topic that does not exist yet
 //   create TOPIC     TOPIC (made missing before) appears, with the
 //                    partitions named then
+//   commit GROUP TOPIC PARTITION OFFSET
+//                    GROUP's committed offset of the partition becomes
+//                    OFFSET (a reset, as kafka-consumer-groups
+//                    --reset-offsets does; the group must have no live
+//                    member)
 //   quit             exit
 // Answers echo the command ("ok missing t 2", "ok create t").
 //
@@ -63,6 +68,29 @@ bool parse_int(const char* s, int* out) {
   if (errno || end == s || *end != '\0' || v < 0 || v > 100000) return false;
   *out = static_cast<int>(v);
   return true;
+}
+
+// Commits `offset` for `group` on one partition through a client of the
+// cluster at `bootstraps`; "" on success, else why not.
+std::string commit_offset(const char* bootstraps, const char* group, const char* topic,
+                          int partition, long long offset) {
+  char errstr[256];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, errstr, sizeof errstr) ||
+      rd_kafka_conf_set(conf, "group.id", group, errstr, sizeof errstr) ||
+      rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr)) {
+    rd_kafka_conf_destroy(conf);
+    return errstr;
+  }
+  rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+  if (c == nullptr) return errstr;
+  rd_kafka_topic_partition_list_t* l = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(l, topic, partition)->offset = offset;
+  rd_kafka_resp_err_t err = rd_kafka_commit(c, l, 0);  // synchronous
+  rd_kafka_topic_partition_list_destroy(l);
+  rd_kafka_consumer_close(c);
+  rd_kafka_destroy(c);
+  return err ? rd_kafka_err2str(err) : "";
 }
 
 }  // namespace
@@ -177,6 +205,20 @@ int main(int argc, char** argv) {
           rd_kafka_mock_topic_set_error(mc, topic, RD_KAFKA_RESP_ERR_NO_ERROR);
           printf("ok %s\n", cmd.c_str());
         }
+      } else if (fields >= 1 && strcmp(verb, "commit") == 0) {
+        char group[256] = {0};
+        long long offset = -1;
+        if (sscanf(cmd.c_str(), "%*15s %255s %255s %d %lld", group, topic, &parts, &offset) != 4) {
+          printf("error %s: expected commit GROUP TOPIC PARTITION OFFSET\n", cmd.c_str());
+        } else {
+          std::string err =
+              commit_offset(rd_kafka_mock_cluster_bootstraps(mc), group, topic, parts, offset);
+          if (err.empty()) {
+            printf("ok %s\n", cmd.c_str());
+          } else {
+            printf("error %s: %s\n", cmd.c_str(), err.c_str());
+          }
+        }
       } else if (fields == 2 && (strcmp(verb, "down") == 0 || strcmp(verb, "up") == 0)) {
         rd_kafka_resp_err_t err = strcmp(verb, "down") == 0 ? rd_kafka_mock_broker_set_down(mc, id)
                                                             : rd_kafka_mock_broker_set_up(mc, id);
@@ -187,7 +229,8 @@ int main(int argc, char** argv) {
       } else if (!cmd.empty()) {
         printf(
             "error unknown command '%s' (expected down ID, up ID, missing "
-            "TOPIC PARTITIONS, create TOPIC or quit)\n",
+            "TOPIC PARTITIONS, create TOPIC, commit GROUP TOPIC PARTITION OFFSET "
+            "or quit)\n",
             cmd.c_str());
       }
       fflush(stdout);

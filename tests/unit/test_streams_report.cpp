@@ -28,7 +28,7 @@ StreamInfo two_shards() {
   g.name = "billing";
   g.committed = {4, -1};
   g.lag = 5;
-  g.members = {"m-1"};
+  g.members = {MemberInfo{"m-1"}};
   s.groups = {g};
   return s;
 }

@@ -21,6 +21,7 @@
 #include "flux/flags.h"
 #include "streams/flags.h"
 #include "tap/flags.h"
+#include "top/flags.h"
 
 using sluice::cli::Arity;
 using sluice::cli::Flag;
@@ -31,7 +32,8 @@ using sluice::cli::ToolSpec;
 namespace {
 
 const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec, &sluice::tools::tap::kSpec,
-                                  &sluice::tools::cdc_pg::kSpec, &sluice::tools::streams::kSpec};
+                                  &sluice::tools::cdc_pg::kSpec, &sluice::tools::streams::kSpec,
+                                  &sluice::tools::top::kSpec};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -201,13 +201,26 @@ struct ShardInfo {
   int64_t last_ts_us = 0;
 };
 
+// A member of a consumer group, where the backend names members (redis:
+// XINFO CONSUMERS).
+struct MemberInfo {
+  std::string name;
+  int64_t pending = 0;   // delivered to it, not yet acknowledged
+  int64_t idle_ms = -1;  // since its last read or acknowledgement, -1 = unknown
+};
+
 struct GroupInfo {
   std::string name;
   // Committed next-seq per shard (index = shard), -1 = none committed.
   std::vector<int64_t> committed;
   int64_t lag = 0;  // messages between committed and the end, all shards
-  // Live members, where the backend knows them (file: member ids).
-  std::vector<std::string> members;
+  // The timestamp (microseconds) of the oldest message the group has not
+  // consumed, where the backend knows it without reading messages (redis:
+  // from entry ids); 0 = not known here (top reads the message instead).
+  int64_t oldest_unconsumed_ts_us = 0;
+  // Live members, where the backend names them (file: member ids;
+  // redis: consumers); empty where it names none.
+  std::vector<MemberInfo> members;
 };
 
 struct StreamInfo {
@@ -215,6 +228,9 @@ struct StreamInfo {
   std::vector<ShardInfo> shards;
   int64_t bytes = -1;    // on-disk size where known, else -1
   int64_t messages = 0;  // retained messages, all shards
+  // Messages ever appended, all shards, where seqs are not dense (redis:
+  // entries-added); -1 = count appends from the growth of last_seq.
+  int64_t appended = -1;
   std::vector<GroupInfo> groups;
   // Retention where the backend keeps it with the stream; -1 = none/unknown.
   int64_t retention_ms = -1;
@@ -269,6 +285,20 @@ class Admin {
                                                       bool force);
   // Reads and verifies every stored record of `stream`.
   virtual Result<CheckReport> check(const std::string& stream);
+
+  // Groups to describe besides those the cluster lists, for a cluster that
+  // cannot list them (librdkafka's mock cluster). Default: ignored (the
+  // backend lists every group itself).
+  virtual void watch_groups(const std::vector<std::string>& names) { (void)names; }
+  // Fills GroupInfo::oldest_unconsumed_ts_us of the lagging groups of
+  // `streams` where it is still 0, reading the message at each group's
+  // position, for at most `budget`; what is left stays 0. For a backend
+  // that can read many positions at once (kafka: one assignment of every
+  // lagging partition). Default: nothing (top reads with a Consumer).
+  virtual void read_oldest_unconsumed(std::vector<StreamInfo>& streams, Millis budget) {
+    (void)streams;
+    (void)budget;
+  }
 };
 
 // ------------------------------------------------------------------ factory

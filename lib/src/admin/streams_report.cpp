@@ -173,7 +173,7 @@ std::string stream_details(const StreamInfo& s, int64_t now_us) {
       continue;
     }
     out += std::to_string(gi.members.size()) + " live member(s):";
-    for (const std::string& m : gi.members) out += " " + m;
+    for (const MemberInfo& m : gi.members) out += " " + m.name;
     out += "\n";
   }
   return out;
@@ -195,7 +195,7 @@ std::string groups_json(const std::vector<StreamInfo>& streams) {
       out += "],\"members\":[";
       for (size_t i = 0; i < g.members.size(); ++i) {
         if (i) out += ',';
-        append_json_string(g.members[i], out);
+        append_json_string(g.members[i].name, out);
       }
       out += "]}\n";
     }

@@ -1,7 +1,7 @@
 // Kafka Admin::describe: topics and partitions from metadata, bounds from
-// watermarks, and consumer groups with their committed offsets and lag where
-// the cluster can list groups (librdkafka's mock cluster cannot: then the
-// groups are simply left empty).
+// batched ListOffsets (earliest, latest), and consumer groups with their committed offsets and lag
+// where the cluster can list groups (librdkafka's mock cluster cannot: then only the groups named
+// with watch_groups() are described).
 #include <algorithm>
 #include <chrono>
 
@@ -27,7 +27,11 @@ class KafkaAdmin final : public Admin {
       : ctx_(uri, std::move(secrets)), uri_(uri) {}
   KafkaAdmin(const KafkaAdmin&) = delete;
   KafkaAdmin& operator=(const KafkaAdmin&) = delete;
-  ~KafkaAdmin() override { rk_.reset(); }
+  ~KafkaAdmin() override {
+    if (reader_) rd_kafka_consumer_close(reader_.get());
+    reader_.reset();
+    rk_.reset();
+  }
 
   Status open() {
     ctx_.set_quiet(true);
@@ -55,26 +59,15 @@ class KafkaAdmin final : public Admin {
       StreamInfo info;
       info.name = mt.topic;
       for (int p = 0; p < mt.partition_cnt; ++p) {
-        ShardInfo s;
-        s.shard = mt.partitions[p].id;
-        int64_t low = 0, high = 0;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-            rk_.get(), mt.topic, s.shard, &low, &high, static_cast<int>(kTimeout.count()));
-        if (err) {
-          return status_from(err, "cannot read the bounds of kafka topic '" + info.name +
-                                      "' partition " + std::to_string(s.shard));
-        }
-        if (high > low) {
-          s.first_seq = low;
-          s.last_seq = high - 1;
-          info.messages += high - low;
-        }
-        info.shards.push_back(s);
+        ShardInfo sh;
+        sh.shard = mt.partitions[p].id;
+        info.shards.push_back(sh);
       }
       std::sort(info.shards.begin(), info.shards.end(),
                 [](const ShardInfo& a, const ShardInfo& b) { return a.shard < b.shard; });
       out.push_back(std::move(info));
     }
+    SLUICE_RETURN_IF_ERROR(add_bounds(out));
     for (const std::string& want : only) {
       bool found =
           std::any_of(out.begin(), out.end(), [&](const StreamInfo& s) { return s.name == want; });
@@ -87,7 +80,120 @@ class KafkaAdmin final : public Admin {
     return out;
   }
 
+  void watch_groups(const std::vector<std::string>& names) override { watched_ = names; }
+
+  // One assignment per group of every partition it lags on, at its
+  // position; the first message of each partition gives its timestamp.
+  void read_oldest_unconsumed(std::vector<StreamInfo>& streams, Millis budget) override {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point deadline = Clock::now() + budget;
+    if (reader_ == nullptr) {
+      StreamUri u = uri_;
+      u.streams.clear();
+      ConsumerOptions co;
+      Properties extra = consumer_identity(co);
+      extra.emplace_back("enable.auto.commit", "false");
+      extra.emplace_back("enable.partition.eof", "true");
+      Properties props = build_properties(u, Role::kConsumer, env_properties(environ), extra);
+      auto rk = make_handle(RD_KAFKA_CONSUMER, props, &ctx_, nullptr, nullptr);
+      if (!rk.ok()) return;
+      reader_ = std::move(*rk);
+      rd_kafka_poll_set_consumer(reader_.get());
+    }
+    for (StreamInfo& s : streams) {
+      for (GroupInfo& g : s.groups) {
+        if (g.lag == 0 || g.oldest_unconsumed_ts_us > 0) continue;
+        PartitionListPtr want(rd_kafka_topic_partition_list_new(0));
+        for (const ShardInfo& sh : s.shards) {
+          const size_t i = static_cast<size_t>(sh.shard);
+          const int64_t c = i < g.committed.size() ? g.committed[i] : -1;
+          const int64_t at = std::max(c, sh.first_seq);
+          if (sh.last_seq < 0 || at > sh.last_seq) continue;
+          rd_kafka_topic_partition_list_add(want.get(), s.name.c_str(), sh.shard)->offset = at;
+        }
+        if (want->cnt == 0) continue;
+        if (rd_kafka_assign(reader_.get(), want.get())) continue;
+        int left = want->cnt;
+        int64_t oldest = 0;
+        while (left > 0 && Clock::now() < deadline) {
+          const auto wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+          rd_kafka_message_t* m = rd_kafka_consumer_poll(
+              reader_.get(), static_cast<int>(std::max<int64_t>(1, wait.count())));
+          if (m == nullptr) continue;
+          rd_kafka_topic_partition_t* p =
+              m->rkt ? rd_kafka_topic_partition_list_find(want.get(), rd_kafka_topic_name(m->rkt),
+                                                          m->partition)
+                     : nullptr;
+          if (p != nullptr && p->offset != RD_KAFKA_OFFSET_INVALID &&
+              (m->err == 0 || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
+            if (m->err == 0) {
+              const int64_t ts = rd_kafka_message_timestamp(m, nullptr);
+              if (ts > 0 && (oldest == 0 || ts * 1000 < oldest)) oldest = ts * 1000;
+            }
+            p->offset = RD_KAFKA_OFFSET_INVALID;  // done with this partition
+            --left;
+          }
+          rd_kafka_message_destroy(m);
+        }
+        rd_kafka_assign(reader_.get(), nullptr);
+        if (left == 0 && oldest > 0) g.oldest_unconsumed_ts_us = oldest;
+        if (Clock::now() >= deadline) return;
+      }
+    }
+  }
+
  private:
+  // The bounds of every partition: two batched ListOffsets requests (the
+  // earliest and the latest offsets, one request per broker each) instead
+  // of a watermark round trip per partition; per partition if the cluster
+  // refuses the batch.
+  Status add_bounds(std::vector<StreamInfo>& streams) {
+    using ListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t,
+                                    decltype(&rd_kafka_topic_partition_list_destroy)>;
+    auto query = [&](int64_t which) -> ListPtr {
+      ListPtr l(rd_kafka_topic_partition_list_new(0), rd_kafka_topic_partition_list_destroy);
+      for (const StreamInfo& s : streams) {
+        for (const ShardInfo& sh : s.shards) {
+          rd_kafka_topic_partition_list_add(l.get(), s.name.c_str(), sh.shard)->offset = which;
+        }
+      }
+      if (l->cnt == 0) return l;
+      if (rd_kafka_offsets_for_times(rk_.get(), l.get(), static_cast<int>(kTimeout.count()))) {
+        return ListPtr(nullptr, rd_kafka_topic_partition_list_destroy);
+      }
+      return l;
+    };
+    ListPtr low = query(RD_KAFKA_OFFSET_BEGINNING);
+    ListPtr high = low ? query(RD_KAFKA_OFFSET_END) : ListPtr(nullptr, nullptr);
+    for (StreamInfo& s : streams) {
+      for (ShardInfo& sh : s.shards) {
+        int64_t lo = -1, hi = -1;
+        const rd_kafka_topic_partition_t* l =
+            low ? rd_kafka_topic_partition_list_find(low.get(), s.name.c_str(), sh.shard) : nullptr;
+        const rd_kafka_topic_partition_t* h =
+            high ? rd_kafka_topic_partition_list_find(high.get(), s.name.c_str(), sh.shard)
+                 : nullptr;
+        if (l && h && l->err == 0 && h->err == 0 && l->offset >= 0 && h->offset >= 0) {
+          lo = l->offset;
+          hi = h->offset;
+        } else {
+          rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+              rk_.get(), s.name.c_str(), sh.shard, &lo, &hi, static_cast<int>(kTimeout.count()));
+          if (err) {
+            return status_from(err, "cannot read the bounds of kafka topic '" + s.name +
+                                        "' partition " + std::to_string(sh.shard));
+          }
+        }
+        if (hi > lo) {
+          sh.first_seq = lo;
+          sh.last_seq = hi - 1;
+          s.messages += hi - lo;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
   // Best effort: a cluster that cannot list groups (or deny us) still gets
   // its topics described.
   void add_groups(std::vector<StreamInfo>& streams) {
@@ -98,11 +204,13 @@ class KafkaAdmin final : public Admin {
       if (!groups_warned_) {
         groups_warned_ = true;
         warn("kafka: cannot list consumer groups on '" + ctx_.brokers() +
-             "': " + rd_kafka_err2str(err) + " (groups are not shown)");
+             "': " + rd_kafka_err2str(err) +
+             (watched_.empty() ? " (groups are not shown)" : " (only the groups named are shown)"));
       }
+      for (const std::string& g : watched_) add_group(g, streams);
       return;
     }
-    std::vector<std::string> names;
+    std::vector<std::string> names = watched_;
     for (int i = 0; i < groups->group_cnt; ++i) {
       const rd_kafka_group_info& g = groups->groups[i];
       if (g.protocol_type == nullptr || std::string_view(g.protocol_type) == "consumer" ||
@@ -111,13 +219,24 @@ class KafkaAdmin final : public Admin {
       }
     }
     rd_kafka_group_list_destroy(groups);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
     for (const std::string& g : names) add_group(g, streams);
   }
 
   void add_group(const std::string& group, std::vector<StreamInfo>& streams) {
     QueuePtr q(rd_kafka_queue_new(rk_.get()));
+    // The partitions asked for by name: a cluster may answer "all of them"
+    // (no list) with none at all, as librdkafka's mock cluster does.
+    rd_kafka_topic_partition_list_t* want = rd_kafka_topic_partition_list_new(0);
+    for (const StreamInfo& s : streams) {
+      for (const ShardInfo& sh : s.shards) {
+        rd_kafka_topic_partition_list_add(want, s.name.c_str(), sh.shard);
+      }
+    }
     rd_kafka_ListConsumerGroupOffsets_t* req[1] = {
-        rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr)};
+        rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), want)};
+    rd_kafka_topic_partition_list_destroy(want);
     rd_kafka_ListConsumerGroupOffsets(rk_.get(), req, 1, nullptr, q.get());
     rd_kafka_ListConsumerGroupOffsets_destroy(req[0]);
     EventPtr ev(rd_kafka_queue_poll(q.get(), static_cast<int>(kTimeout.count())));
@@ -162,7 +281,9 @@ class KafkaAdmin final : public Admin {
   KafkaContext ctx_;
   StreamUri uri_;
   HandlePtr rk_;
+  HandlePtr reader_;  // reads the oldest unconsumed messages; made on first use
   bool groups_warned_ = false;
+  std::vector<std::string> watched_;  // groups named by the caller
 };
 
 }  // namespace

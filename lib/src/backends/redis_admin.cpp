@@ -6,7 +6,8 @@
 // after its last-delivered-id (Redis tracks delivery, not a commit point);
 // its lag is the server's undelivered count (Redis 7 `lag`, computed from
 // the range when the server cannot tell) plus the entries delivered but not
-// yet acknowledged (`pending`).
+// yet acknowledged (`pending`). Its members come from XINFO CONSUMERS, and
+// the time of its oldest unconsumed entry from that entry's id.
 //
 // Redis Cluster: the slot map is read (CLUSTER SLOTS) at every describe();
 // the SCAN runs on every master, and each stream is described by the node
@@ -127,6 +128,7 @@ class RedisAdmin final : public Admin {
       return reply_error(conn.config(), name, reply_str(s));
     }
     info.messages = int_of(field(s, "length"), 0);
+    info.appended = int_of(field(s, "entries-added"), -1);  // redis 7.0+
     EntryId first, last;
     if (entry_id_of(field(s, "first-entry"), &first)) {
       shard.first_seq = entry_id_to_seq(first);
@@ -153,9 +155,47 @@ class RedisAdmin final : public Admin {
       int64_t lag = int_of(field(gr, "lag"), -1);
       if (lag < 0) lag = have && delivered >= last ? 0 : info.messages;  // unknown: bound
       gi.lag = lag + pending;
+      SLUICE_RETURN_IF_ERROR(
+          add_group_details(conn, name, have ? &delivered : nullptr, pending, &gi));
       info.groups.push_back(std::move(gi));
     }
     return info;
+  }
+
+  // The members of the group (XINFO CONSUMERS) and the timestamp of its
+  // oldest unconsumed entry: the oldest pending one, else the first entry
+  // after the last delivered one (an entry id holds its time in ms).
+  Status add_group_details(Connection& conn, const std::string& stream, const EntryId* delivered,
+                           int64_t pending, GroupInfo* gi) {
+    Result<ReplyPtr> c = conn.call({"XINFO", "CONSUMERS", stream, gi->name});
+    if (!c.ok()) return c.status();
+    const redisReply* cs = c->get();
+    for (size_t i = 0; cs->type == REDIS_REPLY_ARRAY && i < cs->elements; ++i) {
+      MemberInfo m;
+      m.name = std::string(reply_str(field(cs->element[i], "name")));
+      m.pending = int_of(field(cs->element[i], "pending"), 0);
+      m.idle_ms = int_of(field(cs->element[i], "idle"), -1);
+      gi->members.push_back(std::move(m));
+    }
+    EntryId oldest;
+    bool found = false;
+    if (pending > 0) {
+      Result<ReplyPtr> p = conn.call({"XPENDING", stream, gi->name});
+      if (!p.ok()) return p.status();
+      const redisReply* pr = p->get();
+      found = pr->type == REDIS_REPLY_ARRAY && pr->elements >= 2 &&
+              parse_entry_id(reply_str(pr->element[1]), &oldest);
+    }
+    if (!found && gi->lag > 0) {
+      const std::string from = delivered ? "(" + format_entry_id(*delivered) : "-";
+      Result<ReplyPtr> r = conn.call({"XRANGE", stream, from, "+", "COUNT", "1"});
+      if (!r.ok()) return r.status();
+      const redisReply* rr = r->get();
+      found = rr->type == REDIS_REPLY_ARRAY && rr->elements == 1 &&
+              entry_id_of(rr->element[0], &oldest);
+    }
+    if (found) gi->oldest_unconsumed_ts_us = static_cast<int64_t>(oldest.ms) * 1000;
+    return Status::Ok();
   }
 
   Connection conn_;                                 // to the seed

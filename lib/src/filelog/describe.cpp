@@ -102,7 +102,9 @@ Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std:
     }
     if (!any) continue;
     Result<std::vector<std::string>> live = live_group_members(env, stream_dir, g);
-    if (live.ok()) gi.members = std::move(*live);
+    if (live.ok()) {
+      for (std::string& id : *live) gi.members.push_back(MemberInfo{std::move(id)});
+    }
     info.groups.push_back(std::move(gi));
   }
   return info;
