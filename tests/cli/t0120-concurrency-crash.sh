@@ -34,7 +34,7 @@ test_expect_success 'kill -9 of flux at 20 random moments: log opens, records in
 		sleep 0.0$((RANDOM % 9))$((RANDOM % 10)) &&
 		kill -9 $pid 2>/dev/null;
 		wait $pid 2>/dev/null;
-		# A kill before flux wrote the stream's meta (written last, once
+		# A kill before flux wrote the meta of the stream (written last, once
 		# its directories exist) leaves no stream at all; one made at any
 		# later moment must open.
 		if test -e log/crash/meta; then
