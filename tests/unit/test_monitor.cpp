@@ -130,6 +130,21 @@ TEST_CASE("monitor: no ETA while the group does not gain") {
   CHECK(*v.streams[0].groups[0].consume_per_s == doctest::Approx(50));
 }
 
+TEST_CASE("monitor: runway from a retention age the stream keeps") {
+  // The oldest unconsumed message is 600 s old; the stream keeps 1 h.
+  std::vector<Sample> samples = series({{999, 500}, {1009, 500}});
+  for (Sample& smp : samples) {
+    smp.streams[0].retention_ms = 3600 * 1000;
+    smp.streams[0].groups[0].oldest_unconsumed_ts_us = smp.at_us - 600 * kSecond;
+  }
+  Monitor m(MonitorOptions{});
+  for (Sample& smp : samples) m.add(std::move(smp));
+  const GroupView& g = m.view("file:x").streams[0].groups[0];
+  REQUIRE(g.runway_s.has_value());
+  CHECK(*g.runway_s == doctest::Approx(3000.0));
+  CHECK(g.runway_short);  // no ETA: the group does not gain
+}
+
 TEST_CASE("monitor: runway from the rate retention removes messages") {
   // Retention removes 10/s from the front; the group is 100 past it.
   ClusterView v = run({{999, 500, -1, 380}, {1009, 500, -1, 390}, {1019, 500, -1, 400}});

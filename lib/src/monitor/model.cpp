@@ -281,6 +281,13 @@ ClusterView Monitor::view(const std::string& cluster) const {
           if (!gv.runway_s || r < *gv.runway_s) gv.runway_s = r;
         }
       }
+      // Retention by age, where the backend keeps it with the stream (file:):
+      // the oldest unconsumed message goes once it is retention_ms old, at
+      // the earliest (whole segments go, so it may stay a little longer).
+      if (s.retention_ms >= 0 && g.lag > 0 && gv.lag_s) {
+        const double r = std::max(0.0, static_cast<double>(s.retention_ms) / 1000.0 - *gv.lag_s);
+        if (!gv.runway_s || r < *gv.runway_s) gv.runway_s = r;
+      }
       if (gv.runway_s) {
         gv.runway_short =
             *gv.runway_s < opts_.runway_warn_s || !gv.eta_s || *gv.runway_s < *gv.eta_s;
