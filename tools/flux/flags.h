@@ -52,6 +52,74 @@ A blank line is skipped (it is no record and no error).
 )roff",
     },
     {
+        .name = "input",
+        .value_name = "FORMAT",
+        .arity = Arity::kOne,
+        .default_value = "lines",
+        .help =
+            "lines | csv | tsv: what the input holds (csv, tsv: each row becomes a JSON record)",
+        .doc = R"roff(What the input holds (default \fBlines\fR):
+.RS
+.TP
+.B lines
+records split by newlines (or \fB\-\-delimiter\fR, \fB\-\-null\fR),
+each produced as it is.
+.TP
+.B csv
+CSV as RFC 4180 has it: fields split by commas (\fB\-\-csv\-delimiter\fR),
+rows by LF or CRLF; a field in double quotes may hold commas, newlines and
+doubled quotes (\fB""\fR).
+A UTF-8 byte order mark at the start is dropped, and a blank line is no
+row.
+Each row is produced as a JSON array of strings, or with
+\fB\-\-csv\-header\fR as a JSON object.
+A quote inside an unquoted field, text after a closing quote, a quote
+never closed, a row that is not UTF-8, a row with another number of
+fields than the header and a row longer than \fB\-\-max\-record\-bytes\fR
+are bad records (see \fB\-\-on\-error\fR), reported with the line the row
+starts on; reading resumes at the next line.
+.TP
+.B tsv
+tab-separated values (IANA text/tab-separated-values): as \fBcsv\fR,
+but fields are split by tabs and nothing is quoted: a field is everything
+between two tabs, with the escapes \fB\et\fR, \fB\en\fR, \fB\er\fR and
+\fB\e\e\fR (as \fBmlr\fR and PostgreSQL\(aqs \fBCOPY\fR write them, and
+\fBtap\fR\(aqs \fBtsv\fR format) decoded; any other backslash stays as it is.
+.RE
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "lines csv tsv",
+    },
+    {
+        .name = "csv-header",
+        .help = "with --input csv|tsv: the first row names the fields; rows become JSON objects",
+        .doc = R"roff(With \fB\-\-input csv\fR or \fBtsv\fR: the first row names the fields,
+and each row after it becomes a JSON object with those names, in order.
+A header that names a column twice, or is not UTF-8, ends the run (exit
+65).
+Each writer of a named pipe brings its own header.
+)roff",
+    },
+    {
+        .name = "csv-delimiter",
+        .value_name = "C",
+        .arity = Arity::kOne,
+        .help = "with --input csv|tsv: fields are split by the byte C (default , or tab; \\t)",
+        .doc = R"roff(With \fB\-\-input csv\fR or \fBtsv\fR: fields are split by the one byte
+\fIC\fR instead of a comma (CSV) or a tab (TSV); \fB\et\fR is a tab.
+A quote, CR or LF cannot be the delimiter.
+)roff",
+    },
+    {
+        .name = "infer",
+        .help = "with --input csv|tsv: numbers, true and false become JSON values, not strings",
+        .doc = R"roff(With \fB\-\-input csv\fR or \fBtsv\fR: a field that is a JSON number
+(\fB42\fR, \fB\-1.5e3\fR; not \fB007\fR or \fB+1\fR), \fBtrue\fR or \fBfalse\fR
+is written as that JSON value; every other field, the empty one too, stays
+a string.
+)roff",
+    },
+    {
         .name = "key-field",
         .short_name = 'k',
         .value_name = "PATH",

@@ -28,6 +28,10 @@ struct Flags {
   std::string delimiter;
   bool null = false;
   bool envelope = false;
+  std::string input_format;
+  bool csv_header = false;
+  std::string csv_delimiter;
+  bool infer = false;
   std::string key_field;
   std::string key_delimiter;
   std::vector<std::string> headers;
@@ -68,6 +72,11 @@ int main(int argc, char** argv) {
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
   f.envelope = a.has("envelope");
+  int rc = 0;
+  if (!a.choice("input", &f.input_format, &rc)) return rc;
+  f.csv_header = a.has("csv-header");
+  f.csv_delimiter = a.value("csv-delimiter");
+  f.infer = a.has("infer");
   f.key_field = a.value("key-field");
   f.key_delimiter = a.value("key-delimiter");
   f.headers = a.values("header");
@@ -79,7 +88,7 @@ int main(int argc, char** argv) {
   f.fsync_interval = a.value("fsync-interval");
   if (a.has("segment-bytes")) f.segment_bytes = a.value("segment-bytes");
   f.retention = a.value("retention");
-  if (int rc = 0; !a.integer("shards", 0, &f.shards, &rc)) return rc;
+  if (!a.integer("shards", 0, &f.shards, &rc)) return rc;
   f.timeout = a.value("timeout");
   f.stats = a.has("stats");
   f.progress = a.has("progress");
@@ -118,6 +127,29 @@ int main(int argc, char** argv) {
     return cli::usage_error("--key-field and --key-delimiter cannot be used together");
   }
   in.envelope = f.envelope;
+  if (f.input_format != "lines") {
+    in.input = f.input_format == "csv" ? IngestOptions::Input::kCsv : IngestOptions::Input::kTsv;
+    for (const char* opt : {"envelope", "delimiter", "null", "key-delimiter"}) {
+      if (a.has(opt)) {
+        return cli::usage_error("--" + std::string(opt) + " does not apply to --input " +
+                                f.input_format + " (rows are split by CSV's own rules)");
+      }
+    }
+  } else {
+    for (const char* opt : {"csv-header", "csv-delimiter", "infer"}) {
+      if (a.has(opt)) return cli::usage_error("--" + std::string(opt) + " needs --input csv|tsv");
+    }
+  }
+  in.csv_header = f.csv_header;
+  in.infer = f.infer;
+  if (a.has("csv-delimiter")) {
+    std::string d = f.csv_delimiter == "\\t" ? "\t" : f.csv_delimiter;
+    if (d.size() != 1 || d[0] == '"' || d[0] == '\r' || d[0] == '\n') {
+      return cli::usage_error("--csv-delimiter '" + f.csv_delimiter +
+                              "': expected one byte other than a quote, CR or LF, such as ';'");
+    }
+    in.csv_delimiter = d[0];
+  }
   in.key_field = f.key_field;
   if (!f.key_delimiter.empty()) in.key_delimiter = f.key_delimiter;
   for (const std::string& h : f.headers) {

@@ -8,10 +8,14 @@
 //   %S payload length   %K key length   %%  a literal %
 //   escapes: \n \t \r \0 and a doubled backslash
 //
+// "csv" and "tsv" (OutputFormat::Csv) render JSON payloads as rows, one
+// column per path (see JsonToCsv in csv.h).
+//
 // A tombstone payload or absent key renders as nothing (like kcat's -Z off)
 // and length tokens give -1 for them.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,11 +25,16 @@
 
 namespace sluice {
 
+class JsonToCsv;
+
 class OutputFormat {
  public:
   // Parses "payload", "envelope" or a template; kInvalidArgument names the
   // offending token and its position ("unknown token '%x' at column 7").
   static Result<OutputFormat> Parse(std::string_view spec);
+  // CSV (or TSV) rows of the comma-separated dotted paths `fields`, with a
+  // header row first when `header`. Copies share one renderer.
+  static Result<OutputFormat> Csv(std::string_view fields, bool tsv, bool header);
 
   // Appends the rendering of `m` to `out` (no record delimiter). Never
   // fails, never allocates once `out` has grown to size.
@@ -34,7 +43,7 @@ class OutputFormat {
   bool is_envelope() const { return kind_ == Kind::kEnvelope; }
 
  private:
-  enum class Kind { kPayload, kEnvelope, kTemplate };
+  enum class Kind { kPayload, kEnvelope, kTemplate, kCsv };
   enum class Token {
     kLiteral,
     kPayload,
@@ -55,6 +64,7 @@ class OutputFormat {
   };
   Kind kind_ = Kind::kPayload;
   std::vector<Piece> pieces_;
+  std::shared_ptr<JsonToCsv> csv_;
 };
 
 // Record framing shared by flux (input) and tap (output).

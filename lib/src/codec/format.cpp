@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "sluice/csv.h"
 #include "sluice/envelope.h"
 
 namespace sluice {
@@ -153,8 +154,20 @@ Result<OutputFormat> OutputFormat::Parse(std::string_view spec) {
   return f;
 }
 
+Result<OutputFormat> OutputFormat::Csv(std::string_view fields, bool tsv, bool header) {
+  auto csv = JsonToCsv::Parse(fields, tsv ? CsvDialect::Tsv() : CsvDialect::Csv(), header);
+  if (!csv.ok()) return csv.status();
+  OutputFormat f;
+  f.kind_ = Kind::kCsv;
+  f.csv_ = std::move(*csv);
+  return f;
+}
+
 void OutputFormat::render(const Message& m, std::string& out) const {
   switch (kind_) {
+    case Kind::kCsv:
+      csv_->append_row(m.payload ? std::string_view(*m.payload) : std::string_view(), &out);
+      return;
     case Kind::kPayload:
       if (m.payload) out.append(*m.payload);
       return;

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Message formats: CSV/TSV input to JSON records.
+. "$(dirname "$0")/lib.sh"
+test_require_bin flux tap
+
+test_expect_success 'csv with a header: each row is a JSON object; BOM, CRLF, quotes, newlines' '
+	printf "\357\273\277id,name,note\r\n1,\"Smith, J\",\"say \"\"hi\"\"\"\r\n2,\"two\nlines\",\303\274n\303\257\r\n\r\n3,,\r\n" >in.csv &&
+	flux --input csv --csv-header file:log/csv <in.csv &&
+	tap file:log/csv --exit >out &&
+	cat >expect <<-\EOF &&
+	{"id":"1","name":"Smith, J","note":"say \"hi\""}
+	{"id":"2","name":"two\nlines","note":"ünï"}
+	{"id":"3","name":"","note":""}
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'csv without a header: rows are JSON arrays; --infer types numbers and booleans' '
+	printf "1,x,true\n-2.5e3,007,\n" | flux --input csv file:log/arr &&
+	printf "1,x,true\n-2.5e3,007,\n" | flux --input csv --infer file:log/inf &&
+	tap file:log/arr --exit >out &&
+	tap file:log/inf --exit >>out &&
+	cat >expect <<-\EOF &&
+	["1","x","true"]
+	["-2.5e3","007",""]
+	[1,"x",true]
+	[-2.5e3,"007",""]
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'tsv has no quoting; --csv-delimiter picks the separator; --key-field applies' '
+	printf "k\tv\na\t\"q\"\n" | flux --input tsv --csv-header --key-field k file:log/tsv &&
+	printf "k;v\nb;\"x;y\"\n" | flux --input csv --csv-delimiter ";" --csv-header file:log/semi &&
+	tap file:log/tsv --exit -F "%k %s\n" >out &&
+	tap file:log/semi --exit >>out &&
+	cat >expect <<-\EOF &&
+	a {"k":"a","v":"\"q\""}
+	{"k":"b","v":"x;y"}
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success 'bad rows are reported by the line they start on; good rows arrive; exit 65' '
+	printf "a,b\n1,2\n3\n\"x\ny\"z,4\n5,\"6\n7\",8\n9,\"10\"\nbad\"q,1\n11,12\n" >bad.csv &&
+	test_expect_code 65 flux --input csv --csv-header file:log/bad <bad.csv 2>err &&
+	test_grep "stdin line 3: the row has 1 fields, the header 2 (skipped)" err &&
+	test_grep "stdin line 4: field 1: text after its closing quote" err &&
+	test_grep "stdin line 6: the row has 3 fields, the header 2" err &&
+	test_grep "stdin line 9: field 1: a quote inside an unquoted field" err &&
+	test_grep "flux: 4 bad records were skipped" err &&
+	tap file:log/bad --exit >out &&
+	cat >expect <<-\EOF &&
+	{"a":"1","b":"2"}
+	{"a":"9","b":"10"}
+	{"a":"11","b":"12"}
+	EOF
+	test_cmp expect out
+'
+
+test_expect_success '--on-error fail stops at the first bad row; dlq keeps the raw row' '
+	test_expect_code 65 flux --input csv --csv-header --on-error fail file:log/badf <bad.csv 2>err &&
+	test_grep "stdin line 3" err &&
+	tap file:log/badf --exit >out &&
+	printf "{\"a\":\"1\",\"b\":\"2\"}\n" >expect &&
+	test_cmp expect out &&
+	flux --input csv --csv-header --on-error dlq:file:log/dead file:log/badd <bad.csv &&
+	tap file:log/dead --exit -F "%h|%s\n" >dead &&
+	test_grep "sluice.line=3,sluice.source=stdin|3$" dead &&
+	test_grep "sluice.line=9,.*|bad\"q,1$" dead
+'
+
+test_expect_success 'a bad header ends the run with exit 65 and names the column' '
+	printf "a,b,a\n1,2,3\n" >dup.csv &&
+	test_expect_code 65 flux --input csv --csv-header file:log/dup <dup.csv 2>err &&
+	test_grep "stdin line 1: the header names column .a. twice" err &&
+	printf "a,\"b\n" | test_expect_code 65 flux --input csv --csv-header file:log/dup2 2>err &&
+	test_grep "stdin line 1: the header row: field 2: the quote that opens it is never closed" err
+'
+
+test_expect_success 'csv flags: usage errors (exit 64) name the flag' '
+	test_expect_code 64 flux --csv-header file:log/u </dev/null 2>err &&
+	test_grep -- "--csv-header needs --input csv|tsv" err &&
+	test_expect_code 64 flux --input csv --envelope file:log/u </dev/null 2>err &&
+	test_grep -- "--envelope does not apply to --input csv" err &&
+	test_expect_code 64 flux --input csv --csv-delimiter ab file:log/u </dev/null 2>err &&
+	test_grep -- "--csv-delimiter .ab.: expected one byte" err &&
+	test_expect_code 64 flux --input xml file:log/u </dev/null 2>err &&
+	test_grep -- "--input" err
+'
+
+test_expect_success 'csv round trip: flux --input csv -> file: -> tap --format csv gives the rows back' '
+	cat >rt.csv <<-\EOF &&
+	id,name,note,city
+	1,"Smith, J","say ""hi"", then
+	leave",Zürich
+	2,plain,,東京
+	3,"""quoted""","a,b,c",tab	inside
+	EOF
+	flux --input csv --csv-header file:log/rt <rt.csv &&
+	tap file:log/rt --exit --format csv --csv-header --fields id,name,note,city >out.csv &&
+	test_cmp rt.csv out.csv &&
+	tap file:log/rt --exit --format csv --fields city,id >out2 &&
+	printf "Zürich,1\n東京,2\ntab\tinside,3\n" >expect2 &&
+	test_cmp expect2 out2
+'
+
+test_expect_success 'tsv round trip: tabs, newlines and backslashes go as escapes' '
+	printf "%s\n" "a	b" "x\\ty	line1\\nline2" "back\\\\slash	\\q" >rt.tsv &&
+	flux --input tsv --csv-header file:log/rtt <rt.tsv &&
+	tap file:log/rtt --exit >json &&
+	cat >expect <<-\EOF &&
+	{"a":"x\ty","b":"line1\nline2"}
+	{"a":"back\\slash","b":"\\q"}
+	EOF
+	test_cmp expect json &&
+	tap file:log/rtt --exit --format tsv --csv-header --fields a,b >out.tsv &&
+	printf "%s\n" "a	b" "x\\ty	line1\\nline2" "back\\\\slash	\\\\q" >expect.tsv &&
+	test_cmp expect.tsv out.tsv
+'
+
+test_expect_success 'tap --format csv: nested paths, non-strings as JSON, missing as empty' '
+	printf "{\"id\":1,\"user\":{\"name\":\"ada\",\"tags\":[1,2]}}\nnot json\n{\"id\":null}\n" |
+		flux file:log/nested &&
+	tap file:log/nested --exit --format csv --fields id,user.name,user.tags >out &&
+	printf "1,ada,\"[1,2]\"\n,,\n,,\n" >expect &&
+	test_cmp expect out &&
+	test_expect_code 64 tap file:log/nested --exit --format csv 2>err &&
+	test_grep -- "--format csv needs --fields" err &&
+	test_expect_code 64 tap file:log/nested --exit --fields a 2>err &&
+	test_grep -- "--fields needs --format csv|tsv" err &&
+	test_expect_code 64 tap file:log/nested --exit --format csv --fields "a,,b" 2>err &&
+	test_grep -- "empty path at column 3" err
+'
+
+test_done
