@@ -133,4 +133,33 @@ test_expect_success 'tap --format csv: nested paths, non-strings as JSON, missin
 	test_grep -- "empty path at column 3" err
 '
 
+test_expect_success '--framing u32be|varint: any bytes round-trip; tap converts between them' '
+	printf "\000\000\000\003a\nb\000\000\000\000\000\000\000\002\000\377" >in.u32 &&
+	flux --framing u32be file:log/u32 <in.u32 &&
+	tap file:log/u32 --exit --framing u32be >out.u32 &&
+	test_cmp in.u32 out.u32 &&
+	tap file:log/u32 --exit --framing varint >out.var &&
+	printf "\003a\nb\000\002\000\377" >expect.var &&
+	test_cmp expect.var out.var &&
+	flux --framing varint file:log/var <out.var &&
+	tap file:log/var --exit --framing u32be >out2.u32 &&
+	test_cmp in.u32 out2.u32 &&
+	tap file:log/var --exit -F "%S\n" >lens &&
+	printf "3\n0\n2\n" >expect && test_cmp expect lens
+'
+
+test_expect_success '--framing: an oversized record is skipped by its length; a cut-short one is exit 65' '
+	{ printf "\000\000\000\002ok"; printf "\000\000\004\000"; head -c 1024 /dev/zero;
+	  printf "\000\000\000\003end\000\000\000\011cut"; } >big.u32 &&
+	test_expect_code 65 flux --framing u32be --max-record-bytes 1000 file:log/bigf <big.u32 2>err &&
+	test_grep "stdin line 2: record longer than the limit of 1000 bytes" err &&
+	test_grep "record 4 is cut short: 7 bytes (with its length prefix) before the end" err &&
+	tap file:log/bigf --exit >out &&
+	printf "ok\nend\n" >expect && test_cmp expect out &&
+	test_expect_code 64 flux --framing u32be --null file:log/x </dev/null 2>err &&
+	test_grep -- "--framing and --null cannot be used together" err &&
+	test_expect_code 64 tap file:log/bigf --framing u16 2>err &&
+	test_grep -- "--framing" err
+'
+
 test_done

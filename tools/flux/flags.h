@@ -41,6 +41,23 @@ for binary payloads that may hold newlines (\fBfind \-print0\fR style).
 )roff",
     },
     {
+        .name = "framing",
+        .value_name = "KIND",
+        .arity = Arity::kOne,
+        .help = "u32be | varint: each record is preceded by its length (records may hold any byte)",
+        .doc = R"roff(Each record is preceded by its length instead of ending with a
+delimiter, so that records may hold any byte: \fBu32be\fR (4 bytes, big
+endian) or \fBvarint\fR (unsigned LEB128 of at most 10 bytes, as protobuf
+writes lengths).
+A record longer than \fB\-\-max\-record\-bytes\fR is a bad record and is
+skipped by its length; a record cut short by the end of the input, or a
+varint above 64 bits, ends the run (exit 65) after the records before it
+are produced.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "u32be varint",
+    },
+    {
         .name = "envelope",
         .help = "input lines are NDJSON envelopes: key, headers and payload are honoured",
         .doc = R"roff(Input lines are NDJSON envelopes: their \fBkey\fR (or \fBkey_b64\fR),

@@ -27,6 +27,7 @@ struct Flags {
   std::vector<std::string> args;
   std::string delimiter;
   bool null = false;
+  std::string framing;
   bool envelope = false;
   std::string input_format;
   bool csv_header = false;
@@ -68,11 +69,12 @@ int main(int argc, char** argv) {
   cli::Args a;
   if (int rc = a.parse(tools::flux::kSpec, argc, argv); rc >= 0) return rc;
   Flags f;
+  int rc = 0;
   f.args = a.positionals();
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
+  if (a.has("framing") && !a.choice("framing", &f.framing, &rc)) return rc;
   f.envelope = a.has("envelope");
-  int rc = 0;
   if (!a.choice("input", &f.input_format, &rc)) return rc;
   f.csv_header = a.has("csv-header");
   f.csv_delimiter = a.value("csv-delimiter");
@@ -114,6 +116,15 @@ int main(int argc, char** argv) {
   IngestOptions in;
   if (f.null && !f.delimiter.empty())
     return cli::usage_error("--null and --delimiter cannot be used together");
+  if (!f.framing.empty()) {
+    if (f.null || !f.delimiter.empty()) {
+      return cli::usage_error("--framing and --" + std::string(f.null ? "null" : "delimiter") +
+                              " cannot be used together");
+    }
+    auto fr = Framing::LengthPrefixed(f.framing);
+    if (!fr.ok()) return cli::fail(fr.status().With("--framing"));
+    in.framing = *fr;
+  }
   if (f.null) in.framing = Framing::Null();
   if (!f.delimiter.empty()) {
     auto fr = Framing::Delimited(f.delimiter);
@@ -129,7 +140,7 @@ int main(int argc, char** argv) {
   in.envelope = f.envelope;
   if (f.input_format != "lines") {
     in.input = f.input_format == "csv" ? IngestOptions::Input::kCsv : IngestOptions::Input::kTsv;
-    for (const char* opt : {"envelope", "delimiter", "null", "key-delimiter"}) {
+    for (const char* opt : {"envelope", "delimiter", "null", "framing", "key-delimiter"}) {
       if (a.has(opt)) {
         return cli::usage_error("--" + std::string(opt) + " does not apply to --input " +
                                 f.input_format + " (rows are split by CSV's own rules)");

@@ -210,6 +210,19 @@ style).
 )roff",
     },
     {
+        .name = "framing",
+        .value_name = "KIND",
+        .arity = Arity::kOne,
+        .help = "u32be | varint: precede each record by its length instead of a delimiter",
+        .doc = R"roff(Precede each record by its length, instead of ending it with a
+delimiter, so that records may hold any byte: \fBu32be\fR (4 bytes, big
+endian) or \fBvarint\fR (unsigned LEB128, as protobuf writes lengths).
+What \fBflux \-\-framing\fR reads back.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "u32be varint",
+    },
+    {
         .name = "once",
         .help = "with PIPE: exit after the first reader closes the pipe",
         .doc = R"roff(With \fIPIPE\fR: exit after the first reader closes the pipe.

@@ -31,6 +31,7 @@ struct Flags {
   bool csv_header = false;
   std::string delimiter;
   bool null = false;
+  std::string framing;
   bool once = false;
   std::string mode;
   std::string timeout;
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   f.csv_header = a.has("csv-header");
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
+  if (a.has("framing") && !a.choice("framing", &f.framing, &rc)) return rc;
   f.once = a.has("once");
   f.mode = a.value("mode");
   f.timeout = a.value("timeout");
@@ -123,6 +125,15 @@ int main(int argc, char** argv) {
     auto fr = Framing::Delimited(f.delimiter);
     if (!fr.ok()) return cli::fail(fr.status().With("--delimiter"));
     opts.delimiter = fr->delimiter;
+  }
+  if (!f.framing.empty()) {
+    if (f.null || !f.delimiter.empty()) {
+      return cli::usage_error("--framing and --" + std::string(f.null ? "null" : "delimiter") +
+                              " cannot be used together");
+    }
+    auto fr = Framing::LengthPrefixed(f.framing);
+    if (!fr.ok()) return cli::fail(fr.status().With("--framing"));
+    opts.length_prefix = fr->kind;
   }
   opts.count = f.count;
   opts.group = !f.group.empty();

@@ -15,6 +15,7 @@
 // and length tokens give -1 for them.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -67,16 +68,30 @@ class OutputFormat {
   std::shared_ptr<JsonToCsv> csv_;
 };
 
-// Record framing shared by flux (input) and tap (output).
+// Record framing shared by flux (input) and tap (output): records end with
+// a delimiter, or (--framing) each starts with its length: 4 bytes big
+// endian (u32be) or an unsigned LEB128 varint of at most 10 bytes
+// (protobuf's), so that a record may hold any byte.
 struct Framing {
-  enum class Kind { kLine, kDelimiter, kNull };
+  enum class Kind { kLine, kDelimiter, kNull, kU32Be, kVarint };
   Kind kind = Kind::kLine;
-  std::string delimiter = "\n";  // the bytes that end a record
+  std::string delimiter = "\n";  // the bytes that end a record (empty: length-prefixed)
 
   // "--delimiter STR" accepts escapes \n \t \r \0 \\ and \xHH.
   static Result<Framing> Delimited(std::string_view spec);
+  // "--framing u32be|varint".
+  static Result<Framing> LengthPrefixed(std::string_view spec);
   static Framing Null() { return {Kind::kNull, std::string(1, '\0')}; }
   static Framing Line() { return {}; }
+  bool length_prefixed() const { return kind == Kind::kU32Be || kind == Kind::kVarint; }
 };
+
+// Appends the length prefix of a record of `len` bytes.
+void append_length_prefix(Framing::Kind kind, uint64_t len, std::string& out);
+// Parses a length prefix at the front of `in`: 1 and *len, *prefix_bytes
+// when complete, 0 when more bytes are needed, -1 for a varint longer than
+// 10 bytes or above 2^64.
+int parse_length_prefix(Framing::Kind kind, std::string_view in, uint64_t* len,
+                        size_t* prefix_bytes);
 
 }  // namespace sluice

@@ -6,7 +6,10 @@
 // final record without a delimiter at EOF is returned as a record. A record
 // longer than max_record_bytes is reported as kBadData ("record at line N is
 // longer than the limit of M bytes") and skipped up to its delimiter, so the
-// records after it are still read. The caller owns the fd.
+// records after it are still read. Length-prefixed framing (u32be, varint)
+// skips an oversized record by its length; a record cut short by EOF or an
+// invalid varint is kError with a kBadData status naming the record. The
+// caller owns the fd.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +43,7 @@ class RecordReader {
 
  private:
   bool fill();
+  Next next_prefixed(std::string_view* record);
   int fd_;
   Framing framing_;
   size_t max_record_;
@@ -48,6 +52,7 @@ class RecordReader {
   size_t scan_ = 0;  // where to resume looking for the delimiter
   bool eof_ = false;
   bool skipping_ = false;
+  uint64_t skip_bytes_ = 0;  // length-prefixed: what is left of an oversized record
   uint64_t record_number_ = 0;
   uint64_t bytes_read_ = 0;
   Status status_;

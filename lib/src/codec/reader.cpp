@@ -31,7 +31,7 @@ const char* find_delimiter(const char* p, size_t n, const std::string& d) {
 RecordReader::RecordReader(int fd, Framing framing, size_t max_record_bytes)
     : fd_(fd), framing_(std::move(framing)), max_record_(max_record_bytes) {
   // An empty delimiter would match everywhere; fall back to lines.
-  if (framing_.delimiter.empty()) framing_ = Framing::Line();
+  if (framing_.delimiter.empty() && !framing_.length_prefixed()) framing_ = Framing::Line();
 }
 
 void RecordReader::reset(int fd) {
@@ -39,6 +39,7 @@ void RecordReader::reset(int fd) {
   begin_ = end_ = scan_ = 0;
   eof_ = false;
   skipping_ = false;
+  skip_bytes_ = 0;
   record_number_ = 0;
   status_ = Status::Ok();
 }
@@ -81,8 +82,55 @@ bool RecordReader::fill() {
   }
 }
 
+// Length-prefixed records: the prefix says where the record ends, so an
+// oversized one is skipped exactly and the next one is found.
+RecordReader::Next RecordReader::next_prefixed(std::string_view* record) {
+  for (;;) {
+    const size_t avail = end_ - begin_;
+    if (skip_bytes_ > 0) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(skip_bytes_, avail));
+      begin_ += n;
+      skip_bytes_ -= n;
+    }
+    if (skip_bytes_ == 0) {
+      uint64_t len = 0;
+      size_t prefix = 0;
+      const std::string_view in(buf_.data() + begin_, end_ - begin_);
+      const int r = parse_length_prefix(framing_.kind, in, &len, &prefix);
+      if (r < 0) {
+        status_ = Status::BadData("record " + std::to_string(record_number_ + 1) +
+                                  ": invalid varint length prefix (more than 64 bits)");
+        return Next::kError;
+      }
+      if (r > 0 && len > max_record_) {
+        ++record_number_;
+        begin_ += prefix;
+        skip_bytes_ = len;
+        return Next::kOversized;
+      }
+      if (r > 0 && in.size() - prefix >= len) {
+        ++record_number_;
+        *record = in.substr(prefix, static_cast<size_t>(len));
+        begin_ += prefix + static_cast<size_t>(len);
+        return Next::kRecord;
+      }
+    }
+    scan_ = begin_;
+    if (eof_ || !fill()) {
+      if (!status_.ok()) return Next::kError;
+      if (!eof_) return Next::kWouldBlock;
+      if (begin_ == end_ || skip_bytes_ > 0) return Next::kEof;
+      status_ = Status::BadData("record " + std::to_string(record_number_ + 1) +
+                                " is cut short: " + std::to_string(end_ - begin_) +
+                                " bytes (with its length prefix) before the end of the input");
+      return Next::kError;
+    }
+  }
+}
+
 RecordReader::Next RecordReader::next(std::string_view* record) {
   if (!status_.ok()) return Next::kError;
+  if (framing_.length_prefixed()) return next_prefixed(record);
   const std::string& delim = framing_.delimiter;
   const size_t dlen = delim.size();
   const bool line = framing_.kind == Framing::Kind::kLine;
