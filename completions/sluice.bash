@@ -6,10 +6,10 @@
 _sluice_tools="flux tap cdc-pg"
 
 _sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
-  --csv-header --csv-delimiter --infer -k --key-field -K --key-delimiter -H
-  --header --once --mode --on-error --max-record-bytes --fsync
-  --fsync-interval --segment-bytes --shards --retention --timeout --stats
-  --progress -h --help -V --version"
+  --to-json --csv-header --csv-delimiter --infer -k --key-field -K
+  --key-delimiter -H --header --once --mode --on-error --max-record-bytes
+  --fsync --fsync-interval --segment-bytes --shards --retention --timeout
+  --stats --progress -h --help -V --version"
 
 _sluice_opts_tap="-o --from -g --group --session-timeout --consumer -c --count
   -e --exit -F --format --fields --csv-header -d --delimiter -0 --null
@@ -32,7 +32,7 @@ _sluice_values() {
     flux:--framing)
       COMPREPLY=($(compgen -W "u32be varint" -- "$cur")) ;;
     flux:--input)
-      COMPREPLY=($(compgen -W "lines csv tsv" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "lines csv tsv msgpack" -- "$cur")) ;;
     flux:--csv-delimiter)
       COMPREPLY=() ;;
     flux:-k | flux:--key-field)
@@ -70,7 +70,7 @@ _sluice_values() {
     tap:-c | tap:--count)
       COMPREPLY=() ;;
     tap:-F | tap:--format)
-      COMPREPLY=($(compgen -W "payload envelope csv tsv" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "payload envelope csv tsv msgpack" -- "$cur")) ;;
     tap:--fields)
       COMPREPLY=() ;;
     tap:-d | tap:--delimiter)

@@ -162,4 +162,59 @@ test_expect_success '--framing: an oversized record is skipped by its length; a 
 	test_grep -- "--framing" err
 '
 
+# Wide, non-canonical encodings: uint64 1, str32 "a", map16 {"k":1},
+# [1,2,3], float32 1.5, bin8 00 ff.
+mp_wide='\317\0\0\0\0\0\0\0\001\333\0\0\0\001a\336\0\001\241k\001\223\001\002\003\312\077\300\0\0\304\002\0\377'
+
+test_expect_success 'msgpack: values stored byte for byte with content-type, and back as a stream' '
+	printf "$mp_wide" >in.mp &&
+	flux --input msgpack -H src=test file:log/mp <in.mp &&
+	tap file:log/mp --exit --format msgpack >out.mp &&
+	test_cmp in.mp out.mp &&
+	tap file:log/mp --exit -F "%h %S\n" >heads &&
+	test_line_count = 6 heads &&
+	printf "content-type=application/msgpack,src=test 9\n" >expect &&
+	head -1 heads >first && test_cmp expect first
+'
+
+test_expect_success 'msgpack --to-json stores JSON and adds no header; tap encodes JSON as msgpack' '
+	flux --input msgpack --to-json file:log/mpj <in.mp &&
+	tap file:log/mpj --exit -F "[%h] %s\n" >out &&
+	cat >expect <<-\EOF &&
+	[] 1
+	[] "a"
+	[] {"k":1}
+	[] [1,2,3]
+	[] 1.5
+	[] "AP8="
+	EOF
+	test_cmp expect out &&
+	printf "{\"k\":1}\nnot json\n" | flux file:log/plain &&
+	tap file:log/plain --exit --format msgpack >out.mp &&
+	printf "\201\241k\001\250not json" >expect.mp &&
+	test_cmp expect.mp out.mp
+'
+
+test_expect_success 'msgpack: a value cut short ends the run with exit 65, the ones before arrive' '
+	head -c 12 in.mp >cut.mp &&
+	test_expect_code 65 flux --input msgpack file:log/mpcut <cut.mp 2>err &&
+	test_grep "stdin value 2 is cut short: 3 bytes before the end of the input" err &&
+	tap file:log/mpcut --exit -F "%S\n" >out &&
+	printf "9\n" >expect && test_cmp expect out &&
+	printf "\001\301" | test_expect_code 65 flux --input msgpack file:log/mpbad 2>err &&
+	test_grep "stdin value 2: not MessagePack" err
+'
+
+test_expect_success 'msgpack --to-json: a value with no JSON form is a bad record; --on-error applies' '
+	printf "\001\324\001\000\002" >ext.mp &&
+	test_expect_code 65 flux --input msgpack --to-json file:log/mpext <ext.mp 2>err &&
+	test_grep "stdin line 2: ext type 1 has no JSON form (skipped)" err &&
+	tap file:log/mpext --exit >out &&
+	printf "1\n2\n" >expect && test_cmp expect out &&
+	test_expect_code 64 flux --to-json file:log/u </dev/null 2>err &&
+	test_grep -- "--to-json needs --input msgpack" err &&
+	test_expect_code 64 flux --input msgpack --key-field id file:log/u </dev/null 2>err &&
+	test_grep -- "--key-field with --input msgpack needs --to-json" err
+'
+
 test_done

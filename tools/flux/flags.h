@@ -102,10 +102,31 @@ but fields are split by tabs and nothing is quoted: a field is everything
 between two tabs, with the escapes \fB\et\fR, \fB\en\fR, \fB\er\fR and
 \fB\e\e\fR (as \fBmlr\fR and PostgreSQL\(aqs \fBCOPY\fR write them, and
 \fBtap\fR\(aqs \fBtsv\fR format) decoded; any other backslash stays as it is.
+.TP
+.B msgpack
+a stream of MessagePack values, back to back: each value is one record,
+stored byte for byte (wide or non-canonical encodings too) with the header
+\fBcontent\-type: application/msgpack\fR, the one header an input adds
+(\fB\-\-to\-json\fR stores the JSON form instead, with no header).
+Bytes that are no MessagePack, a value nested deeper than 32, a value
+longer than \fB\-\-max\-record\-bytes\fR and a value cut short by the end
+of the input end the run (exit 65) after the values before it are
+produced: a stream of values cannot be resynchronised.
 .RE
 )roff",
         .hint = Hint::kChoices,
-        .choices = "lines csv tsv",
+        .choices = "lines csv tsv msgpack",
+    },
+    {
+        .name = "to-json",
+        .help = "with --input msgpack: store each value's JSON form instead of its bytes",
+        .doc = R"roff(With \fB\-\-input msgpack\fR: store the JSON form of each value instead of
+its bytes, and add no header: bin becomes a base64 string, floats JSON
+numbers.
+A value with no JSON form (an ext type, a str that is not UTF-8, a map key
+that is no str, NaN or an infinity) is a bad record (see
+\fB\-\-on\-error\fR), reported by its value number.
+)roff",
     },
     {
         .name = "csv-header",

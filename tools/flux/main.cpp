@@ -33,6 +33,7 @@ struct Flags {
   bool csv_header = false;
   std::string csv_delimiter;
   bool infer = false;
+  bool to_json = false;
   std::string key_field;
   std::string key_delimiter;
   std::vector<std::string> headers;
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
   f.csv_header = a.has("csv-header");
   f.csv_delimiter = a.value("csv-delimiter");
   f.infer = a.has("infer");
+  f.to_json = a.has("to-json");
   f.key_field = a.value("key-field");
   f.key_delimiter = a.value("key-delimiter");
   f.headers = a.values("header");
@@ -138,7 +140,22 @@ int main(int argc, char** argv) {
     return cli::usage_error("--key-field and --key-delimiter cannot be used together");
   }
   in.envelope = f.envelope;
-  if (f.input_format != "lines") {
+  if (f.input_format == "msgpack") {
+    in.input = IngestOptions::Input::kMsgpack;
+    in.to_json = f.to_json;
+    for (const char* opt : {"envelope", "delimiter", "null", "framing", "key-delimiter",
+                            "csv-header", "csv-delimiter", "infer"}) {
+      if (a.has(opt)) {
+        return cli::usage_error("--" + std::string(opt) +
+                                " does not apply to --input msgpack (values delimit themselves)");
+      }
+    }
+    if (!f.key_field.empty() && !f.to_json) {
+      return cli::usage_error("--key-field with --input msgpack needs --to-json");
+    }
+  } else if (f.to_json) {
+    return cli::usage_error("--to-json needs --input msgpack");
+  } else if (f.input_format != "lines") {
     in.input = f.input_format == "csv" ? IngestOptions::Input::kCsv : IngestOptions::Input::kTsv;
     for (const char* opt : {"envelope", "delimiter", "null", "framing", "key-delimiter"}) {
       if (a.has(opt)) {

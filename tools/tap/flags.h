@@ -123,7 +123,9 @@ usage error).
         .value_name = "FMT",
         .arity = Arity::kOne,
         .default_value = "payload",
-        .help = "payload | envelope | csv | tsv | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%)",
+        .help =
+            "payload | envelope | csv | tsv | msgpack | TEMPLATE (%s %k %t %p %o %i %T %D %h %S "
+            "%K %%)",
         .doc = R"roff(What to write for each message (default \fBpayload\fR):
 .RS
 .TP
@@ -148,6 +150,16 @@ as \fBcsv\fR, tab-separated: nothing is quoted, and a tab, CR, LF or
 backslash in a value is written as \fB\et\fR, \fB\er\fR, \fB\en\fR or
 \fB\e\e\fR (as \fBflux\fR reads them back from TSV).
 .TP
+.B msgpack
+one MessagePack value per message, back to back with no delimiter (unless
+\fB\-\-delimiter\fR or \fB\-\-framing\fR is given), so the output is a
+MessagePack stream: a record with the header
+\fBcontent\-type: application/msgpack\fR (what \fBflux\fR stores) as it is,
+byte for byte; a JSON payload as its MessagePack form (integers, strings,
+arrays and maps in their most compact encoding, other numbers as float64);
+any other payload as a str (UTF-8) or bin; a
+tombstone as nil.
+.TP
 .I TEMPLATE
 any other text, printed as written for each message (put \fB\en\fR in it;
 no delimiter is added), like \fBkcat \-f\fR.
@@ -170,7 +182,7 @@ A tombstone or missing key prints as nothing, its length as \-1.
 .RE
 )roff",
         .hint = Hint::kSuggest,
-        .choices = "payload envelope csv tsv",
+        .choices = "payload envelope csv tsv msgpack",
     },
     {
         .name = "fields",

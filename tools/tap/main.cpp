@@ -118,8 +118,9 @@ int main(int argc, char** argv) {
   opts.format = *format;
   if (f.null && !f.delimiter.empty())
     return cli::usage_error("--null and --delimiter cannot be used together");
+  // Templates carry their own delimiters; MessagePack values delimit themselves.
   const bool is_template = f.format != "payload" && f.format != "envelope" && !rows;
-  opts.delimiter = is_template ? "" : "\n";
+  opts.delimiter = is_template || opts.format.is_msgpack() ? "" : "\n";
   if (f.null) opts.delimiter = std::string(1, '\0');
   if (!f.delimiter.empty()) {
     auto fr = Framing::Delimited(f.delimiter);

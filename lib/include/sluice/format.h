@@ -9,7 +9,11 @@
 //   escapes: \n \t \r \0 and a doubled backslash
 //
 // "csv" and "tsv" (OutputFormat::Csv) render JSON payloads as rows, one
-// column per path (see JsonToCsv in csv.h).
+// column per path (see JsonToCsv in csv.h). "msgpack" writes a record with
+// the header content-type: application/msgpack as it is, a JSON payload as
+// its MessagePack form, any other payload as a str (UTF-8) or bin, and a
+// tombstone as nil: one value per message, so the output is a MessagePack
+// stream.
 //
 // A tombstone payload or absent key renders as nothing (like kcat's -Z off)
 // and length tokens give -1 for them.
@@ -42,9 +46,10 @@ class OutputFormat {
   void render(const Message& m, std::string& out) const;
 
   bool is_envelope() const { return kind_ == Kind::kEnvelope; }
+  bool is_msgpack() const { return kind_ == Kind::kMsgpack; }
 
  private:
-  enum class Kind { kPayload, kEnvelope, kTemplate, kCsv };
+  enum class Kind { kPayload, kEnvelope, kTemplate, kCsv, kMsgpack };
   enum class Token {
     kLiteral,
     kPayload,
@@ -63,6 +68,7 @@ class OutputFormat {
     Token token;
     std::string literal;  // for kLiteral
   };
+  static void render_msgpack(const Message& m, std::string& out);
   Kind kind_ = Kind::kPayload;
   std::vector<Piece> pieces_;
   std::shared_ptr<JsonToCsv> csv_;

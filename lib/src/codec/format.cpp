@@ -8,6 +8,7 @@
 
 #include "sluice/csv.h"
 #include "sluice/envelope.h"
+#include "sluice/msgpack.h"
 
 namespace sluice {
 namespace {
@@ -67,6 +68,10 @@ Result<OutputFormat> OutputFormat::Parse(std::string_view spec) {
   }
   if (spec == "envelope") {
     f.kind_ = Kind::kEnvelope;
+    return f;
+  }
+  if (spec == "msgpack") {
+    f.kind_ = Kind::kMsgpack;
     return f;
   }
   if (spec.empty()) {
@@ -163,10 +168,31 @@ Result<OutputFormat> OutputFormat::Csv(std::string_view fields, bool tsv, bool h
   return f;
 }
 
+void OutputFormat::render_msgpack(const Message& m, std::string& out) {
+  if (!m.payload) {
+    out.push_back('\xc0');  // nil
+    return;
+  }
+  for (const Header& h : m.headers) {
+    if (h.name == kContentTypeHeader && h.value == kMsgpackContentType) {
+      out.append(*m.payload);
+      return;
+    }
+  }
+  const size_t before = out.size();
+  if (!json_to_msgpack(*m.payload, &out).ok()) {
+    out.resize(before);
+    append_msgpack_bytes(*m.payload, &out);
+  }
+}
+
 void OutputFormat::render(const Message& m, std::string& out) const {
   switch (kind_) {
     case Kind::kCsv:
       csv_->append_row(m.payload ? std::string_view(*m.payload) : std::string_view(), &out);
+      return;
+    case Kind::kMsgpack:
+      render_msgpack(m, out);
       return;
     case Kind::kPayload:
       if (m.payload) out.append(*m.payload);

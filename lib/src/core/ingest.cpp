@@ -7,6 +7,7 @@
 
 #include "sluice/csv.h"
 #include "sluice/envelope.h"
+#include "sluice/msgpack.h"
 #include "sluice/reader.h"
 #include "sluice/signals.h"
 
@@ -25,12 +26,16 @@ struct Ingest::Impl {
   std::string pointer;
   std::vector<Header> headers;
   std::vector<Header> fixed_headers;
+  std::vector<Header> msgpack_headers;  // content-type, then the fixed ones
 };
 
 Ingest::Ingest(Producer& out, IngestOptions opts, RunStats& stats)
     : out_(out), opts_(std::move(opts)), stats_(stats), impl_(std::make_unique<Impl>()) {
   if (!opts_.key_field.empty()) impl_->pointer = json_pointer_from_path(opts_.key_field);
   for (const auto& [n, v] : opts_.headers) impl_->fixed_headers.push_back({n, v});
+  impl_->msgpack_headers.push_back({kContentTypeHeader, kMsgpackContentType});
+  impl_->msgpack_headers.insert(impl_->msgpack_headers.end(), impl_->fixed_headers.begin(),
+                                impl_->fixed_headers.end());
 }
 
 Ingest::~Ingest() = default;
@@ -169,7 +174,54 @@ Status Ingest::run_csv(int fd, const std::string& source) {
   }
 }
 
+Status Ingest::run_msgpack(int fd, const std::string& source) {
+  MsgpackReader reader(fd, opts_.max_record_bytes);
+  std::string json;
+  uint64_t since_poll = 0;
+  for (;;) {
+    if (stop_requested()) return Status::Ok();
+    std::string_view value;
+    switch (reader.next(&value)) {
+      case MsgpackReader::Next::kValue: {
+        if (opts_.to_json) {
+          Status st = msgpack_to_json(value, &json);
+          if (!st.ok()) {
+            SLUICE_RETURN_IF_ERROR(reject(source, reader.value_number(), value, st.message()));
+            break;
+          }
+          SLUICE_RETURN_IF_ERROR(produce_record(json, source, reader.value_number()));
+        } else {
+          Message m;
+          m.payload = value;
+          m.headers = impl_->msgpack_headers;
+          SLUICE_RETURN_IF_ERROR(out_.produce(m));
+          stats_.add(1, value.size());
+        }
+        if (++since_poll >= kPollEvery) {
+          since_poll = 0;
+          SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
+          stats_.tick();
+        }
+        break;
+      }
+      case MsgpackReader::Next::kWouldBlock:
+        SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
+        break;
+      case MsgpackReader::Next::kEof:
+        return out_.poll(Millis(0));
+      case MsgpackReader::Next::kError:
+        if (stop_requested()) return Status::Ok();
+        if (reader.status().is(StatusCode::kBadData)) {
+          stats_.add_error();
+          return Status::BadData(source + " " + reader.status().message());
+        }
+        return reader.status().With("cannot read " + source);
+    }
+  }
+}
+
 Status Ingest::run(int fd, const std::string& source) {
+  if (opts_.input == IngestOptions::Input::kMsgpack) return run_msgpack(fd, source);
   if (opts_.input != IngestOptions::Input::kLines) return run_csv(fd, source);
   RecordReader reader(fd, opts_.framing, opts_.max_record_bytes);
   uint64_t since_poll = 0;

@@ -1,0 +1,255 @@
+#include "sluice/msgpack.h"
+
+#include <msgpack.h>
+#include <simdjson.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <memory>
+
+#include "sluice/envelope.h"
+
+namespace sluice {
+
+namespace {
+
+constexpr size_t kInitialBuffer = 1 << 20;
+constexpr size_t kSmallBuffer = 64 << 10;
+
+struct Unpacked {
+  msgpack_unpacked u;
+  Unpacked() { msgpack_unpacked_init(&u); }
+  ~Unpacked() { msgpack_unpacked_destroy(&u); }
+  Unpacked(const Unpacked&) = delete;
+  Unpacked& operator=(const Unpacked&) = delete;
+};
+
+Status object_to_json(const msgpack_object& o, std::string* out) {
+  switch (o.type) {
+    case MSGPACK_OBJECT_NIL:
+      out->append("null");
+      return Status::Ok();
+    case MSGPACK_OBJECT_BOOLEAN:
+      out->append(o.via.boolean ? "true" : "false");
+      return Status::Ok();
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, o.via.u64);
+      out->append(buf, r.ptr);
+      return Status::Ok();
+    }
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+      append_int(o.via.i64, *out);
+      return Status::Ok();
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64: {
+      const double d = o.via.f64;
+      if (!std::isfinite(d)) return Status::BadData("a float that is NaN or infinite");
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof buf, d);
+      const std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
+      out->append(text);
+      // Stays a float when read back: 1.0, not 1.
+      if (text.find_first_of(".e") == std::string_view::npos) out->append(".0");
+      return Status::Ok();
+    }
+    case MSGPACK_OBJECT_STR: {
+      const std::string_view s(o.via.str.ptr, o.via.str.size);
+      if (!is_valid_utf8(s)) return Status::BadData("a str that is not UTF-8");
+      append_json_string(s, *out);
+      return Status::Ok();
+    }
+    case MSGPACK_OBJECT_BIN:
+      out->push_back('"');
+      append_base64(std::string_view(o.via.bin.ptr, o.via.bin.size), *out);
+      out->push_back('"');
+      return Status::Ok();
+    case MSGPACK_OBJECT_ARRAY:
+      out->push_back('[');
+      for (uint32_t i = 0; i < o.via.array.size; ++i) {
+        if (i > 0) out->push_back(',');
+        SLUICE_RETURN_IF_ERROR(object_to_json(o.via.array.ptr[i], out));
+      }
+      out->push_back(']');
+      return Status::Ok();
+    case MSGPACK_OBJECT_MAP:
+      out->push_back('{');
+      for (uint32_t i = 0; i < o.via.map.size; ++i) {
+        const msgpack_object_kv& kv = o.via.map.ptr[i];
+        if (kv.key.type != MSGPACK_OBJECT_STR) return Status::BadData("a map key that is no str");
+        if (i > 0) out->push_back(',');
+        SLUICE_RETURN_IF_ERROR(object_to_json(kv.key, out));
+        out->push_back(':');
+        SLUICE_RETURN_IF_ERROR(object_to_json(kv.val, out));
+      }
+      out->push_back('}');
+      return Status::Ok();
+    case MSGPACK_OBJECT_EXT:
+      return Status::BadData("ext type " + std::to_string(o.via.ext.type) + " has no JSON form");
+  }
+  return Status::BadData("an unknown MessagePack type");
+}
+
+int append_to_string(void* data, const char* buf, size_t len) {
+  static_cast<std::string*>(data)->append(buf, len);
+  return 0;
+}
+
+void pack_element(msgpack_packer* pk, simdjson::dom::element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::ARRAY: {
+      simdjson::dom::array a = e.get_array().value_unsafe();
+      msgpack_pack_array(pk, a.size());
+      for (simdjson::dom::element x : a) pack_element(pk, x);
+      return;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      simdjson::dom::object obj = e.get_object().value_unsafe();
+      msgpack_pack_map(pk, obj.size());
+      for (simdjson::dom::key_value_pair kv : obj) {
+        msgpack_pack_str(pk, kv.key.size());
+        msgpack_pack_str_body(pk, kv.key.data(), kv.key.size());
+        pack_element(pk, kv.value);
+      }
+      return;
+    }
+    case simdjson::dom::element_type::INT64:
+      msgpack_pack_int64(pk, e.get_int64().value_unsafe());
+      return;
+    case simdjson::dom::element_type::UINT64:
+      msgpack_pack_uint64(pk, e.get_uint64().value_unsafe());
+      return;
+    case simdjson::dom::element_type::DOUBLE:
+      msgpack_pack_double(pk, e.get_double().value_unsafe());
+      return;
+    case simdjson::dom::element_type::STRING: {
+      std::string_view s = e.get_string().value_unsafe();
+      msgpack_pack_str(pk, s.size());
+      msgpack_pack_str_body(pk, s.data(), s.size());
+      return;
+    }
+    case simdjson::dom::element_type::BOOL:
+      if (e.get_bool().value_unsafe()) {
+        msgpack_pack_true(pk);
+      } else {
+        msgpack_pack_false(pk);
+      }
+      return;
+    case simdjson::dom::element_type::NULL_VALUE:
+      msgpack_pack_nil(pk);
+      return;
+  }
+}
+
+}  // namespace
+
+MsgpackReader::MsgpackReader(int fd, size_t max_value_bytes) : fd_(fd), max_(max_value_bytes) {}
+
+bool MsgpackReader::fill() {
+  if (buf_.empty()) buf_.resize(max_ < kSmallBuffer ? kSmallBuffer : kInitialBuffer);
+  if (end_ == buf_.size()) {
+    if (begin_ > 0) {
+      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    } else {
+      buf_.resize(buf_.size() * 2);
+    }
+  }
+  for (;;) {
+    const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (n > 0) {
+      end_ += static_cast<size_t>(n);
+      return true;
+    }
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (errno == EINTR) continue;
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      status_ = Status::FromErrno(errno, "cannot read input");
+    }
+    return false;
+  }
+}
+
+MsgpackReader::Next MsgpackReader::next(std::string_view* value) {
+  for (;;) {
+    if (!status_.ok()) return Next::kError;
+    const std::string where = "value " + std::to_string(number_ + 1);
+    if (begin_ < end_) {
+      // Parse within a window of max + 1 bytes: a value that needs more is
+      // too long, whichever way its bytes arrive.
+      const size_t window = std::min(end_ - begin_, max_ + 1);
+      Unpacked u;
+      size_t off = 0;
+      const msgpack_unpack_return r = msgpack_unpack_next(&u.u, buf_.data() + begin_, window, &off);
+      const bool complete = r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES;
+      if ((complete && off > max_) || (r == MSGPACK_UNPACK_CONTINUE && window > max_)) {
+        status_ = Status::BadData(where + ": longer than the limit of " + std::to_string(max_) +
+                                  " bytes (raise --max-record-bytes)");
+        return Next::kError;
+      }
+      if (complete) {
+        ++number_;
+        *value = std::string_view(buf_.data() + begin_, off);
+        begin_ += off;
+        return Next::kValue;
+      }
+      if (r != MSGPACK_UNPACK_CONTINUE) {
+        status_ = Status::BadData(where + ": not MessagePack (or nested deeper than 32)");
+        return Next::kError;
+      }
+    }
+    if (eof_) {
+      if (begin_ == end_) return Next::kEof;
+      status_ = Status::BadData(where + " is cut short: " + std::to_string(end_ - begin_) +
+                                " bytes before the end of the input");
+      return Next::kError;
+    }
+    if (!fill()) {
+      if (!status_.ok()) return Next::kError;
+      if (!eof_) return Next::kWouldBlock;
+    }
+  }
+}
+
+Status msgpack_to_json(std::string_view value, std::string* out) {
+  out->clear();
+  Unpacked u;
+  size_t off = 0;
+  const msgpack_unpack_return r = msgpack_unpack_next(&u.u, value.data(), value.size(), &off);
+  if ((r != MSGPACK_UNPACK_SUCCESS && r != MSGPACK_UNPACK_EXTRA_BYTES) || off != value.size()) {
+    return Status::BadData("not one MessagePack value");
+  }
+  return object_to_json(u.u.data, out);
+}
+
+Status json_to_msgpack(std::string_view json, std::string* out) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc)) return Status::BadData("not JSON");
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, out, append_to_string);
+  pack_element(&pk, doc);
+  return Status::Ok();
+}
+
+void append_msgpack_bytes(std::string_view bytes, std::string* out) {
+  msgpack_packer pk;
+  msgpack_packer_init(&pk, out, append_to_string);
+  if (is_valid_utf8(bytes)) {
+    msgpack_pack_str(&pk, bytes.size());
+    msgpack_pack_str_body(&pk, bytes.data(), bytes.size());
+  } else {
+    msgpack_pack_bin(&pk, bytes.size());
+    msgpack_pack_bin_body(&pk, bytes.data(), bytes.size());
+  }
+}
+
+}  // namespace sluice
