@@ -28,6 +28,8 @@ class parser;
 
 namespace sluice {
 
+struct ReadBuffer;
+
 struct CsvDialect {
   char delimiter = ',';
   bool quoting = true;  // false: TSV, no quotes
@@ -97,7 +99,8 @@ class CsvReader {
   // The bytes of the last row, newline excluded; valid until next().
   std::string_view raw() const { return raw_; }
   const std::string& error() const { return error_; }
-  const Status& status() const { return status_; }
+  const Status& status() const;
+  ~CsvReader();
 
  private:
   bool fill();
@@ -105,16 +108,13 @@ class CsvReader {
   int fd_;
   CsvDialect dialect_;
   size_t max_row_;
-  std::string buf_;
-  size_t begin_ = 0, end_ = 0;
-  bool eof_ = false;
+  std::unique_ptr<ReadBuffer> in_;
   bool started_ = false;   // the BOM check is done
   bool skipping_ = false;  // dropping the rest of an oversized row's line
   uint64_t next_line_ = 1;
   uint64_t line_ = 0;
   std::string_view raw_;
   std::string error_;
-  Status status_;
 };
 
 // Turns rows into JSON text: an array of strings, or with a header an

@@ -8,12 +8,15 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "sluice/status.h"
 
 namespace sluice {
+
+struct ReadBuffer;
 
 // The header flux puts on MessagePack records, and tap looks for.
 inline constexpr std::string_view kContentTypeHeader = "content-type";
@@ -36,17 +39,15 @@ class MsgpackReader {
 
   // The 1-based number of the last value returned.
   uint64_t value_number() const { return number_; }
-  const Status& status() const { return status_; }
+  const Status& status() const;
+  ~MsgpackReader();
 
  private:
   bool fill();
   int fd_;
   size_t max_;
-  std::string buf_;
-  size_t begin_ = 0, end_ = 0;
-  bool eof_ = false;
+  std::unique_ptr<ReadBuffer> in_;
   uint64_t number_ = 0;
-  Status status_;
 };
 
 // Replaces *out with the JSON form of the one MessagePack value `value`:

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -21,9 +22,12 @@
 
 namespace sluice {
 
+struct ReadBuffer;
+
 class RecordReader {
  public:
   RecordReader(int fd, Framing framing, size_t max_record_bytes);
+  ~RecordReader();
 
   enum class Next { kRecord, kEof, kWouldBlock, kOversized, kError };
 
@@ -35,8 +39,8 @@ class RecordReader {
   // 1-based number of the record last returned or skipped (the line number
   // for line framing).
   uint64_t record_number() const { return record_number_; }
-  uint64_t bytes_read() const { return bytes_read_; }
-  const Status& status() const { return status_; }
+  uint64_t bytes_read() const;
+  const Status& status() const;
   // Starts over on a new fd (the next writer of a named pipe) after the
   // previous one reached kEof. Numbering restarts at 1.
   void reset(int fd);
@@ -47,15 +51,11 @@ class RecordReader {
   int fd_;
   Framing framing_;
   size_t max_record_;
-  std::string buf_;
-  size_t begin_ = 0, end_ = 0;
+  std::unique_ptr<ReadBuffer> in_;
   size_t scan_ = 0;  // where to resume looking for the delimiter
-  bool eof_ = false;
   bool skipping_ = false;
   uint64_t skip_bytes_ = 0;  // length-prefixed: what is left of an oversized record
   uint64_t record_number_ = 0;
-  uint64_t bytes_read_ = 0;
-  Status status_;
 };
 
 }  // namespace sluice

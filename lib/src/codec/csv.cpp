@@ -14,14 +14,13 @@
 #include <cstring>
 #include <unordered_set>
 
+#include "codec/read_buffer.h"
 #include "sluice/envelope.h"
 
 namespace sluice {
 
 namespace {
 
-constexpr size_t kInitialBuffer = 1 << 20;
-constexpr size_t kSmallBuffer = 64 << 10;
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 void append_tsv_unescaped(std::string_view f, std::string* out) {
@@ -241,47 +240,30 @@ bool append_csv_row(const std::vector<std::string_view>& fields, const CsvDialec
 // ---------------------------------------------------------------- reader
 
 CsvReader::CsvReader(int fd, CsvDialect dialect, size_t max_row_bytes)
-    : fd_(fd), dialect_(dialect), max_row_(max_row_bytes) {}
+    : fd_(fd), dialect_(dialect), max_row_(max_row_bytes), in_(std::make_unique<ReadBuffer>()) {}
+
+CsvReader::~CsvReader() = default;
+
+const Status& CsvReader::status() const {
+  return in_->status;
+}
 
 void CsvReader::advance(size_t consumed) {
-  const char* p = buf_.data() + begin_;
+  const char* p = in_->bytes.data() + in_->begin;
   next_line_ += static_cast<uint64_t>(std::count(p, p + consumed, '\n'));
-  begin_ += consumed;
+  in_->begin += consumed;
 }
 
 bool CsvReader::fill() {
-  if (buf_.empty()) buf_.resize(max_row_ < kSmallBuffer ? kSmallBuffer : kInitialBuffer);
-  if (end_ == buf_.size()) {
-    if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    } else {
-      buf_.resize(buf_.size() * 2);
-    }
-  }
-  for (;;) {
-    const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
-    if (n > 0) {
-      end_ += static_cast<size_t>(n);
-      return true;
-    }
-    if (n == 0) {
-      eof_ = true;
-      return false;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      status_ = Status::FromErrno(errno, "cannot read input");
-    }
-    return false;
-  }
+  size_t shifted = 0;
+  const bool more = in_->fill(fd_, max_row_, &shifted);
+  return more;
 }
 
 CsvReader::Next CsvReader::next(CsvRow* row) {
   for (;;) {
-    if (!status_.ok()) return Next::kError;
-    std::string_view in(buf_.data() + begin_, end_ - begin_);
+    if (!in_->status.ok()) return Next::kError;
+    std::string_view in(in_->bytes.data() + in_->begin, in_->end - in_->begin);
     if (skipping_) {  // the rest of an oversized row's line
       const size_t nl = in.find('\n');
       if (nl != std::string_view::npos) {
@@ -289,17 +271,17 @@ CsvReader::Next CsvReader::next(CsvRow* row) {
         skipping_ = false;
         continue;
       }
-      begin_ = end_;
+      in_->begin = in_->end;
       in = {};
     } else if (!started_) {
-      if (in.size() >= kBom.size() || eof_ || kBom.substr(0, in.size()) != in) {
-        if (in.substr(0, kBom.size()) == kBom) begin_ += kBom.size();
+      if (in.size() >= kBom.size() || in_->eof || kBom.substr(0, in.size()) != in) {
+        if (in.substr(0, kBom.size()) == kBom) in_->begin += kBom.size();
         started_ = true;
         continue;
       }
     } else if (!in.empty()) {
       size_t consumed = 0;
-      const auto r = CsvParse::Row(in, eof_, dialect_, row, &consumed, &error_);
+      const auto r = CsvParse::Row(in, in_->eof, dialect_, row, &consumed, &error_);
       if (r == CsvParse::Result::kBlank) {
         advance(consumed);
         continue;
@@ -317,7 +299,7 @@ CsvReader::Next CsvReader::next(CsvRow* row) {
         const size_t nl = in.find('\n', max_row_);
         raw_ = {};
         advance(nl == std::string_view::npos ? in.size() : nl + 1);
-        skipping_ = nl == std::string_view::npos && !eof_;
+        skipping_ = nl == std::string_view::npos && !in_->eof;
         return Next::kBad;
       }
       if (!unfinished) {
@@ -327,13 +309,13 @@ CsvReader::Next CsvReader::next(CsvRow* row) {
         return r == CsvParse::Result::kRow ? Next::kRow : Next::kBad;
       }
     }
-    if (eof_) {
-      if (begin_ == end_) return Next::kEof;
+    if (in_->eof) {
+      if (in_->begin == in_->end) return Next::kEof;
       continue;  // parse what is left as the last row
     }
     if (!fill()) {
-      if (!status_.ok()) return Next::kError;
-      if (!eof_) return Next::kWouldBlock;
+      if (!in_->status.ok()) return Next::kError;
+      if (!in_->eof) return Next::kWouldBlock;
     }
   }
 }

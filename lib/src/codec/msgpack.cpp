@@ -11,14 +11,12 @@
 #include <cstring>
 #include <memory>
 
+#include "codec/read_buffer.h"
 #include "sluice/envelope.h"
 
 namespace sluice {
 
 namespace {
-
-constexpr size_t kInitialBuffer = 1 << 20;
-constexpr size_t kSmallBuffer = 64 << 10;
 
 struct Unpacked {
   msgpack_unpacked u;
@@ -147,74 +145,60 @@ void pack_element(msgpack_packer* pk, simdjson::dom::element e) {
 
 }  // namespace
 
-MsgpackReader::MsgpackReader(int fd, size_t max_value_bytes) : fd_(fd), max_(max_value_bytes) {}
+MsgpackReader::MsgpackReader(int fd, size_t max_value_bytes)
+    : fd_(fd), max_(max_value_bytes), in_(std::make_unique<ReadBuffer>()) {}
+
+MsgpackReader::~MsgpackReader() = default;
+
+const Status& MsgpackReader::status() const {
+  return in_->status;
+}
 
 bool MsgpackReader::fill() {
-  if (buf_.empty()) buf_.resize(max_ < kSmallBuffer ? kSmallBuffer : kInitialBuffer);
-  if (end_ == buf_.size()) {
-    if (begin_ > 0) {
-      std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
-      end_ -= begin_;
-      begin_ = 0;
-    } else {
-      buf_.resize(buf_.size() * 2);
-    }
-  }
-  for (;;) {
-    const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
-    if (n > 0) {
-      end_ += static_cast<size_t>(n);
-      return true;
-    }
-    if (n == 0) {
-      eof_ = true;
-      return false;
-    }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      status_ = Status::FromErrno(errno, "cannot read input");
-    }
-    return false;
-  }
+  size_t shifted = 0;
+  const bool more = in_->fill(fd_, max_, &shifted);
+  return more;
 }
 
 MsgpackReader::Next MsgpackReader::next(std::string_view* value) {
   for (;;) {
-    if (!status_.ok()) return Next::kError;
+    if (!in_->status.ok()) return Next::kError;
     const std::string where = "value " + std::to_string(number_ + 1);
-    if (begin_ < end_) {
+    if (in_->begin < in_->end) {
       // Parse within a window of max + 1 bytes: a value that needs more is
       // too long, whichever way its bytes arrive.
-      const size_t window = std::min(end_ - begin_, max_ + 1);
+      const size_t window = std::min(in_->end - in_->begin, max_ + 1);
       Unpacked u;
       size_t off = 0;
-      const msgpack_unpack_return r = msgpack_unpack_next(&u.u, buf_.data() + begin_, window, &off);
+      const msgpack_unpack_return r =
+          msgpack_unpack_next(&u.u, in_->bytes.data() + in_->begin, window, &off);
       const bool complete = r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES;
       if ((complete && off > max_) || (r == MSGPACK_UNPACK_CONTINUE && window > max_)) {
-        status_ = Status::BadData(where + ": longer than the limit of " + std::to_string(max_) +
-                                  " bytes (raise --max-record-bytes)");
+        in_->status = Status::BadData(where + ": longer than the limit of " + std::to_string(max_) +
+                                      " bytes (raise --max-record-bytes)");
         return Next::kError;
       }
       if (complete) {
         ++number_;
-        *value = std::string_view(buf_.data() + begin_, off);
-        begin_ += off;
+        *value = std::string_view(in_->bytes.data() + in_->begin, off);
+        in_->begin += off;
         return Next::kValue;
       }
       if (r != MSGPACK_UNPACK_CONTINUE) {
-        status_ = Status::BadData(where + ": not MessagePack (or nested deeper than 32)");
+        in_->status = Status::BadData(where + ": not MessagePack (or nested deeper than 32)");
         return Next::kError;
       }
     }
-    if (eof_) {
-      if (begin_ == end_) return Next::kEof;
-      status_ = Status::BadData(where + " is cut short: " + std::to_string(end_ - begin_) +
-                                " bytes before the end of the input");
+    if (in_->eof) {
+      if (in_->begin == in_->end) return Next::kEof;
+      in_->status =
+          Status::BadData(where + " is cut short: " + std::to_string(in_->end - in_->begin) +
+                          " bytes before the end of the input");
       return Next::kError;
     }
     if (!fill()) {
-      if (!status_.ok()) return Next::kError;
-      if (!eof_) return Next::kWouldBlock;
+      if (!in_->status.ok()) return Next::kError;
+      if (!in_->eof) return Next::kWouldBlock;
     }
   }
 }
