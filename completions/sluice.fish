@@ -37,7 +37,7 @@ for c in sluice sluice-flux flux
     complete -c $c -n $n -s 0 -l null -d 'records end with NUL (same as --delimiter \'\\0\')'
     complete -c $c -n $n -l framing -x -a 'u32be varint' -d 'u32be | varint: each record is preceded by its length (records may hold any byte)'
     complete -c $c -n $n -l envelope -d 'input lines are NDJSON envelopes: key, headers and payload are honoured'
-    complete -c $c -n $n -l input -x -a 'lines csv tsv msgpack' -d 'lines | csv | tsv: what the input holds (csv, tsv: each row becomes a JSON record)'
+    complete -c $c -n $n -l input -x -a 'lines csv tsv msgpack' -d 'lines | csv | tsv | msgpack: what the input holds (csv, tsv: each row becomes a JSON record; msgpack: each value a record)'
     complete -c $c -n $n -l to-json -d 'with --input msgpack: store each value\'s JSON form instead of its bytes'
     complete -c $c -n $n -l csv-header -d 'with --input csv|tsv: the first row names the fields; rows become JSON objects'
     complete -c $c -n $n -l csv-delimiter -x -d 'with --input csv|tsv: fields are split by the byte C (default , or tab; \\t)'

@@ -74,7 +74,8 @@ A blank line is skipped (it is no record and no error).
         .arity = Arity::kOne,
         .default_value = "lines",
         .help =
-            "lines | csv | tsv: what the input holds (csv, tsv: each row becomes a JSON record)",
+            "lines | csv | tsv | msgpack: what the input holds (csv, tsv: each row becomes a JSON "
+            "record; msgpack: each value a record)",
         .doc = R"roff(What the input holds (default \fBlines\fR):
 .RS
 .TP
