@@ -195,12 +195,15 @@ test_expect_success 'msgpack --to-json stores JSON and adds no header; tap encod
 	test_cmp expect.mp out.mp
 '
 
-test_expect_success 'msgpack: a value cut short ends the run with exit 65, the ones before arrive' '
+test_expect_success 'msgpack: a value cut short is a bad record; bytes that are no msgpack end the run' '
 	head -c 12 in.mp >cut.mp &&
 	test_expect_code 65 flux --input msgpack file:log/mpcut <cut.mp 2>err &&
-	test_grep "stdin value 2 is cut short: 3 bytes before the end of the input" err &&
+	test_grep "stdin line 2: the value is cut short: 3 bytes before the end of the input (skipped)" err &&
 	tap file:log/mpcut --exit -F "%S\n" >out &&
 	printf "9\n" >expect && test_cmp expect out &&
+	flux --input msgpack --on-error dlq:file:log/mpdead file:log/mpcut2 <cut.mp &&
+	tap file:log/mpdead --exit -F "%h|%S\n" >dead &&
+	test_grep "sluice.line=2,sluice.source=stdin|3$" dead &&
 	printf "\001\301" | test_expect_code 65 flux --input msgpack file:log/mpbad 2>err &&
 	test_grep "stdin value 2: not MessagePack" err
 '

@@ -109,10 +109,12 @@ a stream of MessagePack values, back to back: each value is one record,
 stored byte for byte (wide or non-canonical encodings too) with the header
 \fBcontent\-type: application/msgpack\fR, the one header an input adds
 (\fB\-\-to\-json\fR stores the JSON form instead, with no header).
-Bytes that are no MessagePack, a value nested deeper than 32, a value
-longer than \fB\-\-max\-record\-bytes\fR and a value cut short by the end
-of the input end the run (exit 65) after the values before it are
-produced: a stream of values cannot be resynchronised.
+A value cut short by the end of the input is a bad record (see
+\fB\-\-on\-error\fR; its bytes go to a dead-letter stream).
+Bytes that are no MessagePack, a value nested deeper than 32 and a value
+longer than \fB\-\-max\-record\-bytes\fR end the run (exit 65) after the
+values before it are produced: a stream of values cannot be
+resynchronised.
 .RE
 )roff",
         .hint = Hint::kChoices,

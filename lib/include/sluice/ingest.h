@@ -9,9 +9,9 @@
 //
 // MessagePack input: each value is a record, stored byte for byte with the
 // header content-type: application/msgpack, or (to_json) as its JSON form
-// with no added header; a value with no JSON form is a bad record. Bytes
-// that are no MessagePack, or a value cut short, end the run (kBadData):
-// a stream of values cannot be resynchronised.
+// with no added header; a value with no JSON form, or one cut short by the
+// end of the input, is a bad record. Bytes that are no MessagePack end the
+// run (kBadData): a stream of values cannot be resynchronised.
 //
 // CSV/TSV input: each row is produced as JSON (an array, or an object keyed
 // by the header row); --key-field then applies to that JSON. A malformed

@@ -28,17 +28,19 @@ class MsgpackReader {
  public:
   MsgpackReader(int fd, size_t max_value_bytes);
 
-  enum class Next { kValue, kEof, kWouldBlock, kError };
+  enum class Next { kValue, kCutShort, kEof, kWouldBlock, kError };
 
   // kValue: *value holds the bytes of the next value, valid until next().
-  // kError: status() says why: an I/O error, or kBadData for bytes that are
-  // no MessagePack, a value nested deeper than 32, a value longer than the
-  // limit, or one cut short by the end of the input. None of these can be
-  // resynchronised, so reading ends there.
+  // kCutShort: the input ended inside a value; *value holds its bytes,
+  // error() says so, and the next call gives kEof. kError: status() says
+  // why: an I/O error, or kBadData for bytes that are no MessagePack, a
+  // value nested deeper than 32 or a value longer than the limit. None of
+  // these can be resynchronised, so reading ends there.
   Next next(std::string_view* value);
 
   // The 1-based number of the last value returned.
   uint64_t value_number() const { return number_; }
+  const std::string& error() const { return error_; }
   const Status& status() const;
   ~MsgpackReader();
 
@@ -48,6 +50,7 @@ class MsgpackReader {
   size_t max_;
   std::unique_ptr<ReadBuffer> in_;
   uint64_t number_ = 0;
+  std::string error_;
 };
 
 // Replaces *out with the JSON form of the one MessagePack value `value`:

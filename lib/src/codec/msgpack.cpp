@@ -191,10 +191,12 @@ MsgpackReader::Next MsgpackReader::next(std::string_view* value) {
     }
     if (in_->eof) {
       if (in_->begin == in_->end) return Next::kEof;
-      in_->status =
-          Status::BadData(where + " is cut short: " + std::to_string(in_->end - in_->begin) +
-                          " bytes before the end of the input");
-      return Next::kError;
+      ++number_;
+      error_ = "the value is cut short: " + std::to_string(in_->end - in_->begin) +
+               " bytes before the end of the input";
+      *value = std::string_view(in_->bytes.data() + in_->begin, in_->end - in_->begin);
+      in_->begin = in_->end;
+      return Next::kCutShort;
     }
     if (!fill()) {
       if (!in_->status.ok()) return Next::kError;

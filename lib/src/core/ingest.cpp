@@ -204,6 +204,9 @@ Status Ingest::run_msgpack(int fd, const std::string& source) {
         }
         break;
       }
+      case MsgpackReader::Next::kCutShort:
+        SLUICE_RETURN_IF_ERROR(reject(source, reader.value_number(), value, reader.error()));
+        break;
       case MsgpackReader::Next::kWouldBlock:
         SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
         break;
