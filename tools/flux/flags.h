@@ -138,7 +138,9 @@ that is no str, NaN or an infinity) is a bad record (see
 and each row after it becomes a JSON object with those names, in order.
 A header that names a column twice, or is not UTF-8, ends the run (exit
 65).
-Each writer of a named pipe brings its own header.
+On a named pipe, the first row after every writer has left (flux saw the
+end of the input) is a header again; writers that overlap form one input,
+as lines do, so the second one\(aqs header would be read as a row.
 )roff",
     },
     {
