@@ -100,6 +100,18 @@ TEST_CASE("msgpack <-> JSON") {
   CHECK(msgpack_to_json("\x81\x01\x02", &j).message() == "a map key that is no str");
   CHECK(msgpack_to_json("\xa1\xff", &j).message() == "a str that is not UTF-8");
   CHECK(msgpack_to_json("\x01\x02", &j).message() == "not one MessagePack value");
+  // Declared sizes far beyond the bytes: no allocation, just "need more".
+  size_t len = 0;
+  CHECK(msgpack_value_length("\xdd\xff\xff\xff\xff\x01", &len) == 0);
+  CHECK(msgpack_value_length("\xdb\xff\xff\xff\xff", &len) == 0);
+  CHECK(msgpack_value_length(std::string_view("\xc7\x02\x05"
+                                              "ab\x01",
+                                              6),
+                             &len) == 1);
+  CHECK(len == 5);
+  CHECK(msgpack_value_length("\xc1", &len) == -1);
+  CHECK(msgpack_to_json(std::string(40, '\x91') + "\x01", &j).message() ==
+        "nested deeper than msgpack-c decodes (32 levels)");
   CHECK(msgpack_to_json(std::string_view("\xcb\x3f\xf0\0\0\0\0\0\0", 9), &j).ok());
   CHECK(j == "1.0");
   out.clear();

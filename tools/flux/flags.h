@@ -111,8 +111,8 @@ stored byte for byte (wide or non-canonical encodings too) with the header
 (\fB\-\-to\-json\fR stores the JSON form instead, with no header).
 A value cut short by the end of the input is a bad record (see
 \fB\-\-on\-error\fR; its bytes go to a dead-letter stream).
-Bytes that are no MessagePack, a value nested deeper than 32 and a value
-longer than \fB\-\-max\-record\-bytes\fR end the run (exit 65) after the
+Bytes that are no MessagePack (the unused byte 0xc1 where a value
+starts) and a value longer than \fB\-\-max\-record\-bytes\fR end the run (exit 65) after the
 values before it are produced: a stream of values cannot be
 resynchronised.
 .RE
@@ -127,7 +127,7 @@ resynchronised.
 its bytes, and add no header: bin becomes a base64 string, floats JSON
 numbers.
 A value with no JSON form (an ext type, a str that is not UTF-8, a map key
-that is no str, NaN or an infinity) is a bad record (see
+that is no str, NaN or an infinity, nesting deeper than 32) is a bad record (see
 \fB\-\-on\-error\fR), reported by its value number.
 )roff",
     },

@@ -33,9 +33,9 @@ class MsgpackReader {
   // kValue: *value holds the bytes of the next value, valid until next().
   // kCutShort: the input ended inside a value; *value holds its bytes,
   // error() says so, and the next call gives kEof. kError: status() says
-  // why: an I/O error, or kBadData for bytes that are no MessagePack, a
-  // value nested deeper than 32 or a value longer than the limit. None of
-  // these can be resynchronised, so reading ends there.
+  // why: an I/O error, or kBadData for bytes that are no MessagePack or a
+  // value longer than the limit. None of these can be resynchronised, so
+  // reading ends there.
   Next next(std::string_view* value);
 
   // The 1-based number of the last value returned.
@@ -53,9 +53,14 @@ class MsgpackReader {
   std::string error_;
 };
 
+// The length of the one MessagePack value at the front of `in`: 1 and
+// *length when it is complete, 0 when more bytes are needed, -1 for the
+// unused byte 0xc1. Allocates nothing, whatever sizes the headers declare.
+int msgpack_value_length(std::string_view in, size_t* length);
+
 // Replaces *out with the JSON form of the one MessagePack value `value`:
 // bin as a base64 string, floats as JSON numbers. kBadData for bytes that
-// are not exactly one value, ext types, non-UTF-8 strings, map keys that
+// are not exactly one value, nesting deeper than 32, ext types, non-UTF-8 strings, map keys that
 // are not strings, and NaN or infinities.
 Status msgpack_to_json(std::string_view value, std::string* out);
 

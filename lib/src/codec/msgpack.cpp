@@ -143,7 +143,136 @@ void pack_element(msgpack_packer* pk, simdjson::dom::element e) {
   }
 }
 
+uint64_t big_endian(const unsigned char* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
 }  // namespace
+
+// Walks the value's headers, counting the items still to come, without
+// decoding or allocating: msgpack-c's unpacker allocates for an array's
+// declared size before reading it, so five hostile bytes (an array32 of 2^32
+// items) would ask for 96 GiB. Only a complete value, whose declared sizes
+// the bytes present bound, is handed to msgpack-c.
+int msgpack_value_length(std::string_view in, size_t* length) {
+  const auto* b = reinterpret_cast<const unsigned char*>(in.data());
+  const size_t n = in.size();
+  uint64_t pending = 1;
+  size_t pos = 0;
+  while (pending > 0) {
+    if (pos >= n) return 0;
+    const unsigned char c = b[pos];
+    --pending;
+    size_t head = 1;        // bytes of the header
+    size_t size_bytes = 0;  // of them, the big-endian size at the end
+    uint64_t body = 0;      // fixed body bytes
+    uint64_t per_size = 0;  // body bytes (1) or items (1 or 2) per unit of size
+    bool items = false;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+      // fixint, nil, false, true
+    } else if (c <= 0x8f) {
+      pending += 2 * uint64_t{c & 0x0fu};
+    } else if (c <= 0x9f) {
+      pending += c & 0x0fu;
+    } else if (c <= 0xbf) {
+      body = c & 0x1fu;
+    } else {
+      switch (c) {
+        case 0xc4:
+        case 0xc5:
+        case 0xc6:  // bin 8/16/32
+          size_bytes = size_t{1} << (c - 0xc4);
+          head = 1 + size_bytes;
+          per_size = 1;
+          break;
+        case 0xc7:
+        case 0xc8:
+        case 0xc9:  // ext 8/16/32: size, then a type byte
+          size_bytes = size_t{1} << (c - 0xc7);
+          head = 2 + size_bytes;
+          per_size = 1;
+          break;
+        case 0xca:
+          body = 4;
+          break;
+        case 0xcb:
+          body = 8;
+          break;
+        case 0xcc:
+        case 0xd0:
+          body = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          body = 2;
+          break;
+        case 0xce:
+        case 0xd2:
+          body = 4;
+          break;
+        case 0xcf:
+        case 0xd3:
+          body = 8;
+          break;
+        case 0xd4:
+          body = 2;
+          break;  // fixext 1 (type + data)
+        case 0xd5:
+          body = 3;
+          break;
+        case 0xd6:
+          body = 5;
+          break;
+        case 0xd7:
+          body = 9;
+          break;
+        case 0xd8:
+          body = 17;
+          break;
+        case 0xd9:
+        case 0xda:
+        case 0xdb:  // str 8/16/32
+          size_bytes = size_t{1} << (c - 0xd9);
+          head = 1 + size_bytes;
+          per_size = 1;
+          break;
+        case 0xdc:
+        case 0xdd:  // array 16/32
+          size_bytes = c == 0xdc ? 2 : 4;
+          head = 1 + size_bytes;
+          per_size = 1;
+          items = true;
+          break;
+        case 0xde:
+        case 0xdf:  // map 16/32
+          size_bytes = c == 0xde ? 2 : 4;
+          head = 1 + size_bytes;
+          per_size = 2;
+          items = true;
+          break;
+        default:  // 0xc1: never used
+          return -1;
+      }
+    }
+    if (n - pos < head) return 0;
+    if (size_bytes > 0) {
+      // ext's size comes before its type byte, everything else's last.
+      const size_t at = c >= 0xc7 && c <= 0xc9 ? pos + 1 : pos + head - size_bytes;
+      const uint64_t size = big_endian(b + at, size_bytes);
+      if (items) {
+        pending += per_size * size;
+      } else {
+        body = size;
+      }
+    }
+    if (n - pos - head < body) return 0;
+    pos += head + static_cast<size_t>(body);
+  }
+  *length = pos;
+  return 1;
+}
 
 MsgpackReader::MsgpackReader(int fd, size_t max_value_bytes)
     : fd_(fd), max_(max_value_bytes), in_(std::make_unique<ReadBuffer>()) {}
@@ -168,12 +297,10 @@ MsgpackReader::Next MsgpackReader::next(std::string_view* value) {
       // Parse within a window of max + 1 bytes: a value that needs more is
       // too long, whichever way its bytes arrive.
       const size_t window = std::min(in_->end - in_->begin, max_ + 1);
-      Unpacked u;
       size_t off = 0;
-      const msgpack_unpack_return r =
-          msgpack_unpack_next(&u.u, in_->bytes.data() + in_->begin, window, &off);
-      const bool complete = r == MSGPACK_UNPACK_SUCCESS || r == MSGPACK_UNPACK_EXTRA_BYTES;
-      if ((complete && off > max_) || (r == MSGPACK_UNPACK_CONTINUE && window > max_)) {
+      const int r = msgpack_value_length(in_->unread().substr(0, window), &off);
+      const bool complete = r > 0;
+      if ((complete && off > max_) || (r == 0 && window > max_)) {
         in_->status = Status::BadData(where + ": longer than the limit of " + std::to_string(max_) +
                                       " bytes (raise --max-record-bytes)");
         return Next::kError;
@@ -184,8 +311,8 @@ MsgpackReader::Next MsgpackReader::next(std::string_view* value) {
         in_->begin += off;
         return Next::kValue;
       }
-      if (r != MSGPACK_UNPACK_CONTINUE) {
-        in_->status = Status::BadData(where + ": not MessagePack (or nested deeper than 32)");
+      if (r < 0) {
+        in_->status = Status::BadData(where + ": not MessagePack (the byte 0xc1 is never used)");
         return Next::kError;
       }
     }
@@ -209,9 +336,14 @@ Status msgpack_to_json(std::string_view value, std::string* out) {
   out->clear();
   Unpacked u;
   size_t off = 0;
+  size_t length = 0;
+  if (msgpack_value_length(value, &length) <= 0 || length != value.size()) {
+    return Status::BadData("not one MessagePack value");
+  }
+  // Complete, so its declared sizes are bounded by its bytes.
   const msgpack_unpack_return r = msgpack_unpack_next(&u.u, value.data(), value.size(), &off);
   if ((r != MSGPACK_UNPACK_SUCCESS && r != MSGPACK_UNPACK_EXTRA_BYTES) || off != value.size()) {
-    return Status::BadData("not one MessagePack value");
+    return Status::BadData("nested deeper than msgpack-c decodes (32 levels)");
   }
   return object_to_json(u.u.data, out);
 }
