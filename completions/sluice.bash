@@ -5,14 +5,16 @@
 
 _sluice_tools="flux tap cdc-pg streams top"
 
-_sluice_opts_flux="-d --delimiter -0 --null --envelope -k --key-field -K
+_sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
+  --to-json --csv-header --csv-delimiter --infer -k --key-field -K
   --key-delimiter -H --header --once --mode --on-error --max-record-bytes
   --fsync --fsync-interval --segment-bytes --shards --retention --timeout
   --stats --progress -h --help -V --version"
 
 _sluice_opts_tap="-o --from -g --group --session-timeout --consumer -c --count
-  -e --exit -F --format -d --delimiter -0 --null --once --mode --timeout
-  --on-error --stats --progress -h --help -V --version"
+  -e --exit -F --format --fields --csv-header -d --delimiter -0 --null
+  --framing --once --mode --timeout --on-error --stats --progress -h --help -V
+  --version"
 
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --create-publication --temporary --snapshot --tx-markers --no-tombstones
@@ -32,6 +34,12 @@ _sluice_values() {
   local tool=$1 prev=$2 cur=$3
   case $tool:$prev in
     flux:-d | flux:--delimiter)
+      COMPREPLY=() ;;
+    flux:--framing)
+      COMPREPLY=($(compgen -W "u32be varint" -- "$cur")) ;;
+    flux:--input)
+      COMPREPLY=($(compgen -W "lines csv tsv msgpack" -- "$cur")) ;;
+    flux:--csv-delimiter)
       COMPREPLY=() ;;
     flux:-k | flux:--key-field)
       COMPREPLY=() ;;
@@ -68,9 +76,13 @@ _sluice_values() {
     tap:-c | tap:--count)
       COMPREPLY=() ;;
     tap:-F | tap:--format)
-      COMPREPLY=($(compgen -W "payload envelope" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "payload envelope csv tsv msgpack" -- "$cur")) ;;
+    tap:--fields)
+      COMPREPLY=() ;;
     tap:-d | tap:--delimiter)
       COMPREPLY=() ;;
+    tap:--framing)
+      COMPREPLY=($(compgen -W "u32be varint" -- "$cur")) ;;
     tap:--mode)
       COMPREPLY=($(compgen -W "0600 0620 0660 0666" -- "$cur")) ;;
     tap:--timeout)

@@ -203,3 +203,46 @@ TEST_CASE("read errors surface as kError with the errno") {
   CHECK(r.status().message().find("bad file descriptor") != std::string::npos);
   CHECK(r.next(&rec_view) == Next::kError);
 }
+
+TEST_CASE("length-prefixed framing: u32be and varint, oversized skipped exactly, cut short") {
+  std::string u32, var;
+  for (std::string_view r : {std::string_view("a\nb"), std::string_view(""),
+                             std::string_view("\0\xff", 2), std::string_view("0123456789")}) {
+    append_length_prefix(Framing::Kind::kU32Be, r.size(), u32);
+    u32 += r;
+    append_length_prefix(Framing::Kind::kVarint, r.size(), var);
+    var += r;
+  }
+  CHECK(u32.substr(0, 7) == std::string("\0\0\0\3a\nb", 7));
+  for (const auto& [spec, data] : {std::pair{"u32be", u32}, std::pair{"varint", var}}) {
+    CAPTURE(spec);
+    const int fd = memfd_with(data);
+    RecordReader r(fd, *Framing::LengthPrefixed(spec), 5);
+    CHECK(read_all(r) ==
+          std::vector<Item>{rec("a\nb", 1), rec("", 2), rec(std::string("\0\xff", 2), 3), big(4)});
+    close(fd);
+  }
+  // Cut short by EOF: the records before it, then a kBadData naming it.
+  const int fd = memfd_with(u32.substr(0, 9));
+  RecordReader r(fd, *Framing::LengthPrefixed("u32be"), 100);
+  std::string_view got;
+  REQUIRE(r.next(&got) == Next::kRecord);
+  REQUIRE(r.next(&got) == Next::kError);
+  CHECK(r.status().is(StatusCode::kBadData));
+  CHECK(r.status().message() ==
+        "record 2 is cut short: 2 bytes (with its length prefix) before the end of the input");
+  close(fd);
+
+  uint64_t len = 0;
+  size_t used = 0;
+  CHECK(parse_length_prefix(Framing::Kind::kVarint, "\xac\x02", &len, &used) == 1);
+  CHECK((len == 300 && used == 2));
+  CHECK(parse_length_prefix(Framing::Kind::kVarint, "\x80", &len, &used) == 0);
+  CHECK(parse_length_prefix(Framing::Kind::kVarint, std::string(10, '\x80'), &len, &used) == -1);
+  CHECK(parse_length_prefix(Framing::Kind::kVarint, std::string(9, '\xff') + "\x01", &len, &used) ==
+        1);
+  CHECK(len == UINT64_MAX);
+  CHECK(parse_length_prefix(Framing::Kind::kVarint, std::string(9, '\xff') + "\x02", &len, &used) ==
+        -1);
+  CHECK_FALSE(Framing::LengthPrefixed("u16").ok());
+}

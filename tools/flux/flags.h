@@ -41,6 +41,23 @@ for binary payloads that may hold newlines (\fBfind \-print0\fR style).
 )roff",
     },
     {
+        .name = "framing",
+        .value_name = "KIND",
+        .arity = Arity::kOne,
+        .help = "u32be | varint: each record is preceded by its length (records may hold any byte)",
+        .doc = R"roff(Each record is preceded by its length instead of ending with a
+delimiter, so that records may hold any byte: \fBu32be\fR (4 bytes, big
+endian) or \fBvarint\fR (unsigned LEB128 of at most 10 bytes, as protobuf
+writes lengths).
+A record longer than \fB\-\-max\-record\-bytes\fR is a bad record and is
+skipped by its length; a record cut short by the end of the input, or a
+varint above 64 bits, ends the run (exit 65) after the records before it
+are produced.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "u32be varint",
+    },
+    {
         .name = "envelope",
         .help = "input lines are NDJSON envelopes: key, headers and payload are honoured",
         .doc = R"roff(Input lines are NDJSON envelopes: their \fBkey\fR (or \fBkey_b64\fR),
@@ -49,6 +66,100 @@ tombstone) are honoured.
 Their \fBstream\fR, \fBshard\fR, \fBseq\fR and \fBts\fR are ignored: the
 backend assigns new ones.
 A blank line is skipped (it is no record and no error).
+)roff",
+    },
+    {
+        .name = "input",
+        .value_name = "FORMAT",
+        .arity = Arity::kOne,
+        .default_value = "lines",
+        .help =
+            "lines | csv | tsv | msgpack: what the input holds (csv, tsv: each row becomes a JSON "
+            "record; msgpack: each value a record)",
+        .doc = R"roff(What the input holds (default \fBlines\fR):
+.RS
+.TP
+.B lines
+records split by newlines (or \fB\-\-delimiter\fR, \fB\-\-null\fR),
+each produced as it is.
+.TP
+.B csv
+CSV as RFC 4180 has it: fields split by commas (\fB\-\-csv\-delimiter\fR),
+rows by LF or CRLF; a field in double quotes may hold commas, newlines and
+doubled quotes (\fB""\fR).
+A UTF-8 byte order mark at the start is dropped, and a blank line is no
+row.
+Each row is produced as a JSON array of strings, or with
+\fB\-\-csv\-header\fR as a JSON object.
+A quote inside an unquoted field, text after a closing quote, a quote
+never closed, a row that is not UTF-8, a row with another number of
+fields than the header and a row longer than \fB\-\-max\-record\-bytes\fR
+are bad records (see \fB\-\-on\-error\fR), reported with the line the row
+starts on; reading resumes at the next line.
+.TP
+.B tsv
+tab-separated values (IANA text/tab-separated-values): as \fBcsv\fR,
+but fields are split by tabs and nothing is quoted: a field is everything
+between two tabs, with the escapes \fB\et\fR, \fB\en\fR, \fB\er\fR and
+\fB\e\e\fR (as \fBmlr\fR and PostgreSQL\(aqs \fBCOPY\fR write them, and
+\fBtap\fR\(aqs \fBtsv\fR format) decoded; any other backslash stays as it is.
+.TP
+.B msgpack
+a stream of MessagePack values, back to back: each value is one record,
+stored byte for byte (wide or non-canonical encodings too) with the header
+\fBcontent\-type: application/msgpack\fR, the one header an input adds
+(\fB\-\-to\-json\fR stores the JSON form instead, with no header).
+A value cut short by the end of the input is a bad record (see
+\fB\-\-on\-error\fR; its bytes go to a dead-letter stream).
+Bytes that are no MessagePack (the unused byte 0xc1 where a value
+starts) and a value longer than \fB\-\-max\-record\-bytes\fR end the run (exit 65) after the
+values before it are produced: a stream of values cannot be
+resynchronised.
+.RE
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "lines csv tsv msgpack",
+    },
+    {
+        .name = "to-json",
+        .help = "with --input msgpack: store each value's JSON form instead of its bytes",
+        .doc = R"roff(With \fB\-\-input msgpack\fR: store the JSON form of each value instead of
+its bytes, and add no header: bin becomes a base64 string, floats JSON
+numbers.
+A value with no JSON form (an ext type, a str that is not UTF-8, a map key
+that is no str, NaN or an infinity, nesting deeper than 32) is a bad record (see
+\fB\-\-on\-error\fR), reported by its value number.
+)roff",
+    },
+    {
+        .name = "csv-header",
+        .help = "with --input csv|tsv: the first row names the fields; rows become JSON objects",
+        .doc = R"roff(With \fB\-\-input csv\fR or \fBtsv\fR: the first row names the fields,
+and each row after it becomes a JSON object with those names, in order.
+A header that names a column twice, or is not UTF-8, ends the run (exit
+65).
+On a named pipe, the first row after every writer has left (flux saw the
+end of the input) is a header again; writers that overlap form one input,
+as lines do, so the second one\(aqs header would be read as a row.
+)roff",
+    },
+    {
+        .name = "csv-delimiter",
+        .value_name = "C",
+        .arity = Arity::kOne,
+        .help = "with --input csv|tsv: fields are split by the byte C (default , or tab; \\t)",
+        .doc = R"roff(With \fB\-\-input csv\fR or \fBtsv\fR: fields are split by the one byte
+\fIC\fR instead of a comma (CSV) or a tab (TSV); \fB\et\fR is a tab.
+A quote, CR or LF cannot be the delimiter.
+)roff",
+    },
+    {
+        .name = "infer",
+        .help = "with --input csv|tsv: numbers, true and false become JSON values, not strings",
+        .doc = R"roff(With \fB\-\-input csv\fR or \fBtsv\fR: a field that is a JSON number
+(\fB42\fR, \fB\-1.5e3\fR; not \fB007\fR or \fB+1\fR), \fBtrue\fR or \fBfalse\fR
+is written as that JSON value; every other field, the empty one too, stays
+a string.
 )roff",
     },
     {

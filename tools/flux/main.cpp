@@ -27,7 +27,13 @@ struct Flags {
   std::vector<std::string> args;
   std::string delimiter;
   bool null = false;
+  std::string framing;
   bool envelope = false;
+  std::string input_format;
+  bool csv_header = false;
+  std::string csv_delimiter;
+  bool infer = false;
+  bool to_json = false;
   std::string key_field;
   std::string key_delimiter;
   std::vector<std::string> headers;
@@ -64,10 +70,17 @@ int main(int argc, char** argv) {
   cli::Args a;
   if (int rc = a.parse(tools::flux::kSpec, argc, argv); rc >= 0) return rc;
   Flags f;
+  int rc = 0;
   f.args = a.positionals();
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
+  if (a.has("framing") && !a.choice("framing", &f.framing, &rc)) return rc;
   f.envelope = a.has("envelope");
+  if (!a.choice("input", &f.input_format, &rc)) return rc;
+  f.csv_header = a.has("csv-header");
+  f.csv_delimiter = a.value("csv-delimiter");
+  f.infer = a.has("infer");
+  f.to_json = a.has("to-json");
   f.key_field = a.value("key-field");
   f.key_delimiter = a.value("key-delimiter");
   f.headers = a.values("header");
@@ -79,7 +92,7 @@ int main(int argc, char** argv) {
   f.fsync_interval = a.value("fsync-interval");
   if (a.has("segment-bytes")) f.segment_bytes = a.value("segment-bytes");
   f.retention = a.value("retention");
-  if (int rc = 0; !a.integer("shards", 0, &f.shards, &rc)) return rc;
+  if (!a.integer("shards", 0, &f.shards, &rc)) return rc;
   f.timeout = a.value("timeout");
   f.stats = a.has("stats");
   f.progress = a.has("progress");
@@ -105,6 +118,15 @@ int main(int argc, char** argv) {
   IngestOptions in;
   if (f.null && !f.delimiter.empty())
     return cli::usage_error("--null and --delimiter cannot be used together");
+  if (!f.framing.empty()) {
+    if (f.null || !f.delimiter.empty()) {
+      return cli::usage_error("--framing and --" + std::string(f.null ? "null" : "delimiter") +
+                              " cannot be used together");
+    }
+    auto fr = Framing::LengthPrefixed(f.framing);
+    if (!fr.ok()) return cli::fail(fr.status().With("--framing"));
+    in.framing = *fr;
+  }
   if (f.null) in.framing = Framing::Null();
   if (!f.delimiter.empty()) {
     auto fr = Framing::Delimited(f.delimiter);
@@ -118,6 +140,44 @@ int main(int argc, char** argv) {
     return cli::usage_error("--key-field and --key-delimiter cannot be used together");
   }
   in.envelope = f.envelope;
+  if (f.input_format == "msgpack") {
+    in.input = IngestOptions::Input::kMsgpack;
+    in.to_json = f.to_json;
+    for (const char* opt : {"envelope", "delimiter", "null", "framing", "key-delimiter",
+                            "csv-header", "csv-delimiter", "infer"}) {
+      if (a.has(opt)) {
+        return cli::usage_error("--" + std::string(opt) +
+                                " does not apply to --input msgpack (values delimit themselves)");
+      }
+    }
+    if (!f.key_field.empty() && !f.to_json) {
+      return cli::usage_error("--key-field with --input msgpack needs --to-json");
+    }
+  } else if (f.to_json) {
+    return cli::usage_error("--to-json needs --input msgpack");
+  } else if (f.input_format != "lines") {
+    in.input = f.input_format == "csv" ? IngestOptions::Input::kCsv : IngestOptions::Input::kTsv;
+    for (const char* opt : {"envelope", "delimiter", "null", "framing", "key-delimiter"}) {
+      if (a.has(opt)) {
+        return cli::usage_error("--" + std::string(opt) + " does not apply to --input " +
+                                f.input_format + " (rows are split by CSV's own rules)");
+      }
+    }
+  } else {
+    for (const char* opt : {"csv-header", "csv-delimiter", "infer"}) {
+      if (a.has(opt)) return cli::usage_error("--" + std::string(opt) + " needs --input csv|tsv");
+    }
+  }
+  in.csv_header = f.csv_header;
+  in.infer = f.infer;
+  if (a.has("csv-delimiter")) {
+    std::string d = f.csv_delimiter == "\\t" ? "\t" : f.csv_delimiter;
+    if (d.size() != 1 || d[0] == '"' || d[0] == '\r' || d[0] == '\n') {
+      return cli::usage_error("--csv-delimiter '" + f.csv_delimiter +
+                              "': expected one byte other than a quote, CR or LF, such as ';'");
+    }
+    in.csv_delimiter = d[0];
+  }
   in.key_field = f.key_field;
   if (!f.key_delimiter.empty()) in.key_delimiter = f.key_delimiter;
   for (const std::string& h : f.headers) {

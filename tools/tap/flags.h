@@ -123,7 +123,9 @@ usage error).
         .value_name = "FMT",
         .arity = Arity::kOne,
         .default_value = "payload",
-        .help = "payload | envelope | TEMPLATE (%s %k %t %p %o %i %T %D %h %S %K %%)",
+        .help =
+            "payload | envelope | csv | tsv | msgpack | TEMPLATE (%s %k %t %p %o %i %T %D %h %S "
+            "%K %%)",
         .doc = R"roff(What to write for each message (default \fBpayload\fR):
 .RS
 .TP
@@ -134,6 +136,29 @@ the payload bytes, followed by the record delimiter.
 the NDJSON envelope (see
 .BR sluice (7)),
 followed by the record delimiter: what \fBflux\fR takes back as envelope input.
+.TP
+.B csv
+one CSV row (RFC 4180) per message, with a column for each path of
+\fB\-\-fields\fR into the JSON payload: a string gives its text, \fBnull\fR
+or a missing field an empty field, any other value its JSON text; a
+payload that is not JSON gives a row of empty fields.
+A field holding a comma, a quote, CR or LF is quoted, its quotes doubled.
+Rows end with the record delimiter (a newline).
+.TP
+.B tsv
+as \fBcsv\fR, tab-separated: nothing is quoted, and a tab, CR, LF or
+backslash in a value is written as \fB\et\fR, \fB\er\fR, \fB\en\fR or
+\fB\e\e\fR (as \fBflux\fR reads them back from TSV).
+.TP
+.B msgpack
+one MessagePack value per message, back to back with no delimiter (unless
+\fB\-\-delimiter\fR or \fB\-\-framing\fR is given), so the output is a
+MessagePack stream: a record with the header
+\fBcontent\-type: application/msgpack\fR (what \fBflux\fR stores) as it is,
+byte for byte; a JSON payload as its MessagePack form (integers, strings,
+arrays and maps in their most compact encoding, other numbers as float64);
+any other payload as a str (UTF-8) or bin; a
+tombstone as nil.
 .TP
 .I TEMPLATE
 any other text, printed as written for each message (put \fB\en\fR in it;
@@ -157,7 +182,26 @@ A tombstone or missing key prints as nothing, its length as \-1.
 .RE
 )roff",
         .hint = Hint::kSuggest,
-        .choices = "payload envelope",
+        .choices = "payload envelope csv tsv msgpack",
+    },
+    {
+        .name = "fields",
+        .value_name = "PATHS",
+        .arity = Arity::kOne,
+        .help =
+            "with --format csv|tsv: the columns, dotted paths into the JSON payload (id,user.name)",
+        .doc = R"roff(With \fB\-\-format csv\fR or \fBtsv\fR (and needed there): the columns,
+comma-separated dotted paths into the JSON payload, such as
+\fBid,user.name\fR.
+)roff",
+    },
+    {
+        .name = "csv-header",
+        .help = "with --format csv|tsv: write a header row (the paths) before the first row",
+        .doc = R"roff(With \fB\-\-format csv\fR or \fBtsv\fR: write a header row, the paths of
+\fB\-\-fields\fR as given, before the first row (nothing when no message
+comes).
+)roff",
     },
     {
         .name = "delimiter",
@@ -176,6 +220,19 @@ A tombstone or missing key prints as nothing, its length as \-1.
         .doc = R"roff(End each record with a NUL byte, for binary payloads (\fBxargs \-0\fR
 style).
 )roff",
+    },
+    {
+        .name = "framing",
+        .value_name = "KIND",
+        .arity = Arity::kOne,
+        .help = "u32be | varint: precede each record by its length instead of a delimiter",
+        .doc = R"roff(Precede each record by its length, instead of ending it with a
+delimiter, so that records may hold any byte: \fBu32be\fR (4 bytes, big
+endian) or \fBvarint\fR (unsigned LEB128, as protobuf writes lengths).
+What \fBflux \-\-framing\fR reads back.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "u32be varint",
     },
     {
         .name = "once",

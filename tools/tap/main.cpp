@@ -27,8 +27,11 @@ struct Flags {
   int64_t count = -1;
   bool exit = false;
   std::string format;
+  std::string fields;
+  bool csv_header = false;
   std::string delimiter;
   bool null = false;
+  std::string framing;
   bool once = false;
   std::string mode;
   std::string timeout;
@@ -52,8 +55,11 @@ int main(int argc, char** argv) {
   if (!a.integer("count", -1, &f.count, &rc)) return rc;
   f.exit = a.has("exit");
   f.format = a.value("format");
+  f.fields = a.value("fields");
+  f.csv_header = a.has("csv-header");
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
+  if (a.has("framing") && !a.choice("framing", &f.framing, &rc)) return rc;
   f.once = a.has("once");
   f.mode = a.value("mode");
   f.timeout = a.value("timeout");
@@ -98,18 +104,37 @@ int main(int argc, char** argv) {
   if (f.count == 0) return 0;
 
   ConsumeOptions opts;
-  auto format = OutputFormat::Parse(f.format);
-  if (!format.ok()) return cli::fail(format.status().With("--format"));
+  const bool rows = f.format == "csv" || f.format == "tsv";
+  if (rows && !a.has("fields")) {
+    return cli::usage_error("--format " + f.format + " needs --fields (such as --fields id,name)");
+  }
+  if (!rows && (a.has("fields") || f.csv_header)) {
+    return cli::usage_error(std::string(a.has("fields") ? "--fields" : "--csv-header") +
+                            " needs --format csv|tsv");
+  }
+  auto format = rows ? OutputFormat::Csv(f.fields, f.format == "tsv", f.csv_header)
+                     : OutputFormat::Parse(f.format);
+  if (!format.ok()) return cli::fail(format.status().With(rows ? "--fields" : "--format"));
   opts.format = *format;
   if (f.null && !f.delimiter.empty())
     return cli::usage_error("--null and --delimiter cannot be used together");
-  const bool is_template = f.format != "payload" && f.format != "envelope";
-  opts.delimiter = is_template ? "" : "\n";
+  // Templates carry their own delimiters; MessagePack values delimit themselves.
+  const bool is_template = f.format != "payload" && f.format != "envelope" && !rows;
+  opts.delimiter = is_template || opts.format.is_msgpack() ? "" : "\n";
   if (f.null) opts.delimiter = std::string(1, '\0');
   if (!f.delimiter.empty()) {
     auto fr = Framing::Delimited(f.delimiter);
     if (!fr.ok()) return cli::fail(fr.status().With("--delimiter"));
     opts.delimiter = fr->delimiter;
+  }
+  if (!f.framing.empty()) {
+    if (f.null || !f.delimiter.empty()) {
+      return cli::usage_error("--framing and --" + std::string(f.null ? "null" : "delimiter") +
+                              " cannot be used together");
+    }
+    auto fr = Framing::LengthPrefixed(f.framing);
+    if (!fr.ok()) return cli::fail(fr.status().With("--framing"));
+    opts.length_prefix = fr->kind;
   }
   opts.count = f.count;
   opts.group = !f.group.empty();

@@ -24,6 +24,9 @@ struct ConsumeOptions {
   OutputFormat format;
   // Appended after each record unless the format is a template.
   std::string delimiter = "\n";
+  // kU32Be or kVarint: each record is preceded by its length instead, and
+  // `delimiter` is not used.
+  Framing::Kind length_prefix = Framing::Kind::kLine;
   int64_t count = -1;  // -1 = unlimited
   bool group = false;  // commit what the reader took
   // Before finishing, wait until the reader took everything (or left, which
@@ -59,6 +62,7 @@ class ConsumeLoop {
   ConsumeOptions opts_;
   RunStats& stats_;
   MessageBatch batch_;
+  std::string prefix_;            // scratch for a record's length prefix
   std::deque<Position> pending_;  // records in the sink, not yet taken
   uint64_t settled_ = 0;          // sink records already marked taken
   std::vector<std::string> stream_names_;

@@ -65,6 +65,9 @@ void append_json_string(std::string_view s, std::string& out);
 // allocation once `out` has grown; it runs per message and per column).
 void append_int(int64_t v, std::string& out);
 bool is_valid_utf8(std::string_view s);
+// A dotted path ("id", "user.id", ".user.id", "$.user.id") as a JSON
+// Pointer (RFC 6901: "/user/id"), for simdjson's at_pointer.
+std::string json_pointer_from_path(std::string_view path);
 void append_base64(std::string_view bytes, std::string& out);
 // Decodes standard base64 (padding optional); false on invalid input.
 bool decode_base64(std::string_view text, std::string& out);

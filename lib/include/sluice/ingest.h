@@ -7,6 +7,17 @@
 // produced as it is, without a key. Under --envelope a blank line is no
 // record and is skipped silently.
 //
+// MessagePack input: each value is a record, stored byte for byte with the
+// header content-type: application/msgpack, or (to_json) as its JSON form
+// with no added header; a value with no JSON form, or one cut short by the
+// end of the input, is a bad record. Bytes that are no MessagePack end the
+// run (kBadData): a stream of values cannot be resynchronised.
+//
+// CSV/TSV input: each row is produced as JSON (an array, or an object keyed
+// by the header row); --key-field then applies to that JSON. A malformed
+// row is a bad record reported by the line it starts on; a bad header
+// (not UTF-8, a name twice) ends the run with kBadData.
+//
 // Bad records (an oversized record, an invalid envelope) never cost the good
 // ones: each is reported via
 // warn() as "<source> line N: <reason>" and then, per policy, stops the run
@@ -29,6 +40,14 @@
 namespace sluice {
 
 struct IngestOptions {
+  // What the input holds: records split by `framing`, or CSV/TSV rows
+  // (see csv.h), each produced as its JSON form.
+  enum class Input { kLines, kCsv, kTsv, kMsgpack };
+  Input input = Input::kLines;
+  bool csv_header = false;  // the first row names the fields: rows become objects
+  char csv_delimiter = 0;   // 0: ',' for CSV, tab for TSV
+  bool infer = false;       // numbers, true, false unquoted in the JSON
+  bool to_json = false;     // msgpack: store the JSON form, not the bytes
   Framing framing;
   size_t max_record_bytes = 1u << 20;
   bool envelope = false;
@@ -66,6 +85,10 @@ class Ingest {
   Status reject(const std::string& source, uint64_t line, std::string_view record,
                 const std::string& reason);
   Status produce_record(std::string_view record, const std::string& source, uint64_t line);
+  Status run_csv(int fd, const std::string& source);
+  Status run_msgpack(int fd, const std::string& source);
+  // Serves the backend, then waits for `fd` to be readable (or a stop).
+  Status wait_for_input(int fd);
   Producer& out_;
   IngestOptions opts_;
   RunStats& stats_;

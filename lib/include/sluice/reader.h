@@ -6,10 +6,14 @@
 // final record without a delimiter at EOF is returned as a record. A record
 // longer than max_record_bytes is reported as kBadData ("record at line N is
 // longer than the limit of M bytes") and skipped up to its delimiter, so the
-// records after it are still read. The caller owns the fd.
+// records after it are still read. Length-prefixed framing (u32be, varint)
+// skips an oversized record by its length; a record cut short by EOF or an
+// invalid varint is kError with a kBadData status naming the record. The
+// caller owns the fd.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,9 +22,12 @@
 
 namespace sluice {
 
+struct ReadBuffer;
+
 class RecordReader {
  public:
   RecordReader(int fd, Framing framing, size_t max_record_bytes);
+  ~RecordReader();
 
   enum class Next { kRecord, kEof, kWouldBlock, kOversized, kError };
 
@@ -32,25 +39,23 @@ class RecordReader {
   // 1-based number of the record last returned or skipped (the line number
   // for line framing).
   uint64_t record_number() const { return record_number_; }
-  uint64_t bytes_read() const { return bytes_read_; }
-  const Status& status() const { return status_; }
+  uint64_t bytes_read() const;
+  const Status& status() const;
   // Starts over on a new fd (the next writer of a named pipe) after the
   // previous one reached kEof. Numbering restarts at 1.
   void reset(int fd);
 
  private:
   bool fill();
+  Next next_prefixed(std::string_view* record);
   int fd_;
   Framing framing_;
   size_t max_record_;
-  std::string buf_;
-  size_t begin_ = 0, end_ = 0;
+  std::unique_ptr<ReadBuffer> in_;
   size_t scan_ = 0;  // where to resume looking for the delimiter
-  bool eof_ = false;
   bool skipping_ = false;
+  uint64_t skip_bytes_ = 0;  // length-prefixed: what is left of an oversized record
   uint64_t record_number_ = 0;
-  uint64_t bytes_read_ = 0;
-  Status status_;
 };
 
 }  // namespace sluice

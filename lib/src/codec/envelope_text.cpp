@@ -115,6 +115,28 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string json_pointer_from_path(std::string_view path) {
+  if (path.substr(0, 2) == "$.") path.remove_prefix(2);
+  if (!path.empty() && path.front() == '.') path.remove_prefix(1);
+  std::string out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t dot = path.find('.', start);
+    if (dot == std::string_view::npos) dot = path.size();
+    out += '/';
+    for (char c : path.substr(start, dot - start)) {
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
+    }
+    start = dot + 1;
+  }
+  return out;
+}
+
 void append_json_string(std::string_view s, std::string& out) {
   out.push_back('"');
   const char* p = s.data();

@@ -6,7 +6,9 @@
 
 #include <charconv>
 
+#include "sluice/csv.h"
 #include "sluice/envelope.h"
+#include "sluice/msgpack.h"
 
 namespace sluice {
 namespace {
@@ -66,6 +68,10 @@ Result<OutputFormat> OutputFormat::Parse(std::string_view spec) {
   }
   if (spec == "envelope") {
     f.kind_ = Kind::kEnvelope;
+    return f;
+  }
+  if (spec == "msgpack") {
+    f.kind_ = Kind::kMsgpack;
     return f;
   }
   if (spec.empty()) {
@@ -153,8 +159,41 @@ Result<OutputFormat> OutputFormat::Parse(std::string_view spec) {
   return f;
 }
 
+Result<OutputFormat> OutputFormat::Csv(std::string_view fields, bool tsv, bool header) {
+  auto csv = JsonToCsv::Parse(fields, tsv ? CsvDialect::Tsv() : CsvDialect::Csv(), header);
+  if (!csv.ok()) return csv.status();
+  OutputFormat f;
+  f.kind_ = Kind::kCsv;
+  f.csv_ = std::move(*csv);
+  return f;
+}
+
+void OutputFormat::render_msgpack(const Message& m, std::string& out) {
+  if (!m.payload) {
+    out.push_back('\xc0');  // nil
+    return;
+  }
+  for (const Header& h : m.headers) {
+    if (h.name == kContentTypeHeader && h.value == kMsgpackContentType) {
+      out.append(*m.payload);
+      return;
+    }
+  }
+  const size_t before = out.size();
+  if (!json_to_msgpack(*m.payload, &out).ok()) {
+    out.resize(before);
+    append_msgpack_bytes(*m.payload, &out);
+  }
+}
+
 void OutputFormat::render(const Message& m, std::string& out) const {
   switch (kind_) {
+    case Kind::kCsv:
+      csv_->append_row(m.payload ? std::string_view(*m.payload) : std::string_view(), &out);
+      return;
+    case Kind::kMsgpack:
+      render_msgpack(m, out);
+      return;
     case Kind::kPayload:
       if (m.payload) out.append(*m.payload);
       return;
@@ -221,6 +260,55 @@ void OutputFormat::render(const Message& m, std::string& out) const {
         break;
     }
   }
+}
+
+Result<Framing> Framing::LengthPrefixed(std::string_view spec) {
+  Framing f;
+  if (spec == "u32be") {
+    f.kind = Kind::kU32Be;
+  } else if (spec == "varint") {
+    f.kind = Kind::kVarint;
+  } else {
+    return Status::InvalidArgument("'" + std::string(spec) + "': expected u32be or varint");
+  }
+  f.delimiter.clear();
+  return f;
+}
+
+void append_length_prefix(Framing::Kind kind, uint64_t len, std::string& out) {
+  if (kind == Framing::Kind::kU32Be) {
+    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(len >> shift));
+    return;
+  }
+  do {
+    const uint8_t low = len & 0x7f;
+    len >>= 7;
+    out.push_back(static_cast<char>(len != 0 ? low | 0x80 : low));
+  } while (len != 0);
+}
+
+int parse_length_prefix(Framing::Kind kind, std::string_view in, uint64_t* len,
+                        size_t* prefix_bytes) {
+  const auto* b = reinterpret_cast<const unsigned char*>(in.data());
+  if (kind == Framing::Kind::kU32Be) {
+    if (in.size() < 4) return 0;
+    *len = (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | b[3];
+    *prefix_bytes = 4;
+    return 1;
+  }
+  uint64_t v = 0;
+  for (size_t i = 0; i < 10; ++i) {
+    if (i == in.size()) return 0;
+    const uint64_t part = b[i] & 0x7f;
+    if (i == 9 && (b[i] & 0x80 || part > 1)) return -1;  // past 64 bits
+    v |= part << (7 * i);
+    if ((b[i] & 0x80) == 0) {
+      *len = v;
+      *prefix_bytes = i + 1;
+      return 1;
+    }
+  }
+  return -1;
 }
 
 Result<Framing> Framing::Delimited(std::string_view spec) {

@@ -68,7 +68,13 @@ Status ConsumeLoop::run() {
       std::string& out = sink_.buffer();
       size_t before = out.size();
       opts_.format.render(m, out);
-      out += opts_.delimiter;
+      if (opts_.length_prefix != Framing::Kind::kLine) {
+        prefix_.clear();
+        append_length_prefix(opts_.length_prefix, out.size() - before, prefix_);
+        out.insert(before, prefix_);
+      } else {
+        out += opts_.delimiter;
+      }
       sink_.end_record();
       if (opts_.group) pending_.push_back({intern(m.stream), m.shard, m.seq});
       stats_.add(1, out.size() - before);

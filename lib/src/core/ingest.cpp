@@ -5,7 +5,9 @@
 
 #include <cstring>
 
+#include "sluice/csv.h"
 #include "sluice/envelope.h"
+#include "sluice/msgpack.h"
 #include "sluice/reader.h"
 #include "sluice/signals.h"
 
@@ -15,27 +17,6 @@ namespace {
 // How often (in records) the backend is served while input keeps coming.
 constexpr uint64_t kPollEvery = 4096;
 
-std::string to_json_pointer(std::string_view path) {
-  if (path.substr(0, 2) == "$.") path.remove_prefix(2);
-  if (!path.empty() && path.front() == '.') path.remove_prefix(1);
-  std::string out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t dot = path.find('.', start);
-    if (dot == std::string_view::npos) dot = path.size();
-    out += '/';
-    for (char c : path.substr(start, dot - start)) {
-      if (c == '~')
-        out += "~0";
-      else if (c == '/')
-        out += "~1";
-      else
-        out += c;
-    }
-    start = dot + 1;
-  }
-  return out;
-}
 }  // namespace
 
 struct Ingest::Impl {
@@ -45,12 +26,16 @@ struct Ingest::Impl {
   std::string pointer;
   std::vector<Header> headers;
   std::vector<Header> fixed_headers;
+  std::vector<Header> msgpack_headers;  // content-type, then the fixed ones
 };
 
 Ingest::Ingest(Producer& out, IngestOptions opts, RunStats& stats)
     : out_(out), opts_(std::move(opts)), stats_(stats), impl_(std::make_unique<Impl>()) {
-  if (!opts_.key_field.empty()) impl_->pointer = to_json_pointer(opts_.key_field);
+  if (!opts_.key_field.empty()) impl_->pointer = json_pointer_from_path(opts_.key_field);
   for (const auto& [n, v] : opts_.headers) impl_->fixed_headers.push_back({n, v});
+  impl_->msgpack_headers.push_back({kContentTypeHeader, kMsgpackContentType});
+  impl_->msgpack_headers.insert(impl_->msgpack_headers.end(), impl_->fixed_headers.begin(),
+                                impl_->fixed_headers.end());
 }
 
 Ingest::~Ingest() = default;
@@ -127,7 +112,120 @@ Status Ingest::produce_record(std::string_view record, const std::string& source
   return Status::Ok();
 }
 
+Status Ingest::wait_for_input(int fd) {
+  // Input is quiet: hand what we have to the backend before waiting.
+  SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
+  stats_.tick();
+  struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+  ::poll(p, stop_fd() >= 0 ? 2 : 1, 200);
+  return Status::Ok();
+}
+
+Status Ingest::run_csv(int fd, const std::string& source) {
+  CsvDialect dialect =
+      opts_.input == IngestOptions::Input::kTsv ? CsvDialect::Tsv() : CsvDialect::Csv();
+  if (opts_.csv_delimiter != 0) dialect.delimiter = opts_.csv_delimiter;
+  CsvReader reader(fd, dialect, opts_.max_record_bytes);
+  CsvToJson json(opts_.infer);  // each writer of a pipe brings its own header
+  CsvRow row;
+  std::string text;
+  uint64_t since_poll = 0;
+  for (;;) {
+    if (stop_requested()) return Status::Ok();
+    switch (reader.next(&row)) {
+      case CsvReader::Next::kRow: {
+        if (opts_.csv_header && !json.has_header()) {
+          Status st = json.set_header(row);
+          if (!st.ok()) {
+            return Status::BadData(source + " line " + std::to_string(reader.line()) + ": " +
+                                   st.message());
+          }
+          break;
+        }
+        Status st = json.convert(row, &text);
+        if (!st.ok()) {
+          SLUICE_RETURN_IF_ERROR(reject(source, reader.line(), reader.raw(), st.message()));
+          break;
+        }
+        SLUICE_RETURN_IF_ERROR(produce_record(text, source, reader.line()));
+        if (++since_poll >= kPollEvery) {
+          since_poll = 0;
+          SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
+          stats_.tick();
+        }
+        break;
+      }
+      case CsvReader::Next::kBad:
+        if (opts_.csv_header && !json.has_header()) {  // no row can be read without it
+          return Status::BadData(source + " line " + std::to_string(reader.line()) +
+                                 ": the header row: " + reader.error());
+        }
+        SLUICE_RETURN_IF_ERROR(reject(source, reader.line(), reader.raw(), reader.error()));
+        break;
+      case CsvReader::Next::kWouldBlock:
+        SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
+        break;
+      case CsvReader::Next::kEof:
+        return out_.poll(Millis(0));
+      case CsvReader::Next::kError:
+        if (stop_requested()) return Status::Ok();
+        return reader.status().With("cannot read " + source);
+    }
+  }
+}
+
+Status Ingest::run_msgpack(int fd, const std::string& source) {
+  MsgpackReader reader(fd, opts_.max_record_bytes);
+  std::string json;
+  uint64_t since_poll = 0;
+  for (;;) {
+    if (stop_requested()) return Status::Ok();
+    std::string_view value;
+    switch (reader.next(&value)) {
+      case MsgpackReader::Next::kValue: {
+        if (opts_.to_json) {
+          Status st = msgpack_to_json(value, &json);
+          if (!st.ok()) {
+            SLUICE_RETURN_IF_ERROR(reject(source, reader.value_number(), value, st.message()));
+            break;
+          }
+          SLUICE_RETURN_IF_ERROR(produce_record(json, source, reader.value_number()));
+        } else {
+          Message m;
+          m.payload = value;
+          m.headers = impl_->msgpack_headers;
+          SLUICE_RETURN_IF_ERROR(out_.produce(m));
+          stats_.add(1, value.size());
+        }
+        if (++since_poll >= kPollEvery) {
+          since_poll = 0;
+          SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
+          stats_.tick();
+        }
+        break;
+      }
+      case MsgpackReader::Next::kCutShort:
+        SLUICE_RETURN_IF_ERROR(reject(source, reader.value_number(), value, reader.error()));
+        break;
+      case MsgpackReader::Next::kWouldBlock:
+        SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
+        break;
+      case MsgpackReader::Next::kEof:
+        return out_.poll(Millis(0));
+      case MsgpackReader::Next::kError:
+        if (stop_requested()) return Status::Ok();
+        if (reader.status().is(StatusCode::kBadData)) {
+          stats_.add_error();
+          return Status::BadData(source + " " + reader.status().message());
+        }
+        return reader.status().With("cannot read " + source);
+    }
+  }
+}
+
 Status Ingest::run(int fd, const std::string& source) {
+  if (opts_.input == IngestOptions::Input::kMsgpack) return run_msgpack(fd, source);
+  if (opts_.input != IngestOptions::Input::kLines) return run_csv(fd, source);
   RecordReader reader(fd, opts_.framing, opts_.max_record_bytes);
   uint64_t since_poll = 0;
   for (;;) {
@@ -149,14 +247,9 @@ Status Ingest::run(int fd, const std::string& source) {
                                           std::to_string(opts_.max_record_bytes) +
                                           " bytes (raise --max-record-bytes)"));
         break;
-      case RecordReader::Next::kWouldBlock: {
-        // Input is quiet: hand what we have to the backend before waiting.
-        SLUICE_RETURN_IF_ERROR(out_.poll(Millis(0)));
-        stats_.tick();
-        struct pollfd p[2] = {{fd, POLLIN, 0}, {stop_fd(), POLLIN, 0}};
-        ::poll(p, stop_fd() >= 0 ? 2 : 1, 200);
+      case RecordReader::Next::kWouldBlock:
+        SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
         break;
-      }
       case RecordReader::Next::kEof:
         // The writer is gone; it may be a while before the next one comes.
         return out_.poll(Millis(0));
