@@ -139,7 +139,8 @@ TEST_CASE("monitor: runway from a retention age the stream keeps") {
   }
   Monitor m(MonitorOptions{});
   for (Sample& smp : samples) m.add(std::move(smp));
-  const GroupView& g = m.view("file:x").streams[0].groups[0];
+  const ClusterView v = m.view("file:x");
+  const GroupView& g = v.streams[0].groups[0];
   REQUIRE(g.runway_s.has_value());
   CHECK(*g.runway_s == doctest::Approx(3000.0));
   CHECK(g.runway_short);  // no ETA: the group does not gain
