@@ -72,6 +72,21 @@ TEST_CASE("--key-field takes strings unquoted and other values as JSON") {
   CHECK(!out.got[2].key.has_value());  // missing field: no key
 }
 
+TEST_CASE("--key-field: an object or array value is the key as minified JSON") {
+  RecordingProducer out;
+  IngestOptions o;
+  o.key_field = "k";
+  REQUIRE(ingest("{\"k\": {\"x\": 1, \"y\": [1, 2]}, \"v\": 0}\n{\"k\": [ true , null ]}\n"
+                 "{\"k\": null}\n{\"k\": -1.5e3 }\n",
+                 o, out)
+              .ok());
+  REQUIRE(out.got.size() == 4);
+  CHECK(*out.got[0].key == "{\"x\":1,\"y\":[1,2]}");
+  CHECK(*out.got[1].key == "[true,null]");
+  CHECK(!out.got[2].key.has_value());  // null: no key
+  CHECK(*out.got[3].key == "-1.5e3");
+}
+
 TEST_CASE("--key-field: a record that is not JSON is kept, without a key") {
   RecordingProducer out;
   IngestOptions o;
