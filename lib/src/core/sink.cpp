@@ -123,10 +123,18 @@ Status OutputSink::flush() {
   }
 
   // Slow start: never more than window_ records in the pipe, so a reader
-  // that takes one record and leaves lets us commit exactly one.
+  // that takes one record and leaves lets us commit exactly one. The window
+  // doubles whenever the reader took more since the last look: waiting for
+  // the pipe to run empty instead kept it small whenever the reader was a
+  // little behind (a busy machine), and every few records became a sleep.
   int idle_us = 50;
+  uint64_t seen_taken = pipe_taken_bytes();
   while (written_ < end) {
     uint64_t taken_bytes = pipe_taken_bytes();
+    if (taken_bytes > seen_taken) {
+      window_ = std::min(window_ * 2, kMaxWindow);
+      seen_taken = taken_bytes;
+    }
     release_taken(taken_bytes);
     auto first_unwritten = std::upper_bound(ends_.begin(), ends_.end(), written_);
     size_t in_pipe = static_cast<size_t>(first_unwritten - ends_.begin());
