@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # top over a file: cluster: exact seqs, lag and lag in time against known
 # contents, rates and ETA under steady known traffic, each Burrow status
-# provoked on purpose (STALL, WARN, REWIND, OK) with --fail-on's exit
+# provoked on purpose (STOP, STALL, WARN, REWIND, OK) with --fail-on's exit
 # codes, the text table, --graph and -c N.
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
@@ -32,13 +32,29 @@ print(lo, g[\"lag_s\"], hi)
 sys.exit(0 if lo <= g[\"lag_s\"] <= hi else 1)"
 '
 
-test_expect_success 'a group with lag that does not move is STALL; --fail-on exits 1 at or past it' '
-	jcheck out "group(\"orders\", \"g1\")[\"status\"] == \"STALL\"" &&
+test_expect_success 'a group with lag, no live member and no commit in the window is STOP' '
+	jcheck out "group(\"orders\", \"g1\")[\"status\"] == \"STOP\"" &&
 	jcheck out "group(\"orders\", \"g1\")[\"consume_per_s\"] == 0 and group(\"orders\", \"g1\")[\"eta_s\"] is None" &&
-	jcheck out "d[\"totals\"][\"STALL\"] == 1 and d[\"totals\"][\"OK\"] == 1" &&
+	jcheck out "d[\"totals\"][\"STOP\"] == 1 and d[\"totals\"][\"OK\"] == 1" &&
+	test_expect_code 1 top --once --json -i 200ms --fail-on stop file:c >/dev/null &&
+	test_expect_code 1 top --once --json -i 200ms --fail-on stall file:c >/dev/null
+'
+
+test_expect_success 'a live member that does not move (its output not read) is STALL' '
+	gen_ndjson 100000 | flux - file:c/stuck &&
+	tap file:c/stuck --group gs --count 5 >/dev/null &&
+	mkfifo stuck_pipe &&
+	{ tap file:c/stuck --group gs >stuck_pipe & } &&
+	tpid=$! &&
+	{ { head -c 1000 >/dev/null; exec sleep 1000; } <stuck_pipe & } &&
+	rpid=$! &&
+	test_track_pid $tpid $rpid &&
+	wait_for "ls c/stuck/groups/.gs.members | grep -q ^m-" &&
+	top --once --json -i 300ms file:c >out &&
+	jcheck out "group(\"stuck\", \"gs\")[\"status\"] == \"STALL\" and len(group(\"stuck\", \"gs\")[\"members\"]) == 1" &&
 	test_expect_code 1 top --once --json -i 200ms --fail-on stall file:c >/dev/null &&
-	test_expect_code 1 top --once --json -i 200ms --fail-on warn file:c >/dev/null &&
-	top --once --json -i 200ms --fail-on stop file:c >/dev/null
+	kill $tpid $rpid &&
+	rm -rf c/stuck
 '
 
 test_expect_success 'steady traffic: msgs/s, bytes/s and age' '
@@ -95,12 +111,12 @@ test_expect_success 'a group moved back between samples is REWIND' '
 test_expect_success 'the text table and the graph' '
 	top --once -i 200ms file:c >table &&
 	test_grep "^orders  *1  *0  .* 999 " table &&
-	test_grep "^  group g1  *lag  *600 .*STALL" table &&
-	test_grep "STALL [1-9]" table &&
+	test_grep "^  group g1  *lag  *600 .*STOP" table &&
+	test_grep "STOP [1-9]" table &&
 	top --once --graph -i 200ms file:c >graph &&
 	test_grep "^|-- drain" graph &&
 	test_grep "^|   \`-> g  lag" graph &&
-	test_grep "g1  lag 600  STALL" graph
+	test_grep "g1  lag 600  STOP" graph
 '
 
 test_expect_success 'bad input: usage errors exit 64, a missing directory 66' '

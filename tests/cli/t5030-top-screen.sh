@@ -47,8 +47,8 @@ test_expect_success 'rows, one per stream, with the header totals' '
 	on_screen "^busy  *1  *[1-9]" &&
 	screen >s1 &&
 	test_grep "^sluice top  file:c/  streams 4" s1 &&
-	test_grep "STALL 1" s1 &&
-	test_grep "^alpha  *1  *0  *0  *99 .*ga:STALL" s1 &&
+	test_grep "STOP 1" s1 &&
+	test_grep "^alpha  *1  *0  *0  *99 .*ga:STOP" s1 &&
 	test_grep "^STREAM  *SHARDS  *MSGS/S" s1 &&
 	sed -n "4p" s1 | grep -q "^alpha"
 '
@@ -86,7 +86,7 @@ test_expect_success '/ filters by name; Enter drills in; Esc goes back' '
 test_expect_success 'drilling into a stream with a group shows its lag and status' '
 	tm send-keys Home Enter &&
 	on_screen "^stream alpha" &&
-	on_screen "^ga  *70 .*STALL" &&
+	on_screen "^ga  *70 .*STOP" &&
 	tm send-keys Escape &&
 	on_screen "^alpha "
 '

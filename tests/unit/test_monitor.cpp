@@ -130,6 +130,22 @@ TEST_CASE("monitor: no ETA while the group does not gain") {
   CHECK(*v.streams[0].groups[0].consume_per_s == doctest::Approx(50));
 }
 
+TEST_CASE("monitor: file: no live member and no commit in the window is STOP, a live one STALL") {
+  auto view_with = [](bool live_member) {
+    std::vector<Sample> samples = series({{999, 500}, {999, 500}, {999, 500}});
+    for (Sample& smp : samples) {
+      GroupInfo& g = smp.streams[0].groups[0];
+      g.last_commit_us = 1000 * kSecond - 10 * kSecond;  // before the window
+      if (live_member) g.members.push_back({"m-1"});     // no idle time known
+    }
+    Monitor m(MonitorOptions{});
+    for (Sample& smp : samples) m.add(std::move(smp));
+    return m.view("file:x").streams[0].groups[0].status;
+  };
+  CHECK(view_with(false) == GroupStatus::kStop);
+  CHECK(view_with(true) == GroupStatus::kStall);
+}
+
 TEST_CASE("monitor: runway from a retention age the stream keeps") {
   // The oldest unconsumed message is 600 s old; the stream keeps 1 h.
   std::vector<Sample> samples = series({{999, 500}, {1009, 500}});

@@ -218,6 +218,9 @@ struct GroupInfo {
   // consumed, where the backend knows it without reading messages (redis:
   // from entry ids); 0 = not known here (top reads the message instead).
   int64_t oldest_unconsumed_ts_us = 0;
+  // When the group last committed (microseconds), where the backend keeps
+  // it (file: the newest offset file); -1 = not known.
+  int64_t last_commit_us = -1;
   // Live members, where the backend names them (file: member ids;
   // redis: consumers); empty where it names none.
   std::vector<MemberInfo> members;

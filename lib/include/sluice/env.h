@@ -87,6 +87,9 @@ class Env {
   virtual Result<int64_t> file_size(int fd, uint64_t* nlink = nullptr) = 0;
   // Size of the file at `path` (kNotFound when it does not exist).
   virtual Result<int64_t> path_size(const std::string& path) = 0;
+  // Last modification of the file at `path`, in microseconds since the
+  // epoch (kNotFound when it does not exist).
+  virtual Result<int64_t> mtime_us(const std::string& path) = 0;
   virtual bool exists(const std::string& path) = 0;
   // What is at `path`: stat(2), or lstat(2) with `follow` false (a
   // dangling symbolic link is then kOther, not kMissing).
@@ -205,6 +208,7 @@ class FaultInjectionEnv : public Env {
   Status ftruncate(int fd, int64_t size) override;
   Result<int64_t> file_size(int fd, uint64_t* nlink) override;
   Result<int64_t> path_size(const std::string& path) override;
+  Result<int64_t> mtime_us(const std::string& path) override;
   bool exists(const std::string& path) override;
   FileType file_type(const std::string& path, bool follow = true) override;
   Status mkfifo(const std::string& path, mode_t mode) override;

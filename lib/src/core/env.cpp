@@ -138,6 +138,14 @@ class PosixEnv final : public Env {
     return static_cast<int64_t>(st.st_size);
   }
 
+  Result<int64_t> mtime_us(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) {
+      return Status::FromErrno(errno, quoted("cannot stat", path));
+    }
+    return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000 + st.st_mtim.tv_nsec / 1000;
+  }
+
   bool exists(const std::string& path) override { return ::access(path.c_str(), F_OK) == 0; }
 
   FileType file_type(const std::string& path, bool follow) override {

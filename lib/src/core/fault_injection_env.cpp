@@ -250,6 +250,10 @@ Result<int64_t> FaultInjectionEnv::file_size(int fd, uint64_t* nlink) {
 Result<int64_t> FaultInjectionEnv::path_size(const std::string& path) {
   return base_->path_size(path);
 }
+
+Result<int64_t> FaultInjectionEnv::mtime_us(const std::string& path) {
+  return base_->mtime_us(path);
+}
 bool FaultInjectionEnv::exists(const std::string& path) {
   return base_->exists(path);
 }

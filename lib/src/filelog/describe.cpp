@@ -92,8 +92,10 @@ Result<StreamInfo> describe_stream(Env* env, const std::string& stream_dir, std:
     gi.name = g;
     bool any = false;
     for (int32_t k = 0; k < shards; ++k) {
-      Result<int64_t> committed =
-          ConsumerGroup::ReadCommitted(env, shard_dir(stream_dir, shards, k), g);
+      const std::string sdir = shard_dir(stream_dir, shards, k);
+      Result<int64_t> committed = ConsumerGroup::ReadCommitted(env, sdir, g);
+      Result<int64_t> mtime = env->mtime_us(sdir + "/groups/" + g);
+      if (mtime.ok() && *mtime > gi.last_commit_us) gi.last_commit_us = *mtime;
       int64_t c = committed.ok() ? *committed : -1;  // not ok: a foreign file
       any = any || committed.ok();
       gi.committed.push_back(c);

@@ -126,15 +126,19 @@ GroupStatus shard_status(const std::vector<Point>& pts, size_t i, int64_t now_us
   for (size_t k = 1; k < pts.size(); ++k) {
     if (pos(pts[k]) < pos(pts[k - 1])) return GroupStatus::kRewind;
   }
-  // STOP: no activity for the whole window, where the backend reports it.
+  // STOP: no activity for the whole window, where the backend reports it:
+  // the members' idle time (redis), or no live member and no commit since
+  // before the window (file: the offset files' times).
   const Point& last = pts.back();
+  const int64_t span_us = now_us - pts.front().sample->at_us;
   if (!last.group->members.empty()) {
     int64_t idle = -1;
     for (const MemberInfo& m : last.group->members) {
       if (m.idle_ms >= 0 && (idle < 0 || m.idle_ms < idle)) idle = m.idle_ms;
     }
-    const int64_t span_us = now_us - pts.front().sample->at_us;
     if (idle >= 0 && idle * 1000 > span_us) return GroupStatus::kStop;
+  } else if (last.group->last_commit_us >= 0 && now_us - last.group->last_commit_us > span_us) {
+    return GroupStatus::kStop;
   }
   // The lag may fall with the position still (redis: acknowledging
   // entries delivered earlier): that is progress, not a stall.
