@@ -11,25 +11,9 @@ namespace sluice::filelog {
 
 Result<std::vector<std::string>> live_group_members(Env* env, const std::string& stream_dir,
                                                     std::string_view group) {
-  std::string dir = stream_dir + "/groups/." + std::string(group) + ".members";
-  Result<std::vector<std::string>> names = env->list_dir(dir);
-  if (!names.ok()) {
-    if (names.status().is(StatusCode::kNotFound)) return std::vector<std::string>{};
-    return names.status();
-  }
-  std::vector<std::string> live;
-  for (const std::string& n : *names) {
-    if (n.compare(0, 2, "m-") != 0) continue;
-    Result<UniqueFd> fd = env->open(dir + "/" + n, O_RDWR);
-    if (!fd.ok()) continue;  // left meanwhile
-    Status st = env->lock(fd->get(), /*nonblocking=*/true);
-    if (st.is(StatusCode::kTryAgain)) {
-      live.push_back(n);
-    } else if (!st.ok()) {
-      return st;
-    }
-  }
-  std::sort(live.begin(), live.end());
+  Result<std::vector<std::string>> live = probe_group_members(
+      env, stream_dir + "/groups/." + std::string(group) + ".members", {}, false);
+  if (!live.ok() && live.status().is(StatusCode::kNotFound)) return std::vector<std::string>{};
   return live;
 }
 

@@ -450,6 +450,17 @@ class ChangeWaiter {
 
 // ---------------------------------------------------------------- groups
 
+// kInvalidArgument for a group name that is empty, holds '/' or NUL, or
+// starts with '.' (the files of a group are named after it).
+Status check_group_name(std::string_view group);
+
+// The member files of a group in `members_dir` (groups/.NAME.members) whose
+// lock is held, sorted (oldest first), never `self` (whose lock this
+// process holds). With `remove_dead`, files whose lock is free (their
+// member died) are removed on the way.
+Result<std::vector<std::string>> probe_group_members(Env* env, const std::string& members_dir,
+                                                     std::string_view self, bool remove_dead);
+
 // The committed position of a consumer group on one shard (in the shard's
 // directory, see shard_dir()). One member owns a shard at a time: Join()
 // holds a non-blocking flock on the group's lock in that shard until

@@ -10,8 +10,6 @@
 
 namespace sluice::filelog {
 
-namespace {
-
 Status check_group_name(std::string_view group) {
   if (group.empty() || group[0] == '.' || group.find('/') != std::string_view::npos ||
       group.find('\0') != std::string_view::npos) {
@@ -21,6 +19,8 @@ Status check_group_name(std::string_view group) {
   }
   return Status::Ok();
 }
+
+namespace {
 
 Result<int64_t> parse_committed(Env* env, const std::string& path) {
   Result<std::string> text = env->read_file(path);

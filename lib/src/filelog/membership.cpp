@@ -21,11 +21,7 @@ constexpr std::string_view kMemberPrefix = "m-";
 Result<std::unique_ptr<GroupMembership>> GroupMembership::Join(Env* env,
                                                                const std::string& stream_dir,
                                                                std::string_view group) {
-  if (group.empty() || group[0] == '.' || group.find('/') != std::string_view::npos ||
-      group.find('\0') != std::string_view::npos) {
-    return Status::InvalidArgument("invalid group name '" + std::string(group) +
-                                   "' (it must not be empty, contain '/' or start with '.')");
-  }
+  SLUICE_RETURN_IF_ERROR(check_group_name(group));
   std::string dir = stream_dir + "/groups/." + std::string(group) + ".members";
   SLUICE_RETURN_IF_ERROR(env->mkdirs(dir));
   std::unique_ptr<GroupMembership> m(new GroupMembership(env, dir));
@@ -73,30 +69,33 @@ bool GroupMembership::changed() {
   return !names.ok() || member_files(std::move(*names)) != seen_;
 }
 
-Result<std::vector<std::string>> GroupMembership::members() {
-  Result<std::vector<std::string>> names = env_->list_dir(dir_);
+Result<std::vector<std::string>> probe_group_members(Env* env, const std::string& members_dir,
+                                                     std::string_view self, bool remove_dead) {
+  Result<std::vector<std::string>> names = env->list_dir(members_dir);
   if (!names.ok()) return names.status();
   std::vector<std::string> live;
-  for (const std::string& n : *names) {
-    if (n.compare(0, kMemberPrefix.size(), kMemberPrefix) != 0) continue;
-    if (n == id_) {
-      live.push_back(n);
-      continue;
-    }
-    std::string path = dir_ + "/" + n;
-    Result<UniqueFd> fd = env_->open(path, O_RDWR);
+  for (const std::string& n : member_files(std::move(*names))) {
+    if (n == self) continue;
+    std::string path = members_dir + "/" + n;
+    Result<UniqueFd> fd = env->open(path, O_RDWR);
     if (!fd.ok()) continue;  // left meanwhile
-    Status st = env_->lock(fd->get(), /*nonblocking=*/true);
+    Status st = env->lock(fd->get(), /*nonblocking=*/true);
     if (st.is(StatusCode::kTryAgain)) {
       live.push_back(n);
       continue;
     }
     if (!st.ok()) return st.With("'" + path + "'");
     // Nobody holds it: its member died. Remove it while we hold the lock.
-    (void)env_->unlink(path);
+    if (remove_dead) (void)env->unlink(path);
   }
-  std::sort(live.begin(), live.end());
-  seen_ = live;
+  return live;  // sorted: member_files() sorts
+}
+
+Result<std::vector<std::string>> GroupMembership::members() {
+  Result<std::vector<std::string>> live = probe_group_members(env_, dir_, id_, true);
+  if (!live.ok()) return live.status();
+  live->insert(std::upper_bound(live->begin(), live->end(), id_), id_);
+  seen_ = *live;
   return live;
 }
 
