@@ -1,4 +1,5 @@
-// FileProducer, FileConsumer and FileAdmin: backend.h over the embedded log.
+// FileProducer and FileConsumer: backend.h over the embedded log (FileAdmin
+// is in file_admin.cpp).
 
 #include "backends/file_backend.h"
 
@@ -11,6 +12,19 @@
 
 namespace sluice {
 
+Status check_file_stream_name(std::string_view name) {
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
+      name.find('\0') != std::string_view::npos) {
+    return Status::InvalidArgument("invalid stream name '" + std::string(name) +
+                                   "' (it must not be empty or contain '/')");
+  }
+  return Status::Ok();
+}
+
+std::string file_cluster_dir(const StreamUri& uri) {
+  return uri.dir.empty() ? std::string(".") : uri.dir;
+}
+
 namespace {
 
 using filelog::ChangeWaiter;
@@ -22,19 +36,6 @@ using filelog::StreamSettings;
 
 // Past this many buffered bytes a produce() writes the batch first.
 constexpr size_t kBatchBytes = 256 << 10;
-
-Status check_stream_name(std::string_view name) {
-  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
-      name.find('\0') != std::string_view::npos) {
-    return Status::InvalidArgument("invalid stream name '" + std::string(name) +
-                                   "' (it must not be empty or contain '/')");
-  }
-  return Status::Ok();
-}
-
-std::string cluster_dir(const StreamUri& uri) {
-  return uri.dir.empty() ? std::string(".") : uri.dir;
-}
 
 // ------------------------------------------------------------------ producer
 
@@ -135,7 +136,7 @@ class FileProducer final : public Producer {
     for (auto& t : targets_) {
       if (t->name == name) return t.get();
     }
-    SLUICE_RETURN_IF_ERROR(check_stream_name(name));
+    SLUICE_RETURN_IF_ERROR(check_file_stream_name(name));
     filelog::WriterOptions wo;
     wo.env = env_;
     wo.fsync = opts_.fsync;
@@ -230,7 +231,7 @@ class FileConsumer final : public Consumer {
     if (!w.ok()) return w.status();
     waiter_ = std::move(*w);
     for (const std::string& name : uri_.streams) {
-      SLUICE_RETURN_IF_ERROR(check_stream_name(name));
+      SLUICE_RETURN_IF_ERROR(check_file_stream_name(name));
       auto c = std::make_unique<Cursor>();
       c->name = name;
       c->dir = uri_.stream_path(name);
@@ -576,154 +577,6 @@ class FileConsumer final : public Consumer {
   Status pending_;              // an error that waits for the batch before it
 };
 
-// --------------------------------------------------------------------- admin
-
-class FileAdmin final : public Admin {
- public:
-  FileAdmin(StreamUri uri, Env* env) : uri_(std::move(uri)), env_(env) {}
-
-  Result<std::vector<StreamInfo>> describe(const std::vector<std::string>& only) override {
-    std::vector<std::string> names = only;
-    if (names.empty()) {
-      Result<std::vector<std::string>> entries = env_->list_dir(cluster_dir(uri_));
-      if (!entries.ok()) return entries.status();
-      for (const std::string& e : *entries) {
-        if (e.empty() || e[0] == '.') continue;
-        if (filelog::find_stream(env_, uri_.stream_path(e), e).ok()) names.push_back(e);
-      }
-      std::sort(names.begin(), names.end());
-    }
-    std::vector<StreamInfo> out;
-    for (const std::string& n : names) {
-      SLUICE_RETURN_IF_ERROR(check_stream_name(n));
-      Result<StreamInfo> info = filelog::describe_stream(env_, uri_.stream_path(n), n);
-      if (!info.ok()) {
-        if (info.status().is(StatusCode::kNotFound)) {
-          return Status::NotFound("stream '" + n + "' does not exist in '" + cluster_dir(uri_) +
-                                  "'");
-        }
-        return info.status();
-      }
-      out.push_back(std::move(*info));
-    }
-    return out;
-  }
-
-  Status create(const std::string& stream, const CreateOptions& o) override {
-    SLUICE_RETURN_IF_ERROR(check_stream_name(stream));
-    const std::string dir = uri_.stream_path(stream);
-    if (filelog::find_stream(env_, dir, stream).ok()) {
-      return Status::InvalidArgument("stream '" + stream + "' already exists in '" +
-                                     cluster_dir(uri_) + "'");
-    }
-    filelog::WriterOptions wo;
-    wo.env = env_;
-    wo.create_settings.shards = o.shards;
-    wo.require_shards = true;
-    wo.create_settings.segment_bytes = o.segment_bytes;
-    wo.create_settings.retention_ms = o.retention_ms;
-    wo.create_settings.retention_bytes = o.retention_bytes;
-    for (int32_t k = 0; k < o.shards; ++k) {
-      wo.shard = k;
-      Result<std::unique_ptr<LogWriter>> w = LogWriter::Open(dir, wo);
-      if (!w.ok()) return w.status();
-      SLUICE_RETURN_IF_ERROR((*w)->sync());
-    }
-    return Status::Ok();
-  }
-
-  Status remove(const std::string& stream) override {
-    SLUICE_RETURN_IF_ERROR(existing(stream).status());
-    return filelog::remove_stream(env_, uri_.stream_path(stream));
-  }
-
-  Result<std::vector<ShardReset>> reset_group(const std::string& group, const std::string& stream,
-                                              const StartPosition& to, bool dry_run,
-                                              bool force) override {
-    Result<StreamSettings> settings = existing(stream);
-    if (!settings.ok()) return settings.status();
-    const std::string dir = uri_.stream_path(stream);
-    const int32_t n = settings->shards;
-    Result<std::vector<std::string>> live = filelog::live_group_members(env_, dir, group);
-    if (!live.ok()) return live.status();
-    std::vector<std::unique_ptr<ConsumerGroup>> held;
-    std::vector<ShardReset> out;
-    bool known = false;
-    for (int32_t k = 0; k < n; ++k) {
-      const std::string sdir = filelog::shard_dir(dir, n, k);
-      ShardReset r;
-      r.shard = k;
-      Result<int64_t> before = ConsumerGroup::ReadCommitted(env_, sdir, group);
-      if (!before.ok()) return before.status();
-      r.before = *before;
-      known = known || env_->exists(sdir + "/groups/" + group);
-      Result<int64_t> after = filelog::resolve_position(env_, sdir, stream, to);
-      if (!after.ok()) return after.status();
-      r.after = *after;
-      out.push_back(r);
-    }
-    if (!known && live->empty()) {
-      return Status::NotFound("group '" + group + "' of stream '" + stream + "' does not exist");
-    }
-    if (!force && !live->empty()) {
-      return Status::TryAgain("group '" + group + "' of stream '" + stream + "' has " +
-                              std::to_string(live->size()) + " live member(s) (" + live->front() +
-                              "): stop them first, or --force");
-    }
-    if (dry_run) return out;
-    for (const ShardReset& r : out) {
-      const std::string sdir = filelog::shard_dir(dir, n, r.shard);
-      // Without --force this also waits for no one: a member that owns the
-      // shard holds this lock, and we checked there is none.
-      Result<std::unique_ptr<ConsumerGroup>> g = ConsumerGroup::Join(env_, sdir, stream, group);
-      if (!g.ok() && !(force && g.status().is(StatusCode::kTryAgain))) return g.status();
-      if (g.ok()) {
-        SLUICE_RETURN_IF_ERROR((*g)->store(r.after));
-      } else {
-        SLUICE_RETURN_IF_ERROR(
-            env_->write_file_atomic(sdir + "/groups/" + group, std::to_string(r.after) + "\n"));
-      }
-    }
-    return out;
-  }
-
-  Result<CheckReport> check(const std::string& stream) override {
-    Result<StreamSettings> settings = existing(stream);
-    if (!settings.ok()) return settings.status();
-    const std::string dir = uri_.stream_path(stream);
-    CheckReport report;
-    for (int32_t k = 0; k < settings->shards; ++k) {
-      Result<filelog::StreamCheck> c =
-          filelog::check_stream(env_, filelog::shard_dir(dir, settings->shards, k));
-      if (!c.ok()) {
-        if (c.status().is(StatusCode::kNotFound)) continue;  // a shard with no segment yet
-        return c.status();
-      }
-      report.segments += c->segments;
-      report.records += c->records;
-      report.bytes += c->bytes;
-      report.torn_bytes += c->torn_bytes;
-      for (const filelog::BadRange& b : c->bad) {
-        report.lost += b.lost();
-        report.bad.push_back(b.describe());
-      }
-    }
-    return report;
-  }
-
- private:
-  Result<StreamSettings> existing(const std::string& stream) {
-    SLUICE_RETURN_IF_ERROR(check_stream_name(stream));
-    Result<StreamSettings> s = filelog::find_stream(env_, uri_.stream_path(stream), stream);
-    if (s.ok() || !s.status().is(StatusCode::kNotFound)) return s;
-    return Status::NotFound("stream '" + stream + "' does not exist in '" + cluster_dir(uri_) +
-                            "'");
-  }
-
-  StreamUri uri_;
-  Env* env_;
-};
-
 }  // namespace
 
 Result<std::unique_ptr<Producer>> open_file_producer(const StreamUri& uri,
@@ -740,10 +593,6 @@ Result<std::unique_ptr<Consumer>> open_file_consumer(const StreamUri& uri,
   return std::unique_ptr<Consumer>(std::move(c));
 }
 
-Result<std::unique_ptr<Admin>> open_file_admin(const StreamUri& uri, Env* env) {
-  return std::unique_ptr<Admin>(std::make_unique<FileAdmin>(uri, env));
-}
-
 Result<std::unique_ptr<Producer>> open_file_producer(const StreamUri& uri,
                                                      const ProducerOptions& opts) {
   return open_file_producer(uri, opts, Env::Default());
@@ -752,10 +601,6 @@ Result<std::unique_ptr<Producer>> open_file_producer(const StreamUri& uri,
 Result<std::unique_ptr<Consumer>> open_file_consumer(const StreamUri& uri,
                                                      const ConsumerOptions& opts) {
   return open_file_consumer(uri, opts, Env::Default());
-}
-
-Result<std::unique_ptr<Admin>> open_file_admin(const StreamUri& uri) {
-  return open_file_admin(uri, Env::Default());
 }
 
 }  // namespace sluice

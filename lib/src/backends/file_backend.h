@@ -19,6 +19,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "sluice/backend.h"
 #include "sluice/env.h"
@@ -37,5 +39,11 @@ Result<std::unique_ptr<Producer>> open_file_producer(const StreamUri& uri,
 Result<std::unique_ptr<Consumer>> open_file_consumer(const StreamUri& uri,
                                                      const ConsumerOptions& opts, Env* env);
 Result<std::unique_ptr<Admin>> open_file_admin(const StreamUri& uri, Env* env);
+
+// Shared by the file producer, consumer and admin: kInvalidArgument for a
+// stream name that is empty, "." or "..", or holds '/' or NUL; and the
+// directory of the URI's streams ("." when it names none).
+Status check_file_stream_name(std::string_view name);
+std::string file_cluster_dir(const StreamUri& uri);
 
 }  // namespace sluice
