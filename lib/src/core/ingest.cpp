@@ -22,8 +22,9 @@ constexpr uint64_t kPollEvery = 4096;
 struct Ingest::Impl {
   EnvelopeDecoder decoder;
   simdjson::ondemand::parser od_parser;
-  std::string padded;  // the record and simdjson's padding, for od_parser
-  std::string key;     // extracted key (unescaped)
+  std::string padded;   // the record and simdjson's padding, for od_parser
+  std::string key;      // extracted key (unescaped)
+  std::string encoded;  // the payload as opts.encoder made it
   std::string pointer;
   std::vector<Header> headers;
   std::vector<Header> fixed_headers;
@@ -124,6 +125,13 @@ Status Ingest::produce_record(std::string_view record, const std::string& source
         }
       }
     }
+  }
+  if (opts_.encoder && m.payload) {
+    im.encoded.clear();
+    Status st = opts_.encoder->encode(*m.payload, im.encoded);
+    if (st.is(StatusCode::kBadData)) return reject(source, line, record, st.message());
+    if (!st.ok()) return st;
+    m.payload = im.encoded;
   }
   Status st = out_.produce(m);
   if (!st.ok()) return st;
