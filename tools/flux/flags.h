@@ -50,9 +50,11 @@ delimiter, so that records may hold any byte: \fBu32be\fR (4 bytes, big
 endian) or \fBvarint\fR (unsigned LEB128 of at most 10 bytes, as protobuf
 writes lengths).
 A record longer than \fB\-\-max\-record\-bytes\fR is a bad record and is
-skipped by its length; a record cut short by the end of the input, or a
-varint above 64 bits, ends the run (exit 65) after the records before it
-are produced.
+skipped by its length; a record cut short by the end of the input is a bad
+record too (see \fB\-\-on\-error\fR; a dead-letter stream keeps the bytes
+there were, the length prefix included).
+A varint above 64 bits ends the run (exit 65) after the records before it
+are produced: the records after it cannot be found.
 )roff",
         .hint = Hint::kChoices,
         .choices = "u32be varint",

@@ -274,6 +274,10 @@ Status Ingest::run(int fd, const std::string& source) {
                                           std::to_string(opts_.max_record_bytes) +
                                           " bytes (raise --max-record-bytes)"));
         break;
+      case RecordReader::Next::kCutShort:
+        SLUICE_RETURN_IF_ERROR(
+            reject(source, reader.record_number(), rec, reader.cut_short_reason()));
+        break;
       case RecordReader::Next::kWouldBlock:
         SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
         break;
