@@ -2,7 +2,8 @@
 # Avro: flux --encode avro and tap --decode avro, with a schema registry (a
 # stand-in speaking its REST API, started here) or a plain schema file.
 . "$(dirname "$0")/lib.sh"
-test_require_bin flux tap
+. "$SLUICE_ROOT/tests/cli/kafka-lib.sh"
+test_require_bin flux tap kafka_mock
 test_require_cmd python3
 
 cat >order.avsc <<'EOF'
@@ -44,6 +45,20 @@ test_expect_success 'registry: encode then decode gives back the input JSON' '
 		orders.json file:log/orders &&
 	tap --exit --decode avro --schema-registry $REG file:log/orders >out &&
 	test_cmp orders.json out
+'
+
+test_expect_success 'registry: the same over Kafka (the README example), keyed' '
+	start_kafka_mock kafka &&
+	flux --encode avro --schema-registry $REG --subject orders-value --schema order.avsc \
+		--key-field item orders.json "kafka://$KAFKA/orders" &&
+	tap --exit --decode avro --schema-registry $REG -F "%k %s\n" "kafka://$KAFKA/orders" |
+		sort >out &&
+	python3 -c "
+import json
+for l in open(\"orders.json\"):
+    print(json.loads(l)[\"item\"], l, end=\"\")
+" | sort >expect &&
+	test_cmp expect out
 '
 
 test_expect_success 'registry: records carry the framing (magic 0, schema id 1, big endian)' '
