@@ -28,6 +28,7 @@ complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a tap -d 'cons
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-pg -d 'PostgreSQL change data capture to Debezium-compatible events'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a streams -d 'list, create, inspect, reset and check streams'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a top -d 'htop for streams: rates, consumer lag, ETA and status'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a trigger -d 'run a command or produce to a stream for the events a filter matches'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a help -d 'show the tool list, or a tool\'s manual'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s h -l help -d 'show help'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s V -l version -d 'show version'
@@ -147,4 +148,30 @@ for c in sluice sluice-top top
     complete -c $c -n $n -s h -l help -d 'print this help and exit'
     complete -c $c -n $n -s V -l version -d 'print the version and exit'
     complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] CLUSTER'
+end
+
+# trigger
+for c in sluice sluice-trigger trigger
+    set -l n '__sluice_is trigger'
+    complete -c $c -n $n -s w -l when -x -d 'the filter: fire for the events it matches (see FILTER LANGUAGE; required)'
+    complete -c $c -n $n -s x -l exec -x -d 'action: run CMD with /bin/sh -c, the event on its stdin'
+    complete -c $c -n $n -l to -r -F -d 'action: produce the event (key, headers, payload) to STREAM'
+    complete -c $c -n $n -s n -l name -x -d 'the rule\'s name, in messages, --stats, --dry-run and dead letters'
+    complete -c $c -n $n -l retries -x -d 'retry a failed --exec N times before it counts as failed'
+    complete -c $c -n $n -l retry-backoff -x -a '100ms,10s 1s,10m' -d 'wait between retries: doubling from MIN up to MAX, with jitter'
+    complete -c $c -n $n -l exec-timeout -x -a '10s 1m 10m' -d 'kill an --exec command that runs longer than DUR (a failure); 0: no limit'
+    complete -c $c -n $n -l dlq -r -F -d 'dead-letter stream: where an event goes once every retry failed'
+    complete -c $c -n $n -s o -l from -x -a 'beginning end -1 -10 @5m @1h' -d 'stream source: beginning | end | SEQ | ID | -N | @TIME, as tap'
+    complete -c $c -n $n -s g -l group -x -d 'stream source: resume from and commit to consumer group NAME (at least once)'
+    complete -c $c -n $n -s c -l count -x -d 'stop after N events (matching or not)'
+    complete -c $c -n $n -s e -l exit -d 'stream source: stop at the end of the stream instead of following it'
+    complete -c $c -n $n -l envelope -d 'stdin: each line is a sluice envelope; the event is its payload'
+    complete -c $c -n $n -l on-error -x -a 'fail skip' -d 'fail | skip: at a bad event (not JSON where the filter reads it, a bad envelope)'
+    complete -c $c -n $n -l strict -d 'a type mismatch in the filter is a bad event, not false'
+    complete -c $c -n $n -l dry-run -d 'run no action: print RULE, event id and event of each match on stdout'
+    complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up on an unreachable backend (source, --to, --dlq) after DUR'
+    complete -c $c -n $n -l stats -d 'print per rule on stderr at exit: matched, fired, failed, retried, dead-lettered'
+    complete -c $c -n $n -s h -l help -d 'print this help and exit'
+    complete -c $c -n $n -s V -l version -d 'print the version and exit'
+    complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] SOURCE'
 end

@@ -1,0 +1,423 @@
+// trigger: run an action for the events a filter matches, at least once.
+// Parses flags and wires libsluice objects together: the filter language
+// (sluice/filter.h), a consumer or stdin lines for the source, a command
+// runner (sluice/command.h) or a producer for the action.
+#include <poll.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/cli.h"
+#include "sluice/backend.h"
+#include "sluice/command.h"
+#include "sluice/envelope.h"
+#include "sluice/filter.h"
+#include "sluice/reader.h"
+#include "sluice/signals.h"
+#include "sluice/units.h"
+#include "sluice/uri.h"
+#include "trigger/flags.h"
+
+using namespace sluice;
+
+namespace {
+
+struct RuleStats {
+  uint64_t events = 0;
+  uint64_t matched = 0;
+  uint64_t fired = 0;
+  uint64_t failed = 0;
+  uint64_t retried = 0;
+  uint64_t dead_lettered = 0;
+};
+
+// One event as the rule sees it: the message (payload = the event) and its
+// id, stable across retries, restarts and replays.
+struct Event {
+  Message msg;
+  std::string id;
+  std::string where;  // for messages: "stdin line 7" or the id
+};
+
+// What became of one matching event.
+enum class Outcome { kDone, kFailed, kStopped };
+
+// What to do with a bad event; returns an exit code to stop with, or -1.
+int bad_event(const std::string& where, const Status& st, bool skip) {
+  if (skip) {
+    warn(where + ": " + st.message() + " (skipped)");
+    return -1;
+  }
+  fprintf(stderr, "trigger: %s: %s\n", where.c_str(), st.message().c_str());
+  return static_cast<int>(ExitCode::kDataErr);
+}
+
+std::string attempts_text(int64_t n) {
+  return std::to_string(n) + (n == 1 ? " attempt" : " attempts");
+}
+
+class Rule {
+ public:
+  struct Options {
+    std::string name;
+    std::string exec;
+    int64_t retries = 8;
+    Millis backoff_min{1000};
+    Millis backoff_max{600000};
+    Millis exec_timeout{60000};
+    bool dry_run = false;
+  };
+  Rule(Options o, filter::Filter f, bool strict, Producer* to, Producer* dlq)
+      : o_(std::move(o)), filter_(std::move(f)), eval_({strict}), to_(to), dlq_(dlq) {}
+
+  // Evaluates the filter: matched, not, or a bad event (kBadData).
+  Result<bool> matches(const Event& e) {
+    ++stats_.events;
+    return eval_.matches(filter_, e.msg.payload, filter::EventMeta::Of(e.msg));
+  }
+
+  Outcome fire(const Event& e) {
+    ++stats_.matched;
+    if (o_.dry_run) {
+      std::string line = o_.name + "\t" + e.id + "\t";
+      line.append(e.msg.payload.value_or(""));
+      line += '\n';
+      fwrite(line.data(), 1, line.size(), stdout);
+      fflush(stdout);
+      ++stats_.fired;
+      return Outcome::kDone;
+    }
+    if (to_) {
+      // Only key, headers and payload: the stream, shard and time are the
+      // destination's (a consumed message's stream would route it back).
+      Message m;
+      m.key = e.msg.key;
+      m.headers = e.msg.headers;
+      m.payload = e.msg.payload;
+      Status st = to_->produce(m);
+      if (!st.ok()) {
+        warn("rule '" + o_.name + "': " + e.where + ": --to: " + st.message());
+        ++stats_.failed;
+        return Outcome::kFailed;
+      }
+      ++stats_.fired;
+      return Outcome::kDone;
+    }
+    return run_exec(e);
+  }
+
+  const RuleStats& stats() const { return stats_; }
+  const std::string& name() const { return o_.name; }
+
+ private:
+  Outcome run_exec(const Event& e) {
+    std::string input(e.msg.payload.value_or(""));
+    input += '\n';
+    std::string last_error;
+    int64_t attempt = 0;
+    Millis wait = o_.backoff_min;
+    for (;;) {
+      ++attempt;
+      std::vector<std::string> env;
+      if (e.msg.payload) append_event_env(*e.msg.payload, env);
+      env.push_back("TRIGGER_EVENT_ID=" + e.id);
+      env.push_back("TRIGGER_RULE=" + o_.name);
+      env.push_back("TRIGGER_ATTEMPT=" + std::to_string(attempt));
+      auto r = run_shell_command(o_.exec, input, env, o_.exec_timeout);
+      if (r.ok() && r->ok()) {
+        ++stats_.fired;
+        return Outcome::kDone;
+      }
+      last_error = r.ok() ? "--exec: " + r->describe(o_.exec_timeout) : r.status().message();
+      if (attempt > o_.retries || stop_requested()) break;
+      ++stats_.retried;
+      // Equal jitter: half the wait, plus up to the other half at random.
+      const int64_t half = wait.count() / 2;
+      std::uniform_int_distribution<int64_t> jitter(0, half);
+      const Millis sleep(half + jitter(rng_));
+      warn("rule '" + o_.name + "': " + e.where + ": " + last_error + " (attempt " +
+           std::to_string(attempt) + "; retrying in " + std::to_string(sleep.count()) + " ms)");
+      pollfd p{stop_fd(), POLLIN, 0};
+      poll(&p, 1, static_cast<int>(sleep.count()));
+      if (stop_requested()) break;
+      wait = std::min(o_.backoff_max, wait * 2);
+    }
+    if (stop_requested()) return Outcome::kStopped;
+    if (dlq_) {
+      std::vector<Header> headers(e.msg.headers.begin(), e.msg.headers.end());
+      const std::string attempts = std::to_string(attempt);
+      headers.push_back({"trigger-rule", o_.name});
+      headers.push_back({"trigger-event-id", e.id});
+      headers.push_back({"trigger-attempts", attempts});
+      headers.push_back({"trigger-error", last_error});
+      Message m;
+      m.key = e.msg.key;
+      m.payload = e.msg.payload;
+      m.headers = headers;
+      Status st = dlq_->produce(m);
+      if (st.ok()) st = dlq_->flush(Millis(30000));
+      if (st.ok() && dlq_->failed() == 0) {
+        warn("rule '" + o_.name + "': " + e.where + ": " + last_error + " after " +
+             attempts_text(attempt) + ": sent to the dead-letter stream");
+        ++stats_.dead_lettered;
+        return Outcome::kDone;
+      }
+      warn("rule '" + o_.name + "': " + e.where +
+           ": --dlq: " + (st.ok() ? std::string("refused the record") : st.message()));
+    }
+    warn("rule '" + o_.name + "': " + e.where + ": " + last_error + " after " +
+         attempts_text(attempt) + ": failed");
+    ++stats_.failed;
+    return Outcome::kFailed;
+  }
+
+  Options o_;
+  filter::Filter filter_;
+  filter::Evaluator eval_;
+  Producer* to_;
+  Producer* dlq_;
+  RuleStats stats_;
+  std::mt19937_64 rng_{std::random_device{}()};
+};
+
+struct Source {
+  bool skip_bad = false;
+  int64_t count = -1;
+};
+
+// Runs the rule over stdin lines. Returns the exit code.
+int run_stdin(Rule& rule, bool envelope, const Source& src) {
+  RecordReader reader(0, Framing::Line(), size_t{64} << 20);
+  EnvelopeDecoder decoder;
+  bool any_failed = false;
+  int64_t seen = 0;
+  Event e;
+  for (;;) {
+    if (stop_requested()) break;
+    if (src.count >= 0 && seen >= src.count) break;
+    std::string_view line;
+    const RecordReader::Next n = reader.next(&line);
+    if (n == RecordReader::Next::kEof) break;
+    const std::string where = "stdin line " + std::to_string(reader.record_number());
+    if (n == RecordReader::Next::kOversized) {
+      if (int rc = bad_event(where, Status::BadData("longer than 64 MiB"), src.skip_bad); rc >= 0)
+        return rc;
+      continue;
+    }
+    if (n == RecordReader::Next::kError) {
+      if (stop_requested()) break;
+      return cli::fail(reader.status().With("stdin"));
+    }
+    if (n != RecordReader::Next::kRecord) continue;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank
+    ++seen;
+    e.msg = Message{};
+    e.where = where;
+    if (envelope) {
+      Status st = decoder.decode(line, e.msg);
+      if (!st.ok()) {
+        if (int rc = bad_event(where, st, src.skip_bad); rc >= 0) return rc;
+        continue;
+      }
+    } else {
+      e.msg.payload = line;
+    }
+    // An envelope that says where it was read keeps that position as its id,
+    // so a replay of the same records gives the same ids.
+    e.id = !e.msg.stream.empty() && e.msg.seq >= 0
+               ? std::string(e.msg.stream) + "/" + std::to_string(std::max(e.msg.shard, 0)) + "/" +
+                     std::to_string(e.msg.seq)
+               : "stdin/" + std::to_string(reader.record_number());
+    Result<bool> m = rule.matches(e);
+    if (!m.ok()) {
+      if (int rc = bad_event(where, m.status(), src.skip_bad); rc >= 0) return rc;
+      continue;
+    }
+    if (!*m) continue;
+    const Outcome o = rule.fire(e);
+    if (o == Outcome::kStopped) return static_cast<int>(ExitCode::kTempFail);
+    if (o == Outcome::kFailed) any_failed = true;
+  }
+  return any_failed ? static_cast<int>(ExitCode::kTempFail) : 0;
+}
+
+// Runs the rule over a stream. The group advances past a batch only after
+// every matching event of it is done and --to acknowledged it.
+int run_stream(Rule& rule, Consumer& consumer, Producer* to, const Source& src, bool group) {
+  MessageBatch batch;
+  int64_t seen = 0;
+  auto last_commit = std::chrono::steady_clock::now();
+  Event e;
+  int rc = 0;
+  bool done = false;
+  while (!done && !stop_requested()) {
+    Status st = consumer.poll(batch, Millis(100));
+    if (st.is(StatusCode::kEndOfStream)) break;
+    if (!st.ok()) {
+      if (stop_requested()) break;
+      rc = cli::fail(st);
+      break;
+    }
+    const Message* last_done = nullptr;
+    size_t taken = 0;
+    for (const Message& m : batch.messages) {
+      if (src.count >= 0 && seen >= src.count) {
+        done = true;
+        break;
+      }
+      ++seen;
+      e.msg = m;
+      e.id = std::string(m.stream) + "/" + std::to_string(m.shard) + "/" + std::to_string(m.seq);
+      e.where = "event " + e.id;
+      Result<bool> match = rule.matches(e);
+      if (!match.ok()) {
+        if (int r = bad_event(e.where, match.status(), src.skip_bad); r >= 0) {
+          rc = r;
+          done = true;
+          break;
+        }
+      } else if (*match) {
+        const Outcome o = rule.fire(e);
+        if (o != Outcome::kDone) {
+          rc = static_cast<int>(ExitCode::kTempFail);
+          if (o == Outcome::kFailed)
+            warn(e.where + ": stopping; the group stays before this event");
+          done = true;
+          break;
+        }
+      }
+      last_done = &m;
+      ++taken;
+    }
+    if (to && taken > 0) {
+      Status fst = to->flush(Millis(30000));
+      if (!fst.ok() || to->failed() > 0) {
+        warn("--to: " + (fst.ok() ? std::string("records were refused") : fst.message()) +
+             "; the group stays before them");
+        return static_cast<int>(ExitCode::kTempFail);
+      }
+    }
+    // mark_taken covers everything before a message on its shard: mark each
+    // message, cheap and right across shards.
+    if (last_done) {
+      for (size_t i = 0; i < taken; ++i) consumer.mark_taken(batch.messages[i]);
+    }
+    if (group && (done || std::chrono::steady_clock::now() - last_commit > Millis(200))) {
+      if (Status cst = consumer.commit(); !cst.ok()) return cli::fail(cst.With("commit"));
+      last_commit = std::chrono::steady_clock::now();
+    }
+    if (src.count >= 0 && seen >= src.count) done = true;
+  }
+  if (group) {
+    if (Status cst = consumer.commit(); !cst.ok() && rc == 0) rc = cli::fail(cst.With("commit"));
+  }
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  set_program_name("trigger");
+  cli::Args a;
+  if (int rc = a.parse(tools::trigger::kSpec, argc, argv); rc >= 0) return rc;
+  int rc = 0;
+  const std::string source = a.positionals().front();
+  if (!a.has("when")) return cli::usage_error("--when EXPR is required");
+  auto f = filter::Filter::Compile(a.value("when"));
+  if (!f.ok()) return cli::fail(f.status().With("--when"));
+
+  Rule::Options ro;
+  ro.name = a.value("name");
+  ro.exec = a.value("exec");
+  ro.dry_run = a.has("dry-run");
+  const int actions = (a.has("exec") ? 1 : 0) + (a.has("to") ? 1 : 0);
+  if (actions > 1) return cli::usage_error("--exec and --to cannot be used together");
+  if (actions == 0 && !ro.dry_run) return cli::usage_error("an action is required: --exec or --to");
+  if (!a.integer("retries", 8, &ro.retries, &rc)) return rc;
+  if (ro.retries < 0) return cli::usage_error("--retries: expected 0 or more");
+  {
+    const std::string spec = a.value("retry-backoff");
+    const size_t comma = spec.find(',');
+    auto lo = parse_duration_ms(spec.substr(0, comma));
+    auto hi = comma == std::string::npos ? lo : parse_duration_ms(spec.substr(comma + 1));
+    if (!lo.ok() || !hi.ok() || *lo <= 0 || *hi < *lo) {
+      return cli::usage_error("--retry-backoff '" + spec +
+                              "': expected MIN[,MAX], durations above 0 such as 1s,10m");
+    }
+    ro.backoff_min = Millis(*lo);
+    ro.backoff_max = Millis(*hi);
+  }
+  auto exec_timeout = parse_duration_ms(a.value("exec-timeout"));
+  if (!exec_timeout.ok()) return cli::fail(exec_timeout.status().With("--exec-timeout"));
+  ro.exec_timeout = Millis(*exec_timeout);
+  auto timeout = parse_duration_ms(a.value("timeout"));
+  if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
+  std::string on_error;
+  if (!a.choice("on-error", &on_error, &rc)) return rc;
+  Source src;
+  src.skip_bad = on_error == "skip";
+  if (!a.integer("count", -1, &src.count, &rc)) return rc;
+  if (a.has("count") && src.count < 0) return cli::usage_error("--count: expected 0 or more");
+  const bool from_stdin = source == "-";
+  if (from_stdin) {
+    for (const char* flag : {"group", "from", "exit"}) {
+      if (a.has(flag)) return cli::usage_error("--" + std::string(flag) + " needs a stream source");
+    }
+  } else if (a.has("envelope")) {
+    return cli::usage_error("--envelope needs - (stdin) as the source");
+  }
+
+  install_stop_handlers();
+  ProducerOptions po;
+  po.timeout = Millis(*timeout);
+  std::unique_ptr<Producer> to;
+  std::unique_ptr<Producer> dlq;
+  for (const char* flag : {"to", "dlq"}) {
+    if (!a.has(flag) || ro.dry_run) continue;
+    auto uri = parse_stream_uri(a.value(flag));
+    if (!uri.ok()) return cli::fail(uri.status().With("--" + std::string(flag)));
+    auto p = open_producer(*uri, po);
+    if (!p.ok()) return cli::fail(p.status().With("--" + std::string(flag)));
+    (std::string(flag) == "to" ? to : dlq) = std::move(*p);
+  }
+  Rule rule(ro, std::move(*f), a.has("strict"), to.get(), dlq.get());
+
+  if (from_stdin) {
+    rc = run_stdin(rule, a.has("envelope"), src);
+    if (to) {
+      Status st = to->flush(Millis(*timeout));
+      if ((!st.ok() || to->failed() > 0) && rc == 0) rc = static_cast<int>(ExitCode::kTempFail);
+    }
+  } else {
+    auto uri = parse_stream_uri(source);
+    if (!uri.ok()) return cli::fail(uri.status());
+    ConsumerOptions co;
+    auto from = parse_start_position(a.value("from"), now_us());
+    if (!from.ok()) return cli::fail(from.status().With("--from"));
+    co.from = *from;
+    co.group = a.value("group");
+    co.exit_at_end = a.has("exit");
+    co.timeout = Millis(*timeout);
+    co.max_batch = 256;
+    auto consumer = open_consumer(*uri, co);
+    if (!consumer.ok()) return cli::fail(consumer.status());
+    if (src.count != 0) rc = run_stream(rule, **consumer, to.get(), src, !co.group.empty());
+  }
+  if (a.has("stats")) {
+    const RuleStats& s = rule.stats();
+    fprintf(stderr,
+            "trigger: %llu events; rule '%s': %llu matched, %llu fired, %llu failed, %llu "
+            "retried, %llu dead-lettered\n",
+            static_cast<unsigned long long>(s.events), rule.name().c_str(),
+            static_cast<unsigned long long>(s.matched), static_cast<unsigned long long>(s.fired),
+            static_cast<unsigned long long>(s.failed), static_cast<unsigned long long>(s.retried),
+            static_cast<unsigned long long>(s.dead_lettered));
+  }
+  return rc;
+}
