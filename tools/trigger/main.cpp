@@ -37,12 +37,25 @@ struct RuleStats {
   uint64_t dead_lettered = 0;
 };
 
-// One event as the rule sees it: the message (payload = the event) and its
-// id, stable across retries, restarts and replays.
+// One event as the rule sees it: the message (payload = the event) and
+// where it came from. Its id is stable across retries, restarts and replays:
+// the position it was read at (a stream's, or one an envelope carries), else
+// its stdin line. Built only when needed, not per event.
 struct Event {
   Message msg;
-  std::string id;
-  std::string where;  // for messages: "stdin line 7" or the id
+  uint64_t line = 0;  // stdin: the line number; 0 for a stream
+
+  std::string id() const {
+    if (!msg.stream.empty() && msg.seq >= 0) {
+      return std::string(msg.stream) + "/" + std::to_string(std::max(msg.shard, 0)) + "/" +
+             std::to_string(msg.seq);
+    }
+    return "stdin/" + std::to_string(line);
+  }
+  // For messages: "stdin line 7" or "event orders/0/42".
+  std::string where() const {
+    return line > 0 ? "stdin line " + std::to_string(line) : "event " + id();
+  }
 };
 
 // What became of one matching event.
@@ -85,11 +98,15 @@ class Rule {
   Outcome fire(const Event& e) {
     ++stats_.matched;
     if (o_.dry_run) {
-      std::string line = o_.name + "\t" + e.id + "\t";
+      std::string& line = dry_line_;
+      line.assign(o_.name);
+      line += '\t';
+      line += e.id();
+      line += '\t';
       line.append(e.msg.payload.value_or(""));
       line += '\n';
       fwrite(line.data(), 1, line.size(), stdout);
-      fflush(stdout);
+      dry_pending_ = true;
       ++stats_.fired;
       return Outcome::kDone;
     }
@@ -102,7 +119,7 @@ class Rule {
       m.payload = e.msg.payload;
       Status st = to_->produce(m);
       if (!st.ok()) {
-        warn("rule '" + o_.name + "': " + e.where + ": --to: " + st.message());
+        warn("rule '" + o_.name + "': " + e.where() + ": --to: " + st.message());
         ++stats_.failed;
         return Outcome::kFailed;
       }
@@ -111,6 +128,15 @@ class Rule {
     }
     return run_exec(e);
   }
+
+  // --dry-run lines are buffered; the source loops flush them whenever the
+  // source has nothing more at hand, so a live pipeline sees them at once.
+  void flush_output() {
+    if (!dry_pending_) return;
+    fflush(stdout);
+    dry_pending_ = false;
+  }
+  bool output_pending() const { return dry_pending_; }
 
   const RuleStats& stats() const { return stats_; }
   const std::string& name() const { return o_.name; }
@@ -126,7 +152,7 @@ class Rule {
       ++attempt;
       std::vector<std::string> env;
       if (e.msg.payload) append_event_env(*e.msg.payload, env);
-      env.push_back("TRIGGER_EVENT_ID=" + e.id);
+      env.push_back("TRIGGER_EVENT_ID=" + e.id());
       env.push_back("TRIGGER_RULE=" + o_.name);
       env.push_back("TRIGGER_ATTEMPT=" + std::to_string(attempt));
       auto r = run_shell_command(o_.exec, input, env, o_.exec_timeout);
@@ -141,7 +167,7 @@ class Rule {
       const int64_t half = wait.count() / 2;
       std::uniform_int_distribution<int64_t> jitter(0, half);
       const Millis sleep(half + jitter(rng_));
-      warn("rule '" + o_.name + "': " + e.where + ": " + last_error + " (attempt " +
+      warn("rule '" + o_.name + "': " + e.where() + ": " + last_error + " (attempt " +
            std::to_string(attempt) + "; retrying in " + std::to_string(sleep.count()) + " ms)");
       pollfd p{stop_fd(), POLLIN, 0};
       poll(&p, 1, static_cast<int>(sleep.count()));
@@ -151,9 +177,10 @@ class Rule {
     if (stop_requested()) return Outcome::kStopped;
     if (dlq_) {
       std::vector<Header> headers(e.msg.headers.begin(), e.msg.headers.end());
+      const std::string id = e.id();
       const std::string attempts = std::to_string(attempt);
       headers.push_back({"trigger-rule", o_.name});
-      headers.push_back({"trigger-event-id", e.id});
+      headers.push_back({"trigger-event-id", id});
       headers.push_back({"trigger-attempts", attempts});
       headers.push_back({"trigger-error", last_error});
       Message m;
@@ -163,15 +190,15 @@ class Rule {
       Status st = dlq_->produce(m);
       if (st.ok()) st = dlq_->flush(Millis(30000));
       if (st.ok() && dlq_->failed() == 0) {
-        warn("rule '" + o_.name + "': " + e.where + ": " + last_error + " after " +
+        warn("rule '" + o_.name + "': " + e.where() + ": " + last_error + " after " +
              attempts_text(attempt) + ": sent to the dead-letter stream");
         ++stats_.dead_lettered;
         return Outcome::kDone;
       }
-      warn("rule '" + o_.name + "': " + e.where +
+      warn("rule '" + o_.name + "': " + e.where() +
            ": --dlq: " + (st.ok() ? std::string("refused the record") : st.message()));
     }
-    warn("rule '" + o_.name + "': " + e.where + ": " + last_error + " after " +
+    warn("rule '" + o_.name + "': " + e.where() + ": " + last_error + " after " +
          attempts_text(attempt) + ": failed");
     ++stats_.failed;
     return Outcome::kFailed;
@@ -184,6 +211,8 @@ class Rule {
   Producer* dlq_;
   RuleStats stats_;
   std::mt19937_64 rng_{std::random_device{}()};
+  bool dry_pending_ = false;
+  std::string dry_line_;
 };
 
 struct Source {
@@ -201,12 +230,16 @@ int run_stdin(Rule& rule, bool envelope, const Source& src) {
   for (;;) {
     if (stop_requested()) break;
     if (src.count >= 0 && seen >= src.count) break;
+    if (rule.output_pending()) {
+      pollfd p{0, POLLIN, 0};
+      if (poll(&p, 1, 0) == 0) rule.flush_output();
+    }
     std::string_view line;
     const RecordReader::Next n = reader.next(&line);
     if (n == RecordReader::Next::kEof) break;
-    const std::string where = "stdin line " + std::to_string(reader.record_number());
+    auto where = [&] { return "stdin line " + std::to_string(reader.record_number()); };
     if (n == RecordReader::Next::kOversized) {
-      if (int rc = bad_event(where, Status::BadData("longer than 64 MiB"), src.skip_bad); rc >= 0)
+      if (int rc = bad_event(where(), Status::BadData("longer than 64 MiB"), src.skip_bad); rc >= 0)
         return rc;
       continue;
     }
@@ -218,25 +251,19 @@ int run_stdin(Rule& rule, bool envelope, const Source& src) {
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank
     ++seen;
     e.msg = Message{};
-    e.where = where;
+    e.line = reader.record_number();
     if (envelope) {
       Status st = decoder.decode(line, e.msg);
       if (!st.ok()) {
-        if (int rc = bad_event(where, st, src.skip_bad); rc >= 0) return rc;
+        if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) return rc;
         continue;
       }
     } else {
       e.msg.payload = line;
     }
-    // An envelope that says where it was read keeps that position as its id,
-    // so a replay of the same records gives the same ids.
-    e.id = !e.msg.stream.empty() && e.msg.seq >= 0
-               ? std::string(e.msg.stream) + "/" + std::to_string(std::max(e.msg.shard, 0)) + "/" +
-                     std::to_string(e.msg.seq)
-               : "stdin/" + std::to_string(reader.record_number());
     Result<bool> m = rule.matches(e);
     if (!m.ok()) {
-      if (int rc = bad_event(where, m.status(), src.skip_bad); rc >= 0) return rc;
+      if (int rc = bad_event(where(), m.status(), src.skip_bad); rc >= 0) return rc;
       continue;
     }
     if (!*m) continue;
@@ -257,6 +284,7 @@ int run_stream(Rule& rule, Consumer& consumer, Producer* to, const Source& src, 
   int rc = 0;
   bool done = false;
   while (!done && !stop_requested()) {
+    rule.flush_output();
     Status st = consumer.poll(batch, Millis(100));
     if (st.is(StatusCode::kEndOfStream)) break;
     if (!st.ok()) {
@@ -273,11 +301,9 @@ int run_stream(Rule& rule, Consumer& consumer, Producer* to, const Source& src, 
       }
       ++seen;
       e.msg = m;
-      e.id = std::string(m.stream) + "/" + std::to_string(m.shard) + "/" + std::to_string(m.seq);
-      e.where = "event " + e.id;
       Result<bool> match = rule.matches(e);
       if (!match.ok()) {
-        if (int r = bad_event(e.where, match.status(), src.skip_bad); r >= 0) {
+        if (int r = bad_event(e.where(), match.status(), src.skip_bad); r >= 0) {
           rc = r;
           done = true;
           break;
@@ -287,7 +313,7 @@ int run_stream(Rule& rule, Consumer& consumer, Producer* to, const Source& src, 
         if (o != Outcome::kDone) {
           rc = static_cast<int>(ExitCode::kTempFail);
           if (o == Outcome::kFailed)
-            warn(e.where + ": stopping; the group stays before this event");
+            warn(e.where() + ": stopping; the group stays before this event");
           done = true;
           break;
         }
