@@ -20,7 +20,7 @@ test_expect_success 'an action is required, and only one' '
 	test_expect_code 64 trigger -w true - </dev/null 2>err &&
 	test_grep "an action is required" err &&
 	test_expect_code 64 trigger -w true -x true --to - - </dev/null 2>err &&
-	test_grep "cannot be used together" err
+	test_grep "one action: --exec, --webhook or --to" err
 '
 
 test_expect_success '--exec fires exactly for the matching events, event on stdin' '

@@ -50,6 +50,69 @@ failure, retried as \fB\-\-retries\fR says.
 )roff",
     },
     {
+        .name = "webhook",
+        .value_name = "URL",
+        .arity = Arity::kOne,
+        .help = "action: send the event to URL (Standard Webhooks headers, keep-alive)",
+        .doc = R"roff(Action: send each matching event to \fIURL\fR (\fBhttp://\fR or
+\fBhttps://\fR) as the request body, with a Content-Length, over one
+kept-alive connection, with the Standard Webhooks headers
+\fBwebhook\-id\fR (the event id, see \fBEVENT IDS\fR: the same on every
+retry and replay, so the receiver can deduplicate),
+\fBwebhook\-timestamp\fR (seconds since the epoch) and, with
+\fB\-\-webhook\-secret\fR, \fBwebhook\-signature\fR.
+A 2xx answer is success.
+5xx, 429, 408 and network errors or timeouts are retried (see
+\fB\-\-retries\fR), waiting as \fBRetry\-After\fR asks (seconds or an
+HTTP date) when the answer has one.
+Any other status fails at once, without retries.
+410 Gone also disables the rule, loudly: its later matching events fail
+(or go to \fB\-\-dlq\fR) without a request.
+)roff",
+    },
+    {
+        .name = "webhook-header",
+        .value_name = "NAME:VALUE",
+        .arity = Arity::kMany,
+        .help = "with --webhook: add this request header (repeatable)",
+        .doc = R"roff(With \fB\-\-webhook\fR: add this header to every request (repeatable).
+)roff",
+    },
+    {
+        .name = "method",
+        .value_name = "METHOD",
+        .arity = Arity::kOne,
+        .default_value = "POST",
+        .help = "with --webhook: the HTTP method",
+        .doc = R"roff(With \fB\-\-webhook\fR: the HTTP method (default \fBPOST\fR).
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "POST PUT PATCH",
+    },
+    {
+        .name = "webhook-secret",
+        .value_name = "whsec_BASE64",
+        .arity = Arity::kOne,
+        .help = "with --webhook: sign requests (webhook-signature: v1,HMAC-SHA256)",
+        .doc = R"roff(With \fB\-\-webhook\fR: sign every request as Standard Webhooks does:
+\fBwebhook\-signature: v1,\fR\fIBASE64\fR, the HMAC-SHA256 of
+\fIid\fB.\fItimestamp\fB.\fIbody\fR keyed by the base64-decoded part of
+the secret after \fBwhsec_\fR.
+)roff",
+    },
+    {
+        .name = "webhook-timeout",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .default_value = "30s",
+        .help = "with --webhook: give up on one request after DUR (then retried)",
+        .doc = R"roff(With \fB\-\-webhook\fR: give up on one request (connecting included)
+after \fIDUR\fR (default \fB30s\fR); the attempt failed and is retried.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "5s 30s 1m",
+    },
+    {
         .name = "to",
         .value_name = "STREAM",
         .arity = Arity::kOne,
@@ -78,8 +141,9 @@ A record that \fISTREAM\fR refuses stops trigger with exit 75.
         .value_name = "N",
         .arity = Arity::kOne,
         .default_value = "8",
-        .help = "retry a failed --exec N times before it counts as failed",
-        .doc = R"roff(Retry a failed \fB\-\-exec\fR up to \fIN\fR times (default \fB8\fR; \fB0\fR:
+        .help = "retry a failed --exec or --webhook N times before it counts as failed",
+        .doc =
+            R"roff(Retry a failed \fB\-\-exec\fR or \fB\-\-webhook\fR up to \fIN\fR times (default \fB8\fR; \fB0\fR:
 no retry) before the event counts as failed: then it goes to
 \fB\-\-dlq\fR when given; without one, a stream source stops with exit 75
 (its group stays before the event), and stdin goes on to the next event

@@ -22,6 +22,7 @@
 #include "sluice/signals.h"
 #include "sluice/units.h"
 #include "sluice/uri.h"
+#include "sluice/webhook.h"
 #include "trigger/flags.h"
 
 using namespace sluice;
@@ -86,8 +87,15 @@ class Rule {
     Millis exec_timeout{60000};
     bool dry_run = false;
   };
-  Rule(Options o, filter::Filter f, bool strict, Producer* to, Producer* dlq)
-      : o_(std::move(o)), filter_(std::move(f)), eval_({strict}), to_(to), dlq_(dlq) {}
+  Rule(Options o, filter::Filter f, bool strict, Producer* to, Producer* dlq,
+       WebhookClient* webhook, std::string webhook_url)
+      : o_(std::move(o)),
+        filter_(std::move(f)),
+        eval_({strict}),
+        to_(to),
+        dlq_(dlq),
+        webhook_(webhook),
+        webhook_url_(std::move(webhook_url)) {}
 
   // Evaluates the filter: matched, not, or a bad event (kBadData).
   Result<bool> matches(const Event& e) {
@@ -126,7 +134,7 @@ class Rule {
       ++stats_.fired;
       return Outcome::kDone;
     }
-    return run_exec(e);
+    return run_with_retries(e);
   }
 
   // --dry-run lines are buffered; the source loops flush them whenever the
@@ -142,35 +150,75 @@ class Rule {
   const std::string& name() const { return o_.name; }
 
  private:
-  Outcome run_exec(const Event& e) {
-    std::string input(e.msg.payload.value_or(""));
-    input += '\n';
+  // One try of the action.
+  struct Attempt {
+    bool ok = false;
+    bool retry = true;  // false: retrying cannot help
+    std::string error;
+    Millis retry_after{-1};  // the endpoint's wish, -1: none
+  };
+
+  Attempt attempt_exec(const Event& e, int64_t attempt) {
+    input_.assign(e.msg.payload.value_or(""));
+    input_ += '\n';
+    std::vector<std::string> env;
+    if (e.msg.payload) append_event_env(*e.msg.payload, env);
+    env.push_back("TRIGGER_EVENT_ID=" + e.id());
+    env.push_back("TRIGGER_RULE=" + o_.name);
+    env.push_back("TRIGGER_ATTEMPT=" + std::to_string(attempt));
+    auto r = run_shell_command(o_.exec, input_, env, o_.exec_timeout);
+    Attempt a;
+    a.ok = r.ok() && r->ok();
+    if (!a.ok) a.error = r.ok() ? "--exec: " + r->describe(o_.exec_timeout) : r.status().message();
+    return a;
+  }
+
+  Attempt attempt_webhook(const Event& e) {
+    Attempt a;
+    if (disabled_) {
+      a.retry = false;
+      a.error = "--webhook: disabled after 410 Gone from " + webhook_url_;
+      return a;
+    }
+    const WebhookResult r = webhook_->send(e.id(), e.msg.payload.value_or(""));
+    a.ok = r.kind == WebhookResult::Kind::kDelivered;
+    a.retry = r.kind == WebhookResult::Kind::kRetry;
+    a.error = "--webhook: " + r.error;
+    a.retry_after = r.retry_after;
+    if (r.kind == WebhookResult::Kind::kGone) {
+      disabled_ = true;
+      fprintf(stderr,
+              "trigger: rule '%s': %s answered 410 Gone: the rule is DISABLED; its matching "
+              "events from now on fail (or go to --dlq) without a request\n",
+              o_.name.c_str(), webhook_url_.c_str());
+    }
+    return a;
+  }
+
+  Outcome run_with_retries(const Event& e) {
     std::string last_error;
     int64_t attempt = 0;
     Millis wait = o_.backoff_min;
     for (;;) {
       ++attempt;
-      std::vector<std::string> env;
-      if (e.msg.payload) append_event_env(*e.msg.payload, env);
-      env.push_back("TRIGGER_EVENT_ID=" + e.id());
-      env.push_back("TRIGGER_RULE=" + o_.name);
-      env.push_back("TRIGGER_ATTEMPT=" + std::to_string(attempt));
-      auto r = run_shell_command(o_.exec, input, env, o_.exec_timeout);
-      if (r.ok() && r->ok()) {
+      const Attempt a = webhook_ ? attempt_webhook(e) : attempt_exec(e, attempt);
+      if (a.ok) {
         ++stats_.fired;
         return Outcome::kDone;
       }
-      last_error = r.ok() ? "--exec: " + r->describe(o_.exec_timeout) : r.status().message();
-      if (attempt > o_.retries || stop_requested()) break;
+      last_error = a.error;
+      if (!a.retry || attempt > o_.retries || stop_requested()) break;
       ++stats_.retried;
-      // Equal jitter: half the wait, plus up to the other half at random.
+      // Equal jitter: half the wait, plus up to the other half at random;
+      // a Retry-After from the endpoint wins.
       const int64_t half = wait.count() / 2;
       std::uniform_int_distribution<int64_t> jitter(0, half);
-      const Millis sleep(half + jitter(rng_));
+      const Millis sleep = a.retry_after.count() >= 0 ? a.retry_after : Millis(half + jitter(rng_));
       warn("rule '" + o_.name + "': " + e.where() + ": " + last_error + " (attempt " +
-           std::to_string(attempt) + "; retrying in " + std::to_string(sleep.count()) + " ms)");
+           std::to_string(attempt) + "; retrying in " + std::to_string(sleep.count()) + " ms" +
+           (a.retry_after.count() >= 0 ? ", as Retry-After asks)" : ")"));
       pollfd p{stop_fd(), POLLIN, 0};
-      poll(&p, 1, static_cast<int>(sleep.count()));
+      poll(&p, 1, static_cast<int>(std::min<int64_t>(sleep.count(), INT32_MAX)));
       if (stop_requested()) break;
       wait = std::min(o_.backoff_max, wait * 2);
     }
@@ -209,6 +257,10 @@ class Rule {
   filter::Evaluator eval_;
   Producer* to_;
   Producer* dlq_;
+  WebhookClient* webhook_;
+  std::string webhook_url_;
+  bool disabled_ = false;  // the webhook answered 410 Gone
+  std::string input_;      // --exec's stdin, reused
   RuleStats stats_;
   std::mt19937_64 rng_{std::random_device{}()};
   bool dry_pending_ = false;
@@ -362,9 +414,34 @@ int main(int argc, char** argv) {
   ro.name = a.value("name");
   ro.exec = a.value("exec");
   ro.dry_run = a.has("dry-run");
-  const int actions = (a.has("exec") ? 1 : 0) + (a.has("to") ? 1 : 0);
-  if (actions > 1) return cli::usage_error("--exec and --to cannot be used together");
-  if (actions == 0 && !ro.dry_run) return cli::usage_error("an action is required: --exec or --to");
+  const int actions = (a.has("exec") ? 1 : 0) + (a.has("to") ? 1 : 0) + (a.has("webhook") ? 1 : 0);
+  if (actions > 1) return cli::usage_error("one action: --exec, --webhook or --to");
+  if (actions == 0 && !ro.dry_run) {
+    return cli::usage_error("an action is required: --exec, --webhook or --to");
+  }
+  std::unique_ptr<WebhookClient> webhook;
+  if (a.has("webhook")) {
+    WebhookOptions wo;
+    wo.url = a.value("webhook");
+    wo.method = a.value("method");
+    for (const std::string& h : a.values("webhook-header")) {
+      if (h.find(':') == std::string::npos || h.front() == ':') {
+        return cli::usage_error("--webhook-header '" + h + "': expected NAME:VALUE");
+      }
+      wo.headers.push_back(h);
+    }
+    wo.secret = a.value("webhook-secret");
+    auto wt = parse_duration_ms(a.value("webhook-timeout"));
+    if (!wt.ok() || *wt <= 0) {
+      return cli::usage_error("--webhook-timeout '" + a.value("webhook-timeout") +
+                              "': expected a duration above 0, such as 10s");
+    }
+    wo.timeout = Millis(*wt);
+    auto w = WebhookClient::Create(std::move(wo));
+    if (!w.ok())
+      return cli::fail(w.status().With(a.has("webhook-secret") ? "--webhook-secret" : "--webhook"));
+    webhook = std::move(*w);
+  }
   if (!a.integer("retries", 8, &ro.retries, &rc)) return rc;
   if (ro.retries < 0) return cli::usage_error("--retries: expected 0 or more");
   {
@@ -412,7 +489,8 @@ int main(int argc, char** argv) {
     if (!p.ok()) return cli::fail(p.status().With("--" + std::string(flag)));
     (std::string(flag) == "to" ? to : dlq) = std::move(*p);
   }
-  Rule rule(ro, std::move(*f), a.has("strict"), to.get(), dlq.get());
+  Rule rule(ro, std::move(*f), a.has("strict"), to.get(), dlq.get(), webhook.get(),
+            a.value("webhook"));
 
   if (from_stdin) {
     rc = run_stdin(rule, a.has("envelope"), src);
