@@ -2,7 +2,9 @@
 // Parses flags and wires libsluice objects together: the filter language
 // (sluice/filter.h), a consumer or stdin lines for the source, a command
 // runner (sluice/command.h) or a producer for the action.
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -282,12 +284,15 @@ int run_stdin(Rule& rule, bool envelope, const Source& src) {
   for (;;) {
     if (stop_requested()) break;
     if (src.count >= 0 && seen >= src.count) break;
-    if (rule.output_pending()) {
-      pollfd p{0, POLLIN, 0};
-      if (poll(&p, 1, 0) == 0) rule.flush_output();
-    }
     std::string_view line;
     const RecordReader::Next n = reader.next(&line);
+    if (n == RecordReader::Next::kWouldBlock) {
+      // Nothing at hand: what is buffered goes out now, then wait.
+      rule.flush_output();
+      pollfd p[2] = {{0, POLLIN, 0}, {stop_fd(), POLLIN, 0}};
+      poll(p, 2, -1);
+      continue;
+    }
     if (n == RecordReader::Next::kEof) break;
     auto where = [&] { return "stdin line " + std::to_string(reader.record_number()); };
     if (n == RecordReader::Next::kOversized) {
@@ -493,7 +498,14 @@ int main(int argc, char** argv) {
             a.value("webhook"));
 
   if (from_stdin) {
+    // Non-blocking (as flux reads it), so that trigger knows when no input
+    // is at hand and flushes --dry-run's output then; a file stays blocking.
+    struct stat in_stat;
+    const int flags = fcntl(0, F_GETFL);
+    const bool nonblock = fstat(0, &in_stat) == 0 && !S_ISREG(in_stat.st_mode) && flags >= 0;
+    if (nonblock) fcntl(0, F_SETFL, flags | O_NONBLOCK);
     rc = run_stdin(rule, a.has("envelope"), src);
+    if (nonblock) fcntl(0, F_SETFL, flags);
     if (to) {
       Status st = to->flush(Millis(*timeout));
       if ((!st.ok() || to->failed() > 0) && rc == 0) rc = static_cast<int>(ExitCode::kTempFail);
