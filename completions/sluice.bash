@@ -29,9 +29,10 @@ _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
 
 _sluice_opts_trigger="-w --when -x --exec --webhook --webhook-header --method
-  --webhook-secret --webhook-timeout --to -n --name --retries --retry-backoff
-  --exec-timeout --dlq -o --from -g --group -c --count -e --exit --envelope
-  --on-error --strict --dry-run --timeout --stats -h --help -V --version"
+  --webhook-secret --webhook-timeout --template --to -n --name --retries
+  --retry-backoff --exec-timeout --dlq -o --from -g --group -c --count -e
+  --exit --envelope --on-error --strict --dry-run --timeout --stats -h --help
+  -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -142,6 +143,8 @@ _sluice_values() {
       COMPREPLY=() ;;
     trigger:--webhook-timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    trigger:--template)
+      COMPREPLY=() ;;
     trigger:--to)
       COMPREPLY=($(compgen -f -- "$cur"))
       [ -z "$cur" ] && COMPREPLY+=(- file:)

@@ -143,8 +143,17 @@ test_expect_success '--to produces the matching events (key, headers, payload) t
 	test_line_count = 2 out
 '
 
+test_expect_success '--to with --template produces the rendering' '
+	trigger -e -w "name == \"lamp\"" --to file:log/shaped --template "%k:%s" file:log/src &&
+	tap -e file:log/shaped >out &&
+	echo "1:$(sed -n 1p events)" >expect &&
+	test_cmp expect out &&
+	test_expect_code 64 trigger -w true -x true --template "%s" - </dev/null 2>err &&
+	test_grep "template needs --webhook or --to" err
+'
+
 test_expect_success 'kill -9 during a burst with --group, then restart: every action ran at least once' '
-	n=$((2000 / TEST_SCALE)) &&
+	n=$((1000 / TEST_SCALE)) &&
 	seq 1 $n | sed "s/.*/{\"n\":&}/" | flux file:log/burst &&
 	{ trigger -g kg -w "n > 0" -x "cat >>ran" file:log/burst 2>/dev/null & } &&
 	pid=$! &&

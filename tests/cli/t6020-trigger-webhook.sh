@@ -84,6 +84,14 @@ test_expect_success 'one kept-alive connection; --method and --webhook-header' '
 	field /ok id >ids && seq 1 20 | sed "s|^|stdin/|" >expect && test_cmp expect ids
 '
 
+test_expect_success '--template shapes the body; the signature covers what is sent' '
+	echo "{\"t\":1}" | trigger -w "t == 1" --webhook "$URL/ok/t" --webhook-secret "$SECRET" \
+		--template "{\"event\":%s,\"n\":%S}" - &&
+	field /ok/t body >body &&
+	echo "{\"event\":{\"t\":1},\"n\":7}" >expect && test_cmp expect body &&
+	field /ok/t sig_ok >sig && echo True >expect && test_cmp expect sig
+'
+
 test_expect_success 'a bad secret or URL is a usage error' '
 	test_expect_code 64 trigger -w true --webhook "$URL/ok" --webhook-secret nope - </dev/null 2>err &&
 	test_grep "webhook-secret: expected a secret of the form whsec_BASE64" err &&

@@ -20,6 +20,7 @@
 #include "sluice/command.h"
 #include "sluice/envelope.h"
 #include "sluice/filter.h"
+#include "sluice/format.h"
 #include "sluice/reader.h"
 #include "sluice/signals.h"
 #include "sluice/units.h"
@@ -88,6 +89,7 @@ class Rule {
     Millis backoff_max{600000};
     Millis exec_timeout{60000};
     bool dry_run = false;
+    std::optional<OutputFormat> body_template;  // --template
   };
   Rule(Options o, filter::Filter f, bool strict, Producer* to, Producer* dlq,
        WebhookClient* webhook, std::string webhook_url)
@@ -126,7 +128,7 @@ class Rule {
       Message m;
       m.key = e.msg.key;
       m.headers = e.msg.headers;
-      m.payload = e.msg.payload;
+      m.payload = body(e);
       Status st = to_->produce(m);
       if (!st.ok()) {
         warn("rule '" + o_.name + "': " + e.where() + ": --to: " + st.message());
@@ -152,6 +154,14 @@ class Rule {
   const std::string& name() const { return o_.name; }
 
  private:
+  // What --webhook sends and --to produces: the event, or --template of it.
+  std::optional<std::string_view> body(const Event& e) {
+    if (!o_.body_template) return e.msg.payload;
+    body_.clear();
+    o_.body_template->render(e.msg, body_);
+    return std::string_view(body_);
+  }
+
   // One try of the action.
   struct Attempt {
     bool ok = false;
@@ -182,7 +192,7 @@ class Rule {
       a.error = "--webhook: disabled after 410 Gone from " + webhook_url_;
       return a;
     }
-    const WebhookResult r = webhook_->send(e.id(), e.msg.payload.value_or(""));
+    const WebhookResult r = webhook_->send(e.id(), body(e).value_or(""));
     a.ok = r.kind == WebhookResult::Kind::kDelivered;
     a.retry = r.kind == WebhookResult::Kind::kRetry;
     a.error = "--webhook: " + r.error;
@@ -263,6 +273,7 @@ class Rule {
   std::string webhook_url_;
   bool disabled_ = false;  // the webhook answered 410 Gone
   std::string input_;      // --exec's stdin, reused
+  std::string body_;       // --template's rendering, reused
   RuleStats stats_;
   std::mt19937_64 rng_{std::random_device{}()};
   bool dry_pending_ = false;
@@ -419,6 +430,13 @@ int main(int argc, char** argv) {
   ro.name = a.value("name");
   ro.exec = a.value("exec");
   ro.dry_run = a.has("dry-run");
+  if (a.has("template")) {
+    if (!a.has("webhook") && !a.has("to"))
+      return cli::usage_error("--template needs --webhook or --to");
+    auto t = OutputFormat::Parse(a.value("template"));
+    if (!t.ok()) return cli::fail(t.status().With("--template"));
+    ro.body_template = std::move(*t);
+  }
   const int actions = (a.has("exec") ? 1 : 0) + (a.has("to") ? 1 : 0) + (a.has("webhook") ? 1 : 0);
   if (actions > 1) return cli::usage_error("one action: --exec, --webhook or --to");
   if (actions == 0 && !ro.dry_run) {
