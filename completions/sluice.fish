@@ -160,7 +160,7 @@ for c in sluice sluice-trigger trigger
     complete -c $c -n $n -l method -x -a 'POST PUT PATCH' -d 'with --webhook: the HTTP method'
     complete -c $c -n $n -l webhook-secret -x -d 'with --webhook: sign requests (webhook-signature: v1,HMAC-SHA256)'
     complete -c $c -n $n -l webhook-timeout -x -a '5s 30s 1m' -d 'with --webhook: give up on one request after DUR (then retried)'
-    complete -c $c -n $n -l template -x -d 'with --webhook or --to: send this rendering of the event (tap --format tokens)'
+    complete -c $c -n $n -l template -x -d 'with --webhook or --to: send this rendering of the event (%s %k %t %p %o %h ...)'
     complete -c $c -n $n -l to -r -F -d 'action: produce the event (key, headers, payload) to STREAM'
     complete -c $c -n $n -s n -l name -x -d 'the rule\'s name, in messages, --stats, --dry-run and dead letters'
     complete -c $c -n $n -l retries -x -d 'retry a failed --exec or --webhook N times before it counts as failed'

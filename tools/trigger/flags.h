@@ -116,11 +116,11 @@ after \fIDUR\fR (default \fB30s\fR); the attempt failed and is retried.
         .name = "template",
         .value_name = "TEMPLATE",
         .arity = Arity::kOne,
-        .help = "with --webhook or --to: send this rendering of the event (tap --format tokens)",
+        .help = "with --webhook or --to: send this rendering of the event (%s %k %t %p %o %h ...)",
         .doc = R"roff(With \fB\-\-webhook\fR or \fB\-\-to\fR: send (or produce) this rendering of
 the event instead of the event itself: \fBenvelope\fR (the sluice envelope,
 with key, headers and position) or a template with the tokens of
-\fBtap \-\-format\fR (\fB%s\fR the event, \fB%k\fR the key, \fB%t\fR
+\fBtap\fR\(aqs templates (\fB%s\fR the event, \fB%k\fR the key, \fB%t\fR
 \fB%p\fR \fB%o\fR its position, \fB%T\fR \fB%D\fR its time, \fB%h\fR
 headers; escapes \fB\en\fR \fB\et\fR), such as
 \fB\(aq{"key":"%k","event":%s}\(aq\fR.
