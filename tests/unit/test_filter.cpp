@@ -150,7 +150,13 @@ TEST_CASE("filter: exists and changed") {
   CHECK_FALSE(eval("changed(after.name)", kUpdate));
   CHECK_FALSE(eval("changed(after.tags)", kUpdate));
   CHECK_FALSE(eval("changed(after.id)", kUpdate));
-  CHECK_FALSE(eval("changed(after.note)", kUpdate));  // absent before is null too
+  CHECK_FALSE(eval("changed(after.note)", kUpdate));              // absent before is null too
+  CHECK(eval("changed(x)", R"({"before":{"x":1},"after":{}})"));  // a dropped column
+  CHECK(eval("changed(x)", R"({"before":{},"after":{"x":1}})"));
+  CHECK_FALSE(eval("changed(x)", R"({"before":[1],"after":{"x":1}})"));
+  CHECK(eval("changed($)", kUpdate));
+  CHECK_FALSE(eval("changed($)", R"({"before":{"a":1},"after":{"a":1}})"));
+  CHECK_FALSE(eval("changed($)", R"({"before":null,"after":{"a":1}})"));
   CHECK(eval("changed(s)", R"({"before":{"s":"\u00e9"},"after":{"s":"e"}})"));
   // Escapes differ, values do not.
   CHECK_FALSE(eval("changed(s)", R"({"before":{"s":"\u00e9"},"after":{"s":"é"}})"));

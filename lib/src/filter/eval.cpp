@@ -500,23 +500,32 @@ class Walk {
     return find(pointer, v);
   }
 
+  // Whether the event's `side` ("/before" or "/after") is an object.
+  bool side_is_object(std::string_view side) {
+    simdjson::ondemand::value v;
+    simdjson::ondemand::json_type t{};
+    return find(side, v) && !v.type().get(t) && t == simdjson::ondemand::json_type::object;
+  }
+
   bool changed(const Node& node) {
     if (!document()) return false;
-    simdjson::ondemand::value side;
-    for (const char* name : {"/before", "/after"}) {
-      if (!find(name, side)) return false;
-      simdjson::ondemand::json_type t{};
-      if (side.type().get(t) || t != simdjson::ondemand::json_type::object) return false;
-    }
     // Two slots of this node's own: before's string, after's string.
     const size_t slot = static_cast<size_t>(&node - p_.nodes.data());
     Value before;
     Value after;
     simdjson::ondemand::value jv;
-    if (find(node.pointer, jv) && !read(jv, before, &s_.slots[slot])) return false;
+    // The fields first: an update has both, and then both sides are row
+    // images; only a side without the field needs a look at the side itself
+    // (an object without the column counts as null, a null side as no image).
+    const bool whole = node.pointer == "/before";  // changed($)
+    const bool has_before = find(node.pointer, jv);
+    if (has_before && !read(jv, before, &s_.slots[slot])) return false;
     if (!s_.error.ok()) return false;
-    if (find(node.text, jv) && !read(jv, after, &s_.slots[slot + p_.nodes.size()])) return false;
+    const bool has_after = find(node.text, jv);
+    if (has_after && !read(jv, after, &s_.slots[slot + p_.nodes.size()])) return false;
     if (!s_.error.ok()) return false;
+    if ((whole || !has_before) && !side_is_object("/before")) return false;
+    if ((whole || !has_after) && !side_is_object("/after")) return false;
     if (before.kind != after.kind) return true;
     return !equal(before, after);
   }
