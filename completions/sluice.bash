@@ -30,9 +30,9 @@ _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
 
 _sluice_opts_trigger="-w --when -x --exec --webhook --webhook-header --method
   --webhook-secret --webhook-timeout --template --to -n --name --retries
-  --retry-backoff --exec-timeout --dlq -o --from -g --group -c --count -e
-  --exit --envelope --on-error --strict --dry-run --timeout --stats -h --help
-  -V --version"
+  --retry-backoff --exec-timeout --rate --dlq -o --from -g --group -c --count
+  -e --exit --envelope --on-error --strict --dry-run --timeout --stats -h
+  --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -157,6 +157,8 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "100ms,10s 1s,10m" -- "$cur")) ;;
     trigger:--exec-timeout)
       COMPREPLY=($(compgen -W "10s 1m 10m" -- "$cur")) ;;
+    trigger:--rate)
+      COMPREPLY=($(compgen -W "10/s 100/m" -- "$cur")) ;;
     trigger:--dlq)
       COMPREPLY=($(compgen -f -- "$cur"))
       [ -z "$cur" ] && COMPREPLY+=(- file:)

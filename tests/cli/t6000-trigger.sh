@@ -152,6 +152,17 @@ test_expect_success '--to with --template produces the rendering' '
 	test_grep "template needs --webhook or --to" err
 '
 
+test_expect_success '--rate spaces the fires (6 at 10/s take at least 0.5 s), drops none' '
+	seq 1 6 | sed "s/.*/{\"r\":&}/" >six &&
+	start=$(date +%s%N) &&
+	trigger -w "r > 0" -x "cat >>rated" --rate 10/s - <six &&
+	elapsed_ms=$((($(date +%s%N) - start) / 1000000)) &&
+	test_cmp six rated &&
+	test $elapsed_ms -ge 490 &&
+	test_expect_code 64 trigger -w true -x true --rate 5 - </dev/null 2>err &&
+	test_grep "expected N/s, N/m or N/h" err
+'
+
 test_expect_success 'kill -9 during a burst with --group, then restart: every action ran at least once' '
 	n=$((1000 / TEST_SCALE)) &&
 	seq 1 $n | sed "s/.*/{\"n\":&}/" | flux file:log/burst &&

@@ -191,6 +191,19 @@ than \fIDUR\fR (default \fB1m\fR; \fB0\fR: no limit); that attempt failed.
         .choices = "10s 1m 10m",
     },
     {
+        .name = "rate",
+        .value_name = "N/UNIT",
+        .arity = Arity::kOne,
+        .help = "fire at most N times per s, m or h (evenly spaced; the source waits)",
+        .doc = R"roff(Fire at most \fIN\fR times per second, minute or hour (\fB10/s\fR,
+\fB100/m\fR, \fB1000/h\fR), evenly spaced: a match that comes too soon
+waits (and so does the source), it is never dropped.
+Retries do not count.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "10/s 100/m",
+    },
+    {
         .name = "dlq",
         .value_name = "STREAM",
         .arity = Arity::kOne,

@@ -88,6 +88,7 @@ class Rule {
     Millis backoff_min{1000};
     Millis backoff_max{600000};
     Millis exec_timeout{60000};
+    std::chrono::microseconds rate_interval{0};  // --rate: at least this between fires
     bool dry_run = false;
     std::optional<OutputFormat> body_template;  // --template
   };
@@ -109,6 +110,7 @@ class Rule {
 
   Outcome fire(const Event& e) {
     ++stats_.matched;
+    if (!o_.dry_run && o_.rate_interval.count() > 0 && !pace()) return Outcome::kStopped;
     if (o_.dry_run) {
       std::string& line = dry_line_;
       line.assign(o_.name);
@@ -154,6 +156,21 @@ class Rule {
   const std::string& name() const { return o_.name; }
 
  private:
+  // --rate: waits until the rule may fire again (evenly spaced fires);
+  // false when a stop signal came first.
+  bool pace() {
+    using Clock = std::chrono::steady_clock;
+    const Clock::time_point now = Clock::now();
+    if (next_fire_ > now) {
+      const auto wait = std::chrono::duration_cast<Millis>(next_fire_ - now).count();
+      pollfd p{stop_fd(), POLLIN, 0};
+      poll(&p, 1, static_cast<int>(std::max<int64_t>(wait, 1)));
+      if (stop_requested()) return false;
+    }
+    next_fire_ = std::max(now, next_fire_) + o_.rate_interval;
+    return true;
+  }
+
   // What --webhook sends and --to produces: the event, or --template of it.
   std::optional<std::string_view> body(const Event& e) {
     if (!o_.body_template) return e.msg.payload;
@@ -271,9 +288,10 @@ class Rule {
   Producer* dlq_;
   WebhookClient* webhook_;
   std::string webhook_url_;
-  bool disabled_ = false;  // the webhook answered 410 Gone
-  std::string input_;      // --exec's stdin, reused
-  std::string body_;       // --template's rendering, reused
+  bool disabled_ = false;                              // the webhook answered 410 Gone
+  std::string input_;                                  // --exec's stdin, reused
+  std::string body_;                                   // --template's rendering, reused
+  std::chrono::steady_clock::time_point next_fire_{};  // --rate
   RuleStats stats_;
   std::mt19937_64 rng_{std::random_device{}()};
   bool dry_pending_ = false;
@@ -430,6 +448,28 @@ int main(int argc, char** argv) {
   ro.name = a.value("name");
   ro.exec = a.value("exec");
   ro.dry_run = a.has("dry-run");
+  if (a.has("rate")) {
+    // N/s, N/m or N/h: fires evenly spaced, N per unit at most.
+    const std::string spec = a.value("rate");
+    const size_t slash = spec.find('/');
+    int64_t n = 0;
+    const std::string unit = slash == std::string::npos ? "" : spec.substr(slash + 1);
+    const int64_t unit_us = unit == "s"   ? 1000000
+                            : unit == "m" ? 60000000
+                            : unit == "h" ? 3600000000
+                                          : 0;
+    try {
+      size_t used = 0;
+      n = std::stoll(spec.substr(0, slash), &used);
+      if (used != slash) n = 0;
+    } catch (...) {
+      n = 0;
+    }
+    if (n <= 0 || unit_us == 0) {
+      return cli::usage_error("--rate '" + spec + "': expected N/s, N/m or N/h with N above 0");
+    }
+    ro.rate_interval = std::chrono::microseconds(unit_us / n);
+  }
   if (a.has("template")) {
     if (!a.has("webhook") && !a.has("to"))
       return cli::usage_error("--template needs --webhook or --to");
