@@ -6,15 +6,16 @@
 _sluice_tools="flux tap cdc-pg streams top trigger"
 
 _sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
-  --to-json --csv-header --csv-delimiter --infer -k --key-field -K
-  --key-delimiter -H --header --once --mode --on-error --max-record-bytes
-  --fsync --fsync-interval --segment-bytes --shards --retention --timeout
-  --stats --progress -h --help -V --version"
+  --encode --schema-registry --subject --schema --to-json --csv-header
+  --csv-delimiter --infer -k --key-field -K --key-delimiter -H --header --once
+  --mode --on-error --max-record-bytes --fsync --fsync-interval
+  --segment-bytes --shards --retention --timeout --stats --progress -h --help
+  -V --version"
 
 _sluice_opts_tap="-o --from -g --group --session-timeout --consumer -c --count
   -e --exit -F --format --fields --csv-header -d --delimiter -0 --null
-  --framing --once --mode --timeout --on-error --stats --progress -h --help -V
-  --version"
+  --framing --decode --key-decode --schema-registry --schema --once --mode
+  --timeout --on-error --stats --progress -h --help -V --version"
 
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --create-publication --temporary --snapshot --tx-markers --no-tombstones
@@ -45,6 +46,15 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "u32be varint" -- "$cur")) ;;
     flux:--input)
       COMPREPLY=($(compgen -W "lines csv tsv msgpack" -- "$cur")) ;;
+    flux:--encode)
+      COMPREPLY=($(compgen -W "avro" -- "$cur")) ;;
+    flux:--schema-registry)
+      COMPREPLY=($(compgen -W "http://localhost:8081" -- "$cur")) ;;
+    flux:--subject)
+      COMPREPLY=() ;;
+    flux:--schema)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
     flux:--csv-delimiter)
       COMPREPLY=() ;;
     flux:-k | flux:--key-field)
@@ -89,6 +99,15 @@ _sluice_values() {
       COMPREPLY=() ;;
     tap:--framing)
       COMPREPLY=($(compgen -W "u32be varint" -- "$cur")) ;;
+    tap:--decode)
+      COMPREPLY=($(compgen -W "avro" -- "$cur")) ;;
+    tap:--key-decode)
+      COMPREPLY=($(compgen -W "avro" -- "$cur")) ;;
+    tap:--schema-registry)
+      COMPREPLY=($(compgen -W "http://localhost:8081" -- "$cur")) ;;
+    tap:--schema)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
     tap:--mode)
       COMPREPLY=($(compgen -W "0600 0620 0660 0666" -- "$cur")) ;;
     tap:--timeout)

@@ -148,14 +148,21 @@ test_expect_success '--framing u32be|varint: any bytes round-trip; tap converts 
 	printf "3\n0\n2\n" >expect && test_cmp expect lens
 '
 
-test_expect_success '--framing: an oversized record is skipped by its length; a cut-short one is exit 65' '
+test_expect_success '--framing: oversized and cut-short records follow --on-error, the others go' '
 	{ printf "\000\000\000\002ok"; printf "\000\000\004\000"; head -c 1024 /dev/zero;
 	  printf "\000\000\000\003end\000\000\000\011cut"; } >big.u32 &&
 	test_expect_code 65 flux --framing u32be --max-record-bytes 1000 file:log/bigf <big.u32 2>err &&
 	test_grep "stdin line 2: record longer than the limit of 1000 bytes" err &&
-	test_grep "record 4 is cut short: 7 bytes (with its length prefix) before the end" err &&
+	test_grep "stdin line 4: cut short: 7 bytes (with its length prefix) before the end of the input (skipped)" err &&
 	tap file:log/bigf --exit >out &&
 	printf "ok\nend\n" >expect && test_cmp expect out &&
+	flux --framing u32be --on-error dlq:file:log/bigf-dlq file:log/bigf2 <big.u32 2>err &&
+	tap file:log/bigf-dlq --exit -F "%h|%s\n" >dlq &&
+	test_grep -q "sluice.line=4,sluice.source=stdin|" dlq &&
+	printf "\000\000\000\011cut" >cut.expect &&
+	tap file:log/bigf-dlq --exit -c 1 -F "%s" >cut.got &&
+	test_cmp cut.expect cut.got &&
+	test_expect_code 65 flux --framing u32be --on-error fail file:log/bigf3 <big.u32 2>/dev/null &&
 	test_expect_code 64 flux --framing u32be --null file:log/x </dev/null 2>err &&
 	test_grep -- "--framing and --null cannot be used together" err &&
 	test_expect_code 64 tap file:log/bigf --framing u16 2>err &&

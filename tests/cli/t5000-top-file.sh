@@ -53,7 +53,7 @@ test_expect_success 'a live member that does not move (its output not read) is S
 	top --once --json -i 300ms file:c >out &&
 	jcheck out "group(\"stuck\", \"gs\")[\"status\"] == \"STALL\" and len(group(\"stuck\", \"gs\")[\"members\"]) == 1" &&
 	test_expect_code 1 top --once --json -i 200ms --fail-on stall file:c >/dev/null &&
-	kill $tpid $rpid &&
+	{ test_stop $rpid KILL; test_stop $tpid; : ; } &&
 	rm -rf c/stuck
 '
 

@@ -23,7 +23,7 @@ using Next = RecordReader::Next;
 namespace {
 
 struct Event {
-  int kind;  // 0 record, 1 oversized, 2 error
+  int kind;  // 0 record, 1 oversized, 2 error, 3 cut short
   std::string text;
   uint64_t number;
   bool operator==(const Event&) const = default;
@@ -44,6 +44,9 @@ bool drain(RecordReader& r, std::vector<Event>* got) {
         break;
       case Next::kOversized:
         got->push_back({1, "", r.record_number()});
+        break;
+      case Next::kCutShort:
+        got->push_back({3, std::string(rec), r.record_number()});
         break;
       case Next::kWouldBlock:
         return true;

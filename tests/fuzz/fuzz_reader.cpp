@@ -64,6 +64,9 @@ bool drain(RecordReader& r, std::vector<Event>* got) {
         return true;
       case Next::kEof:
         return false;
+      case Next::kCutShort:  // length-prefixed framing only
+        fail("kCutShort from a delimited framing");
+        break;
       case Next::kError:
         fail(r.status().message().c_str());
     }

@@ -53,6 +53,25 @@ inline constexpr Flag kProgress{
         "terminal).",
 };
 
+// flux --encode avro and tap --decode avro.
+inline constexpr Flag kSchemaRegistry{
+    .name = "schema-registry",
+    .value_name = "URL",
+    .arity = Arity::kOne,
+    .help = "Confluent-compatible schema registry for Avro",
+    .doc = R"roff(The schema registry for Avro:
+\fBhttp://\fR[\fIUSER\fR\fB:\fR\fIPASSWORD\fR\fB@\fR]\fIHOST\fR[\fB:\fR\fIPORT\fR][\fI/PATH\fR]
+(or \fBhttps://\fR), such as \fBhttp://localhost:8081\fR.
+Credentials may also come from \fBSLUICE_REGISTRY_USER\fR and
+\fBSLUICE_REGISTRY_PASSWORD\fR; they are sent as HTTP basic auth and never
+printed.
+A registry that cannot be reached ends the run with exit 69, refused
+credentials with exit 77, a schema it rejects with exit 78.
+)roff",
+    .hint = Hint::kSuggest,
+    .choices = "http://localhost:8081",
+};
+
 inline constexpr Flag kMode{
     .name = "mode",
     .value_name = "OCTAL",

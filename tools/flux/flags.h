@@ -50,9 +50,11 @@ delimiter, so that records may hold any byte: \fBu32be\fR (4 bytes, big
 endian) or \fBvarint\fR (unsigned LEB128 of at most 10 bytes, as protobuf
 writes lengths).
 A record longer than \fB\-\-max\-record\-bytes\fR is a bad record and is
-skipped by its length; a record cut short by the end of the input, or a
-varint above 64 bits, ends the run (exit 65) after the records before it
-are produced.
+skipped by its length; a record cut short by the end of the input is a bad
+record too (see \fB\-\-on\-error\fR; a dead-letter stream keeps the bytes
+there were, the length prefix included).
+A varint above 64 bits ends the run (exit 65) after the records before it
+are produced: the records after it cannot be found.
 )roff",
         .hint = Hint::kChoices,
         .choices = "u32be varint",
@@ -119,6 +121,53 @@ resynchronised.
 )roff",
         .hint = Hint::kChoices,
         .choices = "lines csv tsv msgpack",
+    },
+    {
+        .name = "encode",
+        .value_name = "FORMAT",
+        .arity = Arity::kOne,
+        .help = "avro: encode each JSON record as Avro (needs --schema-registry and --subject, "
+                "or --schema)",
+        .doc = R"roff(\fBavro\fR: store each record, a JSON value, as Avro.
+With \fB\-\-schema\-registry\fR and \fB\-\-subject\fR, records go out in the
+schema registry framing that Kafka's Avro deserializers read (a byte 0, the
+schema id in 4 bytes, then the datum): the schema in \fB\-\-schema\fR
+\fIFILE\fR is registered under the subject (the registry answers with the
+id it already has when the schema is there), or without \fB\-\-schema\fR
+the subject\(aqs latest schema is used.
+With \fB\-\-schema\fR alone, each record is a bare Avro datum.
+The JSON is Avro\(aqs JSON encoding (what \fBtap\fR prints when it decodes Avro):
+a union\(aqs value is \fB{"\fR\fItype\fR\fB":\fR \fIvalue\fR\fB}\fR or a bare
+value (the first branch it fits), a missing field whose type is a union
+with null is null, bytes and fixed are strings of code points up to
+\fB\eu00ff\fR.
+A record that does not fit the schema is a bad record (see
+\fB\-\-on\-error\fR), reported with its line and the field path.
+The key (\fB\-\-key\-field\fR) is taken from the JSON before encoding.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "avro",
+    },
+    cli::shared::kSchemaRegistry,
+    {
+        .name = "subject",
+        .value_name = "NAME",
+        .arity = Arity::kOne,
+        .help = "with --schema-registry: the subject to register or look up the schema under",
+        .doc = R"roff(With \fB\-\-schema\-registry\fR: the subject whose schema encodes the
+records, such as \fBorders\-value\fR (Kafka\(aqs TopicNameStrategy).
+)roff",
+    },
+    {
+        .name = "schema",
+        .value_name = "FILE",
+        .arity = Arity::kOne,
+        .help = "with --encode avro: the Avro schema (JSON) to encode with",
+        .doc = R"roff(With \fB\-\-encode avro\fR: the Avro schema (JSON) in \fIFILE\fR.
+Without \fB\-\-schema\-registry\fR, records are stored as bare Avro datums of
+it (\fBtap\fR reads them back with the same schema file).
+)roff",
+        .hint = Hint::kFile,
     },
     {
         .name = "to-json",

@@ -14,6 +14,7 @@
 #include "sluice/env.h"
 #include "sluice/fifo.h"
 #include "sluice/ingest.h"
+#include "sluice/schema_registry.h"
 #include "sluice/signals.h"
 #include "sluice/stats.h"
 #include "sluice/uri.h"
@@ -34,6 +35,10 @@ struct Flags {
   std::string csv_delimiter;
   bool infer = false;
   bool to_json = false;
+  std::string encode;
+  std::string schema_registry;
+  std::string subject;
+  std::string schema;
   std::string key_field;
   std::string key_delimiter;
   std::vector<std::string> headers;
@@ -81,6 +86,10 @@ int main(int argc, char** argv) {
   f.csv_delimiter = a.value("csv-delimiter");
   f.infer = a.has("infer");
   f.to_json = a.has("to-json");
+  if (a.has("encode") && !a.choice("encode", &f.encode, &rc)) return rc;
+  f.schema_registry = a.value("schema-registry");
+  f.subject = a.value("subject");
+  f.schema = a.value("schema");
   f.key_field = a.value("key-field");
   f.key_delimiter = a.value("key-delimiter");
   f.headers = a.values("header");
@@ -247,6 +256,56 @@ int main(int argc, char** argv) {
     in.on_error = IngestOptions::OnError::kDeadLetter;
   } else {
     return cli::usage_error("--on-error '" + f.on_error + "': expected fail, skip or dlq:URI");
+  }
+
+  // ---- --encode avro: the schema comes from a file, the registry, or both
+  // (the file's schema registered under the subject)
+  std::unique_ptr<SchemaRegistry> registry;
+  std::optional<AvroRecordEncoder> encoder;
+  if (!f.encode.empty()) {
+    if (f.input_format == "msgpack" && !f.to_json) {
+      return cli::usage_error("--encode avro with --input msgpack needs --to-json");
+    }
+    if (f.schema_registry.empty() && f.schema.empty()) {
+      return cli::usage_error(
+          "--encode avro needs --schema-registry URL --subject NAME, or --schema FILE");
+    }
+    if (f.schema_registry.empty() != f.subject.empty()) {
+      return cli::usage_error(f.subject.empty() ? "--schema-registry needs --subject NAME"
+                                                : "--subject needs --schema-registry URL");
+    }
+    std::optional<AvroSchema> schema;
+    if (!f.schema.empty()) {
+      auto sc = read_avro_schema(f.schema);
+      if (!sc.ok()) return cli::fail(sc.status().With("--schema"));
+      schema = std::move(*sc);
+    }
+    std::optional<int32_t> id;
+    if (!f.schema_registry.empty()) {
+      auto r = SchemaRegistry::Open(f.schema_registry);
+      if (!r.ok()) return cli::fail(r.status().With("--schema-registry"));
+      registry = std::move(*r);
+      if (schema) {
+        auto got = registry->register_schema(f.subject, schema->text());
+        if (!got.ok()) return cli::fail(got.status());
+        id = *got;
+      } else {
+        auto latest = registry->latest(f.subject);
+        if (!latest.ok()) return cli::fail(latest.status());
+        auto sc = AvroSchema::Parse(latest->second);
+        if (!sc.ok()) {
+          return cli::fail(Status::Config("subject '" + f.subject + "': " + sc.status().message()));
+        }
+        id = latest->first;
+        schema = std::move(*sc);
+      }
+    }
+    encoder.emplace(std::move(*schema), id);
+    in.encoder = &*encoder;
+  } else {
+    for (const char* opt : {"schema-registry", "subject", "schema"}) {
+      if (a.has(opt)) return cli::usage_error("--" + std::string(opt) + " needs --encode avro");
+    }
   }
 
   // ---- the input: everything that can fail is tried before a stream is

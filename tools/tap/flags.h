@@ -235,6 +235,52 @@ What \fBflux \-\-framing\fR reads back.
         .choices = "u32be varint",
     },
     {
+        .name = "decode",
+        .value_name = "FORMAT",
+        .arity = Arity::kOne,
+        .help = "avro: decode each value from Avro to JSON (needs --schema-registry or --schema)",
+        .doc = R"roff(\fBavro\fR: decode each value from Avro to its JSON form before
+\fB\-\-format\fR renders it.
+With \fB\-\-schema\-registry\fR, values are in the schema registry framing
+that Kafka's Avro serializers write (a byte 0, the schema id in 4 bytes,
+then the datum); each schema is fetched once by its id and kept.
+With \fB\-\-schema\fR \fIFILE\fR, values are bare Avro datums of that
+schema.
+The JSON is Avro's JSON encoding, as \fBkcat \-s avro\fR prints it: a
+union's value is \fB{"\fR\fItype\fR\fB":\fR \fIvalue\fR\fB}\fR (null is
+plain \fBnull\fR), bytes and fixed are strings of code points
+\fB\eu0000\fR..\fB\eu00ff\fR.
+A value that does not decode (not in the framing, a schema id the registry
+does not know, bytes that do not fit the schema) follows \fB\-\-on\-error\fR.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "avro",
+    },
+    {
+        .name = "key-decode",
+        .value_name = "FORMAT",
+        .arity = Arity::kOne,
+        .help = "avro: decode each key from Avro to JSON (needs --schema-registry)",
+        .doc = R"roff(\fBavro\fR: decode each key, in the schema registry framing, to its
+JSON form, as \fB\-\-decode\fR does for values (needs
+\fB\-\-schema\-registry\fR).
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "avro",
+    },
+    cli::shared::kSchemaRegistry,
+    {
+        .name = "schema",
+        .value_name = "FILE",
+        .arity = Arity::kOne,
+        .help = "with --decode avro: values are bare Avro datums of the schema in FILE",
+        .doc = R"roff(With \fB\-\-decode avro\fR: the values are bare Avro datums (no
+registry framing) of the Avro schema (JSON) in \fIFILE\fR, as
+\fBflux\fR writes them when it encodes Avro with a schema file.
+)roff",
+        .hint = Hint::kFile,
+    },
+    {
         .name = "once",
         .help = "with PIPE: exit after the first reader closes the pipe",
         .doc = R"roff(With \fIPIPE\fR: exit after the first reader closes the pipe.
@@ -263,11 +309,16 @@ stderr) and goes on when the backend is back, as \fBtail \-F\fR would.
         .value_name = "POLICY",
         .arity = Arity::kOne,
         .default_value = "fail",
-        .help = "fail | skip: at a corrupt record in a file: stream, stop with exit 65 "
-                "or skip it",
+        .help = "fail | skip: at a corrupt record in a file: stream, or one that does not "
+                "decode, stop with exit 65 or skip it",
         .doc = R"roff(What to do at a corrupt record in a \fBfile:\fR stream (bad bytes with a
 valid record after them; a torn tail left by a crash is not corruption, it
-is simply not there yet).
+is simply not there yet), or at a record that \fB\-\-decode\fR or
+\fB\-\-key\-decode\fR cannot decode.
+For the latter, \fBfail\fR writes every record before it and exits 65
+naming the record (\fISTREAM\fR/\fISHARD\fR/\fISEQ\fR) and the reason
+(with the byte offset and field path); \fBskip\fR warns the same way and
+goes on.
 \fBfail\fR (the default, since stored data should stop rather than
 silently lose records): write every record before it, then exit 65 with a
 message that names the stream, the segment file, the byte offset, the last
@@ -280,7 +331,8 @@ Corruption wholly before the start position (\fB\-\-from\fR \fISEQ\fR,
 \fB\-\fR\fIN\fR, \fB@\fR\fITIME\fR, or the group's committed seq) is
 passed over without a word, so \fB\-\-from\fR the next valid seq also
 reads past it.
-Other backends have no such records; there the flag changes nothing.
+Other backends have no corrupt records; there the flag only applies to
+decoding.
 )roff",
         .hint = Hint::kChoices,
         .choices = "fail skip",

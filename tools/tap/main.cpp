@@ -9,6 +9,7 @@
 #include "sluice/backend.h"
 #include "sluice/consume.h"
 #include "sluice/fifo.h"
+#include "sluice/schema_registry.h"
 #include "sluice/signals.h"
 #include "sluice/sink.h"
 #include "sluice/stats.h"
@@ -32,6 +33,10 @@ struct Flags {
   std::string delimiter;
   bool null = false;
   std::string framing;
+  std::string decode;
+  std::string key_decode;
+  std::string schema_registry;
+  std::string schema;
   bool once = false;
   std::string mode;
   std::string timeout;
@@ -60,6 +65,10 @@ int main(int argc, char** argv) {
   f.delimiter = a.value("delimiter");
   f.null = a.has("null");
   if (a.has("framing") && !a.choice("framing", &f.framing, &rc)) return rc;
+  if (a.has("decode") && !a.choice("decode", &f.decode, &rc)) return rc;
+  if (a.has("key-decode") && !a.choice("key-decode", &f.key_decode, &rc)) return rc;
+  f.schema_registry = a.value("schema-registry");
+  f.schema = a.value("schema");
   f.once = a.has("once");
   f.mode = a.value("mode");
   f.timeout = a.value("timeout");
@@ -136,6 +145,39 @@ int main(int argc, char** argv) {
     if (!fr.ok()) return cli::fail(fr.status().With("--framing"));
     opts.length_prefix = fr->kind;
   }
+  // --decode avro: a registry (framed values) or a schema file (bare datums).
+  std::unique_ptr<SchemaRegistry> registry;
+  std::optional<AvroRecordDecoder> decoder;
+  if (!f.decode.empty() || !f.key_decode.empty()) {
+    if (!f.schema.empty() && f.decode.empty()) {
+      return cli::usage_error("--schema needs --decode avro (keys are decoded through a registry)");
+    }
+    if (!f.key_decode.empty() && f.schema_registry.empty()) {
+      return cli::usage_error("--key-decode avro needs --schema-registry URL");
+    }
+    if (f.schema_registry.empty() == f.schema.empty()) {
+      return cli::usage_error(
+          f.schema.empty()
+              ? "--decode avro needs --schema-registry URL (framed values) or --schema FILE"
+              : "--schema-registry and --schema cannot be used together (--schema: bare datums)");
+    }
+    std::optional<AvroSchema> plain;
+    if (!f.schema.empty()) {
+      auto schema = read_avro_schema(f.schema);
+      if (!schema.ok()) return cli::fail(schema.status().With("--schema"));
+      plain = std::move(*schema);
+    } else {
+      auto r = SchemaRegistry::Open(f.schema_registry);
+      if (!r.ok()) return cli::fail(r.status().With("--schema-registry"));
+      registry = std::move(*r);
+    }
+    decoder.emplace(registry.get(), std::move(plain), !f.decode.empty(), !f.key_decode.empty());
+    opts.decoder = &*decoder;
+    opts.skip_undecodable = f.on_error == "skip";
+  } else if (!f.schema_registry.empty() || !f.schema.empty()) {
+    return cli::usage_error(std::string(f.schema.empty() ? "--schema-registry" : "--schema") +
+                            " needs --decode avro or --key-decode avro");
+  }
   opts.count = f.count;
   opts.group = !f.group.empty();
   // A named pipe's next reader gets what the last one left unread.
@@ -191,7 +233,7 @@ int main(int argc, char** argv) {
     sink.reattach(*w);
   }
   stats.end_progress();
-  stats.set_skipped((*consumer)->skipped());
+  stats.set_skipped((*consumer)->skipped() + loop.skipped());
   if (f.stats) fprintf(stderr, "tap: %s\n", stats.summary().c_str());
   if (st.is(StatusCode::kClosed)) return 0;  // a closed reader is a normal end
   if (!st.ok()) return cli::fail(st);

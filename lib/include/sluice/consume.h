@@ -20,8 +20,20 @@
 
 namespace sluice {
 
+// Turns each message into the one the format renders (tap --decode avro).
+// decode() returns kBadData for a record that does not decode (the
+// --on-error policy then applies: stop with it, or skip it); any other
+// error ends the run. `out` stays valid until the next call.
+class MessageDecoder {
+ public:
+  virtual ~MessageDecoder() = default;
+  virtual Status decode(const Message& in, Message& out) = 0;
+};
+
 struct ConsumeOptions {
   OutputFormat format;
+  MessageDecoder* decoder = nullptr;  // not owned; none: messages as they are
+  bool skip_undecodable = false;      // report and skip a record that does not decode
   // Appended after each record unless the format is a template.
   std::string delimiter = "\n";
   // kU32Be or kVarint: each record is preceded by its length instead, and
@@ -47,6 +59,8 @@ class ConsumeLoop {
   Status settle_and_commit();
 
   bool done() const { return done_; }
+  // Records that did not decode and were skipped (skip_undecodable).
+  uint64_t skipped() const { return skipped_; }
 
  private:
   struct Position {
@@ -56,6 +70,7 @@ class ConsumeLoop {
   };
   void settle();
   uint32_t intern(std::string_view stream);
+  static std::string position_of(const Message& m);
 
   Consumer& consumer_;
   OutputSink& sink_;
@@ -69,6 +84,8 @@ class ConsumeLoop {
   int64_t emitted_ = 0;
   bool done_ = false;
   bool dirty_ = false;  // marks not yet committed
+  Message decoded_;     // opts_.decoder's output for the current message
+  uint64_t skipped_ = 0;
 };
 
 }  // namespace sluice

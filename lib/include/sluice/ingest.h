@@ -39,6 +39,15 @@
 
 namespace sluice {
 
+// Turns each record's payload into the bytes to store (flux --encode avro).
+// encode() returns kBadData for a record that does not fit (a bad record:
+// the policy applies); any other error ends the run.
+class PayloadEncoder {
+ public:
+  virtual ~PayloadEncoder() = default;
+  virtual Status encode(std::string_view in, std::string& out) = 0;
+};
+
 struct IngestOptions {
   // What the input holds: records split by `framing`, or CSV/TSV rows
   // (see csv.h), each produced as its JSON form.
@@ -59,7 +68,8 @@ struct IngestOptions {
   std::vector<std::pair<std::string, std::string>> headers;
   enum class OnError { kFail, kSkip, kDeadLetter };
   OnError on_error = OnError::kSkip;
-  Producer* dead_letter = nullptr;  // required for kDeadLetter, not owned
+  Producer* dead_letter = nullptr;    // required for kDeadLetter, not owned
+  PayloadEncoder* encoder = nullptr;  // not owned; applied after the key is taken
 };
 
 class Ingest {

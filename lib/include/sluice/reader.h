@@ -7,9 +7,10 @@
 // longer than max_record_bytes is reported as kBadData ("record at line N is
 // longer than the limit of M bytes") and skipped up to its delimiter, so the
 // records after it are still read. Length-prefixed framing (u32be, varint)
-// skips an oversized record by its length; a record cut short by EOF or an
-// invalid varint is kError with a kBadData status naming the record. The
-// caller owns the fd.
+// skips an oversized record by its length; a record cut short by EOF is
+// kCutShort (its bytes are handed over, so that a dead-letter stream keeps
+// them), and an invalid varint is kError with a kBadData status naming the
+// record. The caller owns the fd.
 #pragma once
 
 #include <cstdint>
@@ -29,11 +30,14 @@ class RecordReader {
   RecordReader(int fd, Framing framing, size_t max_record_bytes);
   ~RecordReader();
 
-  enum class Next { kRecord, kEof, kWouldBlock, kOversized, kError };
+  enum class Next { kRecord, kEof, kWouldBlock, kOversized, kCutShort, kError };
 
   // Reads the next record into *record. kWouldBlock only for non-blocking
   // fds (poll the fd, then call again). kOversized: the record was skipped;
-  // record_number() says which one. kError: status() has the errno.
+  // record_number() says which one. kCutShort (length-prefixed framing): the
+  // input ended inside a record; *record holds the bytes there were, its
+  // length prefix included, cut_short_reason() says how many, and the next
+  // call returns kEof. kError: status() has the errno.
   Next next(std::string_view* record);
 
   // 1-based number of the record last returned or skipped (the line number
@@ -41,6 +45,7 @@ class RecordReader {
   uint64_t record_number() const { return record_number_; }
   uint64_t bytes_read() const;
   const Status& status() const;
+  const std::string& cut_short_reason() const { return cut_short_reason_; }
   // Starts over on a new fd (the next writer of a named pipe) after the
   // previous one reached kEof. Numbering restarts at 1.
   void reset(int fd);
@@ -56,6 +61,7 @@ class RecordReader {
   bool skipping_ = false;
   uint64_t skip_bytes_ = 0;  // length-prefixed: what is left of an oversized record
   uint64_t record_number_ = 0;
+  std::string cut_short_reason_;
 };
 
 }  // namespace sluice

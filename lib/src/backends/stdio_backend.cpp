@@ -123,6 +123,9 @@ class StdioConsumer final : public Consumer {
         case RecordReader::Next::kOversized:
           return Status::BadData("stdin line " + std::to_string(reader_.record_number()) +
                                  ": envelope longer than 64 MiB");
+        case RecordReader::Next::kCutShort:  // length-prefixed only; envelopes are lines
+          return Status::BadData("stdin record " + std::to_string(reader_.record_number()) + ": " +
+                                 reader_.cut_short_reason());
         case RecordReader::Next::kError:
           return reader_.status();
       }

@@ -99,10 +99,12 @@ RecordReader::Next RecordReader::next_prefixed(std::string_view* record) {
       if (!in_->status.ok()) return Next::kError;
       if (!in_->eof) return Next::kWouldBlock;
       if (in_->begin == in_->end || skip_bytes_ > 0) return Next::kEof;
-      in_->status = Status::BadData("record " + std::to_string(record_number_ + 1) +
-                                    " is cut short: " + std::to_string(in_->end - in_->begin) +
-                                    " bytes (with its length prefix) before the end of the input");
-      return Next::kError;
+      ++record_number_;
+      cut_short_reason_ = "cut short: " + std::to_string(in_->end - in_->begin) +
+                          " bytes (with its length prefix) before the end of the input";
+      *record = std::string_view(in_->bytes.data() + in_->begin, in_->end - in_->begin);
+      in_->begin = in_->end;
+      return Next::kCutShort;
     }
   }
 }

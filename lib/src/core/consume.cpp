@@ -3,12 +3,17 @@
 #include <chrono>
 
 #include "sluice/signals.h"
+#include "sluice/status.h"
 
 namespace sluice {
 
 ConsumeLoop::ConsumeLoop(Consumer& consumer, OutputSink& sink, ConsumeOptions opts, RunStats& stats)
     : consumer_(consumer), sink_(sink), opts_(std::move(opts)), stats_(stats) {
   sink_.set_stop_flag(stop_flag());
+}
+
+std::string ConsumeLoop::position_of(const Message& m) {
+  return std::string(m.stream) + "/" + std::to_string(m.shard) + "/" + std::to_string(m.seq);
 }
 
 uint32_t ConsumeLoop::intern(std::string_view stream) {
@@ -60,11 +65,29 @@ Status ConsumeLoop::run() {
       result = st;
       break;
     }
-    for (const Message& m : batch_.messages) {
+    for (const Message& raw : batch_.messages) {
       if (opts_.count >= 0 && emitted_ >= opts_.count) {
         done_ = true;
         break;
       }
+      const Message* mp = &raw;
+      if (opts_.decoder) {
+        Status ds = opts_.decoder->decode(raw, decoded_);
+        if (!ds.ok()) {
+          if (ds.is(StatusCode::kBadData)) ds = ds.With(position_of(raw));
+          if (!ds.is(StatusCode::kBadData) || !opts_.skip_undecodable) {
+            result = ds;
+            done_ = true;
+            break;
+          }
+          warn(ds.message() + " (skipped)");
+          stats_.add_error();
+          ++skipped_;
+          continue;
+        }
+        mp = &decoded_;
+      }
+      const Message& m = *mp;
       std::string& out = sink_.buffer();
       size_t before = out.size();
       opts_.format.render(m, out);
@@ -80,6 +103,7 @@ Status ConsumeLoop::run() {
       stats_.add(1, out.size() - before);
       ++emitted_;
     }
+    if (!result.ok()) break;  // a record that does not decode: what came before it goes out
     st = sink_.flush();
     if (st.is(StatusCode::kTryAgain)) break;  // stop signal while blocked
     if (!st.ok()) {
@@ -100,15 +124,16 @@ Status ConsumeLoop::run() {
   // Finishing: with a group (or a named pipe), wait until the reader took
   // everything or left, so that the final commit covers exactly what it
   // read and a named pipe's next reader gets what this one did not.
-  if (result.ok() && (opts_.group || opts_.drain_at_end)) {
+  if ((result.ok() || result.is(StatusCode::kBadData)) && (opts_.group || opts_.drain_at_end)) {
     Status st = sink_.drain();
-    if (st.is(StatusCode::kClosed))
+    if (st.is(StatusCode::kClosed) && result.ok())
       result = st;
-    else if (!st.ok() && !st.is(StatusCode::kTryAgain))
+    else if (!st.ok() && !st.is(StatusCode::kTryAgain) && !st.is(StatusCode::kClosed))
       result = st;
-  } else if (result.ok()) {
+  } else if (result.ok() || result.is(StatusCode::kBadData)) {
     Status st = sink_.flush();
-    if (!st.ok() && !st.is(StatusCode::kTryAgain)) result = st;
+    if (!st.ok() && !st.is(StatusCode::kTryAgain) && (result.ok() || !st.is(StatusCode::kClosed)))
+      result = st;
   }
   Status cst = settle_and_commit();
   if (!cst.ok() && (result.ok() || result.is(StatusCode::kClosed))) return cst;

@@ -22,8 +22,9 @@ constexpr uint64_t kPollEvery = 4096;
 struct Ingest::Impl {
   EnvelopeDecoder decoder;
   simdjson::ondemand::parser od_parser;
-  std::string padded;  // the record and simdjson's padding, for od_parser
-  std::string key;     // extracted key (unescaped)
+  std::string padded;   // the record and simdjson's padding, for od_parser
+  std::string key;      // extracted key (unescaped)
+  std::string encoded;  // the payload as opts.encoder made it
   std::string pointer;
   std::vector<Header> headers;
   std::vector<Header> fixed_headers;
@@ -124,6 +125,13 @@ Status Ingest::produce_record(std::string_view record, const std::string& source
         }
       }
     }
+  }
+  if (opts_.encoder && m.payload) {
+    im.encoded.clear();
+    Status st = opts_.encoder->encode(*m.payload, im.encoded);
+    if (st.is(StatusCode::kBadData)) return reject(source, line, record, st.message());
+    if (!st.ok()) return st;
+    m.payload = im.encoded;
   }
   Status st = out_.produce(m);
   if (!st.ok()) return st;
@@ -265,6 +273,10 @@ Status Ingest::run(int fd, const std::string& source) {
                                       "record longer than the limit of " +
                                           std::to_string(opts_.max_record_bytes) +
                                           " bytes (raise --max-record-bytes)"));
+        break;
+      case RecordReader::Next::kCutShort:
+        SLUICE_RETURN_IF_ERROR(
+            reject(source, reader.record_number(), rec, reader.cut_short_reason()));
         break;
       case RecordReader::Next::kWouldBlock:
         SLUICE_RETURN_IF_ERROR(wait_for_input(fd));
