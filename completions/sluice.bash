@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg streams top"
+_sluice_tools="flux tap cdc-pg streams top trigger"
 
 _sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
   --encode --schema-registry --subject --schema --to-json --csv-header
@@ -28,6 +28,12 @@ _sluice_opts_streams="-j --json --shards --retention --segment-bytes --to
 
 _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
+
+_sluice_opts_trigger="-w --when -x --exec --webhook --webhook-header --method
+  --webhook-secret --webhook-timeout --template --to -n --name --retries
+  --retry-backoff --exec-timeout --rate --dlq -o --from -g --group -c --count
+  -e --exit --envelope --on-error --strict --dry-run --timeout --stats -h
+  --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -142,6 +148,50 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "warn stall stop" -- "$cur")) ;;
     top:-g | top:--group)
       COMPREPLY=() ;;
+    trigger:-w | trigger:--when)
+      COMPREPLY=() ;;
+    trigger:-x | trigger:--exec)
+      COMPREPLY=() ;;
+    trigger:--webhook)
+      COMPREPLY=() ;;
+    trigger:--webhook-header)
+      COMPREPLY=() ;;
+    trigger:--method)
+      COMPREPLY=($(compgen -W "POST PUT PATCH" -- "$cur")) ;;
+    trigger:--webhook-secret)
+      COMPREPLY=() ;;
+    trigger:--webhook-timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    trigger:--template)
+      COMPREPLY=() ;;
+    trigger:--to)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      [ -z "$cur" ] && COMPREPLY+=(- file:)
+      compopt -o filenames 2>/dev/null ;;
+    trigger:-n | trigger:--name)
+      COMPREPLY=() ;;
+    trigger:--retries)
+      COMPREPLY=() ;;
+    trigger:--retry-backoff)
+      COMPREPLY=($(compgen -W "100ms,10s 1s,10m" -- "$cur")) ;;
+    trigger:--exec-timeout)
+      COMPREPLY=($(compgen -W "10s 1m 10m" -- "$cur")) ;;
+    trigger:--rate)
+      COMPREPLY=($(compgen -W "10/s 100/m" -- "$cur")) ;;
+    trigger:--dlq)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      [ -z "$cur" ] && COMPREPLY+=(- file:)
+      compopt -o filenames 2>/dev/null ;;
+    trigger:-o | trigger:--from)
+      COMPREPLY=($(compgen -W "beginning end -1 -10 @5m @1h" -- "$cur")) ;;
+    trigger:-g | trigger:--group)
+      COMPREPLY=() ;;
+    trigger:-c | trigger:--count)
+      COMPREPLY=() ;;
+    trigger:--on-error)
+      COMPREPLY=($(compgen -W "fail skip" -- "$cur")) ;;
+    trigger:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
     *) return 1 ;;
   esac
   return 0
@@ -156,6 +206,7 @@ _sluice_tool() {
     cdc-pg) opts=$_sluice_opts_cdc_pg ;;
     streams) opts=$_sluice_opts_streams ;;
     top) opts=$_sluice_opts_top ;;
+    trigger) opts=$_sluice_opts_trigger ;;
     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   _sluice_values "$tool" "$prev" "$cur" && return
@@ -192,4 +243,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams sluice-top top
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams sluice-top top sluice-trigger trigger

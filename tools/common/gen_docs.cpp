@@ -22,6 +22,7 @@
 #include "streams/flags.h"
 #include "tap/flags.h"
 #include "top/flags.h"
+#include "trigger/flags.h"
 
 using sluice::cli::Arity;
 using sluice::cli::Flag;
@@ -31,9 +32,9 @@ using sluice::cli::ToolSpec;
 
 namespace {
 
-const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec, &sluice::tools::tap::kSpec,
+const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec,   &sluice::tools::tap::kSpec,
                                   &sluice::tools::cdc_pg::kSpec, &sluice::tools::streams::kSpec,
-                                  &sluice::tools::top::kSpec};
+                                  &sluice::tools::top::kSpec,    &sluice::tools::trigger::kSpec};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

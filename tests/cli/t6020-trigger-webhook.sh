@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# trigger --webhook against a local receiver (webhook-receiver.py): retries
+# with one webhook-id and a signature that verifies, permanent 4xx to the
+# dead-letter stream, Retry-After, timeouts, 410 Gone, keep-alive.
+. "$(dirname "$0")/lib.sh"
+test_require_bin trigger tap
+"$PYTHON" -c 'import http.server' 2>/dev/null || test_skip_all_ "python3 is missing"
+
+SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+"$PYTHON" "$SLUICE_ROOT/tests/cli/webhook-receiver.py" port requests --secret "$SECRET" &
+test_track_pid $!
+wait_for "test -s port" || { echo "webhook receiver did not start" >&2; exit 1; }
+URL=http://127.0.0.1:$(cat port)
+
+# field PATH KEY: the values of KEY in the log lines of PATH, one a line.
+field() {
+	"$PYTHON" -c 'import json, sys
+for l in open("requests"):
+    e = json.loads(l)
+    if e["path"] == sys.argv[1]:
+        print(e[sys.argv[2]])' "$1" "$2"
+}
+
+test_expect_success 'a failing endpoint gets the event until it answers 2xx, same id, signed' '
+	echo "{\"op\":\"u\",\"n\":1}" >ev &&
+	trigger -w "op == \"u\"" --webhook "$URL/flaky/2" --webhook-secret "$SECRET" \
+		--retry-backoff 10ms,40ms --stats - <ev 2>err &&
+	field /flaky/2 code >codes &&
+	printf "503\n503\n200\n" >expect && test_cmp expect codes &&
+	field /flaky/2 id | sort -u >ids &&
+	echo stdin/1 >expect && test_cmp expect ids &&
+	field /flaky/2 sig_ok | sort -u >sigs &&
+	echo True >expect && test_cmp expect sigs &&
+	field /flaky/2 body | sort -u >bodies && test_cmp ev bodies &&
+	field /flaky/2 chunked | sort -u >chunked && echo False >expect && test_cmp expect chunked &&
+	test_grep "1 matched, 1 fired, 0 failed, 2 retried" err &&
+	test_grep "webhook: HTTP 503 (attempt 1; retrying in" err
+'
+
+test_expect_success 'a permanent 4xx is not retried and goes to the dead-letter stream' '
+	echo "{\"n\":2}" | trigger -w "n == 2" --webhook "$URL/reject" --dlq file:dl/dlq \
+		--retry-backoff 10ms - 2>err &&
+	field /reject code >codes && echo 400 >expect && test_cmp expect codes &&
+	tap -e -F "%h|%s\n" file:dl/dlq >out &&
+	echo "trigger-rule=when,trigger-event-id=stdin/1,trigger-attempts=1,trigger-error=--webhook: HTTP 400|{\"n\":2}" >expect &&
+	test_cmp expect out &&
+	echo "{\"n\":2}" | test_expect_code 75 trigger -w "n == 2" --webhook "$URL/reject" - 2>err &&
+	test_grep "HTTP 400 after 1 attempt: failed" err
+'
+
+test_expect_success '429 with Retry-After: the retry waits as asked' '
+	echo "{\"n\":3}" | trigger -w "n == 3" --webhook "$URL/busy/1" --retry-backoff 10ms - 2>err &&
+	field /busy/1 code >codes && printf "429\n200\n" >expect && test_cmp expect codes &&
+	field /busy/1 time >times &&
+	awk "NR == 1 {a = \$1} NR == 2 {b = \$1} END {exit !(b - a >= 0.9)}" times &&
+	test_grep "retrying in 1000 ms, as Retry-After asks" err
+'
+
+test_expect_success 'a hanging endpoint times out (--webhook-timeout), retried, then fails' '
+	start=$(date +%s) &&
+	echo "{\"n\":4}" | test_expect_code 75 trigger -w "n == 4" --webhook "$URL/hang" \
+		--webhook-timeout 300ms --retries 1 --retry-backoff 10ms - 2>err &&
+	test $(($(date +%s) - start)) -lt 10 &&
+	test_grep "Operation timed out after .* after 2 attempts: failed" err
+'
+
+test_expect_success '410 Gone disables the rule loudly; later events get no request' '
+	printf "{\"n\":5}\n{\"n\":6}\n" | trigger -w "n > 0" \
+		--webhook "$URL/gone" --dlq file:dl/gone - 2>err &&
+	field /gone code >codes && echo 410 >expect && test_cmp expect codes &&
+	test_grep "answered 410 Gone: the rule is DISABLED" err &&
+	tap -e -F "%s\n" file:dl/gone >out &&
+	printf "{\"n\":5}\n{\"n\":6}\n" >expect && test_cmp expect out &&
+	test_grep "stdin line 2: --webhook: disabled after 410 Gone" err
+'
+
+test_expect_success 'one kept-alive connection; --method and --webhook-header' '
+	seq 1 20 | sed "s/.*/{\"k\":&}/" |
+		trigger -w "k > 0" --webhook "$URL/ok" --method PUT --webhook-header "X-Test: yes" - &&
+	field /ok client_port | sort -u >ports &&
+	test_line_count = 1 ports &&
+	field /ok method | sort -u >methods && echo PUT >expect && test_cmp expect methods &&
+	field /ok x_test | sort -u >xt && echo yes >expect && test_cmp expect xt &&
+	field /ok id >ids && seq 1 20 | sed "s|^|stdin/|" >expect && test_cmp expect ids
+'
+
+test_expect_success '--template shapes the body; the signature covers what is sent' '
+	echo "{\"t\":1}" | trigger -w "t == 1" --webhook "$URL/ok/t" --webhook-secret "$SECRET" \
+		--template "{\"event\":%s,\"n\":%S}" - &&
+	field /ok/t body >body &&
+	echo "{\"event\":{\"t\":1},\"n\":7}" >expect && test_cmp expect body &&
+	field /ok/t sig_ok >sig && echo True >expect && test_cmp expect sig
+'
+
+test_expect_success 'a bad secret or URL is a usage error' '
+	test_expect_code 64 trigger -w true --webhook "$URL/ok" --webhook-secret nope - </dev/null 2>err &&
+	test_grep "webhook-secret: expected a secret of the form whsec_BASE64" err &&
+	test_expect_code 64 trigger -w true --webhook ftp://x - </dev/null 2>err &&
+	test_grep "expected an http:// or https:// URL" err
+'
+
+test_done
