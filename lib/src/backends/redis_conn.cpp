@@ -59,6 +59,13 @@ EntryId seq_to_entry_id(int64_t seq) {
   return {u >> kSeqBits, u & kSeqMaxN};
 }
 
+std::string meta_key(std::string_view stream) {
+  const size_t open = stream.find('{');
+  const size_t close = open == std::string_view::npos ? open : stream.find('}', open + 1);
+  const bool tagged = close != std::string_view::npos && close > open + 1;
+  return tagged ? std::string(stream) + ":sluice" : "{" + std::string(stream) + "}:sluice";
+}
+
 EntryId pred(const EntryId& id) {
   if (id.n > 0) return {id.ms, id.n - 1};
   if (id.ms > 0) return {id.ms - 1, UINT64_MAX};
