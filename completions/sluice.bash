@@ -17,10 +17,10 @@ _sluice_opts_tap="-o --from -g --group --session-timeout --consumer -c --count
   --version"
 
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
-  --create-publication --temporary --snapshot --tx-markers --no-tombstones
-  --proto-version --stream-in-progress --no-stream-in-progress --heartbeat -n
-  --name --with-key --embed-json --no-reconnect --timeout --stats --progress
-  -h --help -V --version"
+  --create-publication --drop-slot --drop-publication --temporary --snapshot
+  --tx-markers --no-tombstones --proto-version --stream-in-progress
+  --no-stream-in-progress --heartbeat -n --name --with-key --embed-json
+  --no-reconnect --timeout --stats --progress -h --help -V --version"
 
 _sluice_opts_streams="-j --json --shards --retention --replication-factor
   --segment-bytes --to --before --keep --dry-run --force --yes -h --help -V

@@ -97,6 +97,8 @@ for c in sluice sluice-cdc-pg cdc-pg
     complete -c $c -n $n -s p -l publication -x -d 'publication to stream'
     complete -c $c -n $n -s t -l tables -x -d 'only these tables: schema.t1,schema.t2 (default: all of the publication)'
     complete -c $c -n $n -l create-publication -d 'create the publication when missing (FOR TABLE --tables, else FOR ALL TABLES)'
+    complete -c $c -n $n -l drop-slot -d 'drop the --slot on the server and exit (refused while it is in use)'
+    complete -c $c -n $n -l drop-publication -d 'drop the --publication on the server and exit (refused while --slot is in use)'
     complete -c $c -n $n -l temporary -d 'use a temporary slot, dropped when cdc-pg exits'
     complete -c $c -n $n -l snapshot -x -a 'initial never only when-needed' -d 'initial | never | only | when-needed'
     complete -c $c -n $n -l tx-markers -d 'emit transaction BEGIN/END events and the transaction block'
