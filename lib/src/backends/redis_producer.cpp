@@ -77,9 +77,9 @@ class RedisProducer final : public Producer {
     Result<ReplyPtr> r = lanes_[0]->conn->call({"HGET", meta_key(default_stream_), "retention_ms"});
     if (!r.ok()) return r.status();
     const redisReply* rep = r->get();
-    if (rep->type == REDIS_REPLY_ERROR) {
-      return reply_error(cfg_, meta_key(default_stream_), reply_str(rep));
-    }
+    // An error reply (CLUSTERDOWN, MOVED, a NOPERM on the hash) leaves the
+    // stream untrimmed: the XADDs that follow meet the same state and
+    // report it the way they always do (retried, then exit 69 or 77).
     if (rep->type == REDIS_REPLY_STRING) {
       char* end = nullptr;
       const std::string v(reply_str(rep));
