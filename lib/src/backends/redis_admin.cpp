@@ -76,13 +76,35 @@ class RedisAdmin final : public Admin {
       }
       std::sort(names.begin(), names.end());
     }
-    std::vector<StreamInfo> out;
-    for (const std::string& name : names) {
-      Result<Connection*> node = node_at(map_.cluster() ? map_.owner(key_slot(name)) : "");
+    // Pipelined: the three commands of up to kBatch streams of one node in
+    // one round trip (10,000 streams in well under a second, B13).
+    constexpr size_t kBatch = 500;
+    std::vector<StreamInfo> out(names.size());
+    std::vector<std::pair<std::string, std::vector<size_t>>> by_node;
+    for (size_t i = 0; i < names.size(); ++i) {
+      const std::string node(map_.cluster() ? map_.owner(key_slot(names[i])) : "");
+      auto it = std::find_if(by_node.begin(), by_node.end(),
+                             [&](const auto& n) { return n.first == node; });
+      if (it == by_node.end()) it = by_node.insert(by_node.end(), {node, {}});
+      it->second.push_back(i);
+    }
+    for (const auto& [endpoint, idx] : by_node) {
+      Result<Connection*> node = node_at(endpoint);
       if (!node.ok()) return node.status();
-      Result<StreamInfo> info = describe_one(**node, name);
-      if (!info.ok()) return info.status();
-      out.push_back(std::move(*info));
+      for (size_t from = 0; from < idx.size(); from += kBatch) {
+        const size_t to = std::min(idx.size(), from + kBatch);
+        std::string buf;
+        for (size_t k = from; k < to; ++k) append_describe(buf, names[idx[k]]);
+        Result<std::vector<ReplyPtr>> r = (*node)->call_many(buf, 3 * (to - from));
+        if (!r.ok()) return r.status();
+        for (size_t k = from; k < to; ++k) {
+          const size_t j = 3 * (k - from);
+          Result<StreamInfo> info = describe_from(**node, names[idx[k]], (*r)[j].get(),
+                                                  (*r)[j + 1].get(), (*r)[j + 2].get());
+          if (!info.ok()) return info.status();
+          out[idx[k]] = std::move(*info);
+        }
+      }
     }
     return out;
   }
@@ -352,13 +374,29 @@ class RedisAdmin final : public Admin {
     return Status::Ok();
   }
 
+  // The commands describe_from() takes the replies of, for one stream.
+  static void append_describe(std::string& buf, const std::string& name) {
+    RespCommand c(buf);
+    c.begin(3).arg("XINFO").arg("STREAM").arg(name);
+    c.begin(3).arg("HGET").arg(meta_key(name)).arg("retention_ms");
+    c.begin(3).arg("XINFO").arg("GROUPS").arg(name);
+  }
+
   Result<StreamInfo> describe_one(Connection& conn, const std::string& name) {
+    std::string buf;
+    append_describe(buf, name);
+    Result<std::vector<ReplyPtr>> r = conn.call_many(buf, 3);
+    if (!r.ok()) return r.status();
+    return describe_from(conn, name, (*r)[0].get(), (*r)[1].get(), (*r)[2].get());
+  }
+
+  // A stream from its XINFO STREAM, HGET retention and XINFO GROUPS
+  // replies; each group's details are asked for on `conn`.
+  Result<StreamInfo> describe_from(Connection& conn, const std::string& name, const redisReply* s,
+                                   const redisReply* meta, const redisReply* groups) {
     StreamInfo info;
     info.name = name;
     ShardInfo shard;
-    Result<ReplyPtr> r = conn.call({"XINFO", "STREAM", name});
-    if (!r.ok()) return r.status();
-    const redisReply* s = r->get();
     if (s->type == REDIS_REPLY_ERROR) {
       // A missing key is an empty stream; anything else (WRONGTYPE) is not.
       if (reply_str(s).find("no such key") != std::string_view::npos) {
@@ -380,13 +418,7 @@ class RedisAdmin final : public Admin {
     }
     info.shards.push_back(shard);
 
-    Result<ReplyPtr> m = conn.call({"HGET", meta_key(name), "retention_ms"});
-    if (!m.ok()) return m.status();
-    info.retention_ms = int_of(m->get(), -1);
-
-    Result<ReplyPtr> g = conn.call({"XINFO", "GROUPS", name});
-    if (!g.ok()) return g.status();
-    const redisReply* groups = g->get();
+    info.retention_ms = int_of(meta, -1);
     for (size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i < groups->elements; ++i) {
       const redisReply* gr = groups->element[i];
       GroupInfo gi;

@@ -218,6 +218,10 @@ class Connection {
   // control path (setup, XACK, XINFO), not for pipelined traffic.
   Result<ReplyPtr> call(const std::string& cmd);
   Result<ReplyPtr> call(std::initializer_list<std::string_view> args);
+  // Sends `cmds`, `count` commands in RESP, at once and waits for their
+  // `count` replies (in order) within cfg.timeout: one round trip for many
+  // control commands (Admin::describe of thousands of streams).
+  Result<std::vector<ReplyPtr>> call_many(const std::string& cmds, size_t count);
 
   // "cannot reach redis 'h:p': ..." style helpers.
   Status lost(std::string_view why) const;
