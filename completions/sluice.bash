@@ -22,9 +22,9 @@ _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --no-stream-in-progress --heartbeat -n --name --with-key --embed-json
   --no-reconnect --timeout --stats --progress -h --help -V --version"
 
-_sluice_opts_streams="-j --json --shards --retention --replication-factor
-  --segment-bytes --to --before --keep --dry-run --force --yes -h --help -V
-  --version"
+_sluice_opts_streams="-j --json -g --group --shards --retention
+  --replication-factor --segment-bytes --to --before --keep --dry-run --force
+  --yes -h --help -V --version"
 
 _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
@@ -106,6 +106,8 @@ _sluice_values() {
       COMPREPLY=() ;;
     cdc-pg:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    streams:-g | streams:--group)
+      COMPREPLY=() ;;
     streams:--shards)
       COMPREPLY=($(compgen -W "1 2 4 8 16" -- "$cur")) ;;
     streams:--retention)

@@ -123,6 +123,7 @@ end
 for c in sluice sluice-streams streams
     set -l n '__sluice_is streams'
     complete -c $c -n $n -s j -l json -d 'ls, show, groups: one JSON object per line'
+    complete -c $c -n $n -s g -l group -x -d 'show, groups: only this consumer group (repeatable); kafka: described by name'
     complete -c $c -n $n -l shards -x -a '1 2 4 8 16' -d 'create: the number of shards (file: 1 to 1024)'
     complete -c $c -n $n -l retention -x -a '1d 7d 30d 10G 7d,10G none' -d 'create, config: retention AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G; none)'
     complete -c $c -n $n -l replication-factor -x -a '1 2 3' -d 'create: kafka replication factor (default: the broker\'s)'

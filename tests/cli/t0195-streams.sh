@@ -37,6 +37,8 @@ test_expect_success 'show and groups: committed position and lag per shard' '
 	streams groups --json file:log >groups &&
 	echo "{\"stream\":\"other\",\"group\":\"g\",\"lag\":3,\"committed\":[2],\"members\":[]}" >want &&
 	test_cmp want groups &&
+	streams groups --json --group g file:log >only && test_cmp want only &&
+	streams groups --json -g nosuch file:log >none && test_line_count = 0 none &&
 	streams show --json file:log/other >sj &&
 	test_line_count = 2 sj
 '

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # streams on kafka, against librdkafka's mock cluster: reset (to a seq,
 # the beginning, -N; --dry-run; refused while a member is live; a group
-# that does not exist) and what the mock cannot do.
+# that does not exist), groups and show of a named group, and what the
+# mock cannot do.
 #
 # The mock (librdkafka 2.0.2, see FACTS.md) does not answer CreateTopics,
 # DeleteTopics, DescribeConfigs/AlterConfigs (no reply: the request times
@@ -67,6 +68,18 @@ test_expect_success 'reset while a member is live: exit 75, the broker refuses' 
 	wait_for 20 "streams reset --to 0 live $K/one 2>err; test \$? = 75" &&
 	test_grep "has live members" err &&
 	test_stop $pid
+'
+
+test_expect_success 'groups and show --group: a named group, on a cluster that cannot list them' '
+	kafka_mock_cmd commit named one 0 6 &&
+	streams groups --json --group named "$K/one" >got 2>err &&
+	echo "{\"stream\":\"one\",\"group\":\"named\",\"lag\":4,\"committed\":[6],\"members\":[]}" >want &&
+	test_cmp want got &&
+	streams show --group named "$K/one" >show 2>err &&
+	grep -q "^named *0 *6 *4\$" show &&
+	streams groups --json "$K/one" >none 2>err &&
+	test_line_count = 0 none &&
+	test_grep "cannot list consumer groups" err
 '
 
 test_expect_success 'bad input: no such group 66, no such topic 66, bad --to 64' '

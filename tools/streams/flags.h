@@ -31,6 +31,17 @@ instead of a table (see \fBOUTPUT\fR).
 )roff",
     },
     {
+        .name = "group",
+        .short_name = 'g',
+        .value_name = "NAME",
+        .arity = Arity::kMany,
+        .help = "show, groups: only this consumer group (repeatable); kafka: described by name",
+        .doc = R"roff(\fBshow\fR, \fBgroups\fR: show only this consumer group
+(repeatable). A Kafka cluster that cannot list its groups, such as
+librdkafka's mock cluster, shows only the groups named here.
+)roff",
+    },
+    {
         .name = "shards",
         .value_name = "N",
         .arity = Arity::kOne,

@@ -1,6 +1,7 @@
 // streams: administration of streams (ls, show, groups, create, config,
 // trim, rm, reset, check) over Admin (sluice/backend.h). Parses flags, picks the command,
 // prints what lib returns; the work happens in libsluice.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -113,19 +114,30 @@ int main(int argc, char** argv) {
     return print(out);
   }
   if (cmd == "show" || cmd == "groups") {
-    const char* usage = cmd == "show" ? "show STREAM [--json]" : "groups CLUSTER|STREAM [--json]";
+    const char* usage = cmd == "show" ? "show STREAM [--json] [--group NAME]"
+                                      : "groups CLUSTER|STREAM [--json] [--group NAME]";
     if (int rc = need(2, usage); rc >= 0) return rc;
     UriKind kind = cmd == "show" ? UriKind::kStream : UriKind::kAny;
     if (int rc = open_target(pos[1], kind, &t); rc >= 0) return rc;
+    const std::vector<std::string>& only_groups = a.values("group");
+    t.admin->watch_groups(only_groups);
     auto streams = t.admin->describe(t.uri.streams);
     if (cmd == "groups" && streams.status().is(StatusCode::kNotFound) &&
         t.uri.scheme == Scheme::kFile) {
       // file:log names a stream "log" or the directory log: no such
       // stream, so take it for the directory.
       if (int rc = open_target(pos[1] + "/", UriKind::kCluster, &t); rc >= 0) return rc;
+      t.admin->watch_groups(only_groups);
       streams = t.admin->describe({});
     }
     if (!streams.ok()) return cli::fail(streams.status());
+    if (!only_groups.empty()) {
+      for (StreamInfo& s : *streams) {
+        std::erase_if(s.groups, [&](const GroupInfo& g) {
+          return std::find(only_groups.begin(), only_groups.end(), g.name) == only_groups.end();
+        });
+      }
+    }
     if (cmd == "groups") return print(json ? groups_json(*streams) : groups_table(*streams));
     std::string out;
     for (const StreamInfo& s : *streams) {
