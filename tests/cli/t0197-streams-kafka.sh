@@ -100,7 +100,11 @@ test_expect_success 'what the mock lacks fails loudly: create, rm, config time o
 	test_grep "no answer to DeleteTopics" err &&
 	test_expect_code 75 streams config --retention 1d "$K/one?socket.timeout.ms=1000" 2>err &&
 	test_grep "no answer to DescribeConfigs" err &&
-	test_expect_code 64 streams trim --keep 2 "$K/one" 2>err &&
+	# librdkafka 2.0.2 itself leaks 176 bytes when a broker refuses
+	# DeleteRecords (a 20-line program that frees everything shows it), so
+	# LeakSanitizer is off for this one command under --asan.
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		test_expect_code 64 streams trim --keep 2 "$K/one" 2>err &&
 	test_grep "does not support DeleteRecords" err &&
 	tap "$K/one" --from beginning --exit | wc -l >n && echo 10 >want && test_cmp want n
 '
