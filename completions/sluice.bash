@@ -18,13 +18,14 @@ _sluice_opts_tap="-o --from -g --group --session-timeout --consumer -c --count
   --timeout --on-error --stats --progress -h --help -V --version"
 
 _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
-  --create-publication --temporary --snapshot --tx-markers --no-tombstones
-  --proto-version --stream-in-progress --no-stream-in-progress --heartbeat -n
-  --name --with-key --embed-json --no-reconnect --timeout --stats --progress
-  -h --help -V --version"
+  --create-publication --drop-slot --drop-publication --temporary --snapshot
+  --tx-markers --no-tombstones --proto-version --stream-in-progress
+  --no-stream-in-progress --heartbeat -n --name --with-key --embed-json
+  --no-reconnect --timeout --stats --progress -h --help -V --version"
 
-_sluice_opts_streams="-j --json --shards --retention --segment-bytes --to
-  --dry-run --force --yes -h --help -V --version"
+_sluice_opts_streams="-j --json -g --group --shards --retention
+  --replication-factor --segment-bytes --to --before --keep --dry-run --force
+  --yes -h --help -V --version"
 
 _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
@@ -130,14 +131,22 @@ _sluice_values() {
       COMPREPLY=() ;;
     cdc-pg:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    streams:-g | streams:--group)
+      COMPREPLY=() ;;
     streams:--shards)
       COMPREPLY=($(compgen -W "1 2 4 8 16" -- "$cur")) ;;
     streams:--retention)
-      COMPREPLY=($(compgen -W "1d 7d 30d 10G 7d,10G" -- "$cur")) ;;
+      COMPREPLY=($(compgen -W "1d 7d 30d 10G 7d,10G none" -- "$cur")) ;;
+    streams:--replication-factor)
+      COMPREPLY=($(compgen -W "1 2 3" -- "$cur")) ;;
     streams:--segment-bytes)
       COMPREPLY=($(compgen -W "16M 64M 256M 1G" -- "$cur")) ;;
     streams:--to)
       COMPREPLY=($(compgen -W "beginning end -1 -100 @5m @1h @1d" -- "$cur")) ;;
+    streams:--before)
+      COMPREPLY=($(compgen -W "@1d @7d" -- "$cur")) ;;
+    streams:--keep)
+      COMPREPLY=() ;;
     top:-i | top:--interval)
       COMPREPLY=($(compgen -W "500ms 1s 2s 5s 10s" -- "$cur")) ;;
     top:-c | top:--count)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# streams: ls, show, groups on file:, redis and kafka (mock); create, rm,
-# reset and check on file:; bad input.
+# streams: ls, show, groups on file:, redis and kafka (mock); create,
+# config, trim, rm, reset and check on file:; bad input. (Redis and kafka
+# administration: t0196, t0197.)
 . "$(dirname "$0")/lib.sh"
 . "$SLUICE_ROOT/tests/cli/redis-lib.sh"
 . "$SLUICE_ROOT/tests/cli/kafka-lib.sh"
@@ -36,6 +37,8 @@ test_expect_success 'show and groups: committed position and lag per shard' '
 	streams groups --json file:log >groups &&
 	echo "{\"stream\":\"other\",\"group\":\"g\",\"lag\":3,\"committed\":[2],\"members\":[]}" >want &&
 	test_cmp want groups &&
+	streams groups --json --group g file:log >only && test_cmp want only &&
+	streams groups --json -g nosuch file:log >none && test_line_count = 0 none &&
 	streams show --json file:log/other >sj &&
 	test_line_count = 2 sj
 '
@@ -78,6 +81,46 @@ test_expect_success 'check: ok on a good stream, exit 65 listing a corrupt recor
 	test_expect_code 65 streams check file:log/bad >report &&
 	test_grep "corrupt record in" report &&
 	test_grep "records lost" report
+'
+
+test_expect_success 'trim drops whole sealed segments only, and says what' '
+	streams create --segment-bytes 4K file:log/seg &&
+	seq 1 1000 | flux file:log/seg &&
+	ls log/seg/*.log | wc -l >nseg && test $(cat nseg) -gt 5 &&
+	second=$(ls log/seg/*.log | sed -n 2p) &&
+	third=$(ls log/seg/*.log | sed -n 3p) &&
+	b2=$(basename $second .log) && b3=$(basename $third .log) &&
+	b2=$((10#$b2)) && b3=$((10#$b3)) &&
+	streams trim --before $((b3 - 1)) file:log/seg >out &&
+	grep -q "^shard 0: first seq 0 -> $b2, dropped $b2 records ([0-9]* bytes)\$" out &&
+	tap file:log/seg --from beginning --exit | head -n 1 >first &&
+	echo $((b2 + 1)) >want && test_cmp want first &&
+	streams trim --keep 1 file:log/seg >out &&
+	tap file:log/seg --from beginning --exit >kept &&
+	tail -n 1 kept >last && echo 1000 >want && test_cmp want last &&
+	test $(wc -l <kept) -lt 1000 &&
+	ls log/seg/*.log | wc -l >n && echo 1 >want && test_cmp want n &&
+	streams trim --keep 0 file:log/seg >out &&
+	grep -q "dropped 0 records" out &&
+	test_expect_code 64 streams trim file:log/seg 2>err &&
+	test_grep "one of --before" err &&
+	test_expect_code 64 streams trim --before beginning file:log/seg 2>err &&
+	test_expect_code 66 streams trim --keep 1 file:log/nope &&
+	streams rm --yes file:log/seg
+'
+
+test_expect_success 'config shows and changes the retention in meta' '
+	streams config file:log/clicks >cfg &&
+	echo "clicks: retention 7d" >want && test_cmp want cfg &&
+	streams config --retention 10G file:log/clicks >cfg &&
+	echo "clicks: retention 7d,10G" >want && test_cmp want cfg &&
+	grep -qx "retention_bytes=10737418240" log/clicks/meta &&
+	grep -qx "shards=4" log/clicks/meta &&
+	streams config --retention none file:log/clicks >cfg &&
+	echo "clicks: retention none" >want && test_cmp want cfg &&
+	test_expect_code 64 streams config --retention forever file:log/clicks 2>err &&
+	test_grep "retention" err &&
+	test_expect_code 66 streams config file:log/nope
 '
 
 test_expect_success 'rm: says what, exits 64 without --yes; deletes with it' '

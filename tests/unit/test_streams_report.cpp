@@ -68,3 +68,16 @@ TEST_CASE("streams report: groups, tables and ages") {
   CHECK(format_age_us(3 * 3'600'000'000ll) == "3h");
   CHECK(format_age_us(-1) == "-");
 }
+
+TEST_CASE("streams report: config line, none and unknown retention") {
+  StreamInfo s = two_shards();
+  CHECK(stream_config_line(s) == "orders: retention 7d\n");
+  s.retention_bytes = 10ll << 30;
+  CHECK(stream_config_line(s) == "orders: retention 7d,10G\n");
+  s.retention_ms = -1;
+  s.retention_bytes = -1;
+  CHECK(stream_config_line(s) == "orders: retention none\n");
+  s.retention_known = false;  // kafka: not told
+  CHECK(stream_config_line(s) == "orders: retention unknown\n");
+  CHECK(streams_table({s}, 62'000'000).find("  ?  ") != std::string::npos);
+}

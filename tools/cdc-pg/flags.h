@@ -57,6 +57,23 @@ Only one process may use a slot at a time.
 )roff",
     },
     {
+        .name = "drop-slot",
+        .help = "drop the --slot on the server and exit (refused while it is in use)",
+        .doc = R"roff(Drop the replication slot \fB\-\-slot\fR on the server and exit,
+streaming nothing (the server then keeps no WAL for it). Refused (exit 75,
+naming the pid) while the slot is in use; exit 66 when it does not exist.
+)roff",
+    },
+    {
+        .name = "drop-publication",
+        .help = "drop the --publication on the server and exit (refused while --slot is in use)",
+        .doc = R"roff(Drop the publication \fB\-\-publication\fR on the server and exit,
+streaming nothing. Refused (exit 75) while the slot \fB\-\-slot\fR is in
+use; exit 66 when the publication does not exist. With
+\fB\-\-drop\-slot\fR both go.
+)roff",
+    },
+    {
         .name = "temporary",
         .help = "use a temporary slot, dropped when cdc-pg exits",
         .doc = R"roff(Use a temporary slot, dropped by the server when \fBcdc\-pg\fR exits.

@@ -100,6 +100,14 @@ int main(int argc, char** argv) {
     o.test.before_snapshot_lock = [delay] { std::this_thread::sleep_for(delay); };
   }
 
+  if (a.has("drop-slot") || a.has("drop-publication")) {
+    if (a.positionals().size() == 2) {
+      return cli::usage_error("--drop-slot and --drop-publication stream nothing: give no STREAM");
+    }
+    Status st = drop_pg_cdc_objects(o, a.has("drop-slot"), a.has("drop-publication"));
+    return st.ok() ? 0 : cli::fail(st);
+  }
+
   install_stop_handlers();
   o.stop = stop_flag();
   o.stop_fd = stop_fd();

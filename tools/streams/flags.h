@@ -13,10 +13,10 @@ using cli::Hint;
 using cli::Positional;
 
 inline constexpr Positional kPositionals[] = {
-    {"COMMAND", "ls | show | groups | create | rm | reset | check"},
+    {"COMMAND", "ls | show | groups | create | config | trim | rm | reset | check"},
     {"TARGET",
      "ls, groups: a cluster (file:DIR, kafka://HOST:PORT, redis://HOST); groups, show, create, "
-     "rm, check: a stream URI; reset: the GROUP",
+     "config, trim, rm, check: a stream URI; reset: the GROUP",
      Hint::kStream, true},
     {"STREAM", "reset: the stream URI", Hint::kStream, true},
 };
@@ -28,6 +28,17 @@ inline constexpr Flag kFlags[] = {
         .help = "ls, show, groups: one JSON object per line",
         .doc = R"roff(\fBls\fR, \fBshow\fR, \fBgroups\fR: print one JSON object per line
 instead of a table (see \fBOUTPUT\fR).
+)roff",
+    },
+    {
+        .name = "group",
+        .short_name = 'g',
+        .value_name = "NAME",
+        .arity = Arity::kMany,
+        .help = "show, groups: only this consumer group (repeatable); kafka: described by name",
+        .doc = R"roff(\fBshow\fR, \fBgroups\fR: show only this consumer group
+(repeatable). A Kafka cluster that cannot list its groups, such as
+librdkafka's mock cluster, shows only the groups named here.
 )roff",
     },
     {
@@ -46,21 +57,35 @@ instead of a table (see \fBOUTPUT\fR).
         .name = "retention",
         .value_name = "SPEC",
         .arity = Arity::kOne,
-        .help = "create: retention AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G)",
-        .doc = R"roff(\fBcreate\fR: the retention of the new stream: an age (\fB7d\fR), a size
-(\fB10G\fR) or both (\fB7d,10G\fR). Default: keep everything.
+        .help = "create, config: retention AGE, SIZE or AGE,SIZE (7d, 10G, 7d,10G; none)",
+        .doc = R"roff(\fBcreate\fR, \fBconfig\fR: the retention of the stream: an age
+(\fB7d\fR), a size (\fB10G\fR) or both (\fB7d,10G\fR); \fBnone\fR keeps
+everything (the default of \fBcreate\fR). \fBconfig\fR changes only the part
+given. A \fBredis://\fR stream keeps an age only (flux trims with
+\fBMINID\fR); Redis cannot bound a stream by bytes.
 )roff",
         .hint = Hint::kSuggest,
-        .choices = "1d 7d 30d 10G 7d,10G",
+        .choices = "1d 7d 30d 10G 7d,10G none",
+    },
+    {
+        .name = "replication-factor",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .help = "create: kafka replication factor (default: the broker's)",
+        .doc = R"roff(\fBcreate\fR: the replication factor of a new \fBkafka://\fR topic
+(default: the broker's \fBdefault.replication.factor\fR).
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "1 2 3",
     },
     {
         .name = "segment-bytes",
         .value_name = "N",
         .arity = Arity::kOne,
-        .default_value = "64M",
-        .help = "create: segment size of a file: stream",
+        .help = "create: segment size (file: default 64M; kafka: segment.bytes)",
         .doc = R"roff(\fBcreate\fR: the segment size of a \fBfile:\fR stream (default
-\fB64M\fR, at least \fB4K\fR).
+\fB64M\fR, at least \fB4K\fR), or the \fBsegment.bytes\fR of a
+\fBkafka://\fR topic (default: the broker's).
 )roff",
         .hint = Hint::kSuggest,
         .choices = "16M 64M 256M 1G",
@@ -78,6 +103,25 @@ A position past the ends is clamped to them.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "beginning end -1 -100 @5m @1h @1d",
+    },
+    {
+        .name = "before",
+        .value_name = "POS",
+        .arity = Arity::kOne,
+        .help = "trim: drop the records before SEQ or @TIME",
+        .doc = R"roff(\fBtrim\fR: drop the records before \fISEQ\fR, or before the first
+record at or after \fB@\fR\fITIME\fR, on every shard.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "@1d @7d",
+    },
+    {
+        .name = "keep",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .help = "trim: keep only the last N records of each shard",
+        .doc = R"roff(\fBtrim\fR: keep only the last \fIN\fR records of each shard.
+)roff",
     },
     {
         .name = "dry-run",
@@ -106,7 +150,7 @@ deleted and exits 64.
 
 inline constexpr cli::ToolSpec kSpec{
     .name = "streams",
-    .summary = "list, create, inspect, reset and check streams",
+    .summary = "list, create, configure, trim, inspect, reset and check streams",
     .about = "Administration of streams, in the style of git remote: streams COMMAND ...",
     .positionals = kPositionals,
     .flags = kFlags,

@@ -1,6 +1,7 @@
-// streams: administration of streams (ls, show, groups, create, rm, reset,
-// check) over Admin (sluice/backend.h). Parses flags, picks the command,
+// streams: administration of streams (ls, show, groups, create, config,
+// trim, rm, reset, check) over Admin (sluice/backend.h). Parses flags, picks the command,
 // prints what lib returns; the work happens in libsluice.
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -41,6 +42,51 @@ int print(const std::string& text) {
   return std::fflush(stdout) == 0 ? 0 : static_cast<int>(ExitCode::kIoErr);
 }
 
+std::string seq_text(int64_t v) {
+  return v < 0 ? std::string("none") : std::to_string(v);
+}
+
+// --retention SPEC for create and config: AGE, SIZE, AGE,SIZE or none.
+int parse_retention_flag(const cli::Args& a, RetentionChange* c) {
+  const std::string& text = a.value("retention");
+  if (text == "none") {
+    *c = {true, -1, true, -1};
+    return -1;
+  }
+  auto r = parse_retention(text);
+  if (!r.ok()) return cli::fail(r.status().With("--retention"));
+  c->set_ms = r->first >= 0;
+  c->retention_ms = r->first;
+  c->set_bytes = r->second >= 0;
+  c->retention_bytes = r->second;
+  return -1;
+}
+
+// trim: --before SEQ|@TIME or --keep N, as the first position kept.
+int parse_trim_flags(const cli::Args& a, StartPosition* keep_from) {
+  if (a.has("before") == a.has("keep")) {
+    return cli::usage_error("trim needs one of --before SEQ|@TIME and --keep N");
+  }
+  if (a.has("keep")) {
+    int64_t n = 0;
+    if (int rc = 0; !a.integer("keep", 0, &n, &rc)) return rc;
+    if (n < 0) return cli::usage_error("--keep '" + a.value("keep") + "': expected a count >= 0");
+    keep_from->kind = StartPosition::Kind::kFromEnd;
+    keep_from->value = n;
+    return -1;
+  }
+  const std::string& text = a.value("before");
+  auto pos = parse_start_position(text, now_us());
+  if (!pos.ok() ||
+      (pos->kind != StartPosition::Kind::kSeq && pos->kind != StartPosition::Kind::kTime) ||
+      !pos->id.empty()) {
+    return cli::usage_error("--before '" + text +
+                            "': expected a seq or @TIME (@2026-11-27T10:00:00Z, @1d)");
+  }
+  *keep_from = *pos;
+  return -1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -68,19 +114,30 @@ int main(int argc, char** argv) {
     return print(out);
   }
   if (cmd == "show" || cmd == "groups") {
-    const char* usage = cmd == "show" ? "show STREAM [--json]" : "groups CLUSTER|STREAM [--json]";
+    const char* usage = cmd == "show" ? "show STREAM [--json] [--group NAME]"
+                                      : "groups CLUSTER|STREAM [--json] [--group NAME]";
     if (int rc = need(2, usage); rc >= 0) return rc;
     UriKind kind = cmd == "show" ? UriKind::kStream : UriKind::kAny;
     if (int rc = open_target(pos[1], kind, &t); rc >= 0) return rc;
+    const std::vector<std::string>& only_groups = a.values("group");
+    t.admin->watch_groups(only_groups);
     auto streams = t.admin->describe(t.uri.streams);
     if (cmd == "groups" && streams.status().is(StatusCode::kNotFound) &&
         t.uri.scheme == Scheme::kFile) {
       // file:log names a stream "log" or the directory log: no such
       // stream, so take it for the directory.
       if (int rc = open_target(pos[1] + "/", UriKind::kCluster, &t); rc >= 0) return rc;
+      t.admin->watch_groups(only_groups);
       streams = t.admin->describe({});
     }
     if (!streams.ok()) return cli::fail(streams.status());
+    if (!only_groups.empty()) {
+      for (StreamInfo& s : *streams) {
+        std::erase_if(s.groups, [&](const GroupInfo& g) {
+          return std::find(only_groups.begin(), only_groups.end(), g.name) == only_groups.end();
+        });
+      }
+    }
     if (cmd == "groups") return print(json ? groups_json(*streams) : groups_table(*streams));
     std::string out;
     for (const StreamInfo& s : *streams) {
@@ -93,7 +150,9 @@ int main(int argc, char** argv) {
     return print(out);
   }
   if (cmd == "create") {
-    if (int rc = need(2, "create STREAM [--shards N] [--retention SPEC] [--segment-bytes N]");
+    if (int rc = need(2,
+                      "create STREAM [--shards N] [--retention SPEC] [--segment-bytes N] "
+                      "[--replication-factor N]");
         rc >= 0) {
       return rc;
     }
@@ -106,17 +165,28 @@ int main(int argc, char** argv) {
     }
     co.shards = static_cast<int32_t>(shards);
     if (a.has("retention")) {
-      auto r = parse_retention(a.value("retention"));
-      if (!r.ok()) return cli::fail(r.status().With("--retention"));
-      co.retention_ms = r->first;
-      co.retention_bytes = r->second;
+      RetentionChange r;
+      if (int rc = parse_retention_flag(a, &r); rc >= 0) return rc;
+      co.retention_ms = r.retention_ms;
+      co.retention_bytes = r.retention_bytes;
     }
-    auto sb = parse_size(a.value("segment-bytes"));
-    if (!sb.ok() || *sb < 4096) {
-      return cli::usage_error("--segment-bytes '" + a.value("segment-bytes") +
-                              "': expected a size of at least 4K");
+    if (a.has("segment-bytes")) {
+      auto sb = parse_size(a.value("segment-bytes"));
+      if (!sb.ok() || *sb < 4096) {
+        return cli::usage_error("--segment-bytes '" + a.value("segment-bytes") +
+                                "': expected a size of at least 4K");
+      }
+      co.segment_bytes = *sb;
     }
-    co.segment_bytes = *sb;
+    if (a.has("replication-factor")) {
+      int64_t rf = 0;
+      if (int rc = 0; !a.integer("replication-factor", 1, &rf, &rc)) return rc;
+      if (rf < 1 || rf > 32767) {
+        return cli::usage_error("--replication-factor '" + a.value("replication-factor") +
+                                "': expected a number from 1 to 32767");
+      }
+      co.replication_factor = static_cast<int32_t>(rf);
+    }
     if (int rc = open_target(pos[1], UriKind::kStream, &t); rc >= 0) return rc;
     for (const std::string& s : t.uri.streams) {
       Status st = t.admin->create(s, co);
@@ -154,9 +224,49 @@ int main(int argc, char** argv) {
     if (!r.ok()) return cli::fail(r.status());
     std::string out;
     for (const ShardReset& s : *r) {
-      auto seq = [](int64_t v) { return v < 0 ? std::string("none") : std::to_string(v); };
-      out += "shard " + std::to_string(s.shard) + ": " + seq(s.before) + " -> " + seq(s.after) +
-             (a.has("dry-run") ? " (dry run)\n" : "\n");
+      out += "shard " + std::to_string(s.shard) + ": " + seq_text(s.before) + " -> " +
+             seq_text(s.after) + (a.has("dry-run") ? " (dry run)\n" : "\n");
+    }
+    return print(out);
+  }
+  if (cmd == "trim") {
+    if (int rc = need(2, "trim STREAM --before SEQ|@TIME | --keep N"); rc >= 0) return rc;
+    StartPosition keep_from;
+    if (int rc = parse_trim_flags(a, &keep_from); rc >= 0) return rc;
+    if (int rc = open_target(pos[1], UriKind::kStream, &t); rc >= 0) return rc;
+    for (const std::string& s : t.uri.streams) {
+      auto r = t.admin->trim(s, keep_from);
+      if (!r.ok()) return cli::fail(r.status());
+      std::string out;
+      for (const ShardTrim& sh : *r) {
+        out += (t.uri.streams.size() > 1 ? s + " " : "") + "shard " + std::to_string(sh.shard) +
+               ": first seq " + seq_text(sh.first_before) + " -> " + seq_text(sh.first_after) +
+               ", dropped " + (sh.dropped < 0 ? "?" : std::to_string(sh.dropped)) + " records";
+        if (sh.bytes_dropped >= 0) out += " (" + std::to_string(sh.bytes_dropped) + " bytes)";
+        out += "\n";
+      }
+      if (int rc = print(out); rc != 0) return rc;
+    }
+    return 0;
+  }
+  if (cmd == "config") {
+    if (int rc = need(2, "config STREAM [--retention SPEC]"); rc >= 0) return rc;
+    RetentionChange change;
+    if (a.has("retention")) {
+      if (int rc = parse_retention_flag(a, &change); rc >= 0) return rc;
+    }
+    if (int rc = open_target(pos[1], UriKind::kStream, &t); rc >= 0) return rc;
+    if (change.set_ms || change.set_bytes) {
+      for (const std::string& s : t.uri.streams) {
+        Status st = t.admin->configure(s, change);
+        if (!st.ok()) return cli::fail(st);
+      }
+    }
+    auto streams = t.admin->describe(t.uri.streams);
+    if (!streams.ok()) return cli::fail(streams.status());
+    std::string out;
+    for (const StreamInfo& s : *streams) {
+      out += json ? stream_json_line(s) : stream_config_line(s);
     }
     return print(out);
   }
@@ -182,6 +292,7 @@ int main(int argc, char** argv) {
     }
     return rc;
   }
-  return cli::usage_error("unknown command '" + cmd +
-                          "' (expected ls, show, groups, create, rm, reset or check)");
+  return cli::usage_error(
+      "unknown command '" + cmd +
+      "' (expected ls, show, groups, create, config, trim, rm, reset or check)");
 }

@@ -238,14 +238,36 @@ struct StreamInfo {
   // Retention where the backend keeps it with the stream; -1 = none/unknown.
   int64_t retention_ms = -1;
   int64_t retention_bytes = -1;
+  // False where the backend does not tell the retention (kafka: it would
+  // take DescribeConfigs): the -1s above then mean "unknown".
+  bool retention_known = true;
 };
 
 // The settings of a stream created ahead of use (streams create).
 struct CreateOptions {
   int32_t shards = 1;
-  int64_t segment_bytes = 64ll << 20;  // file:
-  int64_t retention_ms = -1;           // -1 = unlimited
-  int64_t retention_bytes = -1;        // -1 = unlimited
+  int64_t segment_bytes = -1;       // -1 = the backend's default (file: 64M)
+  int64_t retention_ms = -1;        // -1 = unlimited
+  int64_t retention_bytes = -1;     // -1 = unlimited
+  int32_t replication_factor = -1;  // kafka; -1 = the broker's default
+};
+
+// A change of a stream's retention (streams config): the fields whose
+// set_* is true change; -1 = unlimited.
+struct RetentionChange {
+  bool set_ms = false;
+  int64_t retention_ms = -1;
+  bool set_bytes = false;
+  int64_t retention_bytes = -1;
+};
+
+// One shard's oldest retained seq before and after a trim; -1 = empty.
+struct ShardTrim {
+  int32_t shard = 0;
+  int64_t first_before = -1;
+  int64_t first_after = -1;
+  int64_t dropped = -1;        // records dropped; -1 = not known
+  int64_t bytes_dropped = -1;  // where known (file: whole segments)
 };
 
 // One shard's committed position before and after a group reset; -1 = none.
@@ -288,6 +310,17 @@ class Admin {
                                                       bool force);
   // Reads and verifies every stored record of `stream`.
   virtual Result<CheckReport> check(const std::string& stream);
+  // Drops the records of `stream` before `keep_from` now, on every shard
+  // (kSeq: records before that seq; kTime: before the first record at or
+  // after it; kFromEnd: all but the last N). Never drops part of a record;
+  // file: drops whole sealed segments only, so a shard may keep some
+  // records before `keep_from`. kBeginning drops nothing; kEnd everything
+  // the backend can drop.
+  virtual Result<std::vector<ShardTrim>> trim(const std::string& stream,
+                                              const StartPosition& keep_from);
+  // Changes the retention of `stream` (see RetentionChange); describe()
+  // shows it.
+  virtual Status configure(const std::string& stream, const RetentionChange& change);
 
   // Groups to describe besides those the cluster lists, for a cluster that
   // cannot list them (librdkafka's mock cluster). Default: ignored (the

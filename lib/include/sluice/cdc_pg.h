@@ -108,6 +108,14 @@ struct PgCdcOptions {
 // error. With SnapshotMode::kOnly returns after the snapshot.
 Status run_pg_cdc(const PgCdcOptions& opts, CdcSink& sink, RunStats& stats);
 
+// cdc-pg --drop-slot / --drop-publication: drops opts.slot (when `slot`)
+// and opts.publication (when `publication`) on the server of
+// opts.conninfo. kTryAgain naming the pid while the slot is in use (for
+// either: a running cdc-pg streams the publication through its slot),
+// kNotFound when what is to be dropped does not exist; nothing is dropped
+// then.
+Status drop_pg_cdc_objects(const PgCdcOptions& opts, bool slot, bool publication);
+
 // The conninfo with any password replaced by "***", for messages.
 std::string redact_conninfo(std::string_view conninfo);
 

@@ -33,6 +33,10 @@ std::string groups_json(const std::vector<StreamInfo>& streams);
 // STREAM GROUP LAG COMMITTED MEMBERS, aligned.
 std::string groups_table(const std::vector<StreamInfo>& streams);
 
+// "NAME: retention AGE,SIZE" ("none" for unlimited, "unknown" where the
+// backend does not say) and a newline.
+std::string stream_config_line(const StreamInfo& s);
+
 // "5m", "3h", "2d": a compact age for tables ("-" when negative).
 std::string format_age_us(int64_t age_us);
 

@@ -84,11 +84,18 @@ std::string human_size(int64_t bytes) {
 }
 
 std::string retention_text(const StreamInfo& s) {
+  if (!s.retention_known) return "?";
   if (s.retention_ms < 0 && s.retention_bytes < 0) return "-";
   return format_retention(s.retention_ms, s.retention_bytes);
 }
 
 }  // namespace
+
+std::string stream_config_line(const StreamInfo& s) {
+  return s.name + ": retention " +
+         (s.retention_known ? format_retention(s.retention_ms, s.retention_bytes) : "unknown") +
+         "\n";
+}
 
 std::string format_age_us(int64_t age_us) {
   if (age_us < 0) return "-";

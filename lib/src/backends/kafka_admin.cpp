@@ -1,10 +1,14 @@
-// Kafka Admin::describe: topics and partitions from metadata, bounds from
-// batched ListOffsets (earliest, latest), and consumer groups with their committed offsets and lag
-// where the cluster can list groups (librdkafka's mock cluster cannot: then only the groups named
-// with watch_groups() are described).
+// Kafka Admin: describe (topics and partitions from metadata, bounds from
+// batched ListOffsets (earliest, latest), and consumer groups with their
+// committed offsets, lag and members where the cluster can list and
+// describe groups; librdkafka's mock cluster cannot: then only the groups
+// named with watch_groups() are described, without members), and create,
+// remove, reset_group, trim and configure over the Admin API
+// (kafka_admin_ops.h).
 #include <algorithm>
 #include <chrono>
 
+#include "backends/kafka_admin_ops.h"
 #include "backends/kafka_backend.h"
 
 extern char** environ;
@@ -58,6 +62,7 @@ class KafkaAdmin final : public Admin {
       if (only.empty() && name.substr(0, 2) == "__") continue;  // internal topics
       StreamInfo info;
       info.name = mt.topic;
+      info.retention_known = false;
       for (int p = 0; p < mt.partition_cnt; ++p) {
         ShardInfo sh;
         sh.shard = mt.partitions[p].id;
@@ -81,6 +86,79 @@ class KafkaAdmin final : public Admin {
   }
 
   void watch_groups(const std::vector<std::string>& names) override { watched_ = names; }
+
+  Status create(const std::string& stream, const CreateOptions& o) override {
+    return create_topic(target(), stream, o);
+  }
+
+  Status remove(const std::string& stream) override {
+    SLUICE_RETURN_IF_ERROR(bounds(stream).status());
+    return delete_topic(target(), stream);
+  }
+
+  Result<std::vector<ShardReset>> reset_group(const std::string& group, const std::string& stream,
+                                              const StartPosition& to, bool dry_run,
+                                              bool force) override {
+    Result<std::vector<Bounds>> b = bounds(stream);
+    if (!b.ok()) return b.status();
+    const auto n = static_cast<int32_t>(b->size());
+    Result<std::vector<int64_t>> before = committed_offsets(target(), group, stream, n);
+    if (!before.ok()) return before.status();
+    Result<std::vector<int64_t>> after = positions(stream, *b, to);
+    if (!after.ok()) return after.status();
+    Result<std::optional<GroupDescription>> desc = describe_group(target(), group);
+    if (!desc.ok()) return desc.status();
+    const bool committed =
+        std::any_of(before->begin(), before->end(), [](int64_t v) { return v >= 0; });
+    const GroupDescription* d = *desc ? &**desc : nullptr;
+    // Without DescribeGroups (the mock), a group is known by its commits.
+    if (!committed && (d == nullptr || d->dead)) {
+      return Status::NotFound("kafka consumer group '" + group +
+                              "' has no committed offsets on topic '" + stream + "'");
+    }
+    if (d != nullptr && !d->members.empty() && !force) {
+      return Status::TryAgain("kafka consumer group '" + group + "' of topic '" + stream +
+                              "' has " + std::to_string(d->members.size()) + " live member(s) (" +
+                              d->members.front().name + "): stop them first");
+    }
+    std::vector<ShardReset> out;
+    for (int32_t p = 0; p < n; ++p) {
+      out.push_back({p, (*before)[static_cast<size_t>(p)], (*after)[static_cast<size_t>(p)]});
+    }
+    if (dry_run) return out;
+    SLUICE_RETURN_IF_ERROR(alter_group_offsets(target(), group, stream, *after));
+    return out;
+  }
+
+  Result<std::vector<ShardTrim>> trim(const std::string& stream,
+                                      const StartPosition& keep_from) override {
+    Result<std::vector<Bounds>> b = bounds(stream);
+    if (!b.ok()) return b.status();
+    Result<std::vector<int64_t>> cut = positions(stream, *b, keep_from);
+    if (!cut.ok()) return cut.status();
+    for (size_t p = 0; p < cut->size(); ++p) {
+      if ((*cut)[p] <= (*b)[p].low) (*cut)[p] = -1;  // nothing to drop there
+    }
+    Result<std::vector<int64_t>> low = delete_records(target(), stream, *cut);
+    if (!low.ok()) return low.status();
+    std::vector<ShardTrim> out;
+    for (size_t p = 0; p < b->size(); ++p) {
+      const Bounds& bp = (*b)[p];
+      ShardTrim t;
+      t.shard = static_cast<int32_t>(p);
+      t.first_before = bp.high > bp.low ? bp.low : -1;
+      const int64_t lo = (*low)[p] >= 0 ? (*low)[p] : bp.low;
+      t.first_after = bp.high > lo ? lo : -1;
+      t.dropped = lo - bp.low;
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  Status configure(const std::string& stream, const RetentionChange& change) override {
+    SLUICE_RETURN_IF_ERROR(bounds(stream).status());
+    return alter_retention(target(), stream, change);
+  }
 
   // One assignment per group of every partition it lags on, at its
   // position; the first message of each partition gives its timestamp.
@@ -143,6 +221,83 @@ class KafkaAdmin final : public Admin {
   }
 
  private:
+  struct Bounds {
+    int64_t low = 0;
+    int64_t high = 0;  // the next offset
+  };
+
+  // Admin requests wait kTimeout, or socket.timeout.ms when the URI sets it.
+  AdminTarget target() const {
+    Millis timeout = kTimeout;
+    if (const std::string* v = uri_.param("socket.timeout.ms")) {
+      const long long ms = std::strtoll(v->c_str(), nullptr, 10);
+      if (ms > 0) timeout = Millis(ms);
+    }
+    return {rk_.get(), ctx_.brokers(), timeout};
+  }
+
+  // The low and high watermark of each partition of `topic`; kNotFound
+  // when the cluster does not list it (asked for among all topics: a
+  // Metadata request naming it would create it on a cluster that
+  // auto-creates topics).
+  Result<std::vector<Bounds>> bounds(const std::string& topic) {
+    auto md = wait_for_metadata(rk_.get(), ctx_, nullptr, true, kTimeout);
+    if (!md.ok()) return md.status();
+    const rd_kafka_metadata_t* m = md->get();
+    for (int t = 0; t < m->topic_cnt; ++t) {
+      const rd_kafka_metadata_topic_t& mt = m->topics[t];
+      if (topic != mt.topic || mt.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
+      std::vector<Bounds> out(static_cast<size_t>(mt.partition_cnt));
+      for (int32_t p = 0; p < mt.partition_cnt; ++p) {
+        Bounds& b = out[static_cast<size_t>(p)];
+        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+            rk_.get(), topic.c_str(), p, &b.low, &b.high, static_cast<int>(kTimeout.count()));
+        if (err) {
+          return status_from(err, "cannot read the bounds of kafka topic '" + topic +
+                                      "' partition " + std::to_string(p));
+        }
+      }
+      return out;
+    }
+    return Status::NotFound("kafka topic '" + topic + "' does not exist on '" + ctx_.brokers() +
+                            "'");
+  }
+
+  // Where `to` is on each partition of `topic`, clamped to its bounds.
+  Result<std::vector<int64_t>> positions(const std::string& topic, const std::vector<Bounds>& b,
+                                         const StartPosition& to) {
+    std::vector<int64_t> at_time;
+    if (to.kind == StartPosition::Kind::kTime) {
+      Result<std::vector<int64_t>> r =
+          offsets_for_time(target(), topic, static_cast<int32_t>(b.size()), to.value / 1000);
+      if (!r.ok()) return r.status();
+      at_time = std::move(*r);
+    }
+    std::vector<int64_t> out;
+    for (size_t p = 0; p < b.size(); ++p) {
+      int64_t v = b[p].high;
+      switch (to.kind) {
+        case StartPosition::Kind::kBeginning:
+          v = b[p].low;
+          break;
+        case StartPosition::Kind::kEnd:
+          break;
+        case StartPosition::Kind::kSeq:
+          v = to.value;
+          break;
+        case StartPosition::Kind::kFromEnd:
+          v = b[p].high - to.value;
+          break;
+        case StartPosition::Kind::kTime:
+          // No record at or after the time: the end.
+          if (at_time[p] >= 0) v = at_time[p];
+          break;
+      }
+      out.push_back(std::clamp(v, b[p].low, b[p].high));
+    }
+    return out;
+  }
+
   // The bounds of every partition: two batched ListOffsets requests (the
   // earliest and the latest offsets, one request per broker each) instead
   // of a watermark round trip per partition; per partition if the cluster
@@ -211,17 +366,27 @@ class KafkaAdmin final : public Admin {
       return;
     }
     std::vector<std::string> names = watched_;
+    // The listing describes each group too: its members come with it.
+    std::vector<std::pair<std::string, std::vector<MemberInfo>>> members;
     for (int i = 0; i < groups->group_cnt; ++i) {
       const rd_kafka_group_info& g = groups->groups[i];
       if (g.protocol_type == nullptr || std::string_view(g.protocol_type) == "consumer" ||
           std::string_view(g.protocol_type).empty()) {
         names.emplace_back(g.group);
+        members.emplace_back(g.group, group_description(g).members);
       }
     }
     rd_kafka_group_list_destroy(groups);
     std::sort(names.begin(), names.end());
     names.erase(std::unique(names.begin(), names.end()), names.end());
     for (const std::string& g : names) add_group(g, streams);
+    for (StreamInfo& s : streams) {
+      for (GroupInfo& g : s.groups) {
+        for (auto& [name, m] : members) {
+          if (name == g.name) g.members = m;
+        }
+      }
+    }
   }
 
   void add_group(const std::string& group, std::vector<StreamInfo>& streams) {

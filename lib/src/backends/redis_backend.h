@@ -105,6 +105,13 @@ EntryId seq_to_entry_id(int64_t seq);
 // after the ID it is given, so starting *at* X means asking after pred(X).
 EntryId pred(const EntryId& id);
 
+// The hash in which `streams create` and `streams config` keep the settings
+// of `stream` that Redis does not (field retention_ms: the age flux trims
+// to with XADD MINID). Named "{STREAM}:sluice" (or "STREAM:sluice" when the
+// name has a {hash tag} already), so it lives in the stream's cluster slot;
+// `streams rm` deletes it with the stream.
+std::string meta_key(std::string_view stream);
+
 // Where a plain (group-less) XREAD starts for a StartPosition that needs no
 // server round trip (beginning, seq, entry id, time). kEnd and kFromEnd
 // need the server, and a malformed entry id is no position: they return
@@ -211,6 +218,10 @@ class Connection {
   // control path (setup, XACK, XINFO), not for pipelined traffic.
   Result<ReplyPtr> call(const std::string& cmd);
   Result<ReplyPtr> call(std::initializer_list<std::string_view> args);
+  // Sends `cmds`, `count` commands in RESP, at once and waits for their
+  // `count` replies (in order) within cfg.timeout: one round trip for many
+  // control commands (Admin::describe of thousands of streams).
+  Result<std::vector<ReplyPtr>> call_many(const std::string& cmds, size_t count);
 
   // "cannot reach redis 'h:p': ..." style helpers.
   Status lost(std::string_view why) const;

@@ -59,6 +59,13 @@ EntryId seq_to_entry_id(int64_t seq) {
   return {u >> kSeqBits, u & kSeqMaxN};
 }
 
+std::string meta_key(std::string_view stream) {
+  const size_t open = stream.find('{');
+  const size_t close = open == std::string_view::npos ? open : stream.find('}', open + 1);
+  const bool tagged = close != std::string_view::npos && close > open + 1;
+  return tagged ? std::string(stream) + ":sluice" : "{" + std::string(stream) + "}:sluice";
+}
+
 EntryId pred(const EntryId& id) {
   if (id.n > 0) return {id.ms, id.n - 1};
   if (id.ms > 0) return {id.ms - 1, UINT64_MAX};
@@ -564,6 +571,46 @@ Result<ReplyPtr> Connection::call(const std::string& cmd) {
       return w;
     }
   }
+}
+
+Result<std::vector<ReplyPtr>> Connection::call_many(const std::string& cmds, size_t count) {
+  const auto deadline = Clock::now() + cfg_.timeout;
+  std::vector<ReplyPtr> out;
+  out.reserve(count);
+  size_t off = 0;
+  // Reads replies while writing, so that neither side's buffers fill.
+  auto take = [&]() -> Status {
+    for (;;) {
+      Result<ReplyPtr> r = next_reply();
+      if (!r.ok()) {
+        close();  // a protocol error leaves the stream unframed
+        return r.status();
+      }
+      if (!*r) return Status::Ok();
+      out.push_back(std::move(*r));
+    }
+  };
+  while (off < cmds.size() || out.size() < count) {
+    if (off < cmds.size()) {
+      Result<size_t> n = write_some(cmds.data() + off, cmds.size() - off);
+      if (!n.ok()) {
+        close();  // half a command may be on the wire: never reuse it
+        return n.status();
+      }
+      off += *n;
+    }
+    SLUICE_RETURN_IF_ERROR(take());
+    if (off >= cmds.size() && out.size() >= count) break;
+    if (Clock::now() >= deadline) {
+      close();
+      return lost("no reply within " + std::to_string(cfg_.timeout.count()) + " ms");
+    }
+    if (Status w = wait_and_read(Millis(remaining_ms(deadline)), off < cmds.size()); !w.ok()) {
+      close();
+      return w;
+    }
+  }
+  return out;
 }
 
 Result<ReplyPtr> Connection::call(std::initializer_list<std::string_view> args) {

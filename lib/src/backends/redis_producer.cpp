@@ -66,7 +66,36 @@ class RedisProducer final : public Producer {
     lanes_.push_back(std::make_unique<Lane>());
     lanes_[0]->conn = std::move(seed);
     Result<size_t> lane = lane_for(intern(default_stream_));
-    return lane.ok() ? Status::Ok() : lane.status();
+    if (!lane.ok()) return lane.status();
+    return read_retention();
+  }
+
+  // Reads the default stream's retention age, before any XADD is in
+  // flight on the connection.
+  Status read_retention() {
+    if (maxlen_ >= 0) return Status::Ok();
+    Result<ReplyPtr> r = lanes_[0]->conn->call({"HGET", meta_key(default_stream_), "retention_ms"});
+    if (!r.ok()) return r.status();
+    const redisReply* rep = r->get();
+    // An error reply (CLUSTERDOWN, MOVED, a NOPERM on the hash) leaves the
+    // stream untrimmed: the XADDs that follow meet the same state and
+    // report it the way they always do (retried, then exit 69 or 77).
+    if (rep->type == REDIS_REPLY_STRING) {
+      char* end = nullptr;
+      const std::string v(reply_str(rep));
+      const long long ms = std::strtoll(v.c_str(), &end, 10);
+      if (!v.empty() && *end == '\0' && ms >= 0) retention_ms_ = ms;
+    }
+    return Status::Ok();
+  }
+
+  void refresh_minid() {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    if (minid_at_ms_ >= 0 && now_ms - minid_at_ms_ < 1000) return;
+    minid_at_ms_ = now_ms;
+    minid_text_ = std::to_string(std::max<int64_t>(0, now_ms - retention_ms_));
   }
 
   Status produce(const Message& m, uint64_t* ticket) override {
@@ -91,8 +120,11 @@ class RedisProducer final : public Producer {
     Lane& lane = *lanes_[*li];
     RespCommand c(lane.journal);
     const size_t fields = xadd_field_args(m);
-    c.begin(3 + (maxlen_ >= 0 ? 3 : 0) + fields).arg("XADD").arg(stream);
+    const bool minid = maxlen_ < 0 && retention_ms_ >= 0 && stream == default_stream_;
+    if (minid) refresh_minid();
+    c.begin(3 + (maxlen_ >= 0 || minid ? 3 : 0) + fields).arg("XADD").arg(stream);
     if (maxlen_ >= 0) c.arg("MAXLEN").arg("~").arg(maxlen_text_);
+    if (minid) c.arg("MINID").arg("~").arg(minid_text_);
     c.arg("*");
     append_xadd_fields(c, m);
     const uint64_t t = next_ticket_++;
@@ -414,6 +446,12 @@ class RedisProducer final : public Producer {
   std::string default_stream_;
   int64_t maxlen_;
   std::string maxlen_text_;
+  // The retention age `streams create/config` keep for the default stream
+  // (meta_key()), -1 = none; maxlen= wins. XADD trims to MINID ~ now - age,
+  // the text recomputed at most once a second.
+  int64_t retention_ms_ = -1;
+  int64_t minid_at_ms_ = -1;
+  std::string minid_text_;
   Millis timeout_;
 
   SlotMap map_;

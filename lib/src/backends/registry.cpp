@@ -68,6 +68,12 @@ Result<CheckReport> Admin::check(const std::string&) {
   return Status::InvalidArgument(
       "checking records is a file: log operation (brokers check their own storage)");
 }
+Result<std::vector<ShardTrim>> Admin::trim(const std::string&, const StartPosition&) {
+  return Status::InvalidArgument("trimming streams is not available on this backend");
+}
+Status Admin::configure(const std::string&, const RetentionChange&) {
+  return Status::InvalidArgument("changing the retention is not available on this backend");
+}
 
 Result<std::unique_ptr<Admin>> open_admin(const StreamUri& cluster) {
   switch (cluster.scheme) {

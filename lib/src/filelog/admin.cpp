@@ -50,6 +50,80 @@ Result<int64_t> resolve_position(Env* env, const std::string& dir, std::string_v
 
 namespace {
 
+// Holds the writer lock of the shard in `dir` (blocking until the writer
+// between batches lets go); nothing held when there is no lock file yet.
+Result<UniqueFd> lock_writer(Env* env, const std::string& dir) {
+  Result<UniqueFd> fd = env->open(dir + "/.lock", O_RDWR);
+  if (!fd.ok()) {
+    if (fd.status().is(StatusCode::kNotFound)) return UniqueFd();
+    return fd.status();
+  }
+  SLUICE_RETURN_IF_ERROR(env->lock(fd->get(), /*nonblocking=*/false));
+  return std::move(*fd);
+}
+
+// The oldest retained seq of the shard in `dir`, -1 when it holds nothing;
+// `*end` gets the seq of the next record.
+Result<int64_t> first_retained(Env* env, const std::string& dir, std::string_view name,
+                               int64_t* end) {
+  StartPosition beginning;
+  beginning.kind = StartPosition::Kind::kBeginning;
+  Result<int64_t> first = resolve_position(env, dir, name, beginning);
+  if (!first.ok()) return first.status();
+  StartPosition at_end;
+  at_end.kind = StartPosition::Kind::kEnd;
+  Result<int64_t> last = resolve_position(env, dir, name, at_end);
+  if (!last.ok()) return last.status();
+  *end = *last;
+  return *last > *first ? *first : -1;
+}
+
+}  // namespace
+
+Result<ShardTrimReport> trim_shard(Env* env, const std::string& dir, std::string_view name,
+                                   const StartPosition& keep_from) {
+  Result<UniqueFd> lock = lock_writer(env, dir);
+  if (!lock.ok()) return lock.status();
+  ShardTrimReport report;
+  Result<int64_t> first = first_retained(env, dir, name, &report.end);
+  if (!first.ok()) return first.status();
+  report.first_before = report.first_after = *first;
+  if (keep_from.kind == StartPosition::Kind::kBeginning) return report;
+  Result<int64_t> cut = resolve_position(env, dir, name, keep_from);
+  if (!cut.ok()) return cut.status();
+  Result<std::vector<int64_t>> bases = list_segments(env, dir);
+  if (!bases.ok()) return bases.status();
+  // Segment i holds seqs below the base of segment i + 1.
+  for (size_t i = 0; i + 1 < bases->size() && (*bases)[i + 1] <= *cut; ++i) {
+    const std::string path = segment_path(dir, (*bases)[i]);
+    Result<int64_t> size = env->path_size(path);
+    Status st = env->unlink(path);
+    if (!st.ok() && !st.is(StatusCode::kNotFound)) return st.With("cannot trim '" + dir + "'");
+    report.segments += 1;
+    report.bytes += size.ok() ? *size : 0;
+  }
+  if (report.segments > 0) {
+    first = first_retained(env, dir, name, &report.end);
+    if (!first.ok()) return first.status();
+    report.first_after = *first;
+  }
+  return report;
+}
+
+Status set_retention(Env* env, const std::string& stream_dir, bool set_ms, int64_t retention_ms,
+                     bool set_bytes, int64_t retention_bytes) {
+  Result<UniqueFd> lock = lock_writer(env, stream_dir);
+  if (!lock.ok()) return lock.status();
+  Result<StreamSettings> settings = read_settings(env, stream_dir);
+  if (!settings.ok()) return settings.status();
+  if (set_ms) settings->retention_ms = retention_ms;
+  if (set_bytes) settings->retention_bytes = retention_bytes;
+  return env->write_file_atomic(stream_dir + "/meta", settings->encode())
+      .With("cannot change the retention of '" + stream_dir + "'");
+}
+
+namespace {
+
 // Removes `path` and everything below it; a missing path is fine.
 Status remove_tree(Env* env, const std::string& path) {
   Env::FileType type = env->file_type(path, /*follow=*/false);

@@ -554,6 +554,31 @@ Result<int64_t> resolve_position(Env* env, const std::string& dir, std::string_v
 // takes the writers' locks first, so no batch is half-deleted.
 Status remove_stream(Env* env, const std::string& stream_dir);
 
+// What trim_shard() dropped: the oldest seq before and after (-1 when the
+// shard holds nothing), the seqs between them, the whole segments and
+// their bytes.
+struct ShardTrimReport {
+  int64_t first_before = -1;
+  int64_t first_after = -1;
+  int64_t end = 0;  // the seq of the next record appended
+  int64_t segments = 0;
+  int64_t bytes = 0;
+};
+
+// Drops the sealed segments of the shard in `dir` whose every record is
+// before `keep_from` (resolve_position()), oldest first, under the shard's
+// writer lock. The active (newest) segment is never dropped, nor any
+// segment holding a record at or after the position: a trim never cuts a
+// record and may keep some before the position.
+Result<ShardTrimReport> trim_shard(Env* env, const std::string& dir, std::string_view name,
+                                   const StartPosition& keep_from);
+
+// Changes the retention kept in the meta of the stream in `stream_dir`
+// (atomically, under the stream's writer lock); a running writer applies
+// it when it next opens the stream.
+Status set_retention(Env* env, const std::string& stream_dir, bool set_ms, int64_t retention_ms,
+                     bool set_bytes, int64_t retention_bytes);
+
 // ---------------------------------------------------------------- describe
 
 // Bounds and size of each shard, and the groups of the stream in
