@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg streams top"
+_sluice_tools="flux tap cdc-pg cdc-mysql streams top"
 
 _sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
   --to-json --csv-header --csv-delimiter --infer -k --key-field -K
@@ -21,6 +21,10 @@ _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --proto-version --stream-in-progress --no-stream-in-progress --heartbeat -n
   --name --with-key --embed-json --no-reconnect --timeout --stats --progress
   -h --help -V --version"
+
+_sluice_opts_cdc_mysql="-t --tables --snapshot --offsets --server-id
+  --tx-markers --no-tombstones --heartbeat -n --name --with-key --embed-json
+  --no-reconnect --timeout --stats --progress -h --help -V --version"
 
 _sluice_opts_streams="-j --json --shards --retention --segment-bytes --to
   --dry-run --force --yes -h --help -V --version"
@@ -105,6 +109,21 @@ _sluice_values() {
       COMPREPLY=() ;;
     cdc-pg:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    cdc-mysql:-t | cdc-mysql:--tables)
+      COMPREPLY=() ;;
+    cdc-mysql:--snapshot)
+      COMPREPLY=($(compgen -W "initial never only when-needed" -- "$cur")) ;;
+    cdc-mysql:--offsets)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
+    cdc-mysql:--server-id)
+      COMPREPLY=() ;;
+    cdc-mysql:--heartbeat)
+      COMPREPLY=($(compgen -W "1s 5s 30s" -- "$cur")) ;;
+    cdc-mysql:-n | cdc-mysql:--name)
+      COMPREPLY=() ;;
+    cdc-mysql:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
     streams:--shards)
       COMPREPLY=($(compgen -W "1 2 4 8 16" -- "$cur")) ;;
     streams:--retention)
@@ -135,6 +154,7 @@ _sluice_tool() {
     flux) opts=$_sluice_opts_flux ;;
     tap) opts=$_sluice_opts_tap ;;
     cdc-pg) opts=$_sluice_opts_cdc_pg ;;
+    cdc-mysql) opts=$_sluice_opts_cdc_mysql ;;
     streams) opts=$_sluice_opts_streams ;;
     top) opts=$_sluice_opts_top ;;
     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
@@ -173,4 +193,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams sluice-top top
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-cdc-mysql cdc-mysql sluice-streams streams sluice-top top

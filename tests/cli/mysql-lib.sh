@@ -62,7 +62,7 @@ mysql_start() {
     test_skip_all_ "mariadb-install-db failed"
   fi
   mysql_run_ "$@" || test_skip_all_ "MariaDB failed to start"
-  my_c "CREATE DATABASE IF NOT EXISTS test" || test_skip_all_ "cannot create database test"
+  my_c "CREATE DATABASE IF NOT EXISTS test" mysql || test_skip_all_ "cannot create database test"
   MYURL="mysql://root@127.0.0.1:$MY_PORT/test"
   export MYSOCK MY_PORT
 }
@@ -76,5 +76,5 @@ my_restart() {
 }
 
 my_c() {
-  mariadb --no-defaults -uroot -S "$MYSOCK" -N -B -e "$1" "${2:-test}"
+  mariadb --no-defaults --default-character-set=utf8mb4 -uroot -S "$MYSOCK" -N -B -e "$1" "${2:-test}"
 }

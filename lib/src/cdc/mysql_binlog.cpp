@@ -65,6 +65,8 @@ Status BinlogStream::next(RawEvent* out) {
   if (!rpl_) return Status::Unavailable("binlog stream is not open");
   MARIADB_RPL_EVENT* ev = mariadb_rpl_fetch(rpl_, ev_);
   if (!ev) {
+    // On a failure Connector/C frees the event it was given (RPL_SAFEGUARD).
+    ev_ = nullptr;
     MYSQL* m = conn_.get();
     const unsigned err = mysql_errno(m);
     std::string msg = mysql_error(m);

@@ -78,6 +78,11 @@ Status MysqlCdc::snapshot_table(MYSQL* m, const std::string& db, const std::stri
                                 int64_t started_us) {
   TableMap cols;
   SLUICE_RETURN_IF_ERROR(load_columns(db, table, &cols));
+  // The text protocol converts every character column to the connection's
+  // utf8mb4.
+  for (Column& c : cols.columns) {
+    if (c.collation != kBinaryCollation) c.collation = 45;
+  }
   std::string select = "SELECT ";
   std::vector<size_t> key;
   for (size_t i = 0; i < cols.columns.size(); ++i) {

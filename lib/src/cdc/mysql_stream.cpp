@@ -363,6 +363,10 @@ Status MysqlCdc::run() {
     has_acked_ = true;
   } else if (o_.snapshot == SnapshotMode::kNever) {
     SLUICE_RETURN_IF_ERROR(current_position(&start));
+    // Nothing before it is wanted: a restart resumes from here at least.
+    acked_ = start;
+    has_acked_ = true;
+    if (!o_.offsets_path.empty()) SLUICE_RETURN_IF_ERROR(save_now());
   } else {
     bool done = false;
     SLUICE_RETURN_IF_ERROR(finish_snapshot(&start, &done));
