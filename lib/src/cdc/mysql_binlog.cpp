@@ -70,11 +70,10 @@ Status BinlogStream::next(RawEvent* out) {
     MYSQL* m = conn_.get();
     const unsigned err = mysql_errno(m);
     std::string msg = mysql_error(m);
+    if (msg.find("same server") != std::string::npos)  // MariaDB 1927, MySQL 1236
+      return Status::Config("mysql '" + client_->server() + "': " + msg +
+                            " (another replica uses this --server-id: choose another)");
     if (err == 1236) {  // ER_MASTER_FATAL_ERROR_READING_BINLOG
-      if (msg.find("same server") != std::string::npos ||
-          msg.find("server_id") != std::string::npos || msg.find("server id") != std::string::npos)
-        return Status::Config("mysql '" + client_->server() + "': " + msg +
-                              " (another replica uses this --server-id: choose another)");
       return Status::Config("mysql '" + client_->server() + "': cannot read the binlog from " +
                             start_ + ": " + msg +
                             " (the position is gone, purged or never existed: run with "
