@@ -23,6 +23,11 @@ load_sql() {
     i=$((j + 1))
   done
 }
+# purge_before FILE OLD: purges the binlogs before FILE until OLD is gone (a
+# dump thread of a replica that just left holds its file for a moment).
+purge_before() {
+  my_c "PURGE BINARY LOGS TO '$1'" && ! my_c "SHOW BINARY LOGS" | grep -q "^$2"
+}
 start_cdc() {
   cdc-mysql --snapshot never --offsets offsets "$MYURL" >>"$1" 2>>cdc.err &
   cdc_pid=$!
@@ -73,10 +78,8 @@ test_expect_success 'a purged position exits 78 naming --snapshot when-needed, w
   cp offsets old-offsets &&
   my_c "FLUSH BINARY LOGS" &&
   last=$(my_c "SHOW MASTER STATUS" | cut -f1) &&
-  my_c "PURGE BINARY LOGS TO \"$last\"" &&
   old=$(sed -n "s/^file=//p" old-offsets) &&
-  my_c "SHOW BINARY LOGS" >logs &&
-  test_must_fail grep -q "^$old" logs &&
+  wait_for 30 "purge_before $last $old" &&
   cp old-offsets offsets &&
   test_expect_code 78 cdc-mysql --offsets offsets "$MYURL" >purged.out 2>purged.err &&
   test_grep "snapshot when-needed" purged.err &&

@@ -83,7 +83,7 @@ class Decoder {
         double v;
         std::memcpy(&v, &bits, 8);
         char buf[32];
-        auto r = std::to_chars(buf, buf + sizeof buf, v);
+        auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
         out.append(buf, static_cast<size_t>(r.ptr - buf));
         return Status::Ok();
       }

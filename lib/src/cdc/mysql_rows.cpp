@@ -94,6 +94,7 @@ Status decode_row_image(const TableMap& table, std::string_view present, std::st
                      "." + table.table + "' has " + std::to_string(ncols),
                  *pos);
   }
+  if (npresent == 0) return bad("row image without columns", *pos);
   const size_t null_bytes = (npresent + 7) / 8;
   if (rows.size() < *pos || rows.size() - *pos < null_bytes) return bad("short null bitmap", *pos);
   std::string_view nulls = rows.substr(*pos, null_bytes);

@@ -2,10 +2,30 @@
 #include "cdc/mysql_table_map.h"
 
 #include "cdc/mysql_bytes.h"
+#include "sluice/envelope.h"
 
 namespace sluice::mysql {
 
 namespace {
+
+// Names are utf8 in every server; bytes that are not are read as latin1,
+// so a name is always valid in JSON and in stream names.
+void assign_name(std::string_view bytes, std::string& out) {
+  if (is_valid_utf8(bytes)) {
+    out.assign(bytes);
+    return;
+  }
+  out.clear();
+  for (char ch : bytes) {
+    auto b = static_cast<uint8_t>(ch);
+    if (b < 0x80) {
+      out.push_back(ch);
+    } else {
+      out.push_back(static_cast<char>(0xc0 | (b >> 6)));
+      out.push_back(static_cast<char>(0x80 | (b & 0x3f)));
+    }
+  }
+}
 
 Status bad(std::string_view what, size_t at) {
   return Status::BadData("table map event: " + std::string(what) + " at byte " +
@@ -115,9 +135,9 @@ Status parse_table_map(std::string_view body, unsigned post_header_len, TableMap
   uint8_t n = 0;
   std::string_view s;
   if (!r.u8(&n) || !r.bytes(n, &s) || !r.skip(1)) return bad("short database name", r.pos());
-  out->db.assign(s);
+  assign_name(s, out->db);
   if (!r.u8(&n) || !r.bytes(n, &s) || !r.skip(1)) return bad("short table name", r.pos());
-  out->table.assign(s);
+  assign_name(s, out->table);
   uint64_t count = 0;
   if (!r.lenenc(&count) || count > 4096 || count > r.remaining())
     return bad("bad column count", r.pos());
@@ -186,7 +206,7 @@ Status parse_table_map(std::string_view body, unsigned post_header_len, TableMap
         for (Column& c : out->columns) {
           std::string_view name;
           if (!f.lenenc_str(&name)) return bad("short column names", at);
-          c.name.assign(name);
+          assign_name(name, c.name);
         }
         out->has_names = true;
         break;
@@ -203,7 +223,8 @@ Status parse_table_map(std::string_view body, unsigned post_header_len, TableMap
           for (uint64_t m = 0; m < members; ++m) {
             std::string_view name;
             if (!f.lenenc_str(&name)) return bad("short enum/set values", at);
-            c.values.emplace_back(name);
+            c.values.emplace_back();
+            assign_name(name, c.values.back());
           }
         }
         break;

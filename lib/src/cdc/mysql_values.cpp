@@ -93,7 +93,7 @@ void append_date(int64_t year, unsigned month, unsigned day, std::string& out) {
 
 void append_double(double d, std::string& out) {
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::general);
   std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
   if (s.find_first_of("ni") != std::string_view::npos) {  // nan, inf: not JSON
     append_json_string(s, out);
@@ -104,7 +104,7 @@ void append_double(double d, std::string& out) {
 
 void append_float(float f, std::string& out) {
   char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, f);
+  auto r = std::to_chars(buf, buf + sizeof buf, f, std::chars_format::general);
   std::string_view s(buf, static_cast<size_t>(r.ptr - buf));
   if (s.find_first_of("ni") != std::string_view::npos) {
     append_json_string(s, out);
