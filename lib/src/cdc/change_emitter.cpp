@@ -82,6 +82,9 @@ Status ChangeEmitter::emit(char op, TableId table, const debezium::Row* before,
   }
   debezium::append_event(info_, source_, ev, value_);
   bool has_key = key_row && debezium::append_key(*key_row, key_);
+  // An update whose after image lacks the key (MySQL's MINIMAL row image
+  // logs only the changed columns): the key did not change, before has it.
+  if (!has_key && op == 'u' && before) has_key = debezium::append_key(*before, key_);
   SLUICE_RETURN_IF_ERROR(put(route, has_key, value_));
   if (op == 'd' && has_key && opts_.tombstones && sink_->keyed_stream())
     return put(route, true, std::nullopt);
