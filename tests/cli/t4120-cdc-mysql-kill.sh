@@ -74,6 +74,28 @@ test_expect_success 'SIGTERM during a load drains, saves the offsets and exits 0
   test $(grep -o "\"id\":[0-9]*" ev2.out | sort -u | wc -l) -eq $ROWS
 '
 
+test_expect_success 'a lost binlog connection is reconnected with backoff: nothing skipped' '
+  my_c "CREATE DATABASE test2" mysql &&
+  my_c "CREATE TABLE \`load\` (id INT PRIMARY KEY, v VARCHAR(30))" test2 &&
+  { cdc-mysql --snapshot never --offsets off3 "${MYURL%/test}/test2" >ev3.out 2>cdc3.err & } &&
+  pid3=$! && test_track_pid $pid3 &&
+  wait_for 30 "test -s off3" &&
+  load_sql 1 $((ROWS / 4)) >load3.sql &&
+  { my_c "SOURCE load3.sql" test2 & } &&
+  load_pid=$! &&
+  wait_for 30 "test -s ev3.out" &&
+  for id in $(my_c "SELECT id FROM information_schema.PROCESSLIST WHERE COMMAND LIKE \"Binlog Dump%\""); do
+    my_c "KILL $id" || return 1
+  done &&
+  wait "$load_pid" &&
+  want=$(my_c "SHOW MASTER STATUS" | cut -f2) &&
+  wait_for 60 "grep -qx pos=$want off3" &&
+  test_stop $pid3 &&
+  test_grep "reconnecting in 500 ms" cdc3.err &&
+  $HELPER order ev3.out $((ROWS / 4)) >order3.out &&
+  test_grep "^ok" order3.out
+'
+
 test_expect_success 'a purged position exits 78 naming --snapshot when-needed, which snapshots' '
   cp offsets old-offsets &&
   my_c "FLUSH BINARY LOGS" &&
