@@ -461,3 +461,51 @@ TEST_CASE("mysql offsets: format, parse, atomic save through Env, the position t
   CHECK(got->pos == 20);
   CHECK(table.pending() == 1);
 }
+
+TEST_CASE("mysql values: pre-5.6 temporal types, 2-byte ENUM, 8-byte SET, GEOMETRY, YEAR 0") {
+  auto value = [](const Column& c, const std::string& bytes) {
+    std::string out;
+    size_t pos = 0;
+    Status st = append_binlog_value(c, bytes, &pos, {}, out);
+    REQUIRE_MESSAGE(st.ok(), st.message());
+    CHECK(pos == bytes.size());
+    return out;
+  };
+  Column c;
+  c.type = kTypeTimestamp;  // 4 bytes little-endian seconds
+  CHECK(value(c, unhex("00e1f505")) == "\"1973-03-03T09:46:40Z\"");
+  c.type = kTypeDatetime;  // YYYYMMDDhhmmss as a little-endian 8-byte integer
+  const uint64_t v = 20240102030405ull;
+  std::string le;
+  for (int i = 0; i < 8; ++i) le.push_back(static_cast<char>(v >> (8 * i)));
+  CHECK(value(c, le) == "1704164645000");
+  c.type = kTypeTime;  // -HHMMSS as a 3-byte signed integer: -12:34:56
+  const int32_t t = -123456;
+  const uint32_t u = static_cast<uint32_t>(t) & 0xffffff;
+  CHECK(value(c, std::string{static_cast<char>(u), static_cast<char>(u >> 8),
+                             static_cast<char>(u >> 16)}) == "-45296000000");
+  c.type = kTypeYear;
+  CHECK(value(c, std::string(1, '\0')) == "0");
+  Column e;
+  e.type = kTypeEnum;
+  e.length = 2;
+  for (int i = 0; i < 300; ++i) e.values.push_back("m" + std::to_string(i));
+  CHECK(value(e, unhex("2c01")) == "\"m299\"");  // member 300, 1-based
+  std::string out;
+  size_t pos = 0;
+  CHECK(append_binlog_value(e, unhex("2d01"), &pos, {}, out).is(StatusCode::kBadData));
+  Column s;
+  s.type = kTypeSet;
+  s.length = 8;
+  for (int i = 0; i < 64; ++i) s.values.push_back(std::to_string(i));
+  CHECK(value(s, unhex("0100000000000080")) == "\"0,63\"");
+  Column g;
+  g.type = kTypeGeometry;
+  g.length = 4;
+  // SRID 4326, WKB POINT(1 2).
+  const std::string wkb = unhex("0101000000000000000000f03f0000000000000040");
+  std::string geo = unhex("e6100000") + wkb;
+  const uint32_t n = static_cast<uint32_t>(geo.size());
+  CHECK(value(g, std::string{static_cast<char>(n), 0, 0, 0} + geo) ==
+        "{\"wkb\":\"AQEAAAAAAAAAAADwPwAAAAAAAABA\",\"srid\":4326}");
+}
