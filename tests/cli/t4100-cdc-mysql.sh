@@ -129,4 +129,18 @@ test_expect_success 'snapshot then stream from the snapshot position, no gap and
   test $(grep -o "\"id\":[0-9]*" s.out | sort -u | wc -l) -eq 2501
 '
 
+test_expect_success 'resume by a gtid= line alone (MariaDB), as after a failover' '
+  my_c "CREATE TABLE g (id INT PRIMARY KEY)" &&
+  gtid=$(my_c "SELECT @@gtid_binlog_pos") &&
+  my_c "INSERT INTO g VALUES (1); INSERT INTO g VALUES (2)" &&
+  echo "gtid=$gtid" >offg &&
+  start_cdc g.out --offsets offg --tables test.g "$MYURL" &&
+  caught_up offg &&
+  test_stop "$cdc_pid" &&
+  test_line_count = 2 g.out &&
+  sed -n 1p g.out | test_grep -F "\"after\":{\"id\":1}" &&
+  test_grep -E "^file=binlog.0+1$" offg &&
+  test_must_fail grep -qx "gtid=$gtid" offg
+'
+
 test_done

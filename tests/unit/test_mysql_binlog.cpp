@@ -431,6 +431,10 @@ TEST_CASE("mysql offsets: format, parse, atomic save through Env, the position t
   CHECK(*back == p);
   CHECK(parse_offsets("file=x\npos=abc\n", "o").status().is(StatusCode::kBadData));
   CHECK(parse_offsets("pos=5\n", "o").status().is(StatusCode::kBadData));
+  auto gtid_only = parse_offsets("gtid=0-1-9\n", "o");
+  REQUIRE(gtid_only.ok());
+  CHECK(gtid_only->file.empty());
+  CHECK(gtid_only->gtid == "0-1-9");
 
   char tmpl[] = "/tmp/sluice-mysql-offsets.XXXXXX";
   REQUIRE(mkdtemp(tmpl) != nullptr);

@@ -23,10 +23,10 @@ void BinlogStream::close() {
 }
 
 Status BinlogStream::open(MysqlClient& client, const std::string& file, uint64_t pos,
-                          uint32_t server_id, Millis heartbeat) {
+                          const std::string& gtid, uint32_t server_id, Millis heartbeat) {
   close();
   client_ = &client;
-  start_ = file + ":" + std::to_string(pos);
+  start_ = file.empty() ? "GTID " + gtid : file + ":" + std::to_string(pos);
   SLUICE_RETURN_IF_ERROR(client.connect(&conn_));
   MYSQL* m = conn_.get();
   auto checksum = client.scalar(m, "SELECT @@global.binlog_checksum", "reading binlog_checksum");
@@ -38,10 +38,18 @@ Status BinlogStream::open(MysqlClient& client, const std::string& file, uint64_t
                                      "@mariadb_slave_capability = 4, @master_heartbeat_period = " +
                                          std::to_string(period_ns),
                                      "setting the replica session variables"));
+  if (file.empty()) {
+    if (!client.mariadb())
+      return Status::Config("mysql '" + client.server() +
+                            "': resuming by GTID alone needs MariaDB: put file= and pos= lines "
+                            "in the offsets file");
+    SLUICE_RETURN_IF_ERROR(client.exec(m, "SET @slave_connect_state = " + quote_literal(gtid),
+                                       "setting the GTID position " + gtid));
+  }
   rpl_ = mariadb_rpl_init(m);
   if (!rpl_) return Status::Internal("mariadb_rpl_init failed");
   mariadb_rpl_optionsv(rpl_, MARIADB_RPL_FILENAME, file.c_str(), file.size());
-  mariadb_rpl_optionsv(rpl_, MARIADB_RPL_START, static_cast<unsigned long>(pos));
+  mariadb_rpl_optionsv(rpl_, MARIADB_RPL_START, static_cast<unsigned long>(file.empty() ? 4 : pos));
   mariadb_rpl_optionsv(rpl_, MARIADB_RPL_SERVER_ID, server_id);
   mariadb_rpl_optionsv(rpl_, MARIADB_RPL_FLAGS, 0);
   mariadb_rpl_optionsv(rpl_, MARIADB_RPL_VERIFY_CHECKSUM, 1);

@@ -40,9 +40,11 @@ class BinlogStream {
   BinlogStream(const BinlogStream&) = delete;
   BinlogStream& operator=(const BinlogStream&) = delete;
 
-  // Connects and starts the dump from `file`:`pos` as replica `server_id`.
-  Status open(MysqlClient& client, const std::string& file, uint64_t pos, uint32_t server_id,
-              Millis heartbeat);
+  // Connects and starts the dump from `file`:`pos` as replica `server_id`;
+  // with an empty `file`, from the MariaDB GTID position `gtid` (after the
+  // transactions it names).
+  Status open(MysqlClient& client, const std::string& file, uint64_t pos, const std::string& gtid,
+              uint32_t server_id, Millis heartbeat);
   // The next event (blocks until one, or a heartbeat, comes). kUnavailable
   // when the connection is lost; other codes for what the server refused
   // (a purged file, a duplicate server id, a missing privilege).

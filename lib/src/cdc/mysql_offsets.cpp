@@ -41,8 +41,12 @@ Result<BinlogPosition> parse_offsets(std::string_view text, std::string_view pat
       p.gtid.assign(v);
     }
   }
+  // A gtid= line alone (MariaDB) resumes by GTID: after a failover to
+  // another server, whose binlog files have other names and positions.
+  if (p.file.empty() && !has_pos && !p.gtid.empty()) return p;
   if (p.file.empty() || !has_pos)
-    return Status::BadData("offsets file '" + std::string(path) + "' has no file= and pos= lines");
+    return Status::BadData("offsets file '" + std::string(path) +
+                           "' has no file= and pos= lines (nor a gtid= line alone)");
   return p;
 }
 

@@ -12,7 +12,9 @@
 //   file=binlog.000003
 //   pos=1234
 //   gtid=0-1-42            (MariaDB domain-server-seq per domain, or the
-//                           last MySQL uuid:gno; informational)
+//                           last MySQL uuid:gno)
+// A run resumes from file:pos; a file with only a gtid= line resumes by
+// MariaDB GTID (after a failover to a server with other binlog names).
 // Not thread-safe.
 #pragma once
 

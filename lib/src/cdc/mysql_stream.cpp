@@ -228,7 +228,7 @@ Status MysqlCdc::handle(const RawEvent& ev) {
 
 Status MysqlCdc::stream(const BinlogPosition& from) {
   lost_ = true;  // until the dump starts, every failure is the server's
-  Status st = binlog_.open(client_, from.file, from.pos, server_id_, o_.heartbeat);
+  Status st = binlog_.open(client_, from.file, from.pos, from.gtid, server_id_, o_.heartbeat);
   if (!st.ok()) {
     lost_ = st.is(StatusCode::kUnavailable);
     return st;
@@ -341,7 +341,7 @@ Status MysqlCdc::run() {
     if (!loaded.ok()) return loaded.status();
     saved = *loaded;
   }
-  if (saved) {
+  if (saved && !saved->file.empty()) {
     auto exists = binlog_exists(saved->file);
     if (!exists.ok()) return exists.status();
     if (!*exists) {
