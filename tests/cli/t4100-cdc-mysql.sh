@@ -129,6 +129,17 @@ test_expect_success 'snapshot then stream from the snapshot position, no gap and
   test $(grep -o "\"id\":[0-9]*" s.out | sort -u | wc -l) -eq 2501
 '
 
+test_expect_success 'a snapshot across databases routes each row to its own {db}' '
+  my_c "CREATE DATABASE d2; CREATE TABLE d2.x (id INT PRIMARY KEY); INSERT INTO d2.x VALUES (1), (2)" &&
+  cdc-mysql --snapshot only --tables test.t2,d2.x "${MYURL%/test}" "file:snap/{db}.{table}" &&
+  tap file:snap/test.t2 --exit >st2.out &&
+  tap file:snap/d2.x --exit >sx.out &&
+  test_line_count = 1 st2.out &&
+  test_line_count = 2 sx.out &&
+  test_grep -F "\"db\":\"test\",\"sequence\":null,\"table\":\"t2\"" st2.out &&
+  sed -n 2p sx.out | test_grep -F "\"snapshot\":\"last\",\"db\":\"d2\""
+'
+
 test_expect_success 'resume by a gtid= line alone (MariaDB), as after a failover' '
   my_c "CREATE TABLE g (id INT PRIMARY KEY)" &&
   gtid=$(my_c "SELECT @@gtid_binlog_pos") &&

@@ -67,6 +67,7 @@ class MysqlCdc {
   Status handle_query(const RawEvent& ev);
   Status begin_tx(const RawEvent& ev, std::string gtid);
   Status commit_tx(const RawEvent& ev);
+  void use_db(const std::string& db);
   void advance_confirmed(bool force_save);
   Status save_now();
   bool stopped() const { return o_.stop && *o_.stop; }

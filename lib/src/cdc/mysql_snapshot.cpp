@@ -97,6 +97,7 @@ Status MysqlCdc::snapshot_table(MYSQL* m, const std::string& db, const std::stri
     order += quote_ident(cols.columns[key[k]].name);
   }
   const TableId id{db, table};
+  use_db(db);
   std::vector<std::string> last;  // the last key read, as SQL literals
   for (;;) {
     if (stopped()) return Status::Ok();

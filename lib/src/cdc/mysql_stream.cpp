@@ -102,6 +102,14 @@ Status MysqlCdc::handle_query(const RawEvent& ev) {
   return commit_tx(ev);
 }
 
+void MysqlCdc::use_db(const std::string& db) {
+  // source.db and the {db} of routing are the table's database.
+  if (emitter_.info().db == db) return;
+  debezium::SourceInfo info = emitter_.info();
+  info.db = db;
+  emitter_.set_info(std::move(info));
+}
+
 Status MysqlCdc::handle_rows(const RawEvent& ev) {
   RowsEvent re;
   SLUICE_RETURN_IF_ERROR(
@@ -118,12 +126,7 @@ Status MysqlCdc::handle_rows(const RawEvent& ev) {
                            std::to_string(re.column_count) + " columns, its table map " +
                            std::to_string(t.columns.size()));
   if (!in_tx_) SLUICE_RETURN_IF_ERROR(begin_tx(ev, ""));
-  if (emitter_.info().db != t.db) {
-    debezium::SourceInfo info = emitter_.info();
-    info.db = t.db;
-    if (o_.name.empty() && o_.uri.db.empty()) info.name = "mysql";
-    emitter_.set_info(std::move(info));
-  }
+  use_db(t.db);
   if (source_.file != file_) source_.file = file_;
   source_.server_id = ev.server_id;
   source_.pos = ev.next_pos >= ev.size ? ev.next_pos - ev.size : 0;
