@@ -66,21 +66,25 @@ void append_fraction(uint32_t micros, unsigned fsp, std::string& out) {
   out.append(digits, fsp > 6 ? 6 : fsp);
 }
 
-// Debezium's temporal numbers for a date-time read as UTC.
-void append_datetime(int64_t year, unsigned month, unsigned day, unsigned hour, unsigned minute,
+// Debezium's temporal numbers for a date-time read as UTC. False (and
+// nothing appended) for a value no server writes (year past 9999, 25:00).
+bool append_datetime(int64_t year, unsigned month, unsigned day, unsigned hour, unsigned minute,
                      unsigned second, uint32_t micros, unsigned fsp, std::string& out) {
+  if (year < 0 || year > 9999 || hour > 23 || minute > 59 || second > 59 || micros > 999999)
+    return false;
   if (year == 0 && month == 0 && day == 0) {
     out.append("null");  // the zero date
-    return;
+    return true;
   }
   if (month < 1 || month > 12 || day < 1 || day > 31) {
     out.append("null");  // a date with a zero part ('2020-00-00'), allowed by some SQL modes
-    return;
+    return true;
   }
   const int64_t days = days_from_civil(year, month, day);
   const int64_t us =
       days * kUsPerDay + (int64_t{hour} * 3600 + int64_t{minute} * 60 + second) * 1000000 + micros;
   append_int(fsp <= 3 ? debezium::floor_div(us, 1000) : us, out);
+  return true;
 }
 
 void append_date(int64_t year, unsigned month, unsigned day, std::string& out) {
@@ -407,8 +411,10 @@ Status append_binlog_value(const Column& c, std::string_view data, size_t* pos,
       if (!need(8)) return short_value(c, at);
       uint64_t v = le_uint(p, 8);
       const uint64_t d = v / 1000000, t = v % 1000000;
-      append_datetime(static_cast<int64_t>(d / 10000), d / 100 % 100, d % 100, t / 10000,
-                      t / 100 % 100, t % 100, 0, 0, out);
+      if (!append_datetime(static_cast<int64_t>(d / 10000), d / 100 % 100, d % 100, t / 10000,
+                           t / 100 % 100, t % 100, 0, 0, out))
+        return Status::BadData("column '" + c.name + "': bad DATETIME at byte " +
+                               std::to_string(at));
       take(8);
       return Status::Ok();
     }
@@ -419,8 +425,10 @@ Status append_binlog_value(const Column& c, std::string_view data, size_t* pos,
       const uint64_t packed = be_uint(p, 5) - 0x8000000000ULL;
       const uint64_t ymd = packed >> 17, hms = packed % (1 << 17);
       const uint64_t ym = ymd >> 5;
-      append_datetime(static_cast<int64_t>(ym / 13), ym % 13, ymd % 32, hms >> 12, (hms >> 6) % 64,
-                      hms % 64, frac_micros(p + 5, fsp), fsp, out);
+      if (!append_datetime(static_cast<int64_t>(ym / 13), ym % 13, ymd % 32, hms >> 12,
+                           (hms >> 6) % 64, hms % 64, frac_micros(p + 5, fsp), fsp, out))
+        return Status::BadData("column '" + c.name + "': bad DATETIME at byte " +
+                               std::to_string(at));
       take(n);
       return Status::Ok();
     }
@@ -644,7 +652,7 @@ void append_text_value(const Column& c, std::string_view text, const debezium::V
           digits(text, 17, 2, &s) && text_fraction(text, 19, &micros)) {
         const unsigned fsp = fsp_of(c);
         if (c.type == kTypeDatetime2) {
-          append_datetime(y, mo, d, h, mi, s, micros, fsp, out);
+          if (!append_datetime(y, mo, d, h, mi, s, micros, fsp, out)) break;
         } else if (y == 0 && mo == 0 && d == 0) {
           append_zoned(0, 0, fsp, out);
         } else {
