@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg streams top trigger"
+_sluice_tools="flux tap cdc-pg cdc-mysql streams top trigger"
 
 _sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
   --encode --schema-registry --subject --schema --to-json --csv-header
@@ -21,6 +21,10 @@ _sluice_opts_cdc_pg="-s --slot -p --publication -t --tables
   --create-publication --drop-slot --drop-publication --temporary --snapshot
   --tx-markers --no-tombstones --proto-version --stream-in-progress
   --no-stream-in-progress --heartbeat -n --name --with-key --embed-json
+  --no-reconnect --timeout --stats --progress -h --help -V --version"
+
+_sluice_opts_cdc_mysql="-t --tables --snapshot --offsets --server-id
+  --tx-markers --no-tombstones --heartbeat -n --name --with-key --embed-json
   --no-reconnect --timeout --stats --progress -h --help -V --version"
 
 _sluice_opts_streams="-j --json -g --group --shards --retention
@@ -131,6 +135,21 @@ _sluice_values() {
       COMPREPLY=() ;;
     cdc-pg:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    cdc-mysql:-t | cdc-mysql:--tables)
+      COMPREPLY=() ;;
+    cdc-mysql:--snapshot)
+      COMPREPLY=($(compgen -W "initial never only when-needed" -- "$cur")) ;;
+    cdc-mysql:--offsets)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
+    cdc-mysql:--server-id)
+      COMPREPLY=() ;;
+    cdc-mysql:--heartbeat)
+      COMPREPLY=($(compgen -W "1s 5s 30s" -- "$cur")) ;;
+    cdc-mysql:-n | cdc-mysql:--name)
+      COMPREPLY=() ;;
+    cdc-mysql:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
     streams:-g | streams:--group)
       COMPREPLY=() ;;
     streams:--shards)
@@ -213,6 +232,7 @@ _sluice_tool() {
     flux) opts=$_sluice_opts_flux ;;
     tap) opts=$_sluice_opts_tap ;;
     cdc-pg) opts=$_sluice_opts_cdc_pg ;;
+    cdc-mysql) opts=$_sluice_opts_cdc_mysql ;;
     streams) opts=$_sluice_opts_streams ;;
     top) opts=$_sluice_opts_top ;;
     trigger) opts=$_sluice_opts_trigger ;;
@@ -252,4 +272,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-streams streams sluice-top top sluice-trigger trigger
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-cdc-mysql cdc-mysql sluice-streams streams sluice-top top sluice-trigger trigger

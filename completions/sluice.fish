@@ -26,6 +26,7 @@ end
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a flux -d 'produce records from stdin or a named pipe to a stream'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a tap -d 'consume a stream to stdout or a named pipe'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-pg -d 'PostgreSQL change data capture to Debezium-compatible events'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-mysql -d 'MySQL/MariaDB binlog change data capture to Debezium-compatible events'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a streams -d 'list, create, configure, trim, inspect, reset and check streams'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a top -d 'htop for streams: rates, consumer lag, ETA and status'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a trigger -d 'run a command or produce to a stream for the events a filter matches'
@@ -126,6 +127,28 @@ for c in sluice sluice-cdc-pg cdc-pg
     complete -c $c -n $n -s h -l help -d 'print this help and exit'
     complete -c $c -n $n -s V -l version -d 'print the version and exit'
     complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] CONNINFO [STREAM|-]'
+end
+
+# cdc-mysql
+for c in sluice sluice-cdc-mysql cdc-mysql
+    set -l n '__sluice_is cdc-mysql'
+    complete -c $c -n $n -s t -l tables -x -d 'only these tables: db.t1,db.t2 (default: every table of the URI\'s database, or of every database)'
+    complete -c $c -n $n -l snapshot -x -a 'initial never only when-needed' -d 'initial | never | only | when-needed'
+    complete -c $c -n $n -l offsets -r -F -d 'keep the binlog position (file:pos, GTID set) in FILE and resume from it'
+    complete -c $c -n $n -l server-id -x -d 'replica server id (default: derived from the host and --offsets, 5400-6400)'
+    complete -c $c -n $n -l tx-markers -d 'emit transaction BEGIN/END events and the transaction block'
+    complete -c $c -n $n -l no-tombstones -d 'no tombstone (key, null value) after each delete when writing to a stream'
+    complete -c $c -n $n -l heartbeat -x -a '1s 5s 30s' -d 'server heartbeat period when the binlog is idle'
+    complete -c $c -n $n -s n -l name -x -d 'source.name, the logical server name (default: the database name, else mysql)'
+    complete -c $c -n $n -l with-key -d 'on stdout, print {"key":...,"value":...} lines'
+    complete -c $c -n $n -l embed-json -d 'JSON columns (MySQL) as JSON values, not strings'
+    complete -c $c -n $n -l no-reconnect -d 'exit 69 when the server goes away instead of reconnecting with backoff'
+    complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up connecting or draining the destination after DUR'
+    complete -c $c -n $n -l stats -d 'print a summary on stderr at exit'
+    complete -c $c -n $n -l progress -d 'show a progress line on stderr (when it is a terminal)'
+    complete -c $c -n $n -s h -l help -d 'print this help and exit'
+    complete -c $c -n $n -s V -l version -d 'print the version and exit'
+    complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] URI [STREAM|-]'
 end
 
 # streams

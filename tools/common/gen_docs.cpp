@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cdc-mysql/flags.h"
 #include "cdc-pg/flags.h"
 #include "common/flags.h"
 #include "common/shared_flags.h"
@@ -32,9 +33,10 @@ using sluice::cli::ToolSpec;
 
 namespace {
 
-const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec,   &sluice::tools::tap::kSpec,
-                                  &sluice::tools::cdc_pg::kSpec, &sluice::tools::streams::kSpec,
-                                  &sluice::tools::top::kSpec,    &sluice::tools::trigger::kSpec};
+const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec,    &sluice::tools::tap::kSpec,
+                                  &sluice::tools::cdc_pg::kSpec,  &sluice::tools::cdc_mysql::kSpec,
+                                  &sluice::tools::streams::kSpec, &sluice::tools::top::kSpec,
+                                  &sluice::tools::trigger::kSpec};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -217,7 +217,7 @@ class ChangeEmitter {
   // Snapshot look-ahead.
   bool held_ = false, held_has_key_ = false;
   size_t held_snap_at_ = std::string::npos;
-  std::string held_value_, held_key_, held_schema_, held_table_;
+  std::string held_value_, held_key_, held_db_, held_schema_, held_table_;
 
   uint64_t last_ticket_ = 0;
   std::deque<std::pair<uint64_t, uint64_t>> pending_;  // (position, ticket)

@@ -82,6 +82,9 @@ Status ChangeEmitter::emit(char op, TableId table, const debezium::Row* before,
   }
   debezium::append_event(info_, source_, ev, value_);
   bool has_key = key_row && debezium::append_key(*key_row, key_);
+  // An update whose after image lacks the key (MySQL's MINIMAL row image
+  // logs only the changed columns): the key did not change, before has it.
+  if (!has_key && op == 'u' && before) has_key = debezium::append_key(*before, key_);
   SLUICE_RETURN_IF_ERROR(put(route, has_key, value_));
   if (op == 'd' && has_key && opts_.tombstones && sink_->keyed_stream())
     return put(route, true, std::nullopt);
@@ -128,7 +131,7 @@ Status ChangeEmitter::release_held(bool last) {
   held_ = false;
   if (last && held_snap_at_ != std::string::npos) held_value_.replace(held_snap_at_, 4, "last");
   key_.swap(held_key_);
-  Status st = put(CdcRoute{info_.db, held_schema_, held_table_, false}, held_has_key_, held_value_);
+  Status st = put(CdcRoute{held_db_, held_schema_, held_table_, false}, held_has_key_, held_value_);
   key_.swap(held_key_);
   return st;
 }
@@ -147,6 +150,7 @@ Status ChangeEmitter::snapshot_row(TableId table, const debezium::Row& row, int6
   ev.now_us = env_->now_us();
   held_snap_at_ = debezium::append_event(info_, source_, ev, held_value_);
   held_has_key_ = debezium::append_key(row, held_key_);
+  held_db_.assign(info_.db);  // a connector may switch databases (cdc-mysql)
   held_schema_.assign(table.schema);
   held_table_.assign(table.table);
   held_ = true;
