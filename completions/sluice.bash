@@ -29,11 +29,11 @@ _sluice_opts_streams="-j --json --shards --retention --segment-bytes --to
 _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
 
-_sluice_opts_trigger="-w --when -x --exec --webhook --webhook-header --method
-  --webhook-secret --webhook-timeout --template --to -n --name --retries
-  --retry-backoff --exec-timeout --rate --dlq -o --from -g --group -c --count
-  -e --exit --envelope --on-error --strict --dry-run --timeout --stats -h
-  --help -V --version"
+_sluice_opts_trigger="-w --when -r --rules -x --exec --webhook --webhook-header
+  --method --webhook-secret --webhook-timeout --template --to -n --name
+  --retries --retry-backoff --exec-timeout --rate --dlq -o --from -g --group
+  -c --count -e --exit --envelope --on-error --strict --dry-run --timeout
+  --stats -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -150,6 +150,9 @@ _sluice_values() {
       COMPREPLY=() ;;
     trigger:-w | trigger:--when)
       COMPREPLY=() ;;
+    trigger:-r | trigger:--rules)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
     trigger:-x | trigger:--exec)
       COMPREPLY=() ;;
     trigger:--webhook)

@@ -161,7 +161,8 @@ end
 # trigger
 for c in sluice sluice-trigger trigger
     set -l n '__sluice_is trigger'
-    complete -c $c -n $n -s w -l when -x -d 'the filter: fire for the events it matches (see FILTER LANGUAGE; required)'
+    complete -c $c -n $n -s w -l when -x -d 'the filter: fire for the events it matches (see FILTER LANGUAGE; or --rules)'
+    complete -c $c -n $n -s r -l rules -r -F -d 'run the rules of this JSON file (many per process; SIGHUP reloads it)'
     complete -c $c -n $n -s x -l exec -x -d 'action: run CMD with /bin/sh -c, the event on its stdin'
     complete -c $c -n $n -l webhook -x -d 'action: send the event to URL (Standard Webhooks headers, keep-alive)'
     complete -c $c -n $n -l webhook-header -x -d 'with --webhook: add this request header (repeatable)'

@@ -22,12 +22,36 @@ inline constexpr Flag kFlags[] = {
         .short_name = 'w',
         .value_name = "EXPR",
         .arity = Arity::kOne,
-        .help = "the filter: fire for the events it matches (see FILTER LANGUAGE; required)",
-        .doc = R"roff(The filter expression (required): the action fires for every event it
+        .help = "the filter: fire for the events it matches (see FILTER LANGUAGE; or --rules)",
+        .doc =
+            R"roff(The filter expression (required without \fB\-\-rules\fR): the action fires for every event it
 matches.
 See \fBFILTER LANGUAGE\fR below.
 A syntax error is reported with its line and column and exits 64.
 )roff",
+    },
+    {
+        .name = "rules",
+        .short_name = 'r',
+        .value_name = "FILE",
+        .arity = Arity::kOne,
+        .help = "run the rules of this JSON file (many per process; SIGHUP reloads it)",
+        .doc = R"roff(Run the rules of \fIFILE\fR instead of one rule from the flags: a JSON
+array of objects, each with \fB"name"\fR (unique), \fB"when"\fR, one of
+\fB"exec"\fR, \fB"webhook"\fR or \fB"to"\fR, and optionally
+\fB"retries"\fR (a number), \fB"retry_backoff"\fR, \fB"exec_timeout"\fR,
+\fB"webhook_timeout"\fR, \fB"webhook_header"\fR (a string or an array),
+\fB"method"\fR, \fB"secret"\fR, \fB"template"\fR, \fB"dlq"\fR and
+\fB"rate"\fR, which mean what the flags of the same names mean.
+Each event goes through the rules in the order of the file.
+A bad file exits 78, naming the rule (its index from 1 and its name) and
+the field.
+\fBSIGHUP\fR reloads the file between two events (none is lost or run
+twice); a bad file then keeps the rules that run and says why on stderr.
+The per-rule flags (\fB\-\-when\fR, \fB\-\-exec\fR, ...) cannot be
+given with \fB\-\-rules\fR.
+)roff",
+        .hint = Hint::kFile,
     },
     {
         .name = "exec",

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# trigger --rules FILE: many rules in one process, a bad file exits 78
+# naming the rule and field, SIGHUP reloads between events and a bad
+# file on reload keeps the rules that run.
+. "$(dirname "$0")/lib.sh"
+test_require_bin trigger flux
+
+cat >events <<'JSON'
+{"op":"u","region":"eu","id":1}
+{"op":"d","region":"us","id":2}
+{"op":"u","region":"us","id":3}
+{"op":"c","region":"eu","id":4}
+JSON
+
+test_expect_success 'two rules from a file: each runs its action for its own matches' '
+	cat >rules.json <<-\EOF &&
+	[
+	  {"name": "eu", "when": "region == \"eu\"", "exec": "cat >>eu"},
+	  {"name": "upd", "when": "op == \"u\"", "exec": "cat >>upd", "retries": 0}
+	]
+	EOF
+	trigger --rules rules.json --stats - <events 2>err &&
+	sed -n "1p;4p" events >expect_eu &&
+	test_cmp expect_eu eu &&
+	sed -n "1p;3p" events >expect_upd &&
+	test_cmp expect_upd upd &&
+	test_grep "4 events; rule .eu.: 2 matched, 2 fired, 0 failed.*; rule .upd.: 2 matched, 2 fired" err
+'
+
+test_expect_success '--dry-run with --rules prints each rule that would fire' '
+	trigger --rules rules.json --dry-run - <events >out &&
+	cut -f1,2 out >got &&
+	printf "eu\tstdin/1\nupd\tstdin/1\nupd\tstdin/3\neu\tstdin/4\n" >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a bad rules file exits 78 and names the rule and the field' '
+	echo "[{\"name\":\"a\",\"when\":\"true\",\"exec\":\"true\"},{\"name\":\"b\",\"when\":\"op ==\",\"exec\":\"true\"}]" >bad1.json &&
+	test_expect_code 78 trigger --rules bad1.json - </dev/null 2>err &&
+	test_grep "^trigger: --rules bad1.json: rule 2 (.b.): when: 1:" err &&
+	echo "[{\"name\":\"a\",\"when\":\"true\",\"exec\":\"true\",\"colour\":1}]" >bad2.json &&
+	test_expect_code 78 trigger --rules bad2.json - </dev/null 2>err &&
+	test_grep "rule 1 (.a.): unknown field .colour." err &&
+	echo "[{\"name\":\"a\",\"when\":\"true\"}]" >bad3.json &&
+	test_expect_code 78 trigger --rules bad3.json - </dev/null 2>err &&
+	test_grep "rule 1 (.a.): an action is required: exec, webhook or to" err &&
+	echo "[{\"name\":\"a\",\"when\":\"true\",\"exec\":\"true\",\"rate\":\"5\"}]" >bad4.json &&
+	test_expect_code 78 trigger --rules bad4.json - </dev/null 2>err &&
+	test_grep "rule 1 (.a.): rate .5.: expected N/s" err &&
+	echo "{\"name\":\"a\"}" >bad5.json &&
+	test_expect_code 78 trigger --rules bad5.json - </dev/null 2>err &&
+	test_grep "expected a JSON array of rules" err &&
+	test_expect_code 64 trigger --rules rules.json -w true - </dev/null 2>err &&
+	test_grep "with --rules, set it in the file" err
+'
+
+test_expect_success 'SIGHUP reloads the rules between events; a bad file keeps the old ones' '
+	echo "[{\"name\":\"a\",\"when\":\"true\",\"exec\":\"cat >>a\"}]" >live.json &&
+	echo "{\"n\":1}" | flux file:log/live &&
+	{ trigger --rules live.json -g lg file:log/live 2>hup.err & } &&
+	pid=$! &&
+	test_track_pid $pid &&
+	wait_for "test -s a" &&
+	echo "[{\"name\":\"b\",\"when\":\"n > 1\",\"exec\":\"cat >>b\"}]" >live.json &&
+	kill -HUP $pid &&
+	wait_for "grep -q \"reloaded --rules live.json: 1 rules\" hup.err" &&
+	echo "{\"n\":2}" | flux file:log/live &&
+	wait_for "test -s b" &&
+	echo "[{\"name\":\"c\",\"when\":\"n >\",\"exec\":\"cat >>c\"}]" >live.json &&
+	kill -HUP $pid &&
+	wait_for "grep -q \"keeping the 1 rules that run\" hup.err" &&
+	echo "{\"n\":3}" | flux file:log/live &&
+	wait_for "test \$(wc -l <b) -eq 2" &&
+	test_stop $pid &&
+	echo "{\"n\":1}" >expect_a &&
+	test_cmp expect_a a &&
+	printf "{\"n\":2}\n{\"n\":3}\n" >expect_b &&
+	test_cmp expect_b b &&
+	test_path_is_missing c &&
+	test_grep "rule 1 (.c.): when: 1:" hup.err
+'
+
+test_done
