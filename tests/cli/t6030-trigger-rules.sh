@@ -80,4 +80,25 @@ test_expect_success 'SIGHUP reloads the rules between events; a bad file keeps t
 	test_grep "rule 1 (.c.): when: 1:" hup.err
 '
 
+test_expect_success 'a stream, two rules: the group stays before the event one rule failed' '
+	flux file:log/two <events &&
+	cat >two.json <<-\EOF &&
+	[
+	  {"name": "all", "when": "true", "exec": "cat >>all"},
+	  {"name": "us", "when": "region == \"us\"", "exec": "test $SLUICE_ID != 2 && cat >>us", "retries": 0}
+	]
+	EOF
+	test_expect_code 75 trigger -g two -e --rules two.json file:log/two 2>err &&
+	test_grep "event two/0/1: stopping; the group stays before this event" err &&
+	test_path_is_missing us &&
+	sed "s/test .SLUICE_ID != 2 && //" two.json >fixed.json &&
+	! grep -q SLUICE_ID fixed.json &&
+	trigger -g two -e --rules fixed.json file:log/two &&
+	sed -n "2p;3p" events >expect_us &&
+	test_cmp expect_us us &&
+	sort -u all >all_u &&
+	sort -u events >events_u &&
+	test_cmp events_u all_u
+'
+
 test_done

@@ -262,8 +262,9 @@ Ignored when \fB\-\-group\fR has a committed position.
         .help = "stream source: resume from and commit to consumer group NAME (at least once)",
         .doc = R"roff(With a stream source: resume from the consumer group \fINAME\fR and commit
 to it.
-The group advances past an event only once its action succeeded (or, for
-one that matched nothing, at once) or went to \fB\-\-dlq\fR, so after a
+The group advances past an event only once the action of every rule that
+matched it succeeded (or, for one that matched nothing, at once) or went
+to \fB\-\-dlq\fR, so after a
 crash (even \fBkill \-9\fR) a restart runs every matching event's action
 at least once; some may run twice.
 )roff",

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <random>
@@ -38,6 +39,9 @@ using trigger::Outcome;
 using trigger::Rule;
 using Rules = std::vector<std::unique_ptr<Rule>>;
 
+// How many matching events wait in one rule's queue before the source waits.
+constexpr size_t kQueueCapacity = 1024;
+
 // What to do with a bad event; returns an exit code to stop with, or -1.
 int bad_event(const std::string& where, const Status& st, bool skip) {
   if (skip) {
@@ -55,44 +59,101 @@ extern "C" void on_hup(int) {
   g_reload = 1;
 }
 
+// The rules of the process. Without --dry-run each rule runs in its own
+// RuleRunner (a bounded queue and a worker thread), so one slow or failing
+// rule never holds up another; --dry-run fires in the source's thread.
 struct RuleSet {
-  Rules rules;
+  Rules rules;  // --dry-run, or until start()
+  std::vector<std::unique_ptr<trigger::RuleRunner>> runners;
   std::string file;  // --rules, or empty
   trigger::RuleContext ctx;
+  bool halt_on_failure = false;  // a stream source stops at a failed event
+  bool any_failed = false;       // --dry-run's own count
 
-  // Between two events: on SIGHUP, reads the file again; a bad file keeps
-  // the rules that run. Counts carry over to a rule of the same name.
+  size_t size() const { return runners.empty() ? rules.size() : runners.size(); }
+  Rule& at(size_t i) { return runners.empty() ? *rules[i] : runners[i]->rule(); }
+
+  void start() {
+    if (ctx.dry_run) return;
+    for (auto& r : rules) {
+      runners.push_back(
+          std::make_unique<trigger::RuleRunner>(std::move(r), kQueueCapacity, halt_on_failure));
+    }
+    rules.clear();
+  }
+
+  // Runs every rule over one event: a matching rule's action is queued (or
+  // fired at once with --dry-run), its ticket counting it. A bad event
+  // returns the error with the rule's name when there are several; false
+  // in *queued when a stop signal came while a queue was full.
+  Status dispatch(const Event& e, const std::shared_ptr<trigger::Ticket>& t, bool* queued) {
+    *queued = true;
+    for (size_t i = 0; i < size(); ++i) {
+      Rule& rule = at(i);
+      Result<bool> m = rule.matches(e);
+      if (!m.ok()) {
+        return size() > 1 ? m.status().With("rule '" + rule.name() + "'") : m.status();
+      }
+      if (!*m) continue;
+      if (runners.empty()) {
+        if (rule.fire(e) != Outcome::kDone) {
+          t->failed.store(true);
+          any_failed = true;
+        }
+      } else if (!runners[i]->push(e.msg, e.line, t)) {
+        *queued = false;
+        return Status::Ok();
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Waits for every queued action; true when all are done.
+  bool drain() {
+    for (auto& r : runners) r->drain();
+    for (auto& r : runners) {
+      if (!r->idle()) return false;
+    }
+    return true;
+  }
+  bool failed() const {
+    if (any_failed) return true;
+    for (const auto& r : runners) {
+      if (r->any_failed()) return true;
+    }
+    return false;
+  }
+
+  // Between two events: on SIGHUP, waits for the queued actions, then reads
+  // the file again; a bad file keeps the rules that run. Counts carry over
+  // to a rule of the same name.
   void maybe_reload() {
     if (!g_reload) return;
     g_reload = 0;
     if (file.empty()) return;
+    drain();
     auto specs = trigger::ParseRulesFile(file);
     Result<Rules> fresh =
         specs.ok() ? trigger::CreateRules(*specs, ctx) : Result<Rules>(specs.status());
     if (!fresh.ok()) {
       fprintf(stderr, "trigger: SIGHUP: --rules %s: %s; keeping the %zu rules that run\n",
-              file.c_str(), fresh.status().message().c_str(), rules.size());
+              file.c_str(), fresh.status().message().c_str(), size());
       return;
     }
     for (auto& r : *fresh) {
-      for (auto& old : rules) {
-        if (old->name() == r->name()) r->set_stats(old->stats());
+      for (size_t i = 0; i < size(); ++i) {
+        if (at(i).name() == r->name()) r->set_stats(at(i).stats());
       }
     }
-    for (auto& old : rules) old->flush_output();
+    flush_output();
+    any_failed = failed();
+    runners.clear();
     rules = std::move(*fresh);
-    fprintf(stderr, "trigger: SIGHUP: reloaded --rules %s: %zu rules\n", file.c_str(),
-            rules.size());
+    start();
+    fprintf(stderr, "trigger: SIGHUP: reloaded --rules %s: %zu rules\n", file.c_str(), size());
   }
   void flush_output() {
     for (auto& r : rules) r->flush_output();
-  }
-  Status flush_to(Millis timeout) {
-    for (auto& r : rules) {
-      Status st = r->flush_to(timeout);
-      if (!st.ok()) return st.With("rule '" + r->name() + "': --to");
-    }
-    return Status::Ok();
   }
 };
 
@@ -102,11 +163,10 @@ struct Source {
   uint64_t events = 0;  // read so far
 };
 
-// Runs the rule over stdin lines. Returns the exit code.
+// Runs the rules over stdin lines. Returns the exit code.
 int run_stdin(RuleSet& rules, bool envelope, Source& src) {
   RecordReader reader(0, Framing::Line(), size_t{64} << 20);
   EnvelopeDecoder decoder;
-  bool any_failed = false;
   int64_t seen = 0;
   Event e;
   for (;;) {
@@ -143,31 +203,34 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
     if (envelope) {
       Status st = decoder.decode(line, e.msg);
       if (!st.ok()) {
-        if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) return rc;
+        if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) {
+          rules.drain();
+          return rc;
+        }
         continue;
       }
     } else {
       e.msg.payload = line;
     }
-    for (auto& rule : rules.rules) {
-      Result<bool> m = rule->matches(e);
-      if (!m.ok()) {
-        const std::string w =
-            rules.rules.size() > 1 ? where() + ": rule '" + rule->name() + "'" : where();
-        if (int rc = bad_event(w, m.status(), src.skip_bad); rc >= 0) return rc;
-        continue;
+    bool queued = true;
+    Status st = rules.dispatch(e, std::make_shared<trigger::Ticket>(), &queued);
+    if (!st.ok()) {
+      if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) {
+        rules.drain();
+        return rc;
       }
-      if (!*m) continue;
-      const Outcome o = rule->fire(e);
-      if (o == Outcome::kStopped) return static_cast<int>(ExitCode::kTempFail);
-      if (o == Outcome::kFailed) any_failed = true;
+      continue;
     }
+    if (!queued) break;
   }
-  return any_failed ? static_cast<int>(ExitCode::kTempFail) : 0;
+  // At the end: every queued action runs to its end first.
+  const bool all_done = rules.drain();
+  return !all_done || rules.failed() ? static_cast<int>(ExitCode::kTempFail) : 0;
 }
 
-// Runs the rule over a stream. The group advances past a batch only after
-// every matching event of it is done and --to acknowledged it.
+// Runs the rules over a stream. The group advances past an event only once
+// every matching rule's action for it succeeded or went to --dlq (--to:
+// was acknowledged); events in flight wait in order.
 int run_stream(RuleSet& rules, Consumer& consumer, Source& src, bool group) {
   MessageBatch batch;
   int64_t seen = 0;
@@ -175,9 +238,39 @@ int run_stream(RuleSet& rules, Consumer& consumer, Source& src, bool group) {
   Event e;
   int rc = 0;
   bool done = false;
+  struct InFlight {
+    OwnedMessage pos;  // stream, shard, seq, id: what mark_taken needs
+    std::shared_ptr<trigger::Ticket> ticket;
+  };
+  std::deque<InFlight> in_flight;
+  // Marks what is done, in order; stops at a failed event.
+  auto advance = [&] {
+    while (!in_flight.empty() && in_flight.front().ticket->pending.load() == 0) {
+      if (in_flight.front().ticket->failed.load()) {
+        if (rc == 0) {
+          rc = static_cast<int>(ExitCode::kTempFail);
+          if (!stop_requested()) {
+            Event fe;
+            fe.msg = in_flight.front().pos.view();
+            warn(fe.where() + ": stopping; the group stays before this event");
+          }
+        }
+        done = true;
+        return;
+      }
+      consumer.mark_taken(in_flight.front().pos.view());
+      in_flight.pop_front();
+    }
+  };
   while (!done && !stop_requested()) {
     rules.flush_output();
     rules.maybe_reload();
+    advance();
+    if (done) break;
+    if (group && std::chrono::steady_clock::now() - last_commit > Millis(200)) {
+      if (Status cst = consumer.commit(); !cst.ok()) return cli::fail(cst.With("commit"));
+      last_commit = std::chrono::steady_clock::now();
+    }
     Status st = consumer.poll(batch, Millis(100));
     if (st.is(StatusCode::kEndOfStream)) break;
     if (!st.ok()) {
@@ -185,8 +278,6 @@ int run_stream(RuleSet& rules, Consumer& consumer, Source& src, bool group) {
       rc = cli::fail(st);
       break;
     }
-    const Message* last_done = nullptr;
-    size_t taken = 0;
     for (const Message& m : batch.messages) {
       if (src.count >= 0 && seen >= src.count) {
         done = true;
@@ -195,54 +286,42 @@ int run_stream(RuleSet& rules, Consumer& consumer, Source& src, bool group) {
       ++seen;
       ++src.events;
       e.msg = m;
-      for (auto& rule : rules.rules) {
-        Result<bool> match = rule->matches(e);
-        if (!match.ok()) {
-          const std::string w =
-              rules.rules.size() > 1 ? e.where() + ": rule '" + rule->name() + "'" : e.where();
-          if (int r = bad_event(w, match.status(), src.skip_bad); r >= 0) {
-            rc = r;
-            done = true;
-            break;
-          }
-        } else if (*match) {
-          const Outcome o = rule->fire(e);
-          if (o != Outcome::kDone) {
-            rc = static_cast<int>(ExitCode::kTempFail);
-            if (o == Outcome::kFailed)
-              warn(e.where() + ": stopping; the group stays before this event");
-            done = true;
-            break;
-          }
+      auto ticket = std::make_shared<trigger::Ticket>();
+      bool queued = true;
+      Status dst = rules.dispatch(e, ticket, &queued);
+      if (!dst.ok()) {
+        if (int r = bad_event(e.where(), dst, src.skip_bad); r >= 0) {
+          rc = r;
+          done = true;
+          break;
         }
       }
-      if (done) break;
-      last_done = &m;
-      ++taken;
-    }
-    if (taken > 0) {
-      if (Status fst = rules.flush_to(Millis(30000)); !fst.ok()) {
-        warn(fst.message() + "; the group stays before them");
-        return static_cast<int>(ExitCode::kTempFail);
+      if (!queued) {
+        done = true;
+        break;
       }
-    }
-    // mark_taken covers everything before a message on its shard: mark each
-    // message, cheap and right across shards.
-    if (last_done) {
-      for (size_t i = 0; i < taken; ++i) consumer.mark_taken(batch.messages[i]);
-    }
-    if (group && (done || std::chrono::steady_clock::now() - last_commit > Millis(200))) {
-      if (Status cst = consumer.commit(); !cst.ok()) return cli::fail(cst.With("commit"));
-      last_commit = std::chrono::steady_clock::now();
+      Message pos;
+      pos.stream = m.stream;
+      pos.shard = m.shard;
+      pos.seq = m.seq;
+      pos.id = m.id;
+      pos.ts_us = m.ts_us;
+      in_flight.push_back({OwnedMessage(pos), std::move(ticket)});
+      advance();
+      if (done) break;
     }
     if (src.count >= 0 && seen >= src.count) done = true;
   }
+  // The end (--exit, --count, a bad event): the actions queued run to their
+  // end, unless one failed or a stop signal came.
+  if (rc == 0 && !stop_requested()) rules.drain();
+  advance();
   if (group) {
     if (Status cst = consumer.commit(); !cst.ok() && rc == 0) rc = cli::fail(cst.With("commit"));
   }
+  if (rc == 0 && !in_flight.empty()) rc = static_cast<int>(ExitCode::kTempFail);
   return rc;
 }
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -324,6 +403,8 @@ int main(int argc, char** argv) {
     }
     rules.rules = std::move(*built);
   }
+  rules.halt_on_failure = !from_stdin;
+  rules.start();
   if (!rules.file.empty()) {
     // SIGHUP reloads the rules instead of stopping.
     struct sigaction sa = {};
@@ -342,10 +423,6 @@ int main(int argc, char** argv) {
     if (nonblock) fcntl(0, F_SETFL, flags | O_NONBLOCK);
     rc = run_stdin(rules, a.has("envelope"), src);
     if (nonblock) fcntl(0, F_SETFL, flags);
-    if (Status st = rules.flush_to(Millis(*timeout)); !st.ok() && rc == 0) {
-      warn(st.message());
-      rc = static_cast<int>(ExitCode::kTempFail);
-    }
   } else {
     auto uri = parse_stream_uri(source);
     if (!uri.ok()) return cli::fail(uri.status());
@@ -364,9 +441,9 @@ int main(int argc, char** argv) {
   rules.flush_output();
   if (a.has("stats")) {
     std::string line = "trigger: " + std::to_string(src.events) + " events";
-    for (const auto& r : rules.rules) {
-      const trigger::RuleStats& s = r->stats();
-      line += "; rule '" + r->name() + "': " + std::to_string(s.matched) + " matched, " +
+    for (size_t i = 0; i < rules.size(); ++i) {
+      const trigger::RuleStats& s = rules.at(i).stats();
+      line += "; rule '" + rules.at(i).name() + "': " + std::to_string(s.matched) + " matched, " +
               std::to_string(s.fired) + " fired, " + std::to_string(s.failed) + " failed, " +
               std::to_string(s.retried) + " retried, " + std::to_string(s.dead_lettered) +
               " dead-lettered";

@@ -8,18 +8,24 @@
 // comes. Not thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sluice/backend.h"
 #include "sluice/filter.h"
 #include "sluice/format.h"
 #include "sluice/message.h"
+#include "sluice/signals.h"
 #include "sluice/status.h"
 #include "sluice/webhook.h"
 
@@ -108,11 +114,17 @@ class Rule {
   // Carries the counts over from the rule this one replaces (a reload).
   void set_stats(const RuleStats& s) { stats_ = s; }
   const std::string& name() const { return spec_.name; }
+  bool has_to() const { return to_ != nullptr; }
+  // From another thread: the retries and --rate waits end at once (the
+  // event counts as stopped); a running command or request is not cut.
+  void cancel() { cancelled_.store(true); }
 
  private:
   Rule() = default;
   struct Attempt;
   bool pace();
+  bool sleep_for(Millis d);
+  bool stopping() const { return stop_requested() || cancelled_.load(); }
   std::optional<std::string_view> body(const Event& e);
   Attempt attempt_exec(const Event& e, int64_t attempt);
   Attempt attempt_webhook(const Event& e);
@@ -138,6 +150,59 @@ class Rule {
   std::mt19937_64 rng_{std::random_device{}()};
   bool dry_pending_ = false;
   std::string dry_line_;
+  std::atomic<bool> cancelled_{false};
+};
+
+// One event's pending actions: the source advances past it once `pending`
+// is 0 and it did not fail.
+struct Ticket {
+  std::atomic<int> pending{0};
+  std::atomic<bool> failed{false};
+};
+
+// A rule with its own bounded queue and worker thread, so that a slow or
+// failing action of one rule never holds up another. push() blocks while
+// the queue is full: that is the only backpressure on the source.
+class RuleRunner {
+ public:
+  // halt_on_failure: after an event failed for good, the worker takes no
+  // more events (a stream source stops before that event).
+  RuleRunner(std::unique_ptr<Rule> rule, size_t capacity, bool halt_on_failure);
+  ~RuleRunner();  // abandons what is queued, joins the worker
+  RuleRunner(const RuleRunner&) = delete;
+  RuleRunner& operator=(const RuleRunner&) = delete;
+
+  // Queues a matching event; false when a stop signal came while the queue
+  // was full.
+  bool push(const Message& msg, uint64_t line, std::shared_ptr<Ticket> ticket);
+  // Waits until every queued event is done (or the worker halted, or a
+  // stop signal came).
+  void drain();
+  bool any_failed() const { return any_failed_.load(); }
+  // Nothing queued and nothing running.
+  bool idle();
+  Rule& rule() { return *rule_; }
+
+ private:
+  struct Job {
+    OwnedMessage msg;
+    uint64_t line;
+    std::shared_ptr<Ticket> ticket;
+  };
+  void work();
+  void finish(Job& job, Outcome o);
+
+  std::unique_ptr<Rule> rule_;
+  size_t capacity_;
+  bool halt_on_failure_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool busy_ = false;
+  bool quit_ = false;
+  bool halted_ = false;
+  std::atomic<bool> any_failed_{false};
+  std::thread worker_;
 };
 
 // Reads a rules file: a JSON array of objects, each with "name", "when",

@@ -224,13 +224,25 @@ bool Rule::pace() {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point now = Clock::now();
   if (next_fire_ > now) {
-    const auto wait = std::chrono::duration_cast<Millis>(next_fire_ - now).count();
-    pollfd p{stop_fd(), POLLIN, 0};
-    poll(&p, 1, static_cast<int>(std::max<int64_t>(wait, 1)));
-    if (stop_requested()) return false;
+    const auto wait = std::chrono::duration_cast<Millis>(next_fire_ - now);
+    if (!sleep_for(std::max(wait, Millis(1)))) return false;
   }
   next_fire_ = std::max(now, next_fire_) + rate_interval_;
   return true;
+}
+
+// Sleeps, waking for a stop signal or cancel() (then false), in slices so
+// that cancel() from another thread is seen soon.
+bool Rule::sleep_for(Millis d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  for (;;) {
+    if (stopping()) return false;
+    const auto left =
+        std::chrono::duration_cast<Millis>(until - std::chrono::steady_clock::now()).count();
+    if (left <= 0) return true;
+    pollfd p{stop_fd(), POLLIN, 0};
+    poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 100)));
+  }
 }
 
 // What --webhook sends and --to produces: the event, or --template of it.
@@ -290,7 +302,7 @@ Outcome Rule::run_with_retries(const Event& e) {
       return Outcome::kDone;
     }
     last_error = a.error;
-    if (!a.retry || attempt > spec_.retries || stop_requested()) break;
+    if (!a.retry || attempt > spec_.retries || stopping()) break;
     ++stats_.retried;
     // Equal jitter: half the wait, plus up to the other half at random; a
     // Retry-After from the endpoint wins.
@@ -300,12 +312,10 @@ Outcome Rule::run_with_retries(const Event& e) {
     warn("rule '" + spec_.name + "': " + e.where() + ": " + last_error + " (attempt " +
          std::to_string(attempt) + "; retrying in " + std::to_string(sleep.count()) + " ms" +
          (a.retry_after.count() >= 0 ? ", as Retry-After asks)" : ")"));
-    pollfd p{stop_fd(), POLLIN, 0};
-    poll(&p, 1, static_cast<int>(std::min<int64_t>(sleep.count(), INT32_MAX)));
-    if (stop_requested()) break;
+    if (!sleep_for(sleep)) break;
     wait = std::min(backoff_max_, wait * 2);
   }
-  if (stop_requested()) return Outcome::kStopped;
+  if (stopping()) return Outcome::kStopped;
   if (dlq_) {
     std::vector<Header> headers(e.msg.headers.begin(), e.msg.headers.end());
     const std::string id = e.id();
