@@ -101,4 +101,21 @@ test_expect_success 'a stream, two rules: the group stays before the event one r
 	test_cmp events_u all_u
 '
 
+test_expect_success '--debounce: once per key per window, with the latest event; the group passes all' '
+	printf "{\"k\":\"a\",\"v\":1}\n{\"k\":\"b\",\"v\":1}\n{\"k\":\"a\",\"v\":2}\n{\"k\":\"a\",\"v\":3}\n" >deb &&
+	flux -k k file:log/deb <deb &&
+	trigger -g dg -e -w true --debounce 500ms -x "cat >>fired" --stats file:log/deb 2>err &&
+	sort fired >got &&
+	sed -n "2p;4p" deb | sort >expect &&
+	test_cmp expect got &&
+	test_grep "4 events; rule .when.: 4 matched, 2 fired, 0 failed" err &&
+	trigger -g dg -e -w true --debounce 500ms -x "cat >>fired" file:log/deb &&
+	test_line_count = 2 fired &&
+	sed -n "1p;3p" deb | trigger -w true --debounce 300ms -x "cat >>one" - &&
+	sed -n 3p deb >expect_one &&
+	test_cmp expect_one one &&
+	test_expect_code 64 trigger -w true -x true --debounce 0 - </dev/null 2>err &&
+	test_grep "debounce .0.: expected a duration above 0" err
+'
+
 test_done

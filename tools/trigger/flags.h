@@ -41,8 +41,8 @@ array of objects, each with \fB"name"\fR (unique), \fB"when"\fR, one of
 \fB"exec"\fR, \fB"webhook"\fR or \fB"to"\fR, and optionally
 \fB"retries"\fR (a number), \fB"retry_backoff"\fR, \fB"exec_timeout"\fR,
 \fB"webhook_timeout"\fR, \fB"webhook_header"\fR (a string or an array),
-\fB"method"\fR, \fB"secret"\fR, \fB"template"\fR, \fB"dlq"\fR and
-\fB"rate"\fR, which mean what the flags of the same names mean.
+\fB"method"\fR, \fB"secret"\fR, \fB"template"\fR, \fB"dlq"\fR,
+\fB"rate"\fR and \fB"debounce"\fR, which mean what the flags of the same names mean.
 Each event goes through the rules in the order of the file.
 A bad file exits 78, naming the rule (its index from 1 and its name) and
 the field.
@@ -226,6 +226,22 @@ Retries do not count.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "10/s 100/m",
+    },
+    {
+        .name = "debounce",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .help = "fire at most once per key per DUR window, with the latest event of it",
+        .doc = R"roff(Fire at most once per key (\fB@key\fR; events without a key share one
+window) per \fIDUR\fR: the first event of a key opens a window, later
+ones of that key replace the one waiting, and when the window ends the
+action runs once, with the latest event.
+The events it replaced count as done with it (with \fB\-\-group\fR the
+source advances past them once it succeeded).
+Not with \fB\-\-dry\-run\fR.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "1s 5s 1m",
     },
     {
         .name = "dlq",

@@ -340,9 +340,9 @@ int main(int argc, char** argv) {
   std::vector<trigger::RuleSpec> specs;
   if (a.has("rules")) {
     // The per-rule flags belong in the file then.
-    for (const char* flag :
-         {"when", "exec", "webhook", "to", "dlq", "name", "template", "rate", "retries",
-          "retry-backoff", "exec-timeout", "webhook-timeout", "webhook-header", "webhook-secret"}) {
+    for (const char* flag : {"when", "exec", "webhook", "to", "dlq", "name", "template", "rate",
+                             "retries", "retry-backoff", "exec-timeout", "webhook-timeout",
+                             "webhook-header", "webhook-secret", "debounce"}) {
       if (a.has(flag)) {
         return cli::usage_error("--" + std::string(flag) +
                                 " is a per-rule option: with --rules, set it in the file");
@@ -371,6 +371,7 @@ int main(int argc, char** argv) {
     s.exec_timeout = a.value("exec-timeout");
     s.webhook_timeout = a.value("webhook-timeout");
     s.rate = a.value("rate");
+    s.debounce = a.value("debounce");
     specs.push_back(std::move(s));
   }
   std::string on_error;

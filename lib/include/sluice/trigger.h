@@ -13,12 +13,14 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "sluice/backend.h"
@@ -75,7 +77,8 @@ struct RuleSpec {
   std::string retry_backoff = "1s,10m";
   std::string exec_timeout = "1m";
   std::string webhook_timeout = "30s";
-  std::string rate;  // N/s, N/m, N/h or empty
+  std::string rate;      // N/s, N/m, N/h or empty
+  std::string debounce;  // DUR or empty
 };
 
 // What every rule of a process shares.
@@ -115,6 +118,8 @@ class Rule {
   void set_stats(const RuleStats& s) { stats_ = s; }
   const std::string& name() const { return spec_.name; }
   bool has_to() const { return to_ != nullptr; }
+  // --debounce: the window, 0 for none.
+  Millis debounce() const { return debounce_; }
   // From another thread: the retries and --rate waits end at once (the
   // event counts as stopped); a running command or request is not cut.
   void cancel() { cancelled_.store(true); }
@@ -136,6 +141,7 @@ class Rule {
   Millis backoff_max_{600000};
   Millis exec_timeout_{60000};
   std::chrono::microseconds rate_interval_{0};
+  Millis debounce_{0};
   std::optional<filter::Filter> filter_;
   std::optional<filter::Evaluator> eval_;
   std::optional<OutputFormat> body_template_;
@@ -186,8 +192,12 @@ class RuleRunner {
  private:
   struct Job {
     OwnedMessage msg;
-    uint64_t line;
+    uint64_t line = 0;
     std::shared_ptr<Ticket> ticket;
+    // --debounce: the events this one replaced in its window (done with it)
+    std::vector<std::shared_ptr<Ticket>> replaced;
+    std::string key;
+    std::chrono::steady_clock::time_point due{};
   };
   void work();
   void finish(Job& job, Outcome o);
@@ -198,6 +208,9 @@ class RuleRunner {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
+  // --debounce: one job per key, the latest event, until its window ends
+  std::list<Job> windows_;  // in the order the windows opened (= end)
+  std::unordered_map<std::string, std::list<Job>::iterator> window_of_;
   bool busy_ = false;
   bool quit_ = false;
   bool halted_ = false;

@@ -144,6 +144,15 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
     r->backoff_min_ = Millis(*lo);
     r->backoff_max_ = Millis(*hi);
   }
+  if (!spec.debounce.empty()) {
+    auto d = parse_duration_ms(spec.debounce);
+    if (!d.ok() || *d <= 0) {
+      return bad(field("debounce") + " '" + spec.debounce +
+                 "': expected a duration above 0, such as 5s");
+    }
+    if (ctx.dry_run) return bad(field("debounce") + " does not go with --dry-run");
+    r->debounce_ = Millis(*d);
+  }
   auto et = parse_duration_ms(spec.exec_timeout);
   if (!et.ok()) return et.status().With(field("exec-timeout"));
   r->exec_timeout_ = Millis(*et);
@@ -166,11 +175,12 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
 
 Result<bool> Rule::matches(const Event& e) {
   ++stats_.events;
-  return eval_->matches(*filter_, e.msg.payload, filter::EventMeta::Of(e.msg));
+  Result<bool> m = eval_->matches(*filter_, e.msg.payload, filter::EventMeta::Of(e.msg));
+  if (m.ok() && *m) ++stats_.matched;
+  return m;
 }
 
 Outcome Rule::fire(const Event& e) {
-  ++stats_.matched;
   if (!dry_run_ && rate_interval_.count() > 0 && !pace()) return Outcome::kStopped;
   if (dry_run_) {
     std::string& line = dry_line_;
