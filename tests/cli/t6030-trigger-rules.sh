@@ -118,4 +118,29 @@ test_expect_success '--debounce: once per key per window, with the latest event;
 	test_grep "debounce .0.: expected a duration above 0" err
 '
 
+test_expect_success '--max-in-flight 4: four actions run at once' '
+	cat >together.sh <<-\EOF &&
+	touch "m.$(echo $TRIGGER_EVENT_ID | tr / _)"
+	i=0
+	while [ $(ls | grep -c "^m\.") -lt 4 ] && [ $i -lt 150 ]; do sleep 0.05; i=$((i + 1)); done
+	[ $(ls | grep -c "^m\.") -ge 4 ] && cat >>together
+	EOF
+	sed -n "1,4p" events | trigger -w true --max-in-flight 4 -x "sh together.sh" --retries 0 - &&
+	sort together >got &&
+	sort events >expect &&
+	test_cmp expect got &&
+	test_expect_code 64 trigger -w true -x true --max-in-flight 0 - </dev/null 2>err &&
+	test_grep "max-in-flight: expected 1 or more" err
+'
+
+test_expect_success '--max-in-flight: events of one key stay in order within the rule' '
+	for v in 1 2 3 4 5 6; do echo "{\"k\":\"a\",\"v\":$v}"; echo "{\"k\":\"b\",\"v\":$v}"; done >keyed &&
+	flux -k k file:log/keyed <keyed &&
+	trigger -e -w true --max-in-flight 4 -x "sleep 0.0\$((7 - SLUICE_V)); cat >>out.\$SLUICE_K" file:log/keyed &&
+	grep "\"a\"" keyed >expect_a &&
+	test_cmp expect_a out.a &&
+	grep "\"b\"" keyed >expect_b &&
+	test_cmp expect_b out.b
+'
+
 test_done

@@ -42,7 +42,7 @@ array of objects, each with \fB"name"\fR (unique), \fB"when"\fR, one of
 \fB"retries"\fR (a number), \fB"retry_backoff"\fR, \fB"exec_timeout"\fR,
 \fB"webhook_timeout"\fR, \fB"webhook_header"\fR (a string or an array),
 \fB"method"\fR, \fB"secret"\fR, \fB"template"\fR, \fB"dlq"\fR,
-\fB"rate"\fR and \fB"debounce"\fR, which mean what the flags of the same names mean.
+\fB"rate"\fR, \fB"debounce"\fR and \fB"max_in_flight"\fR, which mean what the flags of the same names mean.
 Each event goes through the rules in the order of the file.
 A bad file exits 78, naming the rule (its index from 1 and its name) and
 the field.
@@ -226,6 +226,24 @@ Retries do not count.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "10/s 100/m",
+    },
+    {
+        .name = "max-in-flight",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .default_value = "1",
+        .help = "run up to N actions of the rule at once; events of one key stay in order",
+        .doc = R"roff(Run up to \fIN\fR actions of the rule at once (default \fB1\fR): the rule
+runs in \fIN\fR lanes, each with its own queue, worker, connection and
+producers.
+Events with the same key (\fB@key\fR) always go to the same lane, so they
+stay in order; events without a key are spread over the lanes in turn.
+With \fB\-\-group\fR the source still advances only past events whose
+actions are all done, in order.
+Not with \fB\-\-rate\fR (yet).
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "4 16",
     },
     {
         .name = "debounce",

@@ -70,16 +70,63 @@ struct RuleSet {
   bool halt_on_failure = false;  // a stream source stops at a failed event
   bool any_failed = false;       // --dry-run's own count
 
-  size_t size() const { return runners.empty() ? rules.size() : runners.size(); }
-  Rule& at(size_t i) { return runners.empty() ? *rules[i] : runners[i]->rule(); }
+  // --max-in-flight N: a rule runs in N lanes (runners, each with its own
+  // copy of the rule); lane[i] is where rule i's first lane is, and events
+  // of one key always go to the same lane, so they stay in order.
+  struct Lanes {
+    size_t first = 0;
+    size_t n = 1;
+    size_t next = 0;  // round robin for events without a key
+  };
+  std::vector<Lanes> lanes;
 
-  void start() {
-    if (ctx.dry_run) return;
+  size_t size() const { return runners.empty() ? rules.size() : lanes.size(); }
+  Rule& at(size_t i) { return runners.empty() ? *rules[i] : runners[lanes[i].first]->rule(); }
+
+  // Starts the runners; false (with the error) when a lane cannot open
+  // its --to, --dlq or webhook.
+  Status start() {
+    if (ctx.dry_run) return Status::Ok();
     for (auto& r : rules) {
+      Lanes l;
+      l.first = runners.size();
+      l.n = static_cast<size_t>(r->spec().max_in_flight);
+      const trigger::RuleSpec spec = r->spec();
       runners.push_back(
           std::make_unique<trigger::RuleRunner>(std::move(r), kQueueCapacity, halt_on_failure));
+      for (size_t k = 1; k < l.n; ++k) {
+        auto lane = Rule::Create(spec, ctx);
+        if (!lane.ok()) return lane.status().With("rule '" + spec.name + "'");
+        runners.push_back(std::make_unique<trigger::RuleRunner>(std::move(*lane), kQueueCapacity,
+                                                                halt_on_failure));
+      }
+      lanes.push_back(l);
     }
     rules.clear();
+    return Status::Ok();
+  }
+  // The counts of rule i, over its lanes.
+  trigger::RuleStats stats(size_t i) {
+    if (runners.empty()) return rules[i]->stats();
+    trigger::RuleStats sum;
+    for (size_t k = lanes[i].first; k < lanes[i].first + lanes[i].n; ++k) {
+      const trigger::RuleStats& s = runners[k]->rule().stats();
+      sum.events += s.events;
+      sum.matched += s.matched;
+      sum.fired += s.fired;
+      sum.failed += s.failed;
+      sum.retried += s.retried;
+      sum.dead_lettered += s.dead_lettered;
+    }
+    return sum;
+  }
+  trigger::RuleRunner& lane_for(size_t i, const Message& m) {
+    Lanes& l = lanes[i];
+    size_t k = 0;
+    if (l.n > 1) {
+      k = m.key ? std::hash<std::string_view>{}(*m.key) % l.n : l.next++ % l.n;
+    }
+    return *runners[l.first + k];
   }
 
   // Runs every rule over one event: a matching rule's action is queued (or
@@ -100,7 +147,7 @@ struct RuleSet {
           t->failed.store(true);
           any_failed = true;
         }
-      } else if (!runners[i]->push(e.msg, e.line, t)) {
+      } else if (!lane_for(i, e.msg).push(e.msg, e.line, t)) {
         *queued = false;
         return Status::Ok();
       }
@@ -142,14 +189,18 @@ struct RuleSet {
     }
     for (auto& r : *fresh) {
       for (size_t i = 0; i < size(); ++i) {
-        if (at(i).name() == r->name()) r->set_stats(at(i).stats());
+        if (at(i).name() == r->name()) r->set_stats(stats(i));
       }
     }
     flush_output();
     any_failed = failed();
     runners.clear();
+    lanes.clear();
     rules = std::move(*fresh);
-    start();
+    if (Status st = start(); !st.ok()) {
+      fprintf(stderr, "trigger: SIGHUP: --rules %s: %s; the rule runs in fewer lanes\n",
+              file.c_str(), st.message().c_str());
+    }
     fprintf(stderr, "trigger: SIGHUP: reloaded --rules %s: %zu rules\n", file.c_str(), size());
   }
   void flush_output() {
@@ -372,6 +423,7 @@ int main(int argc, char** argv) {
     s.webhook_timeout = a.value("webhook-timeout");
     s.rate = a.value("rate");
     s.debounce = a.value("debounce");
+    if (!a.integer("max-in-flight", 1, &s.max_in_flight, &rc)) return rc;
     specs.push_back(std::move(s));
   }
   std::string on_error;
@@ -405,7 +457,7 @@ int main(int argc, char** argv) {
     rules.rules = std::move(*built);
   }
   rules.halt_on_failure = !from_stdin;
-  rules.start();
+  if (Status st = rules.start(); !st.ok()) return cli::fail(st);
   if (!rules.file.empty()) {
     // SIGHUP reloads the rules instead of stopping.
     struct sigaction sa = {};
@@ -443,7 +495,7 @@ int main(int argc, char** argv) {
   if (a.has("stats")) {
     std::string line = "trigger: " + std::to_string(src.events) + " events";
     for (size_t i = 0; i < rules.size(); ++i) {
-      const trigger::RuleStats& s = rules.at(i).stats();
+      const trigger::RuleStats s = rules.stats(i);
       line += "; rule '" + rules.at(i).name() + "': " + std::to_string(s.matched) + " matched, " +
               std::to_string(s.fired) + " fired, " + std::to_string(s.failed) + " failed, " +
               std::to_string(s.retried) + " retried, " + std::to_string(s.dead_lettered) +

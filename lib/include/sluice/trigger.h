@@ -77,8 +77,9 @@ struct RuleSpec {
   std::string retry_backoff = "1s,10m";
   std::string exec_timeout = "1m";
   std::string webhook_timeout = "30s";
-  std::string rate;      // N/s, N/m, N/h or empty
-  std::string debounce;  // DUR or empty
+  std::string rate;           // N/s, N/m, N/h or empty
+  std::string debounce;       // DUR or empty
+  int64_t max_in_flight = 1;  // lanes: the rule's actions that may run at once
 };
 
 // What every rule of a process shares.
@@ -117,6 +118,7 @@ class Rule {
   // Carries the counts over from the rule this one replaces (a reload).
   void set_stats(const RuleStats& s) { stats_ = s; }
   const std::string& name() const { return spec_.name; }
+  const RuleSpec& spec() const { return spec_; }
   bool has_to() const { return to_ != nullptr; }
   // --debounce: the window, 0 for none.
   Millis debounce() const { return debounce_; }

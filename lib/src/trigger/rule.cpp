@@ -144,6 +144,10 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
     r->backoff_min_ = Millis(*lo);
     r->backoff_max_ = Millis(*hi);
   }
+  if (spec.max_in_flight < 1) return bad(field("max-in-flight") + ": expected 1 or more");
+  if (spec.max_in_flight > 1 && !spec.rate.empty()) {
+    return bad(field("rate") + " does not go with " + field("max-in-flight") + " above 1 (yet)");
+  }
   if (!spec.debounce.empty()) {
     auto d = parse_duration_ms(spec.debounce);
     if (!d.ok() || *d <= 0) {
@@ -426,6 +430,12 @@ Result<std::vector<RuleSpec>> ParseRulesFile(const std::string& path) {
         std::string t;
         st = str(t);
         s.body_template = t;
+      } else if (key == "max_in_flight") {
+        int64_t n = 0;
+        if (value.get_int64().get(n) != simdjson::SUCCESS || n < 1) {
+          return cfg(label + ": max_in_flight: expected an integer, 1 or more");
+        }
+        s.max_in_flight = n;
       } else if (key == "retries") {
         int64_t n = 0;
         if (value.get_int64().get(n) != simdjson::SUCCESS || n < 0) {
