@@ -132,7 +132,7 @@ struct RuleSet {
   // Runs every rule over one event: a matching rule's action is queued (or
   // fired at once with --dry-run), its ticket counting it. A bad event
   // returns the error with the rule's name when there are several; false
-  // in *queued when a stop signal came while a queue was full.
+  // in *queued when a rule's worker halted or a stop signal came while a queue was full.
   Status dispatch(const Event& e, const std::shared_ptr<trigger::Ticket>& t, bool* queued) {
     *queued = true;
     for (size_t i = 0; i < size(); ++i) {

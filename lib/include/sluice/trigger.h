@@ -180,8 +180,8 @@ class RuleRunner {
   RuleRunner(const RuleRunner&) = delete;
   RuleRunner& operator=(const RuleRunner&) = delete;
 
-  // Queues a matching event; false when a stop signal came while the queue
-  // was full.
+  // Queues a matching event; false when the worker halted, or a stop
+  // signal came while the queue was full.
   bool push(const Message& msg, uint64_t line, std::shared_ptr<Ticket> ticket);
   // Waits until every queued event is done (or the worker halted, or a
   // stop signal came).

@@ -23,8 +23,11 @@ RuleRunner::~RuleRunner() {
 
 bool RuleRunner::push(const Message& msg, uint64_t line, std::shared_ptr<Ticket> ticket) {
   std::unique_lock<std::mutex> lock(mu_);
+  // A halted worker takes nothing more: the source must stop (and it
+  // stops before the failed event), not wait for room that never comes.
+  if (halted_) return false;
   while (queue_.size() + windows_.size() >= capacity_) {
-    if (stop_requested()) return false;
+    if (stop_requested() || halted_) return false;
     cv_.wait_for(lock, Millis(100));
   }
   ticket->pending.fetch_add(1);
