@@ -34,11 +34,11 @@ _sluice_opts_streams="-j --json -g --group --shards --retention
 _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
 
-_sluice_opts_trigger="-w --when -x --exec --webhook --webhook-header --method
-  --webhook-secret --webhook-timeout --template --to -n --name --retries
-  --retry-backoff --exec-timeout --rate --dlq -o --from -g --group -c --count
-  -e --exit --envelope --on-error --strict --dry-run --timeout --stats -h
-  --help -V --version"
+_sluice_opts_trigger="-w --when -r --rules -x --exec --webhook --webhook-header
+  --method --webhook-secret --webhook-timeout --template --to -n --name
+  --retries --retry-backoff --exec-timeout --rate --max-in-flight --debounce
+  --dlq -o --from -g --group -c --count -e --exit --envelope --on-error
+  --strict --dry-run --timeout --stats -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -178,6 +178,9 @@ _sluice_values() {
       COMPREPLY=() ;;
     trigger:-w | trigger:--when)
       COMPREPLY=() ;;
+    trigger:-r | trigger:--rules)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
     trigger:-x | trigger:--exec)
       COMPREPLY=() ;;
     trigger:--webhook)
@@ -206,6 +209,10 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "10s 1m 10m" -- "$cur")) ;;
     trigger:--rate)
       COMPREPLY=($(compgen -W "10/s 100/m" -- "$cur")) ;;
+    trigger:--max-in-flight)
+      COMPREPLY=($(compgen -W "4 16" -- "$cur")) ;;
+    trigger:--debounce)
+      COMPREPLY=($(compgen -W "1s 5s 1m" -- "$cur")) ;;
     trigger:--dlq)
       COMPREPLY=($(compgen -f -- "$cur"))
       [ -z "$cur" ] && COMPREPLY+=(- file:)

@@ -190,7 +190,8 @@ end
 # trigger
 for c in sluice sluice-trigger trigger
     set -l n '__sluice_is trigger'
-    complete -c $c -n $n -s w -l when -x -d 'the filter: fire for the events it matches (see FILTER LANGUAGE; required)'
+    complete -c $c -n $n -s w -l when -x -d 'the filter: fire for the events it matches (see FILTER LANGUAGE; or --rules)'
+    complete -c $c -n $n -s r -l rules -r -F -d 'run the rules of this JSON file (many per process; SIGHUP reloads it)'
     complete -c $c -n $n -s x -l exec -x -d 'action: run CMD with /bin/sh -c, the event on its stdin'
     complete -c $c -n $n -l webhook -x -d 'action: send the event to URL (Standard Webhooks headers, keep-alive)'
     complete -c $c -n $n -l webhook-header -x -d 'with --webhook: add this request header (repeatable)'
@@ -204,6 +205,8 @@ for c in sluice sluice-trigger trigger
     complete -c $c -n $n -l retry-backoff -x -a '100ms,10s 1s,10m' -d 'wait between retries: doubling from MIN up to MAX, with jitter'
     complete -c $c -n $n -l exec-timeout -x -a '10s 1m 10m' -d 'kill an --exec command that runs longer than DUR (a failure); 0: no limit'
     complete -c $c -n $n -l rate -x -a '10/s 100/m' -d 'fire at most N times per s, m or h (evenly spaced; the source waits)'
+    complete -c $c -n $n -l max-in-flight -x -a '4 16' -d 'run up to N actions of the rule at once; events of one key stay in order'
+    complete -c $c -n $n -l debounce -x -a '1s 5s 1m' -d 'fire at most once per key per DUR window, with the latest event of it'
     complete -c $c -n $n -l dlq -r -F -d 'dead-letter stream: where an event goes once every retry failed'
     complete -c $c -n $n -s o -l from -x -a 'beginning end -1 -10 @5m @1h' -d 'stream source: beginning | end | SEQ | ID | -N | @TIME, as tap'
     complete -c $c -n $n -s g -l group -x -d 'stream source: resume from and commit to consumer group NAME (at least once)'

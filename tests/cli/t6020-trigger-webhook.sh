@@ -99,4 +99,22 @@ test_expect_success 'a bad secret or URL is a usage error' '
 	test_grep "expected an http:// or https:// URL" err
 '
 
+test_expect_success 'isolation: a rule whose endpoint hangs does not hold up another rule' '
+	cat >iso.json <<-EOF &&
+	[
+	  {"name": "slow", "when": "true", "webhook": "$URL/hang", "webhook_timeout": "50s", "retries": 0},
+	  {"name": "fast", "when": "true", "webhook": "$URL/ok?iso"}
+	]
+	EOF
+	printf "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n" >iso-ev &&
+	{ trigger --rules iso.json - <iso-ev 2>iso.err & } &&
+	pid=$! &&
+	test_track_pid $pid &&
+	wait_for 10 "test \$(grep -c \"/ok?iso\" requests) -eq 3" &&
+	kill -0 $pid &&
+	! grep -q "/hang" requests &&
+	kill -9 $pid &&
+	{ wait $pid 2>/dev/null || :; }
+'
+
 test_done

@@ -22,12 +22,36 @@ inline constexpr Flag kFlags[] = {
         .short_name = 'w',
         .value_name = "EXPR",
         .arity = Arity::kOne,
-        .help = "the filter: fire for the events it matches (see FILTER LANGUAGE; required)",
-        .doc = R"roff(The filter expression (required): the action fires for every event it
+        .help = "the filter: fire for the events it matches (see FILTER LANGUAGE; or --rules)",
+        .doc =
+            R"roff(The filter expression (required without \fB\-\-rules\fR): the action fires for every event it
 matches.
 See \fBFILTER LANGUAGE\fR below.
 A syntax error is reported with its line and column and exits 64.
 )roff",
+    },
+    {
+        .name = "rules",
+        .short_name = 'r',
+        .value_name = "FILE",
+        .arity = Arity::kOne,
+        .help = "run the rules of this JSON file (many per process; SIGHUP reloads it)",
+        .doc = R"roff(Run the rules of \fIFILE\fR instead of one rule from the flags: a JSON
+array of objects, each with \fB"name"\fR (unique), \fB"when"\fR, one of
+\fB"exec"\fR, \fB"webhook"\fR or \fB"to"\fR, and optionally
+\fB"retries"\fR (a number), \fB"retry_backoff"\fR, \fB"exec_timeout"\fR,
+\fB"webhook_timeout"\fR, \fB"webhook_header"\fR (a string or an array),
+\fB"method"\fR, \fB"secret"\fR, \fB"template"\fR, \fB"dlq"\fR,
+\fB"rate"\fR, \fB"debounce"\fR and \fB"max_in_flight"\fR, which mean what the flags of the same names mean.
+Each event goes through the rules in the order of the file.
+A bad file exits 78, naming the rule (its index from 1 and its name) and
+the field.
+\fBSIGHUP\fR reloads the file between two events (none is lost or run
+twice); a bad file then keeps the rules that run and says why on stderr.
+The per-rule flags (\fB\-\-when\fR, \fB\-\-exec\fR, ...) cannot be
+given with \fB\-\-rules\fR.
+)roff",
+        .hint = Hint::kFile,
     },
     {
         .name = "exec",
@@ -204,6 +228,40 @@ Retries do not count.
         .choices = "10/s 100/m",
     },
     {
+        .name = "max-in-flight",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .default_value = "1",
+        .help = "run up to N actions of the rule at once; events of one key stay in order",
+        .doc = R"roff(Run up to \fIN\fR actions of the rule at once (default \fB1\fR): the rule
+runs in \fIN\fR lanes, each with its own queue, worker, connection and
+producers.
+Events with the same key (\fB@key\fR) always go to the same lane, so they
+stay in order; events without a key are spread over the lanes in turn.
+With \fB\-\-group\fR the source still advances only past events whose
+actions are all done, in order.
+Not with \fB\-\-rate\fR (yet).
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "4 16",
+    },
+    {
+        .name = "debounce",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .help = "fire at most once per key per DUR window, with the latest event of it",
+        .doc = R"roff(Fire at most once per key (\fB@key\fR; events without a key share one
+window) per \fIDUR\fR: the first event of a key opens a window, later
+ones of that key replace the one waiting, and when the window ends the
+action runs once, with the latest event.
+The events it replaced count as done with it (with \fB\-\-group\fR the
+source advances past them once it succeeded).
+Not with \fB\-\-dry\-run\fR.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "1s 5s 1m",
+    },
+    {
         .name = "dlq",
         .value_name = "STREAM",
         .arity = Arity::kOne,
@@ -238,8 +296,9 @@ Ignored when \fB\-\-group\fR has a committed position.
         .help = "stream source: resume from and commit to consumer group NAME (at least once)",
         .doc = R"roff(With a stream source: resume from the consumer group \fINAME\fR and commit
 to it.
-The group advances past an event only once its action succeeded (or, for
-one that matched nothing, at once) or went to \fB\-\-dlq\fR, so after a
+The group advances past an event only once the action of every rule that
+matched it succeeded (or, for one that matched nothing, at once) or went
+to \fB\-\-dlq\fR, so after a
 crash (even \fBkill \-9\fR) a restart runs every matching event's action
 at least once; some may run twice.
 )roff",
