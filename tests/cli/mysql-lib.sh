@@ -20,6 +20,11 @@ mysql_stop_() {
   if [ -n "${MY_PID:-}" ] && kill -0 "$MY_PID" 2>/dev/null; then
     kill -9 "$MY_PID" 2>/dev/null
     wait "$MY_PID" 2>/dev/null
+  elif [ -n "${MY_PID:-}" ]; then
+    # The server died under the test (it crashed once in CI): keep its
+    # reason in the test output before the directory goes.
+    echo "# mariadbd (pid $MY_PID) was not running at the end; its log:" >&2
+    tail -n 60 "$MY_ROOT/server.log" 2>/dev/null | sed 's/^/# /' >&2
   fi
   rm -rf "$MY_ROOT"
 }
