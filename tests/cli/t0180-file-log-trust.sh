@@ -141,10 +141,13 @@ test_expect_success 'a bad byte at every offset of a middle record: before it, t
 		test_expect_code 65 tap --exit file:log/m >out 2>err &&
 		printf "101\n102\n" >want && test_cmp want out &&
 		test_grep "at offset $start" err &&
-		tap --exit --on-error skip file:log/m >out 2>/dev/null &&
+		{ tap --exit --on-error skip file:log/m >out 2>err.skip ||
+		  { echo "offset $off: tap --on-error skip failed:" >&2; cat err.skip >&2; false; }; } &&
 		printf "101\n102\n104\n105\n" >want && test_cmp want out &&
-		echo 106 | flux file:log/m 2>/dev/null &&
-		tap --exit --on-error skip -F "%o\n" file:log/m 2>/dev/null >seqs &&
+		{ echo 106 | flux file:log/m 2>err.flux ||
+		  { echo "offset $off: flux failed:" >&2; cat err.flux >&2; false; }; } &&
+		{ tap --exit --on-error skip -F "%o\n" file:log/m 2>err.seqs >seqs ||
+		  { echo "offset $off: tap -F %o failed:" >&2; cat err.seqs >&2; false; }; } &&
 		printf "0\n1\n3\n4\n5\n" >want && test_cmp want seqs || return 1
 	done
 '
