@@ -604,7 +604,7 @@ struct Encoder {
       case Kind::kBytes:
       case Kind::kFixed: {
         if (!e.is_string()) return expected(n, e);
-        std::string bytes;
+        thread_local std::string bytes;  // reused: no allocation per field once grown
         if (!code_points_to_bytes(std::string_view(e), bytes)) return false;
         if (n.kind == Kind::kBytes) {
           write_bytes(bytes);
