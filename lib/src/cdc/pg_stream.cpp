@@ -199,16 +199,25 @@ Status PgCdc::run() {
   std::string snapshot_name;
   uint64_t start_lsn = 0;
   SLUICE_RETURN_IF_ERROR(prepare_slot_waiting(&created, &snapshot_name, &start_lsn));
+  // A table that is truncated again and again can race every attempt that
+  // follows at once: the attempts back off (100 ms doubling to 2 s, about
+  // 10 s in all) so the writer has a gap to leave.
+  Backoff race_backoff(Millis(100), Millis(2000));
   for (int attempt = 1; created && !snapshot_name.empty(); ++attempt) {
     Status st = snapshot(snapshot_name, start_lsn);
     bool interrupted = o_.stop && *o_.stop;
     if (!st.ok() || interrupted) {
       // A half-taken snapshot is taken again by the next run.
       abandon_snapshot();
-      if (snapshot_raced_ && !interrupted && attempt < 5) {
+      if (snapshot_raced_ && !interrupted && attempt < 10) {
         // A TRUNCATE slipped in between the slot's snapshot and our table
         // locks (lock_snapshot_tables); nothing was emitted: start over.
-        warn(st.message() + ": taking the snapshot again");
+        const Millis wait = race_backoff.next();
+        warn(st.message() + ": taking the snapshot again in " + std::to_string(wait.count()) +
+             " ms");
+        struct pollfd p = {o_.stop_fd, POLLIN, 0};
+        ::poll(&p, o_.stop_fd >= 0 ? 1 : 0, static_cast<int>(wait.count()));
+        if (stopped()) return Status::Ok();
         snapshot_raced_ = false;
         SLUICE_RETURN_IF_ERROR(connect_replication());
         SLUICE_RETURN_IF_ERROR(prepare_slot_waiting(&created, &snapshot_name, &start_lsn));
