@@ -36,10 +36,11 @@ test_expect_success 'writes during the snapshot: nothing missed or doubled' '
   $HELPER compare "$SRC" "$REP"
 '
 
-test_expect_success '--snapshot only copies the tables and exits' '
-  cdc-pg --snapshot only --tables public.t_comp "$SRC" >only.out &&
+test_expect_success '--snapshot only copies the tables and exits; --stats counts them' '
+  cdc-pg --snapshot only --stats --tables public.t_comp "$SRC" >only.out 2>only.err &&
   n=$("$PG_BIN/psql" -X -t -A -d "$SRC" -c "SELECT count(*) FROM t_comp") &&
   test_line_count = "$n" only.out &&
+  test_grep "^cdc-pg: $n records, .* 0 errors" only.err &&
   test_path_is_missing stray
 '
 

@@ -35,8 +35,9 @@ test_expect_success 'snapshot and binlog type every column alike, as Debezium do
     e ENUM(\"a\",\"b\",\"c\"), s SET(\"x\",\"y\",\"z\"), b BIT(10), b1 BIT(1), dt DATE, tm TIME(3),
     dtm DATETIME(6), ts TIMESTAMP(2) NULL, y YEAR, j JSON, n INT NULL)" &&
   my_c "INSERT INTO t1 VALUES $ROW" &&
-  cdc-mysql --snapshot only "$MYURL" >snap.out &&
+  cdc-mysql --snapshot only --stats "$MYURL" >snap.out 2>snap.err &&
   test_line_count = 1 snap.out &&
+  test_grep "^cdc-mysql: 1 records, .* 0 errors" snap.err &&
   test_grep -F "\"before\":null,\"after\":$AFTER,\"source\":{\"version\":" snap.out &&
   test_grep -F "\"connector\":\"mysql\",\"name\":\"test\"" snap.out &&
   test_grep -F "\"snapshot\":\"last\",\"db\":\"test\",\"sequence\":null,\"table\":\"t1\"" snap.out &&

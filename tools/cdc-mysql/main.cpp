@@ -1,14 +1,12 @@
 // cdc-mysql: MySQL/MariaDB binlog change data capture to Debezium-compatible
 // change events on stdout or any stream. Parses flags and wires libsluice
 // objects together; the work happens in sluice::run_mysql_cdc.
-#include <cstdio>
 #include <sstream>
 
 #include "cdc-mysql/flags.h"
+#include "common/cdc_main.h"
 #include "common/cli.h"
 #include "sluice/cdc_mysql.h"
-#include "sluice/signals.h"
-#include "sluice/stats.h"
 
 using namespace sluice;
 
@@ -62,18 +60,5 @@ int main(int argc, char** argv) {
     return cli::usage_error("--timeout '" + timeout_text + "': expected a duration such as 30s");
   o.timeout = Millis(*timeout);
 
-  install_stop_handlers();
-  o.stop = stop_flag();
-  o.stop_fd = stop_fd();
-  ProducerOptions po;
-  po.timeout = o.timeout;
-  auto sink = open_cdc_sink(dest, a.has("with-key"), po);
-  if (!sink.ok()) return cli::fail(sink.status());
-
-  RunStats stats(a.has("progress"));
-  Status st = run_mysql_cdc(o, **sink, stats);
-  stats.end_progress();
-  if (a.has("stats")) fprintf(stderr, "cdc-mysql: %s\n", stats.summary().c_str());
-  if (!st.ok()) return cli::fail(st);
-  return 0;
+  return cli::run_cdc(a, dest, o, run_mysql_cdc);
 }

@@ -2,16 +2,14 @@
 // change events on stdout or any stream. Parses flags and wires libsluice
 // objects together; the work happens in sluice::run_pg_cdc.
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
 
 #include "cdc-pg/flags.h"
+#include "common/cdc_main.h"
 #include "common/cli.h"
 #include "sluice/cdc_pg.h"
-#include "sluice/signals.h"
-#include "sluice/stats.h"
 
 using namespace sluice;
 
@@ -108,18 +106,5 @@ int main(int argc, char** argv) {
     return st.ok() ? 0 : cli::fail(st);
   }
 
-  install_stop_handlers();
-  o.stop = stop_flag();
-  o.stop_fd = stop_fd();
-  ProducerOptions po;
-  po.timeout = o.timeout;
-  auto sink = open_cdc_sink(dest, a.has("with-key"), po);
-  if (!sink.ok()) return cli::fail(sink.status());
-
-  RunStats stats(a.has("progress"));
-  Status st = run_pg_cdc(o, **sink, stats);
-  stats.end_progress();
-  if (a.has("stats")) fprintf(stderr, "cdc-pg: %s\n", stats.summary().c_str());
-  if (!st.ok()) return cli::fail(st);
-  return 0;
+  return cli::run_cdc(a, dest, o, run_pg_cdc);
 }
