@@ -20,10 +20,30 @@ start_cdc() {
   cdc_pid=$!
   test_track_pid "$cdc_pid"
 }
-# caught_up SLOT: the slot confirmed everything written so far.
+# caught_up SLOT [PID]: the slot confirmed everything written so far. Fails
+# at once, with cdc-pg's stderr, if cdc-pg (PID, default the last one that
+# start_cdc started) has exited.
 caught_up() {
   lsn=$(psql_c "SELECT pg_current_wal_insert_lsn()") &&
-  wait_for 60 "test \"\$(psql_c \"SELECT confirmed_flush_lsn >= '$lsn' FROM pg_replication_slots WHERE slot_name = '$1'\")\" = t"
+  up_pid=${2:-$cdc_pid} &&
+  wait_for 60 "! kill -0 $up_pid 2>/dev/null || test \"\$(psql_c \"SELECT confirmed_flush_lsn >= '$lsn' FROM pg_replication_slots WHERE slot_name = '$1'\")\" = t" &&
+  if ! kill -0 "$up_pid" 2>/dev/null; then
+    echo "cdc-pg $up_pid exited before slot $1 caught up; the stderr of each cdc-pg run:" >&2
+    tail -n 5 cdc-*.err >&2
+    return 1
+  fi
+}
+# snapshot_taken OUT: the snapshot of the cdc-pg of start_cdc is written to
+# OUT (its last row is there). The random workloads start after it: one that
+# races the snapshot with a TRUNCATE makes cdc-pg take it again, later, on a
+# new slot, and then nothing is streamed (t4010 covers writes during it).
+snapshot_taken() {
+  wait_for 60 "! kill -0 $cdc_pid 2>/dev/null || grep -q snapshot.:.last $1" &&
+  if ! kill -0 "$cdc_pid" 2>/dev/null; then
+    echo "cdc-pg $cdc_pid exited before its snapshot was written; its stderr:" >&2
+    cat "cdc-$cdc_n.err" >&2
+    return 1
+  fi
 }
 
 test_expect_success 'events match the Debezium sample field by field' '
@@ -125,6 +145,7 @@ test_expect_success 'replay of a random workload reproduces the tables exactly' 
   $HELPER schema "$SRC" && $HELPER schema "$REP" &&
   $HELPER workload "$SRC" 1 40 &&
   start_cdc replay.out --create-publication --slot rs "$SRC" &&
+  snapshot_taken replay.out &&
   $HELPER workload "$SRC" 2 400 &&
   caught_up rs &&
   test_stop "$cdc_pid" &&
@@ -145,6 +166,7 @@ replay_with() {
   $HELPER schema "$S" && $HELPER schema "$R" &&
   $HELPER workload "$S" 3 30 &&
   start_cdc "replay_$name.out" --create-publication --slot "rs_$name" "$@" "$S" &&
+  snapshot_taken "replay_$name.out" &&
   $HELPER workload "$S" 4 300 &&
   caught_up "rs_$name" &&
   test_stop "$cdc_pid" &&
@@ -201,7 +223,7 @@ test_expect_success 'streamed by default: events equal the non-streamed ones fie
   sleep 0.5 && psql_c "INSERT INTO st VALUES (-1, '\''between'\'', NULL, NULL)" &&
   wait $big &&
   psql_c "INSERT INTO st VALUES (-2, '\''after'\'', NULL, NULL)" &&
-  caught_up st_on && caught_up st_off && caught_up st_key &&
+  caught_up st_on "$on_pid" && caught_up st_off "$off_pid" && caught_up st_key "$key_pid" &&
   test_stop "$on_pid" && test_stop "$off_pid" && test_stop "$key_pid" &&
   test "$(psql_c "SELECT stream_txns > 0 FROM pg_stat_replication_slots WHERE slot_name = '\''st_on'\''")" = t &&
   test "$(psql_c "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '\''st_off'\''")" = 0 &&
