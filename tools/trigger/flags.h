@@ -71,6 +71,9 @@ The command's stdout and stderr are trigger's.
 Exit status 0 is success; anything else, or running past
 \fB\-\-exec\-timeout\fR (the command's process group is then killed), is a
 failure, retried as \fB\-\-retries\fR says.
+A stop signal (\fBSIGTERM\fR, \fBSIGINT\fR) cuts a running command short:
+its process group gets \fBSIGTERM\fR, then \fBSIGKILL\fR 2 seconds later
+if any of it is left; the event is then not done (see \fB\-\-group\fR).
 )roff",
     },
     {
@@ -90,8 +93,10 @@ A 2xx answer is success.
 \fB\-\-retries\fR), waiting as \fBRetry\-After\fR asks (seconds or an
 HTTP date) when the answer has one.
 Any other status fails at once, without retries.
-410 Gone also disables the rule, loudly: its later matching events fail
-(or go to \fB\-\-dlq\fR) without a request.
+410 Gone also disables the rule (all its lanes, see
+\fB\-\-max\-in\-flight\fR), with one line on stderr: its later matching
+events fail (or go to \fB\-\-dlq\fR) without a request.
+A stop signal aborts a request in flight; the event is then not done.
 )roff",
     },
     {
@@ -223,6 +228,8 @@ than \fIDUR\fR (default \fB1m\fR; \fB0\fR: no limit); that attempt failed.
 \fB100/m\fR, \fB1000/h\fR), evenly spaced: a match that comes too soon
 waits (and so does the source), it is never dropped.
 Retries do not count.
+With \fB\-\-max\-in\-flight\fR the lanes of the rule share the one budget:
+the rule as a whole keeps the rate.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "10/s 100/m",
@@ -240,10 +247,27 @@ Events with the same key (\fB@key\fR) always go to the same lane, so they
 stay in order; events without a key are spread over the lanes in turn.
 With \fB\-\-group\fR the source still advances only past events whose
 actions are all done, in order.
-Not with \fB\-\-rate\fR (yet).
+The lanes share one \fB\-\-rate\fR budget, and a 410 Gone in any lane
+disables the whole rule.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "4 16",
+    },
+    {
+        .name = "queue-size",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .default_value = "1024",
+        .help = "matching events a rule lane holds before the source waits (backpressure)",
+        .doc = R"roff(How many matching events each lane of each rule holds waiting for its
+action (default \fB1024\fR).
+When a lane's queue is full the source stops reading until there is room,
+so a slow action holds the reader back (and, with \fB\-\-group\fR, the
+committed position) instead of filling memory; other rules keep their
+own queues.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "64 1024",
     },
     {
         .name = "debounce",
@@ -301,6 +325,8 @@ matched it succeeded (or, for one that matched nothing, at once) or went
 to \fB\-\-dlq\fR, so after a
 crash (even \fBkill \-9\fR) a restart runs every matching event's action
 at least once; some may run twice.
+A stop signal cuts the running actions short; the group stays before the
+first event whose actions are not all done, so a restart runs them again.
 )roff",
     },
     {

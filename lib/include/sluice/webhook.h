@@ -5,14 +5,17 @@
 // "id.timestamp.body">` keyed by the base64-decoded part after `whsec_`.
 // The body goes with a Content-Length (never chunked).
 //
-// A WebhookClient keeps one libcurl handle, so consecutive requests to the
-// same host reuse the connection (keep-alive). It only sends and classifies
+// A WebhookClient keeps one libcurl easy handle driven by its own multi
+// handle (whose connection cache keeps the connection alive between
+// requests), so that a request in flight can be aborted at once when the
+// caller stops (WebhookOptions::stop). It only sends and classifies
 // the answer; retrying is the caller's (it knows the backoff and the
 // dead-letter stream). Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +31,11 @@ struct WebhookOptions {
   std::vector<std::string> headers;          // "Name: value", added to every request
   std::string secret;                        // "whsec_BASE64" or empty: no signature
   std::chrono::milliseconds timeout{30000};  // per request, connect included
+  // Asked while a request runs (at least every 100 ms, and whenever
+  // wake_fd is readable): true aborts it (Kind::kStopped). Called on the
+  // sending thread.
+  std::function<bool()> stop;
+  int wake_fd = -1;  // e.g. stop_fd(): readable once stopping
 };
 
 struct WebhookResult {
@@ -36,6 +44,7 @@ struct WebhookResult {
     kRetry,      // 5xx, 429, 408, or a network error/timeout: try again later
     kRejected,   // any other status: retrying will not help
     kGone,       // 410: the endpoint is gone for good
+    kStopped,    // aborted by WebhookOptions::stop: not known to be delivered
   };
   Kind kind = Kind::kRetry;
   long status = 0;                            // HTTP status, 0 on a network error
