@@ -138,6 +138,15 @@ test_expect_success '--rate is one budget for all the lanes of a rule (--max-in-
 	test $(cat most) -le 35
 '
 
+test_expect_success 'lanes share one pool of kept-alive connections (--max-in-flight 4)' '
+	seq 1 80 | sed "s/.*/{\"p\":&}/" |
+		trigger -w "p > 0" --max-in-flight 4 --webhook "$URL/ok/pool" --webhook-secret "$SECRET" - &&
+	field /ok/pool id | sort -u >ids && test_line_count = 80 ids &&
+	field /ok/pool sig_ok | sort -u >sigs && echo True >expect && test_cmp expect sigs &&
+	field /ok/pool client_port | sort -u >ports &&
+	test $(wc -l <ports) -le 4
+'
+
 test_expect_success 'TERM aborts a request in flight (exit 75); a restart with --group redoes its event' '
 	printf "{\"s\":1}\n{\"s\":2}\n" | flux file:dl/src &&
 	{ trigger -g gs -w "s > 0" --webhook "$URL/stall" --webhook-timeout 10m file:dl/src 2>err & } &&

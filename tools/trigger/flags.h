@@ -82,8 +82,10 @@ if any of it is left; the event is then not done (see \fB\-\-group\fR).
         .arity = Arity::kOne,
         .help = "action: send the event to URL (Standard Webhooks headers, keep-alive)",
         .doc = R"roff(Action: send each matching event to \fIURL\fR (\fBhttp://\fR or
-\fBhttps://\fR) as the request body, with a Content-Length, over one
-kept-alive connection, with the Standard Webhooks headers
+\fBhttps://\fR) as the request body, with a Content-Length, over
+kept-alive connections (one curl multi handle per rule runs the requests of
+all its lanes, see \fB\-\-max\-in\-flight\fR, over one connection pool),
+with the Standard Webhooks headers
 \fBwebhook\-id\fR (the event id, see \fBEVENT IDS\fR: the same on every
 retry and replay, so the receiver can deduplicate),
 \fBwebhook\-timestamp\fR (seconds since the epoch) and, with
@@ -241,8 +243,8 @@ the rule as a whole keeps the rate.
         .default_value = "1",
         .help = "run up to N actions of the rule at once; events of one key stay in order",
         .doc = R"roff(Run up to \fIN\fR actions of the rule at once (default \fB1\fR): the rule
-runs in \fIN\fR lanes, each with its own queue, worker, connection and
-producers.
+runs in \fIN\fR lanes, each with its own queue, worker and producers
+(webhook requests of all the lanes run in one curl multi handle).
 Events with the same key (\fB@key\fR) always go to the same lane, so they
 stay in order; events without a key are spread over the lanes in turn.
 With \fB\-\-group\fR the source still advances only past events whose

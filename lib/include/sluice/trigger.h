@@ -7,8 +7,9 @@
 // retries with backoff until it succeeds, fails for good or a stop signal
 // comes; a stop also cuts a running command or request short. Not
 // thread-safe, except cancel(). The lanes of one rule (--max-in-flight: one
-// Rule per lane, each in its own thread) share one --rate budget and one
-// 410 Gone switch (see share_with).
+// Rule per lane, each in its own thread) share one --rate budget, one 410
+// Gone switch and one curl multi handle for their webhook requests (see
+// share_with).
 #pragma once
 
 #include <atomic>
@@ -130,8 +131,9 @@ class Rule {
   // not done).
   void cancel() { cancelled_.store(true); }
   // Makes this rule a lane of `first`: from then on they share one --rate
-  // budget and one 410 Gone switch. Call before either fires.
-  void share_with(const Rule& first) { shared_ = first.shared_; }
+  // budget, one 410 Gone switch and one webhook transport (one curl multi
+  // handle drives the requests of all the lanes).
+  void share_with(const Rule& first);
 
  private:
   // What the lanes of one rule share, each lane in its own thread.

@@ -5,12 +5,12 @@
 // "id.timestamp.body">` keyed by the base64-decoded part after `whsec_`.
 // The body goes with a Content-Length (never chunked).
 //
-// A WebhookClient keeps one libcurl easy handle driven by its own multi
-// handle (whose connection cache keeps the connection alive between
-// requests), so that a request in flight can be aborted at once when the
-// caller stops (WebhookOptions::stop). It only sends and classifies
-// the answer; retrying is the caller's (it knows the backoff and the
-// dead-letter stream). Not thread-safe: one client per thread.
+// A WebhookClient keeps one libcurl easy handle, run by a curl multi handle.
+// Clients may share one multi handle (the lanes of a trigger rule: it runs
+// all their requests at once, over one pool of kept-alive connections); a
+// request in flight is aborted at once when its caller stops
+// (WebhookOptions::stop). A client only sends and classifies the answer; retrying is the caller's
+// (it knows the backoff and the dead-letter stream). Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
@@ -31,11 +31,9 @@ struct WebhookOptions {
   std::vector<std::string> headers;          // "Name: value", added to every request
   std::string secret;                        // "whsec_BASE64" or empty: no signature
   std::chrono::milliseconds timeout{30000};  // per request, connect included
-  // Asked while a request runs (at least every 100 ms, and whenever
-  // wake_fd is readable): true aborts it (Kind::kStopped). Called on the
-  // sending thread.
+  // Asked while a request runs (every 20 ms): true aborts it
+  // (Kind::kStopped). Called on the sending thread.
   std::function<bool()> stop;
-  int wake_fd = -1;  // e.g. stop_fd(): readable once stopping
 };
 
 struct WebhookResult {
@@ -65,6 +63,9 @@ class WebhookClient {
   WebhookResult send(std::string_view id, std::string_view body);
   // The same at a given timestamp (seconds), for tests.
   WebhookResult send_at(std::string_view id, int64_t timestamp_s, std::string_view body);
+  // From now on this client's requests run in `other`'s transport (one
+  // multi handle, one connection pool). Not while a request runs.
+  void share_connections_with(const WebhookClient& other);
 
  private:
   struct Impl;

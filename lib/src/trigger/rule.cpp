@@ -65,6 +65,11 @@ struct Rule::Attempt {
 
 Rule::~Rule() = default;
 
+void Rule::share_with(const Rule& first) {
+  shared_ = first.shared_;
+  if (webhook_ && first.webhook_) webhook_->share_connections_with(*first.webhook_);
+}
+
 Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleContext& ctx) {
   // A field as the user wrote it: "--retry-backoff" or "retry_backoff".
   auto field = [&](std::string name) {
@@ -127,7 +132,6 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
     wo.timeout = Millis(*wt);
     Rule* self = r.get();  // the client lives no longer than its rule
     wo.stop = [self] { return self->stopping(); };
-    wo.wake_fd = stop_fd();
     auto w = WebhookClient::Create(std::move(wo));
     if (!w.ok()) {
       return w.status().With(spec.secret.empty() ? field("webhook") : field("webhook-secret"));

@@ -1,5 +1,5 @@
-// WebhookClient over one libcurl easy handle in a multi handle (see
-// sluice/webhook.h).
+// WebhookClient: one libcurl easy handle, run by a WebhookTransport (a
+// multi handle) that the lanes of a rule share (see sluice/webhook.h).
 #include "sluice/webhook.h"
 
 #include <curl/curl.h>
@@ -13,6 +13,7 @@
 
 #include "core/civil_time.h"
 #include "sluice/envelope.h"
+#include "trigger/webhook_transport.h"
 
 namespace sluice {
 
@@ -20,9 +21,6 @@ namespace {
 
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
 };
 struct SlistDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
@@ -49,46 +47,12 @@ bool iequals_prefix(std::string_view line, std::string_view name) {
 struct WebhookClient::Impl {
   WebhookOptions opts;
   std::string key;  // decoded secret
-  // The easy handle is destroyed before the multi handle that holds the
-  // connections (members go in reverse order).
-  std::unique_ptr<CURLM, MultiDeleter> multi;
+  // The multi handle, shared by the lanes of a rule; it outlives the
+  // requests of this client (each waits for its end).
+  std::shared_ptr<WebhookTransport> transport;
   std::unique_ptr<CURL, CurlDeleter> curl;
   std::string retry_after;  // the last response's Retry-After value
   std::string error_buf = std::string(CURL_ERROR_SIZE, '\0');
-
-  // curl_easy_perform, but through the multi handle so that a stop is
-  // seen while the request waits; CURLE_ABORTED_BY_CALLBACK when stopped.
-  CURLcode perform() {
-    CURLM* mh = multi.get();
-    CURL* c = curl.get();
-    if (opts.stop && opts.stop()) return CURLE_ABORTED_BY_CALLBACK;
-    if (curl_multi_add_handle(mh, c) != CURLM_OK) return CURLE_FAILED_INIT;
-    CURLcode rc = CURLE_OK;
-    bool finished = false;
-    while (!finished) {
-      int running = 0;
-      if (curl_multi_perform(mh, &running) != CURLM_OK) {
-        rc = CURLE_FAILED_INIT;
-        break;
-      }
-      int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(mh, &queued)) {
-        if (msg->msg == CURLMSG_DONE && msg->easy_handle == c) {
-          rc = msg->data.result;
-          finished = true;
-        }
-      }
-      if (finished) break;
-      if (opts.stop && opts.stop()) {
-        rc = CURLE_ABORTED_BY_CALLBACK;
-        break;
-      }
-      curl_waitfd wake{opts.wake_fd, CURL_WAIT_POLLIN, 0};
-      curl_multi_poll(mh, &wake, opts.wake_fd >= 0 ? 1 : 0, 100, nullptr);
-    }
-    curl_multi_remove_handle(mh, c);
-    return rc;
-  }
 
   static size_t on_header(char* data, size_t size, size_t n, void* self) {
     auto* impl = static_cast<Impl*>(self);
@@ -170,15 +134,19 @@ Result<std::unique_ptr<WebhookClient>> WebhookClient::Create(WebhookOptions opti
     if (!key.ok()) return key.status();
     impl->key = std::move(*key);
   }
-  impl->multi.reset(curl_multi_init());
+  impl->transport = std::make_shared<WebhookTransport>();
   impl->curl.reset(curl_easy_init());
-  if (!impl->curl || !impl->multi) return Status::Internal("curl_easy_init failed");
+  if (!impl->curl || !impl->transport->ok()) return Status::Internal("curl_easy_init failed");
   impl->opts = std::move(options);
   return std::unique_ptr<WebhookClient>(new WebhookClient(std::move(impl)));
 }
 
 WebhookClient::WebhookClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WebhookClient::~WebhookClient() = default;
+
+void WebhookClient::share_connections_with(const WebhookClient& other) {
+  impl_->transport = other.impl_->transport;
+}
 
 WebhookResult WebhookClient::send(std::string_view id, std::string_view body) {
   return send_at(id, now_seconds(), body);
@@ -213,7 +181,7 @@ WebhookResult WebhookClient::send_at(std::string_view id, int64_t ts, std::strin
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, m.error_buf.data());
   curl_easy_setopt(c, CURLOPT_USERAGENT, "sluice-trigger/" SLUICE_VERSION);
   WebhookResult r;
-  const CURLcode rc = m.perform();
+  const CURLcode rc = m.transport->perform(c, m.opts.stop);
   if (rc == CURLE_ABORTED_BY_CALLBACK) {
     r.kind = WebhookResult::Kind::kStopped;
     r.error = "aborted by a stop";
