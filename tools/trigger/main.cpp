@@ -133,7 +133,9 @@ struct RuleSet {
   // fired at once with --dry-run), its ticket counting it. A bad event
   // returns the error with the rule's name when there are several; false
   // in *queued when a rule's worker halted or a stop signal came while a queue was full.
-  Status dispatch(const Event& e, const std::shared_ptr<trigger::Ticket>& t, bool* queued) {
+  // A null `t` is made when a rule first needs it (stdin needs no ticket
+  // for an event nothing matched, and --dry-run none at all).
+  Status dispatch(const Event& e, std::shared_ptr<trigger::Ticket>& t, bool* queued) {
     *queued = true;
     for (size_t i = 0; i < size(); ++i) {
       Rule& rule = at(i);
@@ -144,10 +146,13 @@ struct RuleSet {
       if (!*m) continue;
       if (runners.empty()) {
         if (rule.fire(e) != Outcome::kDone) {
-          t->failed.store(true);
           any_failed = true;
+          if (t) t->failed.store(true);
         }
-      } else if (!lane_for(i, e.msg).push(e.msg, e.line, t)) {
+        continue;
+      }
+      if (!t) t = std::make_shared<trigger::Ticket>();
+      if (!lane_for(i, e.msg).push(e.msg, e.line, t)) {
         *queued = false;
         return Status::Ok();
       }
@@ -269,7 +274,8 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
       e.msg.payload = line;
     }
     bool queued = true;
-    Status st = rules.dispatch(e, std::make_shared<trigger::Ticket>(), &queued);
+    std::shared_ptr<trigger::Ticket> ticket;
+    Status st = rules.dispatch(e, ticket, &queued);
     if (!st.ok()) {
       if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) {
         rules.drain();
