@@ -36,9 +36,9 @@ _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
 
 _sluice_opts_trigger="-w --when -r --rules -x --exec --webhook --webhook-header
   --method --webhook-secret --webhook-timeout --template --to -n --name
-  --retries --retry-backoff --exec-timeout --rate --max-in-flight --debounce
-  --dlq -o --from -g --group -c --count -e --exit --envelope --on-error
-  --strict --dry-run --timeout --stats -h --help -V --version"
+  --retries --retry-backoff --exec-timeout --rate --max-in-flight --queue-size
+  --debounce --dlq -o --from -g --group -c --count -e --exit --envelope
+  --on-error --strict --dry-run --timeout --stats -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -211,6 +211,8 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "10/s 100/m" -- "$cur")) ;;
     trigger:--max-in-flight)
       COMPREPLY=($(compgen -W "4 16" -- "$cur")) ;;
+    trigger:--queue-size)
+      COMPREPLY=($(compgen -W "64 1024" -- "$cur")) ;;
     trigger:--debounce)
       COMPREPLY=($(compgen -W "1s 5s 1m" -- "$cur")) ;;
     trigger:--dlq)

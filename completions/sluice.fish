@@ -206,6 +206,7 @@ for c in sluice sluice-trigger trigger
     complete -c $c -n $n -l exec-timeout -x -a '10s 1m 10m' -d 'kill an --exec command that runs longer than DUR (a failure); 0: no limit'
     complete -c $c -n $n -l rate -x -a '10/s 100/m' -d 'fire at most N times per s, m or h (evenly spaced; the source waits)'
     complete -c $c -n $n -l max-in-flight -x -a '4 16' -d 'run up to N actions of the rule at once; events of one key stay in order'
+    complete -c $c -n $n -l queue-size -x -a '64 1024' -d 'matching events a rule lane holds before the source waits (backpressure)'
     complete -c $c -n $n -l debounce -x -a '1s 5s 1m' -d 'fire at most once per key per DUR window, with the latest event of it'
     complete -c $c -n $n -l dlq -r -F -d 'dead-letter stream: where an event goes once every retry failed'
     complete -c $c -n $n -s o -l from -x -a 'beginning end -1 -10 @5m @1h' -d 'stream source: beginning | end | SEQ | ID | -N | @TIME, as tap'

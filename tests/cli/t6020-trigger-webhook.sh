@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # trigger --webhook against a local receiver (webhook-receiver.py): retries
 # with one webhook-id and a signature that verifies, permanent 4xx to the
-# dead-letter stream, Retry-After, timeouts, 410 Gone, keep-alive.
+# dead-letter stream, Retry-After, timeouts, 410 Gone, keep-alive, a stop
+# signal during a request, lanes sharing 410 Gone and --rate.
 . "$(dirname "$0")/lib.sh"
-test_require_bin trigger tap
+test_require_bin trigger tap flux
 "$PYTHON" -c 'import http.server' 2>/dev/null || test_skip_all_ "python3 is missing"
 
 SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
@@ -115,6 +116,49 @@ test_expect_success 'isolation: a rule whose endpoint hangs does not hold up ano
 	! grep -q "/hang" requests &&
 	kill -9 $pid &&
 	{ wait $pid 2>/dev/null || :; }
+'
+
+test_expect_success '410 Gone in one lane disables the whole rule, said once (--max-in-flight 4)' '
+	seq 1 40 | sed "s/.*/{\"g\":&}/" >gone-ev &&
+	trigger -w "g > 0" --max-in-flight 4 --webhook "$URL/gone/4" --dlq file:dl/gone4 \
+		- <gone-ev 2>err &&
+	grep -c "is DISABLED" err >n && echo 1 >expect && test_cmp expect n &&
+	field /gone/4 code >codes && test $(wc -l <codes) -le 4 &&
+	tap -e -F "%s\n" file:dl/gone4 | sort >out && sort gone-ev >expect && test_cmp expect out
+'
+
+test_expect_success '--rate is one budget for all the lanes of a rule (--max-in-flight 4)' '
+	seq 1 60 | sed "s/.*/{\"r\":&}/" |
+		trigger -w "r > 0" --rate 20/s --max-in-flight 4 --webhook "$URL/ok/rate" - &&
+	field /ok/rate time | sort -n >times &&
+	test_line_count = 60 times &&
+	awk "{t[NR] = \$1} END {m = 0; j = 1; for (i = 1; i <= NR; i++) {while (t[i] - t[j] > 1.0) j++; if (i - j + 1 > m) m = i - j + 1}; print m}" \
+		times >most &&
+	echo "most requests in one second: $(cat most)" &&
+	test $(cat most) -le 35
+'
+
+test_expect_success 'lanes share one pool of kept-alive connections (--max-in-flight 4)' '
+	seq 1 80 | sed "s/.*/{\"p\":&}/" |
+		trigger -w "p > 0" --max-in-flight 4 --webhook "$URL/ok/pool" --webhook-secret "$SECRET" - &&
+	field /ok/pool id | sort -u >ids && test_line_count = 80 ids &&
+	field /ok/pool sig_ok | sort -u >sigs && echo True >expect && test_cmp expect sigs &&
+	field /ok/pool client_port | sort -u >ports &&
+	test $(wc -l <ports) -le 4
+'
+
+test_expect_success 'TERM aborts a request in flight (exit 75); a restart with --group redoes its event' '
+	printf "{\"s\":1}\n{\"s\":2}\n" | flux file:dl/src &&
+	{ trigger -g gs -w "s > 0" --webhook "$URL/stall" --webhook-timeout 10m file:dl/src 2>err & } &&
+	pid=$! &&
+	test_track_pid $pid &&
+	wait_for "grep -q /stall requests" &&
+	start=$(date +%s) &&
+	rc=0 && { test_stop $pid TERM || rc=$?; } &&
+	test $rc = 75 &&
+	test $(($(date +%s) - start)) -lt 30 &&
+	trigger -g gs -e -w "s > 0" --webhook "$URL/ok/redo" file:dl/src &&
+	field /ok/redo id >ids && printf "src/0/0\nsrc/0/1\n" >expect && test_cmp expect ids
 '
 
 test_done

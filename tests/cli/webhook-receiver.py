@@ -16,6 +16,7 @@ What it answers depends on the path:
     /gone          410
     /busy/S        429 with Retry-After: S to the first request of each id, then 200
     /hang          never answers (sleeps 60 s)
+    /stall         logs the request (code 0) at once, then never answers
 """
 import base64
 import hashlib
@@ -73,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[0] == "hang":
             time.sleep(60)
             return
+        elif parts[0] == "stall":
+            code = 0
         entry = {"path": self.path, "id": wid, "ts": ts, "sig_ok": sig_ok,
                  "body": body.decode("utf-8", "replace"), "time": time.time(), "code": code,
                  "method": self.command, "client_port": self.client_address[1],
@@ -80,6 +83,9 @@ class Handler(BaseHTTPRequestHandler):
                  "x_test": self.headers.get("X-Test")}
         with lock, open(logfile, "a") as f:
             f.write(json.dumps(entry) + "\n")
+        if code == 0:
+            time.sleep(60)
+            return
         self.answer(code, headers)
 
     do_PUT = do_POST

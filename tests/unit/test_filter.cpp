@@ -266,6 +266,22 @@ TEST_CASE("filter: deep paths and quoted keys") {
   CHECK(eval("changed(after.tags[0])", R"({"before":{"tags":["x"]},"after":{"tags":["y"]}})"));
 }
 
+TEST_CASE("filter: paths in any order, again, and after a key with an escape") {
+  // Paths out of document order, twice, missing, nested after a partial
+  // read of their parent.
+  const char* ev = R"({"b":{"x":1,"y":[1,2]},"a":2,"t~x":3,"c":[5,6],"s":"str"})";
+  CHECK(eval("c[1] == 6 && a == 2 && b.x == 1 && b.y[1] == 2 && s == \"str\"", ev));
+  CHECK(eval("a == 2 && a == 2 && b.y[0] == 1 && b.x == 1 && !exists(zz) && c[0] == 5", ev));
+  CHECK(eval("s == \"str\" && b.x == 1 && !exists(b.zz) && s == \"str\" && a == 2", ev));
+  CHECK_FALSE(eval("a == 2 && b.x == 2", ev));
+  // A key with ~ (escaped in the JSON pointer), then other paths.
+  CHECK(eval(R"(a == 2 && $["t~x"] == 3 && b.x == 1 && c[1] == 6 && a == 2)", ev));
+  // changed() reads before, then after; also when after comes first.
+  CHECK(eval("op == \"u\" && changed(after.price)", kUpdate));
+  CHECK(eval("changed(after.p)", R"({"after":{"p":2},"op":"u","before":{"p":1}})"));
+  CHECK_FALSE(eval("changed(after.p)", R"({"after":{"p":1},"op":"u","before":{"p":1}})"));
+}
+
 TEST_CASE("filter: metadata behind @") {
   std::vector<Header> headers = {{"trace-id", "abc"}, {"tenant", "eu-1"}, {"tenant", "us"}};
   EventMeta m;

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <string>
 
 #include "sluice/command.h"
@@ -63,6 +64,33 @@ TEST_CASE("command: exit status, stdin, environment and timeout") {
   CHECK(r->describe(std::chrono::milliseconds(100)) == "timed out after 100 ms");
   // A command that ignores a large stdin is no error.
   r = run_shell_command("exit 0", std::string(1 << 20, 'x'), {}, std::chrono::milliseconds(5000));
+  REQUIRE(r.ok());
+  CHECK(r->ok());
+}
+
+TEST_CASE("command: a stop cuts the command short, TERM first, KILL after the grace") {
+  using std::chrono::milliseconds;
+  CommandStop stop;
+  // Not at first: the command starts (and sets its traps), then the stop
+  // comes.
+  auto at = std::chrono::steady_clock::now() + milliseconds(300);
+  stop.requested = [&at] { return std::chrono::steady_clock::now() >= at; };
+  stop.grace = milliseconds(100);
+  auto r = run_shell_command("sleep 10", "", {}, milliseconds(0), &stop);
+  REQUIRE(r.ok());
+  CHECK(r->stopped);
+  CHECK_FALSE(r->ok());
+  CHECK(r->signal == SIGTERM);
+  CHECK(r->describe(milliseconds(0)) == "cut short by a stop");
+  // A shell that ignores TERM (and so do its children) gets KILL.
+  at = std::chrono::steady_clock::now() + milliseconds(300);
+  r = run_shell_command("trap '' TERM; sleep 10; sleep 10", "", {}, milliseconds(0), &stop);
+  REQUIRE(r.ok());
+  CHECK(r->stopped);
+  CHECK(r->signal == SIGKILL);
+  // A stop that never comes changes nothing.
+  stop.requested = [] { return false; };
+  r = run_shell_command("exit 0", "", {}, milliseconds(5000), &stop);
   REQUIRE(r.ok());
   CHECK(r->ok());
 }

@@ -71,6 +71,9 @@ The command's stdout and stderr are trigger's.
 Exit status 0 is success; anything else, or running past
 \fB\-\-exec\-timeout\fR (the command's process group is then killed), is a
 failure, retried as \fB\-\-retries\fR says.
+A stop signal (\fBSIGTERM\fR, \fBSIGINT\fR) cuts a running command short:
+its process group gets \fBSIGTERM\fR, then \fBSIGKILL\fR 2 seconds later
+if any of it is left; the event is then not done (see \fB\-\-group\fR).
 )roff",
     },
     {
@@ -79,8 +82,10 @@ failure, retried as \fB\-\-retries\fR says.
         .arity = Arity::kOne,
         .help = "action: send the event to URL (Standard Webhooks headers, keep-alive)",
         .doc = R"roff(Action: send each matching event to \fIURL\fR (\fBhttp://\fR or
-\fBhttps://\fR) as the request body, with a Content-Length, over one
-kept-alive connection, with the Standard Webhooks headers
+\fBhttps://\fR) as the request body, with a Content-Length, over
+kept-alive connections (one curl multi handle per rule runs the requests of
+all its lanes, see \fB\-\-max\-in\-flight\fR, over one connection pool),
+with the Standard Webhooks headers
 \fBwebhook\-id\fR (the event id, see \fBEVENT IDS\fR: the same on every
 retry and replay, so the receiver can deduplicate),
 \fBwebhook\-timestamp\fR (seconds since the epoch) and, with
@@ -90,8 +95,10 @@ A 2xx answer is success.
 \fB\-\-retries\fR), waiting as \fBRetry\-After\fR asks (seconds or an
 HTTP date) when the answer has one.
 Any other status fails at once, without retries.
-410 Gone also disables the rule, loudly: its later matching events fail
-(or go to \fB\-\-dlq\fR) without a request.
+410 Gone also disables the rule (all its lanes, see
+\fB\-\-max\-in\-flight\fR), with one line on stderr: its later matching
+events fail (or go to \fB\-\-dlq\fR) without a request.
+A stop signal aborts a request in flight; the event is then not done.
 )roff",
     },
     {
@@ -223,6 +230,8 @@ than \fIDUR\fR (default \fB1m\fR; \fB0\fR: no limit); that attempt failed.
 \fB100/m\fR, \fB1000/h\fR), evenly spaced: a match that comes too soon
 waits (and so does the source), it is never dropped.
 Retries do not count.
+With \fB\-\-max\-in\-flight\fR the lanes of the rule share the one budget:
+the rule as a whole keeps the rate.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "10/s 100/m",
@@ -234,16 +243,33 @@ Retries do not count.
         .default_value = "1",
         .help = "run up to N actions of the rule at once; events of one key stay in order",
         .doc = R"roff(Run up to \fIN\fR actions of the rule at once (default \fB1\fR): the rule
-runs in \fIN\fR lanes, each with its own queue, worker, connection and
-producers.
+runs in \fIN\fR lanes, each with its own queue, worker and producers
+(webhook requests of all the lanes run in one curl multi handle).
 Events with the same key (\fB@key\fR) always go to the same lane, so they
 stay in order; events without a key are spread over the lanes in turn.
 With \fB\-\-group\fR the source still advances only past events whose
 actions are all done, in order.
-Not with \fB\-\-rate\fR (yet).
+The lanes share one \fB\-\-rate\fR budget, and a 410 Gone in any lane
+disables the whole rule.
 )roff",
         .hint = Hint::kSuggest,
         .choices = "4 16",
+    },
+    {
+        .name = "queue-size",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .default_value = "1024",
+        .help = "matching events a rule lane holds before the source waits (backpressure)",
+        .doc = R"roff(How many matching events each lane of each rule holds waiting for its
+action (default \fB1024\fR).
+When a lane's queue is full the source stops reading until there is room,
+so a slow action holds the reader back (and, with \fB\-\-group\fR, the
+committed position) instead of filling memory; other rules keep their
+own queues.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "64 1024",
     },
     {
         .name = "debounce",
@@ -301,6 +327,8 @@ matched it succeeded (or, for one that matched nothing, at once) or went
 to \fB\-\-dlq\fR, so after a
 crash (even \fBkill \-9\fR) a restart runs every matching event's action
 at least once; some may run twice.
+A stop signal cuts the running actions short; the group stays before the
+first event whose actions are not all done, so a restart runs them again.
 )roff",
     },
     {

@@ -39,9 +39,6 @@ using trigger::Outcome;
 using trigger::Rule;
 using Rules = std::vector<std::unique_ptr<Rule>>;
 
-// How many matching events wait in one rule's queue before the source waits.
-constexpr size_t kQueueCapacity = 1024;
-
 // What to do with a bad event; returns an exit code to stop with, or -1.
 int bad_event(const std::string& where, const Status& st, bool skip) {
   if (skip) {
@@ -68,6 +65,7 @@ struct RuleSet {
   std::string file;  // --rules, or empty
   trigger::RuleContext ctx;
   bool halt_on_failure = false;  // a stream source stops at a failed event
+  size_t queue_size = 1024;      // --queue-size: events one lane holds before the source waits
   bool any_failed = false;       // --dry-run's own count
 
   // --max-in-flight N: a rule runs in N lanes (runners, each with its own
@@ -92,13 +90,15 @@ struct RuleSet {
       l.first = runners.size();
       l.n = static_cast<size_t>(r->spec().max_in_flight);
       const trigger::RuleSpec spec = r->spec();
+      const Rule& first = *r;
       runners.push_back(
-          std::make_unique<trigger::RuleRunner>(std::move(r), kQueueCapacity, halt_on_failure));
+          std::make_unique<trigger::RuleRunner>(std::move(r), queue_size, halt_on_failure));
       for (size_t k = 1; k < l.n; ++k) {
         auto lane = Rule::Create(spec, ctx);
         if (!lane.ok()) return lane.status().With("rule '" + spec.name + "'");
-        runners.push_back(std::make_unique<trigger::RuleRunner>(std::move(*lane), kQueueCapacity,
-                                                                halt_on_failure));
+        (*lane)->share_with(first);
+        runners.push_back(
+            std::make_unique<trigger::RuleRunner>(std::move(*lane), queue_size, halt_on_failure));
       }
       lanes.push_back(l);
     }
@@ -133,7 +133,9 @@ struct RuleSet {
   // fired at once with --dry-run), its ticket counting it. A bad event
   // returns the error with the rule's name when there are several; false
   // in *queued when a rule's worker halted or a stop signal came while a queue was full.
-  Status dispatch(const Event& e, const std::shared_ptr<trigger::Ticket>& t, bool* queued) {
+  // A null `t` is made when a rule first needs it (stdin needs no ticket
+  // for an event nothing matched, and --dry-run none at all).
+  Status dispatch(const Event& e, std::shared_ptr<trigger::Ticket>& t, bool* queued) {
     *queued = true;
     for (size_t i = 0; i < size(); ++i) {
       Rule& rule = at(i);
@@ -144,10 +146,13 @@ struct RuleSet {
       if (!*m) continue;
       if (runners.empty()) {
         if (rule.fire(e) != Outcome::kDone) {
-          t->failed.store(true);
           any_failed = true;
+          if (t) t->failed.store(true);
         }
-      } else if (!lane_for(i, e.msg).push(e.msg, e.line, t)) {
+        continue;
+      }
+      if (!t) t = std::make_shared<trigger::Ticket>();
+      if (!lane_for(i, e.msg).push(e.msg, e.line, t)) {
         *queued = false;
         return Status::Ok();
       }
@@ -162,6 +167,11 @@ struct RuleSet {
       if (!r->idle()) return false;
     }
     return true;
+  }
+  // A stop signal: cuts the running actions short (their events are not
+  // done) and ends the workers.
+  void stop() {
+    for (auto& r : runners) r->stop();
   }
   bool failed() const {
     if (any_failed) return true;
@@ -264,7 +274,8 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
       e.msg.payload = line;
     }
     bool queued = true;
-    Status st = rules.dispatch(e, std::make_shared<trigger::Ticket>(), &queued);
+    std::shared_ptr<trigger::Ticket> ticket;
+    Status st = rules.dispatch(e, ticket, &queued);
     if (!st.ok()) {
       if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) {
         rules.drain();
@@ -274,7 +285,9 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
     }
     if (!queued) break;
   }
-  // At the end: every queued action runs to its end first.
+  // At the end: every queued action runs to its end first; a stop signal
+  // cuts them short instead.
+  if (stop_requested()) rules.stop();
   const bool all_done = rules.drain();
   return !all_done || rules.failed() ? static_cast<int>(ExitCode::kTempFail) : 0;
 }
@@ -365,7 +378,10 @@ int run_stream(RuleSet& rules, Consumer& consumer, Source& src, bool group) {
   }
   // The end (--exit, --count, a bad event): the actions queued run to their
   // end, unless one failed or a stop signal came.
+  // A stop signal cuts the running actions short: the group stays before
+  // the first event not done, so a restart runs it again.
   if (rc == 0 && !stop_requested()) rules.drain();
+  if (stop_requested()) rules.stop();
   advance();
   if (group) {
     if (Status cst = consumer.commit(); !cst.ok() && rc == 0) rc = cli::fail(cst.With("commit"));
@@ -457,6 +473,12 @@ int main(int argc, char** argv) {
     rules.rules = std::move(*built);
   }
   rules.halt_on_failure = !from_stdin;
+  {
+    int64_t q = 0;
+    if (!a.integer("queue-size", 1024, &q, &rc)) return rc;
+    if (q < 1) return cli::usage_error("--queue-size: expected 1 or more");
+    rules.queue_size = static_cast<size_t>(q);
+  }
   if (Status st = rules.start(); !st.ok()) return cli::fail(st);
   if (!rules.file.empty()) {
     // SIGHUP reloads the rules instead of stopping.

@@ -10,11 +10,15 @@
 // leaks into it except 0, 1 and 2 (everything else is close-on-exec in
 // libsluice).
 //
+// A command can also be cut short from outside (trigger's stop signals):
+// its process group gets SIGTERM, then SIGKILL once a grace period passed.
+//
 // Thread safety: run_shell_command may be called from several threads at
 // once (it uses fork and waitpid on its own child only).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,19 +31,32 @@ struct CommandOutcome {
   int exit_code = -1;      // when exited normally
   int signal = 0;          // when killed by a signal (also set on timeout)
   bool timed_out = false;  // killed by us after the timeout
-  bool ok() const { return exit_code == 0 && !timed_out && signal == 0; }
-  // "exit status 3", "killed by signal 9", "timed out after 5000 ms".
+  bool stopped = false;    // cut short by CommandStop
+  bool ok() const { return exit_code == 0 && !timed_out && !stopped && signal == 0; }
+  // "exit status 3", "killed by signal 9", "timed out after 5000 ms",
+  // "cut short by a stop".
   std::string describe(std::chrono::milliseconds timeout) const;
+};
+
+// How a running command is cut short: `requested` is asked every few
+// milliseconds (from the thread that runs the command); once it returns
+// true the command's process group gets SIGTERM, and SIGKILL when any of it
+// is still there after `grace`.
+struct CommandStop {
+  std::function<bool()> requested;
+  std::chrono::milliseconds grace{2000};
 };
 
 // Runs `command` through /bin/sh -c with `input` on its stdin and `env`
 // ("NAME=VALUE" entries) added to (and overriding) the environment.
-// timeout <= 0: no limit. Errors (kUnavailable) only when the command could
-// not be started at all (fork or pipe failed); a command that ran and
-// failed is an outcome, not an error.
+// timeout <= 0: no limit. With `stop`, the command is cut short as
+// CommandStop says (the outcome is then `stopped`). Errors (kUnavailable) only when the command
+// could not be started at all (fork or pipe failed); a command that ran and failed is an outcome,
+// not an error.
 Result<CommandOutcome> run_shell_command(const std::string& command, std::string_view input,
                                          const std::vector<std::string>& env,
-                                         std::chrono::milliseconds timeout);
+                                         std::chrono::milliseconds timeout,
+                                         const CommandStop* stop = nullptr);
 
 // Appends SLUICE_<NAME>=<value> to `env` for each top-level field of the
 // JSON object `event` whose value is a scalar: strings as their text,

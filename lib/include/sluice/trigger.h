@@ -5,7 +5,11 @@
 //
 // A Rule runs its action in the calling thread, one event at a time, and
 // retries with backoff until it succeeds, fails for good or a stop signal
-// comes. Not thread-safe.
+// comes; a stop also cuts a running command or request short. Not
+// thread-safe, except cancel(). The lanes of one rule (--max-in-flight: one
+// Rule per lane, each in its own thread) share one --rate budget, one 410
+// Gone switch and one curl multi handle for their webhook requests (see
+// share_with).
 #pragma once
 
 #include <atomic>
@@ -122,11 +126,25 @@ class Rule {
   bool has_to() const { return to_ != nullptr; }
   // --debounce: the window, 0 for none.
   Millis debounce() const { return debounce_; }
-  // From another thread: the retries and --rate waits end at once (the
-  // event counts as stopped); a running command or request is not cut.
+  // From another thread: the retries and --rate waits end at once, and a
+  // running command or request is cut short (the event counts as stopped,
+  // not done).
   void cancel() { cancelled_.store(true); }
+  // Makes this rule a lane of `first`: from then on they share one --rate
+  // budget, one 410 Gone switch and one webhook transport (one curl multi
+  // handle drives the requests of all the lanes).
+  void share_with(const Rule& first);
 
  private:
+  // What the lanes of one rule share, each lane in its own thread.
+  struct Shared {
+    std::atomic<bool> disabled{false};  // the webhook answered 410 Gone
+    std::mutex rate_mu;
+    // --rate: the earliest time the next fire may start; each fire books
+    // the slot after the last one booked, so the lanes together keep the
+    // rate (a token bucket holding one token).
+    std::chrono::steady_clock::time_point next_fire{};
+  };
   Rule() = default;
   struct Attempt;
   bool pace();
@@ -150,10 +168,9 @@ class Rule {
   std::unique_ptr<Producer> to_;
   std::unique_ptr<Producer> dlq_;
   std::unique_ptr<WebhookClient> webhook_;
-  bool disabled_ = false;                              // the webhook answered 410 Gone
-  std::string input_;                                  // --exec's stdin, reused
-  std::string body_;                                   // --template's rendering, reused
-  std::chrono::steady_clock::time_point next_fire_{};  // --rate
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+  std::string input_;  // --exec's stdin, reused
+  std::string body_;   // --template's rendering, reused
   RuleStats stats_;
   std::mt19937_64 rng_{std::random_device{}()};
   bool dry_pending_ = false;
@@ -176,7 +193,10 @@ class RuleRunner {
   // halt_on_failure: after an event failed for good, the worker takes no
   // more events (a stream source stops before that event).
   RuleRunner(std::unique_ptr<Rule> rule, size_t capacity, bool halt_on_failure);
-  ~RuleRunner();  // abandons what is queued, joins the worker
+  ~RuleRunner();  // stop()
+  // Abandons what is queued, cuts the running action short (its event is
+  // not done) and joins the worker. Idempotent.
+  void stop();
   RuleRunner(const RuleRunner&) = delete;
   RuleRunner& operator=(const RuleRunner&) = delete;
 

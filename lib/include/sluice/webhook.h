@@ -5,14 +5,17 @@
 // "id.timestamp.body">` keyed by the base64-decoded part after `whsec_`.
 // The body goes with a Content-Length (never chunked).
 //
-// A WebhookClient keeps one libcurl handle, so consecutive requests to the
-// same host reuse the connection (keep-alive). It only sends and classifies
-// the answer; retrying is the caller's (it knows the backoff and the
-// dead-letter stream). Not thread-safe: one client per thread.
+// A WebhookClient keeps one libcurl easy handle, run by a curl multi handle.
+// Clients may share one multi handle (the lanes of a trigger rule: it runs
+// all their requests at once, over one pool of kept-alive connections); a
+// request in flight is aborted at once when its caller stops
+// (WebhookOptions::stop). A client only sends and classifies the answer; retrying is the caller's
+// (it knows the backoff and the dead-letter stream). Not thread-safe: one client per thread.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +31,9 @@ struct WebhookOptions {
   std::vector<std::string> headers;          // "Name: value", added to every request
   std::string secret;                        // "whsec_BASE64" or empty: no signature
   std::chrono::milliseconds timeout{30000};  // per request, connect included
+  // Asked while a request runs (every 20 ms): true aborts it
+  // (Kind::kStopped). Called on the sending thread.
+  std::function<bool()> stop;
 };
 
 struct WebhookResult {
@@ -36,6 +42,7 @@ struct WebhookResult {
     kRetry,      // 5xx, 429, 408, or a network error/timeout: try again later
     kRejected,   // any other status: retrying will not help
     kGone,       // 410: the endpoint is gone for good
+    kStopped,    // aborted by WebhookOptions::stop: not known to be delivered
   };
   Kind kind = Kind::kRetry;
   long status = 0;                            // HTTP status, 0 on a network error
@@ -56,6 +63,9 @@ class WebhookClient {
   WebhookResult send(std::string_view id, std::string_view body);
   // The same at a given timestamp (seconds), for tests.
   WebhookResult send_at(std::string_view id, int64_t timestamp_s, std::string_view body);
+  // From now on this client's requests run in `other`'s transport (one
+  // multi handle, one connection pool). Not while a request runs.
+  void share_connections_with(const WebhookClient& other);
 
  private:
   struct Impl;

@@ -17,6 +17,7 @@ extern char** environ;
 namespace sluice {
 
 std::string CommandOutcome::describe(std::chrono::milliseconds timeout) const {
+  if (stopped) return "cut short by a stop";
   if (timed_out) return "timed out after " + std::to_string(timeout.count()) + " ms";
   if (signal != 0) return "killed by signal " + std::to_string(signal);
   return "exit status " + std::to_string(exit_code);
@@ -26,10 +27,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Writes `input` into the child's stdin without blocking past `deadline`.
-void feed(int fd, std::string_view input, Clock::time_point deadline, bool bounded) {
+bool stop_requested_by(const CommandStop* stop) {
+  return stop != nullptr && stop->requested && stop->requested();
+}
+
+// Writes `input` into the child's stdin without blocking past `deadline`
+// or a stop.
+void feed(int fd, std::string_view input, Clock::time_point deadline, bool bounded,
+          const CommandStop* stop) {
   size_t off = 0;
   while (off < input.size()) {
+    if (stop_requested_by(stop)) return;
     ssize_t n = write(fd, input.data() + off, input.size() - off);
     if (n > 0) {
       off += static_cast<size_t>(n);
@@ -52,11 +60,38 @@ void feed(int fd, std::string_view input, Clock::time_point deadline, bool bound
   }
 }
 
+// Cuts the command short: SIGTERM to its process group, then SIGKILL to
+// what is left of the group after the grace period. Reaps the shell.
+void cut_short(pid_t pid, int* status, std::chrono::milliseconds grace) {
+  kill(-pid, SIGTERM);
+  kill(pid, SIGTERM);
+  const Clock::time_point kill_at = Clock::now() + grace;
+  bool reaped = false;
+  auto nap = std::chrono::microseconds(200);
+  while (Clock::now() < kill_at) {
+    if (!reaped) {
+      const pid_t r = waitpid(pid, status, WNOHANG);
+      reaped = r == pid || (r < 0 && errno != EINTR);
+    }
+    // Done once the shell is reaped and nothing of its group is left.
+    if (reaped && kill(-pid, 0) != 0 && errno == ESRCH) return;
+    std::this_thread::sleep_for(nap);
+    if (nap < std::chrono::milliseconds(10)) nap *= 2;
+  }
+  kill(-pid, SIGKILL);
+  kill(pid, SIGKILL);
+  if (!reaped) {
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
 }  // namespace
 
 Result<CommandOutcome> run_shell_command(const std::string& command, std::string_view input,
                                          const std::vector<std::string>& env,
-                                         std::chrono::milliseconds timeout) {
+                                         std::chrono::milliseconds timeout,
+                                         const CommandStop* stop) {
   // Everything the child needs is built before fork: after it, only
   // async-signal-safe calls.
   std::vector<std::string> merged;
@@ -107,7 +142,7 @@ Result<CommandOutcome> run_shell_command(const std::string& command, std::string
   fcntl(fds[1], F_SETFL, O_NONBLOCK);
   const bool bounded = timeout.count() > 0;
   const Clock::time_point deadline = Clock::now() + timeout;
-  feed(fds[1], input, deadline, bounded);
+  feed(fds[1], input, deadline, bounded, stop);
   close(fds[1]);
 
   CommandOutcome out;
@@ -118,6 +153,12 @@ Result<CommandOutcome> run_shell_command(const std::string& command, std::string
     if (r == pid) break;
     if (r < 0 && errno != EINTR) {
       out.exit_code = -1;
+      return out;
+    }
+    if (stop_requested_by(stop)) {
+      cut_short(pid, &status, stop->grace);
+      out.stopped = true;
+      if (WIFSIGNALED(status)) out.signal = WTERMSIG(status);
       return out;
     }
     if (bounded && Clock::now() >= deadline) {

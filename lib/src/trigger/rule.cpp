@@ -65,6 +65,11 @@ struct Rule::Attempt {
 
 Rule::~Rule() = default;
 
+void Rule::share_with(const Rule& first) {
+  shared_ = first.shared_;
+  if (webhook_ && first.webhook_) webhook_->share_connections_with(*first.webhook_);
+}
+
 Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleContext& ctx) {
   // A field as the user wrote it: "--retry-backoff" or "retry_backoff".
   auto field = [&](std::string name) {
@@ -125,6 +130,8 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
                  "': expected a duration above 0, such as 10s");
     }
     wo.timeout = Millis(*wt);
+    Rule* self = r.get();  // the client lives no longer than its rule
+    wo.stop = [self] { return self->stopping(); };
     auto w = WebhookClient::Create(std::move(wo));
     if (!w.ok()) {
       return w.status().With(spec.secret.empty() ? field("webhook") : field("webhook-secret"));
@@ -145,9 +152,6 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
     r->backoff_max_ = Millis(*hi);
   }
   if (spec.max_in_flight < 1) return bad(field("max-in-flight") + ": expected 1 or more");
-  if (spec.max_in_flight > 1 && !spec.rate.empty()) {
-    return bad(field("rate") + " does not go with " + field("max-in-flight") + " above 1 (yet)");
-  }
   if (!spec.debounce.empty()) {
     auto d = parse_duration_ms(spec.debounce);
     if (!d.ok() || *d <= 0) {
@@ -232,16 +236,21 @@ void Rule::flush_output() {
   dry_pending_ = false;
 }
 
-// --rate: waits until the rule may fire again (evenly spaced fires); false
-// when a stop signal came first.
+// --rate: waits until the rule may fire again (evenly spaced fires, shared
+// by the lanes); false when a stop signal came first.
 bool Rule::pace() {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point now = Clock::now();
-  if (next_fire_ > now) {
-    const auto wait = std::chrono::duration_cast<Millis>(next_fire_ - now);
-    if (!sleep_for(std::max(wait, Millis(1)))) return false;
+  Clock::time_point slot;
+  {
+    // Book the next free slot of the rule, over all its lanes.
+    std::lock_guard<std::mutex> lock(shared_->rate_mu);
+    slot = std::max(now, shared_->next_fire);
+    shared_->next_fire = slot + rate_interval_;
   }
-  next_fire_ = std::max(now, next_fire_) + rate_interval_;
+  if (slot > now && !sleep_for(std::max(std::chrono::ceil<Millis>(slot - now), Millis(1)))) {
+    return false;
+  }
   return true;
 }
 
@@ -275,7 +284,9 @@ Rule::Attempt Rule::attempt_exec(const Event& e, int64_t attempt) {
   env.push_back("TRIGGER_EVENT_ID=" + e.id());
   env.push_back("TRIGGER_RULE=" + spec_.name);
   env.push_back("TRIGGER_ATTEMPT=" + std::to_string(attempt));
-  auto r = run_shell_command(spec_.exec, input_, env, exec_timeout_);
+  CommandStop stop;
+  stop.requested = [this] { return stopping(); };
+  auto r = run_shell_command(spec_.exec, input_, env, exec_timeout_, &stop);
   Attempt a;
   a.ok = r.ok() && r->ok();
   if (!a.ok) a.error = r.ok() ? "--exec: " + r->describe(exec_timeout_) : r.status().message();
@@ -284,7 +295,7 @@ Rule::Attempt Rule::attempt_exec(const Event& e, int64_t attempt) {
 
 Rule::Attempt Rule::attempt_webhook(const Event& e) {
   Attempt a;
-  if (disabled_) {
+  if (shared_->disabled.load()) {
     a.retry = false;
     a.error = "--webhook: disabled after 410 Gone from " + spec_.webhook;
     return a;
@@ -294,8 +305,8 @@ Rule::Attempt Rule::attempt_webhook(const Event& e) {
   a.retry = r.kind == WebhookResult::Kind::kRetry;
   a.error = "--webhook: " + r.error;
   a.retry_after = r.retry_after;
-  if (r.kind == WebhookResult::Kind::kGone) {
-    disabled_ = true;
+  // One lane's 410 disables every lane of the rule; the first says so.
+  if (r.kind == WebhookResult::Kind::kGone && !shared_->disabled.exchange(true)) {
     fprintf(stderr,
             "%s: rule '%s': %s answered 410 Gone: the rule is DISABLED; its matching "
             "events from now on fail (or go to --dlq) without a request\n",

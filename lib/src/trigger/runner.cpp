@@ -12,13 +12,17 @@ RuleRunner::RuleRunner(std::unique_ptr<Rule> rule, size_t capacity, bool halt_on
 }
 
 RuleRunner::~RuleRunner() {
+  stop();
+}
+
+void RuleRunner::stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     quit_ = true;
   }
   rule_->cancel();
   cv_.notify_all();
-  worker_.join();
+  if (worker_.joinable()) worker_.join();
 }
 
 bool RuleRunner::push(const Message& msg, uint64_t line, std::shared_ptr<Ticket> ticket) {

@@ -1,4 +1,5 @@
-// WebhookClient over one libcurl easy handle (see sluice/webhook.h).
+// WebhookClient: one libcurl easy handle, run by a WebhookTransport (a
+// multi handle) that the lanes of a rule share (see sluice/webhook.h).
 #include "sluice/webhook.h"
 
 #include <curl/curl.h>
@@ -12,6 +13,7 @@
 
 #include "core/civil_time.h"
 #include "sluice/envelope.h"
+#include "trigger/webhook_transport.h"
 
 namespace sluice {
 
@@ -45,6 +47,9 @@ bool iequals_prefix(std::string_view line, std::string_view name) {
 struct WebhookClient::Impl {
   WebhookOptions opts;
   std::string key;  // decoded secret
+  // The multi handle, shared by the lanes of a rule; it outlives the
+  // requests of this client (each waits for its end).
+  std::shared_ptr<WebhookTransport> transport;
   std::unique_ptr<CURL, CurlDeleter> curl;
   std::string retry_after;  // the last response's Retry-After value
   std::string error_buf = std::string(CURL_ERROR_SIZE, '\0');
@@ -129,14 +134,19 @@ Result<std::unique_ptr<WebhookClient>> WebhookClient::Create(WebhookOptions opti
     if (!key.ok()) return key.status();
     impl->key = std::move(*key);
   }
+  impl->transport = std::make_shared<WebhookTransport>();
   impl->curl.reset(curl_easy_init());
-  if (!impl->curl) return Status::Internal("curl_easy_init failed");
+  if (!impl->curl || !impl->transport->ok()) return Status::Internal("curl_easy_init failed");
   impl->opts = std::move(options);
   return std::unique_ptr<WebhookClient>(new WebhookClient(std::move(impl)));
 }
 
 WebhookClient::WebhookClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WebhookClient::~WebhookClient() = default;
+
+void WebhookClient::share_connections_with(const WebhookClient& other) {
+  impl_->transport = other.impl_->transport;
+}
 
 WebhookResult WebhookClient::send(std::string_view id, std::string_view body) {
   return send_at(id, now_seconds(), body);
@@ -171,7 +181,12 @@ WebhookResult WebhookClient::send_at(std::string_view id, int64_t ts, std::strin
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, m.error_buf.data());
   curl_easy_setopt(c, CURLOPT_USERAGENT, "sluice-trigger/" SLUICE_VERSION);
   WebhookResult r;
-  const CURLcode rc = curl_easy_perform(c);
+  const CURLcode rc = m.transport->perform(c, m.opts.stop);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) {
+    r.kind = WebhookResult::Kind::kStopped;
+    r.error = "aborted by a stop";
+    return r;
+  }
   if (rc != CURLE_OK) {
     r.kind = WebhookResult::Kind::kRetry;
     r.error = m.error_buf.c_str()[0] ? std::string(m.error_buf.c_str()) : curl_easy_strerror(rc);
