@@ -59,6 +59,18 @@ test_expect_success '--from -N, SEQ and @TIME apply to each shard' '
 	echo 5000 >want && test_cmp want all
 '
 
+test_expect_success '--from @TIME: each shard starts at its own first message at or after TIME' '
+	gen_keyed 100 1 | flux --shards 2 --key-delimiter " " file:log/t &&
+	sleep 3 &&
+	gen_keyed 37 1001 >second &&
+	flux --key-delimiter " " file:log/t <second &&
+	tap file:log/t --exit --from @1500ms -F "%p %k %s\n" >got &&
+	cut -d" " -f1 got | sort -u >shards &&
+	printf "0\n1\n" >want && test_cmp want shards &&
+	cut -d" " -f2- got | sort >got_ks &&
+	sort second >want && test_cmp want got_ks
+'
+
 test_expect_success 'keyless records spread over the shards a batch at a time' '
 	seq 1 300000 | flux --shards 3 file:log/nokey &&
 	tap file:log/nokey --exit -F "%p\n" | sort | uniq -c >per-shard &&
