@@ -138,6 +138,21 @@ test_expect_success 'three group members read 1M keyed records exactly once, per
 	test_cmp want got
 '
 
+test_expect_success '--exit joining a group whose shards are all read: exit 0, nothing read, says so' '
+	{ tap file:log/big --group g >follower 2>follower_err & } &&
+	fpid=$! &&
+	test_track_pid $fpid &&
+	wait_for "test \$(ls log/big/groups/.g.members | wc -l) = 1" &&
+	timeout 60 tap file:log/big --group g --exit >joined 2>joined_err &&
+	test_line_count = 0 joined &&
+	test_grep "every shard of this member is read to its end; nothing left to read" joined_err &&
+	test_stop $fpid &&
+	test_line_count = 0 follower &&
+	timeout 60 tap file:log/big --group g --exit >alone 2>alone_err &&
+	test_line_count = 0 alone &&
+	test_line_count = 0 alone_err
+'
+
 test_expect_success 'kill -9 of a member: the others take its shards, nothing is lost' '
 	gen_keyed 200000 >kin &&
 	flux --shards 4 --key-delimiter " " file:log/k <kin &&
