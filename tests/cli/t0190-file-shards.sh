@@ -59,6 +59,18 @@ test_expect_success '--from -N, SEQ and @TIME apply to each shard' '
 	echo 5000 >want && test_cmp want all
 '
 
+test_expect_success '--from @TIME: each shard starts at its own first message at or after TIME' '
+	gen_keyed 100 1 | flux --shards 2 --key-delimiter " " file:log/t &&
+	sleep 3 &&
+	gen_keyed 37 1001 >second &&
+	flux --key-delimiter " " file:log/t <second &&
+	tap file:log/t --exit --from @1500ms -F "%p %k %s\n" >got &&
+	cut -d" " -f1 got | sort -u >shards &&
+	printf "0\n1\n" >want && test_cmp want shards &&
+	cut -d" " -f2- got | sort >got_ks &&
+	sort second >want && test_cmp want got_ks
+'
+
 test_expect_success 'keyless records spread over the shards a batch at a time' '
 	seq 1 300000 | flux --shards 3 file:log/nokey &&
 	tap file:log/nokey --exit -F "%p\n" | sort | uniq -c >per-shard &&
@@ -124,6 +136,21 @@ test_expect_success 'three group members read 1M keyed records exactly once, per
 	cat m1 m2 m3 | sort >got &&
 	sort big >want &&
 	test_cmp want got
+'
+
+test_expect_success '--exit joining a group whose shards are all read: exit 0, nothing read, says so' '
+	{ tap file:log/big --group g >follower 2>follower_err & } &&
+	fpid=$! &&
+	test_track_pid $fpid &&
+	wait_for "test \$(ls log/big/groups/.g.members | wc -l) = 1" &&
+	timeout 60 tap file:log/big --group g --exit >joined 2>joined_err &&
+	test_line_count = 0 joined &&
+	test_grep "every shard of this member is read to its end; nothing left to read" joined_err &&
+	test_stop $fpid &&
+	test_line_count = 0 follower &&
+	timeout 60 tap file:log/big --group g --exit >alone 2>alone_err &&
+	test_line_count = 0 alone &&
+	test_line_count = 0 alone_err
 '
 
 test_expect_success 'kill -9 of a member: the others take its shards, nothing is lost' '

@@ -28,6 +28,12 @@ load_sql() {
 purge_before() {
   my_c "PURGE BINARY LOGS TO '$1'" && ! my_c "SHOW BINARY LOGS" | grep -q "^$2"
 }
+# drop_torn_line FILE: kill -9 can stop a write() part-way; a last line
+# without its newline was not delivered whole (the restart delivers it
+# again, as it was never acknowledged).
+drop_torn_line() {
+  if [ -n "$(tail -c 1 "$1")" ]; then sed -i '$d' "$1"; fi
+}
 start_cdc() {
   cdc-mysql --snapshot never --offsets offsets "$MYURL" >>"$1" 2>>cdc.err &
   cdc_pid=$!
@@ -43,7 +49,7 @@ test_expect_success "kill -9 three times during a $ROWS-row load: nothing skippe
   load_pid=$! &&
   for k in 1 2 3; do
     sleep 0.$((RANDOM % 9 + 1)) &&
-    test_stop "$cdc_pid" KILL; start_cdc ev.out || return 1
+    test_stop "$cdc_pid" KILL; drop_torn_line ev.out; start_cdc ev.out || return 1
   done &&
   wait "$load_pid" &&
   want=$(my_c "SHOW MASTER STATUS" | cut -f2) &&

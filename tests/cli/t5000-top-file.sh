@@ -40,6 +40,14 @@ test_expect_success 'a group with lag, no live member and no commit in the windo
 	test_expect_code 1 top --once --json -i 200ms --fail-on stall file:c >/dev/null
 '
 
+test_expect_success 'no group at or past --fail-on: exit 0' '
+	gen_ndjson 50 | flux - file:calm/s &&
+	tap file:calm/s --group read --exit >/dev/null &&
+	top --once --json -i 200ms --fail-on warn file:calm >out &&
+	jcheck out "group(\"s\", \"read\")[\"status\"] == \"OK\" and d[\"totals\"][\"groups\"] == 1" &&
+	top --once --json -i 200ms --fail-on stop file:calm >/dev/null
+'
+
 test_expect_success 'a live member that does not move (its output not read) is STALL' '
 	gen_ndjson 100000 | flux - file:c/stuck &&
 	tap file:c/stuck --group gs --count 5 >/dev/null &&

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # top's full-screen view in a real terminal (tmux): the rows, sorting by
-# msgs/s, the filter, drilling into a stream and back, help, pause, a
-# resize, colour and NO_COLOR, an unreachable server shown and retried
-# until it comes, and q.
+# msgs/s, the filter, drilling into a stream and back, the moving keys,
+# help, pause, a resize, colour and NO_COLOR, an unreachable server shown
+# and retried until it comes, q, the stale highlight, and keys answered
+# while sampling is stuck on a stopped server.
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
 . "$SLUICE_ROOT/tests/cli/redis-lib.sh"
@@ -19,6 +20,8 @@ screen() { tm capture-pane -p; }
 # on_screen REGEX: waits until a line of the pane matches REGEX.
 on_screen() { wait_for 10 "tm capture-pane -p | grep -q -e '$1'"; }
 # start_top ARGS...: top in a fresh 120x30 pane; its exit code goes to rc.
+# TERM is the one whose key sequences tmux sends (Home is ESC [1~, not
+# xterm's ESC OH).
 start_top() {
 	rm -f rc
 	[ -z "$TMUX_SOCK" ] || tm kill-server 2>/dev/null
@@ -27,7 +30,7 @@ start_top() {
 	TMUX_SOCK=sluice-top-$$-$TMUX_N
 	TMUX_SOCKS="$TMUX_SOCKS $TMUX_SOCK"
 	tm new-session -d -x 120 -y 30 \
-		"env PATH='$PATH' TERM=xterm-256color ${NO_COLOR:+NO_COLOR=1} top $*; echo \$? >'$TEST_DIR/rc'; sleep 30"
+		"env PATH='$PATH' TERM=tmux-256color ${NO_COLOR:+NO_COLOR=1} top $*; echo \$? >'$TEST_DIR/rc'; sleep 30"
 }
 test_when_done_() {
 	for TMUX_SOCK in $TMUX_SOCKS; do tm kill-server 2>/dev/null; done
@@ -91,6 +94,29 @@ test_expect_success 'drilling into a stream with a group shows its lag and statu
 	on_screen "^alpha "
 '
 
+test_expect_success 'Up, Down, PgUp, PgDn and End move the selection; > sorts by the next column' '
+	tm send-keys Home Down Down Enter &&
+	on_screen "^stream busy" &&
+	tm send-keys Escape && on_screen "^alpha " &&
+	tm send-keys Up Enter &&
+	on_screen "^stream beta" &&
+	tm send-keys Escape && on_screen "^alpha " &&
+	tm send-keys End Enter &&
+	on_screen "^stream gamma" &&
+	tm send-keys Escape && on_screen "^alpha " &&
+	tm send-keys PgUp Enter &&
+	on_screen "^stream alpha" &&
+	tm send-keys Escape && on_screen "^alpha " &&
+	tm send-keys PgDn Enter &&
+	on_screen "^stream gamma" &&
+	tm send-keys Escape && on_screen "^alpha " &&
+	tm send-keys ">" &&
+	on_screen "sort: shards" &&
+	tm send-keys "<" &&
+	on_screen "sort: name" &&
+	tm send-keys Home
+'
+
 test_expect_success '? shows the keys, p pauses' '
 	tm send-keys "?" &&
 	on_screen "sluice top: keys" &&
@@ -142,6 +168,38 @@ test_expect_success 'an unreachable server is shown and retried until it comes' 
 	! screen | grep -q "cannot reach" &&
 	tm send-keys q &&
 	wait_for "test -s rc"
+'
+
+test_expect_success 'a stream whose latest entry is two minutes old is drawn in the stale colour' '
+	now_ms=$(($(date +%s%N) / 1000000)) &&
+	redis-cli -p $port xadd old "$((now_ms - 120000))-1" v 1 >/dev/null &&
+	redis-cli -p $port xadd fresh "*" v 1 >/dev/null &&
+	start_top -i 300ms redis://127.0.0.1:$port &&
+	on_screen "^old  *1 " &&
+	on_screen "^fresh  *1 " &&
+	tm capture-pane -p -e >col &&
+	esc=$(printf "\033") &&
+	grep -q "^$esc\[[0-9;]*33[0-9;]*mold" col &&
+	grep "fresh  *1 " col >fresh_row &&
+	! grep -q "$esc\[[0-9;]*33[0-9;]*mfresh" fresh_row
+'
+
+test_expect_success 'keys still answer while sampling is stuck on a stopped server' '
+	kill -STOP $REDIS_PID &&
+	test_when_finished "kill -CONT $REDIS_PID" &&
+	# top asked the stopped server and waits for its reply (unread bytes
+	# sit in the server side of the connection).
+	wait_for "ss -Htn \"( sport = :$port )\" | awk \"\\\$2 > 0 { f = 1 } END { exit !f }\"" &&
+	tm send-keys "?" &&
+	wait_for 1 "tm capture-pane -p | grep -q \"sluice top: keys\"" &&
+	tm send-keys x &&
+	wait_for 1 "tm capture-pane -p | grep -q ^STREAM" &&
+	kill -CONT $REDIS_PID &&
+	redis-cli -p $port xadd after "*" v 1 >/dev/null &&
+	on_screen "^after  *1 " &&
+	tm send-keys q &&
+	wait_for "test -s rc" &&
+	echo 0 >expect && test_cmp expect rc
 '
 
 test_done

@@ -59,6 +59,9 @@ that shard, and commits first, so a handover repeats nothing (a crash
 may: at-least-once).
 With more members than shards, the extra ones wait for a shard, saying so
 once on stderr; with \fB\-\-exit\fR they exit 0 at once instead.
+With \fB\-\-exit\fR, a member that joins other members and finds every
+shard it is given read to its end exits 0 at once and says so on stderr
+(a lone member finding nothing new exits 0 quietly).
 )roff",
     },
     {

@@ -335,6 +335,13 @@ class Admin {
     (void)streams;
     (void)budget;
   }
+  // Fills ShardInfo::last_ts_us where describe() left it 0 though the
+  // shard holds messages, reading the latest message, for at most
+  // `budget`; what is left stays 0. Default: nothing (describe() gives it).
+  virtual void read_latest_times(std::vector<StreamInfo>& streams, Millis budget) {
+    (void)streams;
+    (void)budget;
+  }
 };
 
 // ------------------------------------------------------------------ factory

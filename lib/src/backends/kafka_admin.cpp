@@ -7,6 +7,7 @@
 // (kafka_admin_ops.h).
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "backends/kafka_admin_ops.h"
 #include "backends/kafka_backend.h"
@@ -163,21 +164,8 @@ class KafkaAdmin final : public Admin {
   // One assignment per group of every partition it lags on, at its
   // position; the first message of each partition gives its timestamp.
   void read_oldest_unconsumed(std::vector<StreamInfo>& streams, Millis budget) override {
-    using Clock = std::chrono::steady_clock;
     const Clock::time_point deadline = Clock::now() + budget;
-    if (reader_ == nullptr) {
-      StreamUri u = uri_;
-      u.streams.clear();
-      ConsumerOptions co;
-      Properties extra = consumer_identity(co);
-      extra.emplace_back("enable.auto.commit", "false");
-      extra.emplace_back("enable.partition.eof", "true");
-      Properties props = build_properties(u, Role::kConsumer, env_properties(environ), extra);
-      auto rk = make_handle(RD_KAFKA_CONSUMER, props, &ctx_, nullptr, nullptr);
-      if (!rk.ok()) return;
-      reader_ = std::move(*rk);
-      rd_kafka_poll_set_consumer(reader_.get());
-    }
+    if (!open_reader()) return;
     for (StreamInfo& s : streams) {
       for (GroupInfo& g : s.groups) {
         if (g.lag == 0 || g.oldest_unconsumed_ts_us > 0) continue;
@@ -190,37 +178,101 @@ class KafkaAdmin final : public Admin {
           rd_kafka_topic_partition_list_add(want.get(), s.name.c_str(), sh.shard)->offset = at;
         }
         if (want->cnt == 0) continue;
-        if (rd_kafka_assign(reader_.get(), want.get())) continue;
-        int left = want->cnt;
         int64_t oldest = 0;
-        while (left > 0 && Clock::now() < deadline) {
-          const auto wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
-          rd_kafka_message_t* m = rd_kafka_consumer_poll(
-              reader_.get(), static_cast<int>(std::max<int64_t>(1, wait.count())));
-          if (m == nullptr) continue;
-          rd_kafka_topic_partition_t* p =
-              m->rkt ? rd_kafka_topic_partition_list_find(want.get(), rd_kafka_topic_name(m->rkt),
-                                                          m->partition)
-                     : nullptr;
-          if (p != nullptr && p->offset != RD_KAFKA_OFFSET_INVALID &&
-              (m->err == 0 || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
-            if (m->err == 0) {
-              const int64_t ts = rd_kafka_message_timestamp(m, nullptr);
-              if (ts > 0 && (oldest == 0 || ts * 1000 < oldest)) oldest = ts * 1000;
-            }
-            p->offset = RD_KAFKA_OFFSET_INVALID;  // done with this partition
-            --left;
-          }
-          rd_kafka_message_destroy(m);
-        }
-        rd_kafka_assign(reader_.get(), nullptr);
-        if (left == 0 && oldest > 0) g.oldest_unconsumed_ts_us = oldest;
+        const bool all = read_first(want.get(), deadline, [&](const rd_kafka_message_t* m) {
+          const int64_t ts = rd_kafka_message_timestamp(m, nullptr);
+          if (ts > 0 && (oldest == 0 || ts * 1000 < oldest)) oldest = ts * 1000;
+        });
+        if (all && oldest > 0) g.oldest_unconsumed_ts_us = oldest;
         if (Clock::now() >= deadline) return;
       }
     }
   }
 
+  // One assignment of every partition whose latest message (at high - 1)
+  // was not read yet; a topic gets its times only once every partition
+  // with a message has one (a partial set would overstate its age).
+  void read_latest_times(std::vector<StreamInfo>& streams, Millis budget) override {
+    const Clock::time_point deadline = Clock::now() + budget;
+    if (!open_reader()) return;
+    PartitionListPtr want(rd_kafka_topic_partition_list_new(0));
+    for (const StreamInfo& s : streams) {
+      for (const ShardInfo& sh : s.shards) {
+        if (sh.last_seq < 0 || sh.last_ts_us > 0) continue;
+        auto it = latest_.find({s.name, sh.shard});
+        if (it != latest_.end() && it->second.first == sh.last_seq) continue;
+        rd_kafka_topic_partition_list_add(want.get(), s.name.c_str(), sh.shard)->offset =
+            sh.last_seq;
+      }
+    }
+    if (want->cnt > 0) {
+      read_first(want.get(), deadline, [&](const rd_kafka_message_t* m) {
+        const int64_t ts = rd_kafka_message_timestamp(m, nullptr);
+        if (ts > 0) latest_[{rd_kafka_topic_name(m->rkt), m->partition}] = {m->offset, ts * 1000};
+      });
+    }
+    for (StreamInfo& s : streams) {
+      bool all = true;
+      for (const ShardInfo& sh : s.shards) {
+        if (sh.last_seq < 0 || sh.last_ts_us > 0) continue;
+        auto it = latest_.find({s.name, sh.shard});
+        if (it == latest_.end() || it->second.first != sh.last_seq) all = false;
+      }
+      if (!all) continue;
+      for (ShardInfo& sh : s.shards) {
+        if (sh.last_seq >= 0 && sh.last_ts_us == 0)
+          sh.last_ts_us = latest_[{s.name, sh.shard}].second;
+      }
+    }
+  }
+
  private:
+  using Clock = std::chrono::steady_clock;
+
+  // The consumer that reads single messages for times; made on first use.
+  bool open_reader() {
+    if (reader_ != nullptr) return true;
+    StreamUri u = uri_;
+    u.streams.clear();
+    ConsumerOptions co;
+    Properties extra = consumer_identity(co);
+    extra.emplace_back("enable.auto.commit", "false");
+    extra.emplace_back("enable.partition.eof", "true");
+    Properties props = build_properties(u, Role::kConsumer, env_properties(environ), extra);
+    auto rk = make_handle(RD_KAFKA_CONSUMER, props, &ctx_, nullptr, nullptr);
+    if (!rk.ok()) return false;
+    reader_ = std::move(*rk);
+    rd_kafka_poll_set_consumer(reader_.get());
+    return true;
+  }
+
+  // Assigns `want` (topic, partition, offset) and hands `on` the first
+  // message read from each partition, until each gave one or its end, or
+  // `deadline`; then unassigns. True when every partition was done.
+  template <typename F>
+  bool read_first(rd_kafka_topic_partition_list_t* want, Clock::time_point deadline, F&& on) {
+    if (rd_kafka_assign(reader_.get(), want)) return false;
+    int left = want->cnt;
+    while (left > 0 && Clock::now() < deadline) {
+      const auto wait = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(
+          reader_.get(), static_cast<int>(std::max<int64_t>(1, wait.count())));
+      if (m == nullptr) continue;
+      rd_kafka_topic_partition_t* p = m->rkt ? rd_kafka_topic_partition_list_find(
+                                                   want, rd_kafka_topic_name(m->rkt), m->partition)
+                                             : nullptr;
+      if (p != nullptr && p->offset != RD_KAFKA_OFFSET_INVALID &&
+          (m->err == 0 || m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)) {
+        if (m->err == 0) on(m);
+        p->offset = RD_KAFKA_OFFSET_INVALID;  // done with this partition
+        --left;
+      }
+      rd_kafka_message_destroy(m);
+    }
+    rd_kafka_assign(reader_.get(), nullptr);
+    return left == 0;
+  }
+
   struct Bounds {
     int64_t low = 0;
     int64_t high = 0;  // the next offset
@@ -446,7 +498,9 @@ class KafkaAdmin final : public Admin {
   KafkaContext ctx_;
   StreamUri uri_;
   HandlePtr rk_;
-  HandlePtr reader_;  // reads the oldest unconsumed messages; made on first use
+  HandlePtr reader_;  // reads single messages for times; made on first use
+  // (topic, partition) -> (offset, timestamp us) of the latest message read.
+  std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> latest_;
   bool groups_warned_ = false;
   std::vector<std::string> watched_;  // groups named by the caller
 };

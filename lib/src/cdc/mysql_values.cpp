@@ -9,14 +9,13 @@
 
 #include "cdc/mysql_bytes.h"
 #include "cdc/mysql_json.h"
+#include "cdc/mysql_value_parts.h"
 #include "core/civil_time.h"
 #include "sluice/envelope.h"
 
 namespace sluice::mysql {
 
 namespace {
-
-constexpr int64_t kUsPerDay = 86400LL * 1000000;
 
 bool is_latin1(uint16_t collation) {
   switch (collation) {
@@ -49,51 +48,12 @@ void append_latin1(std::string_view bytes, std::string& out) {
   append_json_string(utf8, out);
 }
 
-void append_two(unsigned v, std::string& out) {
-  out.push_back(static_cast<char>('0' + v / 10 % 10));
-  out.push_back(static_cast<char>('0' + v % 10));
+Status short_value(const Column& c, size_t at) {
+  return Status::BadData("row value of column '" + c.name + "' (type " + std::to_string(c.type) +
+                         ") is cut short at byte " + std::to_string(at));
 }
 
-void append_fraction(uint32_t micros, unsigned fsp, std::string& out) {
-  if (fsp == 0) return;
-  char digits[7];
-  uint32_t v = micros;
-  for (int i = 5; i >= 0; --i) {
-    digits[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-  out.push_back('.');
-  out.append(digits, fsp > 6 ? 6 : fsp);
-}
-
-// Debezium's temporal numbers for a date-time read as UTC. False (and
-// nothing appended) for a value no server writes (year past 9999, 25:00).
-bool append_datetime(int64_t year, unsigned month, unsigned day, unsigned hour, unsigned minute,
-                     unsigned second, uint32_t micros, unsigned fsp, std::string& out) {
-  if (year < 0 || year > 9999 || hour > 23 || minute > 59 || second > 59 || micros > 999999)
-    return false;
-  if (year == 0 && month == 0 && day == 0) {
-    out.append("null");  // the zero date
-    return true;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31) {
-    out.append("null");  // a date with a zero part ('2020-00-00'), allowed by some SQL modes
-    return true;
-  }
-  const int64_t days = days_from_civil(year, month, day);
-  const int64_t us =
-      days * kUsPerDay + (int64_t{hour} * 3600 + int64_t{minute} * 60 + second) * 1000000 + micros;
-  append_int(fsp <= 3 ? debezium::floor_div(us, 1000) : us, out);
-  return true;
-}
-
-void append_date(int64_t year, unsigned month, unsigned day, std::string& out) {
-  if (month < 1 || month > 12 || day < 1 || day > 31) {
-    out.append("null");
-    return;
-  }
-  append_int(days_from_civil(year, month, day), out);
-}
+}  // namespace
 
 void append_double(double d, std::string& out) {
   char buf[32];
@@ -151,108 +111,12 @@ void append_string_or_json(std::string_view text, bool embed, std::string& out) 
   }
 }
 
-Status short_value(const Column& c, size_t at) {
-  return Status::BadData("row value of column '" + c.name + "' (type " + std::to_string(c.type) +
-                         ") is cut short at byte " + std::to_string(at));
-}
-
-// TIME2 (MySQL 5.6+): a packed value of (hours, minutes, seconds) << 24 | micros.
-bool time2_micros(const uint8_t* p, unsigned fsp, int64_t* us) {
-  int64_t packed = 0;
-  switch (fsp) {
-    case 0:
-      packed = (static_cast<int64_t>(be_uint(p, 3)) - 0x800000) * (int64_t{1} << 24);
-      break;
-    case 1:
-    case 2: {
-      int64_t intpart = static_cast<int64_t>(be_uint(p, 3)) - 0x800000;
-      int64_t frac = p[3];
-      if (intpart < 0 && frac) {
-        ++intpart;
-        frac -= 0x100;
-      }
-      packed = intpart * (int64_t{1} << 24) + frac * 10000;
-      break;
-    }
-    case 3:
-    case 4: {
-      int64_t intpart = static_cast<int64_t>(be_uint(p, 3)) - 0x800000;
-      int64_t frac = static_cast<int64_t>(be_uint(p + 3, 2));
-      if (intpart < 0 && frac) {
-        ++intpart;
-        frac -= 0x10000;
-      }
-      packed = intpart * (int64_t{1} << 24) + frac * 100;
-      break;
-    }
-    default:
-      packed = static_cast<int64_t>(be_uint(p, 6)) - 0x800000000000LL;
-      break;
-  }
-  const bool neg = packed < 0;
-  const uint64_t v = neg ? static_cast<uint64_t>(-packed) : static_cast<uint64_t>(packed);
-  const uint64_t hms = v >> 24;
-  const uint64_t micros = v % (1 << 24);
-  const uint64_t hour = (hms >> 12) % (1 << 10), minute = (hms >> 6) % (1 << 6),
-                 second = hms % (1 << 6);
-  if (minute > 59 || second > 59 || micros > 999999) return false;
-  const int64_t total =
-      static_cast<int64_t>(((hour * 60 + minute) * 60 + second) * 1000000 + micros);
-  *us = neg ? -total : total;
-  return true;
-}
-
-uint32_t frac_micros(const uint8_t* p, unsigned fsp) {
-  switch (fsp) {
-    case 1:
-    case 2:
-      return static_cast<uint32_t>(p[0]) * 10000;
-    case 3:
-    case 4:
-      return static_cast<uint32_t>(be_uint(p, 2)) * 100;
-    case 5:
-    case 6:
-      return static_cast<uint32_t>(be_uint(p, 3));
-    default:
-      return 0;
-  }
-}
-
-unsigned fsp_of(const Column& c) {
-  return c.meta > 6 ? 6 : c.meta;
-}
-
-}  // namespace
-
 void append_text_string(uint16_t collation, std::string_view bytes, std::string& out) {
   if (is_latin1(collation) || !is_valid_utf8(bytes)) {
     append_latin1(bytes, out);
   } else {
     append_json_string(bytes, out);
   }
-}
-
-void append_zoned(int64_t secs, uint32_t micros, unsigned fsp, std::string& out) {
-  const int64_t days = debezium::floor_div(secs, 86400);
-  const int64_t rem = secs - days * 86400;
-  const CivilDate d = civil_from_days(days);
-  out.push_back('"');
-  char year[24];
-  auto r = std::to_chars(year, year + sizeof year, d.year);
-  for (ptrdiff_t i = r.ptr - year; i < 4; ++i) out.push_back('0');
-  out.append(year, static_cast<size_t>(r.ptr - year));
-  out.push_back('-');
-  append_two(d.month, out);
-  out.push_back('-');
-  append_two(d.day, out);
-  out.push_back('T');
-  append_two(static_cast<unsigned>(rem / 3600), out);
-  out.push_back(':');
-  append_two(static_cast<unsigned>(rem / 60 % 60), out);
-  out.push_back(':');
-  append_two(static_cast<unsigned>(rem % 60), out);
-  append_fraction(micros, fsp, out);
-  out.append("Z\"");
 }
 
 size_t decimal_size(unsigned precision, unsigned scale) {
@@ -536,152 +400,6 @@ Status append_binlog_value(const Column& c, std::string_view data, size_t* pos,
       return Status::BadData("column '" + c.name + "': column type " + std::to_string(c.type) +
                              " is not supported");
   }
-}
-
-namespace {
-
-bool digits(std::string_view s, size_t at, size_t n, unsigned* v) {
-  if (at + n > s.size()) return false;
-  unsigned x = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char ch = s[at + i];
-    if (ch < '0' || ch > '9') return false;
-    x = x * 10 + static_cast<unsigned>(ch - '0');
-  }
-  *v = x;
-  return true;
-}
-
-// ".ffffff" at s[at..] (optional), to microseconds.
-bool text_fraction(std::string_view s, size_t at, uint32_t* micros) {
-  *micros = 0;
-  if (at == s.size()) return true;
-  if (s[at] != '.') return false;
-  uint32_t v = 0;
-  size_t n = 0;
-  for (size_t i = at + 1; i < s.size(); ++i, ++n) {
-    if (s[i] < '0' || s[i] > '9' || n >= 6) return false;
-    v = v * 10 + static_cast<uint32_t>(s[i] - '0');
-  }
-  for (; n < 6; ++n) v *= 10;
-  *micros = v;
-  return true;
-}
-
-bool number_text(std::string_view s) {
-  if (s.empty()) return false;
-  size_t i = s[0] == '-' ? 1 : 0;
-  if (i == s.size()) return false;
-  for (; i < s.size(); ++i) {
-    char ch = s[i];
-    if (!((ch >= '0' && ch <= '9') || ch == '.' || ch == 'e' || ch == 'E' || ch == '+' ||
-          ch == '-'))
-      return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-void append_text_value(const Column& c, std::string_view text, const debezium::ValueOptions& opts,
-                       std::string& out) {
-  switch (c.type) {
-    case kTypeTiny:
-    case kTypeShort:
-    case kTypeInt24:
-    case kTypeLong:
-    case kTypeLongLong:
-    case kTypeYear:
-      if (number_text(text)) {
-        out.append(text);
-        return;
-      }
-      break;
-    case kTypeFloat:
-    case kTypeDouble: {
-      double d = 0;
-      auto r = std::from_chars(text.data(), text.data() + text.size(), d);
-      if (r.ec == std::errc() && r.ptr == text.data() + text.size()) {
-        if (c.type == kTypeFloat) {
-          append_float(static_cast<float>(d), out);
-        } else {
-          append_double(d, out);
-        }
-        return;
-      }
-      break;
-    }
-    case kTypeNewDecimal:
-      break;  // a string, as it is
-    case kTypeDate: {
-      unsigned y, m, d;
-      if (text.size() == 10 && digits(text, 0, 4, &y) && digits(text, 5, 2, &m) &&
-          digits(text, 8, 2, &d)) {
-        if (y == 0 && m == 0 && d == 0) {
-          out.append("null");
-        } else {
-          append_date(y, m, d, out);
-        }
-        return;
-      }
-      break;
-    }
-    case kTypeTime2: {
-      size_t i = 0;
-      bool neg = !text.empty() && text[0] == '-';
-      if (neg) i = 1;
-      size_t colon = text.find(':', i);
-      unsigned h = 0, m, s;
-      uint32_t micros;
-      if (colon != std::string_view::npos && colon > i && colon - i <= 4 &&
-          digits(text, i, colon - i, &h) && digits(text, colon + 1, 2, &m) &&
-          colon + 3 < text.size() && text[colon + 3] == ':' && digits(text, colon + 4, 2, &s) &&
-          text_fraction(text, colon + 6, &micros)) {
-        const int64_t us = (int64_t{h} * 3600 + m * 60 + s) * 1000000 + micros;
-        append_int(neg ? -us : us, out);
-        return;
-      }
-      break;
-    }
-    case kTypeDatetime2:
-    case kTypeTimestamp2: {
-      unsigned y, mo, d, h, mi, s;
-      uint32_t micros;
-      if (text.size() >= 19 && digits(text, 0, 4, &y) && digits(text, 5, 2, &mo) &&
-          digits(text, 8, 2, &d) && digits(text, 11, 2, &h) && digits(text, 14, 2, &mi) &&
-          digits(text, 17, 2, &s) && text_fraction(text, 19, &micros)) {
-        const unsigned fsp = fsp_of(c);
-        if (c.type == kTypeDatetime2) {
-          if (!append_datetime(y, mo, d, h, mi, s, micros, fsp, out)) break;
-        } else if (y == 0 && mo == 0 && d == 0) {
-          append_zoned(0, 0, fsp, out);
-        } else {
-          const int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-          append_zoned(secs, micros, fsp, out);
-        }
-        return;
-      }
-      break;
-    }
-    case kTypeBit:
-      append_bits(c, text, out);
-      return;
-    case kTypeGeometry:
-      append_geometry(text, out);
-      return;
-    case kTypeJson:
-      append_string_or_json(text, opts.embed_json, out);
-      return;
-    default:
-      if (c.collation == kBinaryCollation) {
-        out.push_back('"');
-        append_base64(text, out);
-        out.push_back('"');
-        return;
-      }
-      break;
-  }
-  append_text_string(c.collation, text, out);
 }
 
 void MysqlSourceWriter::append_fields(std::string_view, std::string_view table, std::string& out,

@@ -67,9 +67,12 @@ Result<Sample> Collector::collect(bool with_times) {
 
 void Collector::fill_times(Sample& s) {
   const Clock::time_point deadline = Clock::now() + opts_.probe_budget;
-  // The backend's own batched reads first (kafka), then one consumer per
-  // shard for what is left, within the same budget.
+  // The backend's own batched reads first (kafka: the groups' oldest
+  // unconsumed and the latest messages), then one consumer per shard for
+  // what is left, within the same budget.
   admin_->read_oldest_unconsumed(s.streams, opts_.probe_budget);
+  const auto rest = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+  if (rest.count() > 0) admin_->read_latest_times(s.streams, rest);
   for (StreamInfo& st : s.streams) {
     for (GroupInfo& g : st.groups) {
       if (g.lag == 0 || g.oldest_unconsumed_ts_us > 0) continue;
