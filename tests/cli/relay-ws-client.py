@@ -7,6 +7,7 @@ Steps, run in order on one connection:
   send JSON      send a text frame
   data N         read frames until N data frames (with a "topic") came
   frames N       read N frames of any kind
+  until SEQ      read frames until a data frame with this seq
   closed         read until the server closes; then print "close CODE REASON"
   touch PATH     create PATH (tells the test script a point was reached)
   wait PATH      wait until PATH exists (the test script says go on)
@@ -45,7 +46,7 @@ async def main():
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("url")
     ap.add_argument("steps", nargs="*")
-    a = ap.parse_args()
+    a = ap.parse_intermixed_args()
     headers = []
     for h in a.header:
         name, _, value = h.partition(":")
@@ -87,7 +88,12 @@ async def main():
     for step in a.steps:
         verb, _, arg = step.partition(" ")
         if verb == "send":
-            await ws.send(arg)
+            try:
+                await ws.send(arg)
+            except websockets.exceptions.ConnectionClosed as e:
+                code = e.rcvd.code if e.rcvd else 1006
+                out("close %d %s" % (code, e.rcvd.reason if e.rcvd else ""))
+                return 5
         elif verb in ("data", "frames"):
             n = int(arg)
             while n > 0:
@@ -96,6 +102,13 @@ async def main():
                     return 5
                 if verb == "frames" or f.startswith('{"topic"'):
                     n -= 1
+        elif verb == "until":
+            while True:
+                f = await read()
+                if f is None:
+                    return 5
+                if f.startswith('{"topic"') and ('"seq":%s,' % arg) in f:
+                    break
         elif verb == "closed":
             while await read() is not None:
                 pass

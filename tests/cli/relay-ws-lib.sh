@@ -54,3 +54,17 @@ data_only() {
 values() {
   grep '^{"topic"' "$1" | sed 's/.*"value"://; s/}$//'
 }
+
+# client_at URL STEP...: as client, on another URL (a ?token= query).
+client_at() {
+  local url=$1
+  shift
+  "$PYTHON" "$SLUICE_ROOT/tests/cli/relay-ws-client.py" --timeout $((20 * TEST_SCALE)) \
+    "$url" "$@"
+}
+
+# mint ALG CLAIMS [ARGS...]: a JWT (jwt-mint.py; secret file "secret",
+# RSA key "priv.pem").
+mint() {
+  "$PYTHON" "$SLUICE_ROOT/tests/cli/jwt-mint.py" "$@" --secret-file secret --key priv.pem
+}

@@ -125,10 +125,16 @@ test_expect_success 'SIGTERM closes every client with 1001 and exits 0' '
 	tail -1 out >last && echo "close 1001 server shutting down" >expect && test_cmp expect last
 '
 
+# feed: the stdin of the relay in the stdin test: three lines, one more
+# when told (in.more), then open until in.end.
+feed() {
+	printf "a\nb\nc\n" && wait_for "test -f in.more" && printf "{\"x\":1}\n" &&
+		wait_for 60 "test -f in.end"
+}
+
 test_expect_success 'stdin lines on --topic; the ring serves from and resume' '
 	mkfifo in || return 1
-	{ printf "a\nb\nc\n" && wait_for "test -f in.more" && printf "{\"x\":1}\n" &&
-		wait_for 60 "test -f in.end"; } >in &
+	feed >in &
 	wpid=$! &&
 	start_relay --topic ticks --history 100 --client-queue 50 - <in &&
 	wait_for "test \"\$(metric relay_ws_messages_in_total)\" = 3" &&

@@ -132,7 +132,8 @@ larger one closes the connection with code 1009.
         .help = "accept upgrades only from this Origin (repeatable; default: any)",
         .doc = R"roff(Accept WebSocket upgrades only from a page of this origin (such as
 \fBhttps://example.com\fR; repeatable).
-Without it, any origin is accepted.
+Without it, any origin is accepted; a client that sends no \fBOrigin\fR
+header (not a browser) is always accepted.
 An upgrade from another origin is refused before the handshake.
 )roff",
     },

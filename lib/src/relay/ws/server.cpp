@@ -94,8 +94,10 @@ PendingAuth* Server::check_upgrade(lws* wsi, bool* reject) {
     *reject = true;
     return nullptr;
   }
-  if (!opts_.allow_origins.empty()) {
-    const std::string origin = header(wsi, WSI_TOKEN_ORIGIN);
+  // Browsers always send Origin; a client without one (a script, a
+  // service) is not a page another site could turn against the user.
+  const std::string origin = header(wsi, WSI_TOKEN_ORIGIN);
+  if (!opts_.allow_origins.empty() && !origin.empty()) {
     bool ok = false;
     for (const std::string& o : opts_.allow_origins) ok = ok || o == origin;
     if (!ok) {
