@@ -147,6 +147,26 @@ test_expect_success 'stdin lines on --topic; the ring serves from and resume' '
 	test_cmp expect got
 '
 
+test_expect_success 'a connection that answers no ping is hung up (--ping-interval)' '
+	test_stop $RELAY_PID
+	start_relay --ping-interval 1s file:d/news || return 1
+	"$PYTHON" -c "import base64, os, socket, sys, time
+s = socket.create_connection((\"127.0.0.1\", int(sys.argv[1])))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((\"GET / HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\"
+           \"Sec-WebSocket-Key: %s\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n\" % key).encode())
+s.settimeout(30)
+start, got = time.time(), b\"\"
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+print(\"101\" in got.split(b\"\\r\\n\")[0].decode(), b\"\\x89\" in got, time.time() - start < 30)
+" "$RELAY_PORT" >out &&
+	echo "True True True" >expect && test_cmp expect out
+'
+
 test_expect_success 'usage errors exit 64' '
 	test_expect_code 64 relay-ws 2>err &&
 	test_expect_code 64 relay-ws --listen nope file:d/news 2>err &&
