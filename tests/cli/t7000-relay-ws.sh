@@ -147,6 +147,22 @@ test_expect_success 'stdin lines on --topic; the ring serves from and resume' '
 	test_cmp expect got
 '
 
+test_expect_success '--envelope: each envelope on its stream, with its key' '
+	test_stop $RELAY_PID
+	tap --exit -F envelope file:d/news >env &&
+	echo "{\"stream\":\"keyed\",\"key\":\"k1\",\"payload\":\"text\"}" >>env &&
+	start_relay --envelope - <env &&
+	n=$(wc -l <env) &&
+	wait_for "test \"\$(metric relay_ws_messages_in_total)\" = $n" &&
+	client "send {\"action\":\"subscribe\",\"topics\":[\"news\",\"keyed\"],\"from\":\"beginning\"}" \
+		"frames 2" "data $n" >out &&
+	grep "^{\"topic\":\"news\"" out >news.frames &&
+	values news.frames >got && test_cmp all got &&
+	grep "^{\"topic\":\"keyed\"" out | sed "s/\"ts\":\"[^\"]*\"/\"ts\":\"T\"/" >got &&
+	echo "{\"topic\":\"keyed\",\"shard\":0,\"seq\":0,\"ts\":\"T\",\"key\":\"k1\",\"value\":\"text\"}" >expect &&
+	test_cmp expect got
+'
+
 test_expect_success 'a connection that answers no ping is hung up (--ping-interval)' '
 	test_stop $RELAY_PID
 	start_relay --ping-interval 1s file:d/news || return 1

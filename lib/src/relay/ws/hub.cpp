@@ -55,6 +55,18 @@ void Hub::send_error(Client* c, std::string_view code, std::string_view message,
   send_control(c, std::move(f));
 }
 
+namespace {
+
+// {"type":"dropped","count":N,"subscription":TOPIC}
+std::string dropped_frame(uint64_t count, std::string_view topic) {
+  std::string f = "{\"type\":\"dropped\",\"count\":" + std::to_string(count) + ",\"subscription\":";
+  append_json_string(topic, f);
+  f.push_back('}');
+  return f;
+}
+
+}  // namespace
+
 void Hub::append(Topic* t, EntryPtr e) {
   ++metrics_.messages_in;
   auto [it, fresh] = t->last_seq.try_emplace(e->shard, e->seq);
@@ -74,15 +86,7 @@ void Hub::append(Topic* t, EntryPtr e) {
       const uint64_t lost = t->base - s->next;
       s->next = t->base;
       metrics_.dropped += lost;
-      send_control(
-          s->client, "{\"type\":\"dropped\",\"count\":" + std::to_string(lost) +
-                         ",\"subscription\":" +
-                         [&] {
-                           std::string n;
-                           append_json_string(t->name, n);
-                           return n;
-                         }() +
-                         "}");
+      send_control(s->client, dropped_frame(lost, t->name));
       continue;
     }
     if (t->head() - s->next > opts_.client_queue) {
@@ -110,11 +114,7 @@ void Hub::fell_behind(Subscription* s) {
       const uint64_t lost = t->head() - s->next - keep;
       s->next = t->head() - keep;
       metrics_.dropped += lost;
-      std::string f =
-          "{\"type\":\"dropped\",\"count\":" + std::to_string(lost) + ",\"subscription\":";
-      append_json_string(t->name, f);
-      f.push_back('}');
-      send_control(c, std::move(f));
+      send_control(c, dropped_frame(lost, t->name));
       return;
     }
     case SlowClient::kCatchUp: {

@@ -55,10 +55,33 @@ Status Inbox::failure() {
   return failure_;
 }
 
+namespace {
+
+// A source thread's topics by name, so the hub's lock is taken once per
+// topic, not once per message.
+class TopicCache {
+ public:
+  TopicCache(Hub& hub, const StreamUri* source) : hub_(hub), source_(source) {}
+  Topic* get(std::string_view name) {
+    for (auto& [n, t] : seen_) {
+      if (n == name) return t;
+    }
+    Topic* t = hub_.topic(name, source_);
+    seen_.emplace_back(std::string(name), t);
+    return t;
+  }
+
+ private:
+  Hub& hub_;
+  const StreamUri* source_;
+  std::vector<std::pair<std::string, Topic*>> seen_;
+};
+
+}  // namespace
+
 void run_stream_source(Consumer& consumer, const StreamUri& uri, Hub& hub, Inbox& inbox) {
   MessageBatch batch;
-  // Topics by name, so the hub's lock is taken once per topic, not per message.
-  std::vector<std::pair<std::string, Topic*>> seen;
+  TopicCache topics(hub, &uri);
   while (!inbox.stopping()) {
     Status st = consumer.poll(batch, Millis(200));
     if (!st.ok()) {
@@ -66,14 +89,7 @@ void run_stream_source(Consumer& consumer, const StreamUri& uri, Hub& hub, Inbox
       return;
     }
     for (const Message& m : batch.messages) {
-      Topic* t = nullptr;
-      for (auto& [name, topic] : seen) {
-        if (name == m.stream) t = topic;
-      }
-      if (!t) {
-        t = hub.topic(m.stream, &uri);
-        seen.emplace_back(std::string(m.stream), t);
-      }
+      Topic* t = topics.get(m.stream);
       if (!inbox.push(t, make_entry(t->name, m))) return;
     }
   }
@@ -85,7 +101,7 @@ void run_stdin_source(const RelayOptions& opts, Hub& hub, Inbox& inbox) {
   RecordReader reader(0, Framing::Line(), size_t{64} << 20);
   EnvelopeDecoder decoder;
   Topic* bare = hub.topic(opts.stdin_topic, nullptr);
-  std::vector<std::pair<std::string, Topic*>> seen;
+  TopicCache topics(hub, nullptr);
   std::unordered_map<Topic*, int64_t> next_seq;
   while (!inbox.stopping()) {
     std::string_view line;
@@ -114,16 +130,7 @@ void run_stdin_source(const RelayOptions& opts, Hub& hub, Inbox& inbox) {
         fprintf(stderr, "relay-ws: %s: %s, skipped\n", where.c_str(), st.message().c_str());
         continue;
       }
-      if (!m.stream.empty()) {
-        t = nullptr;
-        for (auto& [name, topic] : seen) {
-          if (name == m.stream) t = topic;
-        }
-        if (!t) {
-          t = hub.topic(m.stream, nullptr);
-          seen.emplace_back(std::string(m.stream), t);
-        }
-      }
+      if (!m.stream.empty()) t = topics.get(m.stream);
     } else {
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       m.payload = line;
