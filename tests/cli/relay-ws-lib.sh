@@ -6,11 +6,11 @@
   test_skip_all_ "python3-websockets is missing (scripts/setup installs it)"
 
 # launch_relay ARGS...: starts relay-ws on a free port with ARGS (stderr to
-# relay.err); sets RELAY_PORT, RELAY_PID, RELAY_URL (ws://), RELAY_HTTP.
+# relay.err, appended); sets RELAY_PORT, RELAY_PID, RELAY_URL (ws://), RELAY_HTTP.
 launch_relay() {
   RELAY_PORT=$(free_port)
   # <&0: a background command would get /dev/null, not the caller's stdin.
-  relay-ws --listen "127.0.0.1:$RELAY_PORT" "$@" <&0 2>relay.err &
+  relay-ws --listen "127.0.0.1:$RELAY_PORT" "$@" <&0 2>>relay.err &
   RELAY_PID=$!
   test_track_pid "$RELAY_PID"
   RELAY_URL=ws://127.0.0.1:$RELAY_PORT/

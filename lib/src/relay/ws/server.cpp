@@ -361,6 +361,7 @@ Status Server::run() {
   info.user = this;
   info.foreign_loops = loops;
   info.retry_and_idle_policy = &retry;
+  info.pcontext = &ctx_;  // nulled once destruction is complete
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
                  LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
   if (opts_.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -405,9 +406,13 @@ Status Server::run() {
   stop_sources();
   for (std::thread& t : threads_) t.join();
   for (Client* c : clients_) hub_.unsubscribe_all(c);  // stops catch-up readers
+  // On a foreign loop lws finishes destroying the context only after its
+  // handles closed on the loop; a second call then frees the rest.
   lws_context_destroy(ctx_);
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_poll_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (ctx_) lws_context_destroy(ctx_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
   for (Client* c : clients_) delete c;
