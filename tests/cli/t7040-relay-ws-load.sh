@@ -3,7 +3,8 @@
 # load generator (tests/helpers/ws_load.cpp, its own process), every one
 # receiving every message, and the relay's RSS growth per connection
 # (after the first hundred, once the per-topic structures exist) within
-# the 10 KB budget of issue 15. SLUICE_RELAY_LOAD sets the count (default
+# the 10 KB budget of issue 15 (not under ASan, whose redzones and
+# quarantine double it). SLUICE_RELAY_LOAD sets the count (default
 # 2000; 10000 fits the open-files limit of 20,000 per process).
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
@@ -38,7 +39,7 @@ test_expect_success "$LOAD subscribed connections all receive all $M messages" '
 	test_cmp expect all.out &&
 	per_conn=$(( (rss_all - rss100) * 1024 / LOAD )) &&
 	echo "rss after 100: ${rss100} KB, after $((LOAD + 100)): ${rss_all} KB, ${per_conn} bytes per connection" &&
-	test "$per_conn" -le 10240
+	{ test -n "${ASAN_OPTIONS:-}" || test "$per_conn" -le 10240; }
 '
 
 test_done
