@@ -35,7 +35,8 @@ struct Conn {
   long data = 0;
 };
 
-// A masked client text frame (mask 0: the XOR is the identity, allowed).
+// A masked client text frame (mask 0: the XOR is the identity, allowed);
+// payloads up to 64 KiB.
 std::string text_frame(const std::string& payload) {
   std::string f;
   f.push_back(static_cast<char>(0x81));
@@ -83,6 +84,12 @@ void parse(Conn& c) {
     if (c.in.size() - pos < hdr + len) break;
     const std::string_view payload(c.in.data() + pos + hdr, len);
     if (op == 8) c.state = Conn::kDead;
+    if (op == 9) {
+      // Answer pings, or the relay hangs up after twice --ping-interval.
+      std::string pong = text_frame(std::string(payload));
+      pong[0] = static_cast<char>(0x8a);
+      if (!send_all(c.fd, pong)) c.state = Conn::kDead;
+    }
     if (op == 1) {
       if (payload.rfind("{\"topic\"", 0) == 0) ++c.data;
       if (payload.rfind("{\"type\":\"subscribed\"", 0) == 0) c.subscribed = true;
