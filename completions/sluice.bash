@@ -3,7 +3,7 @@
 # (scripts/gen-docs); do not edit.
 # shellcheck shell=bash disable=SC2207
 
-_sluice_tools="flux tap cdc-pg cdc-mysql streams top trigger"
+_sluice_tools="flux tap cdc-pg cdc-mysql streams top trigger relay-ws"
 
 _sluice_opts_flux="-d --delimiter -0 --null --framing --envelope --input
   --encode --schema-registry --subject --schema --to-json --csv-header
@@ -39,6 +39,10 @@ _sluice_opts_trigger="-w --when -r --rules -x --exec --webhook --webhook-header
   --retries --retry-backoff --exec-timeout --rate --max-in-flight --queue-size
   --debounce --dlq -o --from -g --group -c --count -e --exit --envelope
   --on-error --strict --dry-run --timeout --stats -h --help -V --version"
+
+_sluice_opts_relay_ws="-l --listen --topic --envelope --history --client-queue
+  --slow-client --ping-interval --max-message --allow-origin --jwt-secret-file
+  --jwt-public-key --topics-claim --timeout -h --help -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -229,6 +233,32 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "fail skip" -- "$cur")) ;;
     trigger:--timeout)
       COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
+    relay-ws:-l | relay-ws:--listen)
+      COMPREPLY=($(compgen -W "127.0.0.1:8080 0.0.0.0:8080" -- "$cur")) ;;
+    relay-ws:--topic)
+      COMPREPLY=() ;;
+    relay-ws:--history)
+      COMPREPLY=() ;;
+    relay-ws:--client-queue)
+      COMPREPLY=() ;;
+    relay-ws:--slow-client)
+      COMPREPLY=($(compgen -W "catch-up drop-oldest close" -- "$cur")) ;;
+    relay-ws:--ping-interval)
+      COMPREPLY=($(compgen -W "10s 30s 1m" -- "$cur")) ;;
+    relay-ws:--max-message)
+      COMPREPLY=() ;;
+    relay-ws:--allow-origin)
+      COMPREPLY=() ;;
+    relay-ws:--jwt-secret-file)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
+    relay-ws:--jwt-public-key)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
+    relay-ws:--topics-claim)
+      COMPREPLY=() ;;
+    relay-ws:--timeout)
+      COMPREPLY=($(compgen -W "5s 30s 1m" -- "$cur")) ;;
     *) return 1 ;;
   esac
   return 0
@@ -245,6 +275,7 @@ _sluice_tool() {
     streams) opts=$_sluice_opts_streams ;;
     top) opts=$_sluice_opts_top ;;
     trigger) opts=$_sluice_opts_trigger ;;
+    relay-ws) opts=$_sluice_opts_relay_ws ;;
     *) COMPREPLY=($(compgen -f -- "$cur")); return ;;
   esac
   _sluice_values "$tool" "$prev" "$cur" && return
@@ -281,4 +312,4 @@ _sluice() {
   _sluice_tool "$tool" "$cur" "$prev"
 }
 
-complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-cdc-mysql cdc-mysql sluice-streams streams sluice-top top sluice-trigger trigger
+complete -F _sluice sluice sluice-flux flux sluice-tap tap sluice-cdc-pg cdc-pg sluice-cdc-mysql cdc-mysql sluice-streams streams sluice-top top sluice-trigger trigger sluice-relay-ws relay-ws

@@ -30,6 +30,7 @@ complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a cdc-mysql -d
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a streams -d 'list, create, configure, trim, inspect, reset and check streams'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a top -d 'htop for streams: rates, consumer lag, ETA and status'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a trigger -d 'run a command or produce to a stream for the events a filter matches'
+complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a relay-ws -d 'relay streams to WebSocket clients, resumable from the log'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -a help -d 'show the tool list, or a tool\'s manual'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s h -l help -d 'show help'
 complete -c sluice -f -n 'test (count (commandline -opc)) -eq 1' -s V -l version -d 'show version'
@@ -222,4 +223,25 @@ for c in sluice sluice-trigger trigger
     complete -c $c -n $n -s h -l help -d 'print this help and exit'
     complete -c $c -n $n -s V -l version -d 'print the version and exit'
     complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] SOURCE'
+end
+
+# relay-ws
+for c in sluice sluice-relay-ws relay-ws
+    set -l n '__sluice_is relay-ws'
+    complete -c $c -n $n -s l -l listen -x -a '127.0.0.1:8080 0.0.0.0:8080' -d 'where to accept WebSocket and HTTP connections'
+    complete -c $c -n $n -l topic -x -d 'with -: the topic of the stdin lines'
+    complete -c $c -n $n -l envelope -d 'with -: stdin lines are sluice envelopes, each on its stream'
+    complete -c $c -n $n -l history -x -d 'messages kept per topic in memory (the fast path for resume and slow clients)'
+    complete -c $c -n $n -l client-queue -x -d 'how many messages a client may fall behind a topic before --slow-client applies'
+    complete -c $c -n $n -l slow-client -x -a 'catch-up drop-oldest close' -d 'a client that falls behind: catch-up (from the log), drop-oldest or close'
+    complete -c $c -n $n -l ping-interval -x -a '10s 30s 1m' -d 'ping a client idle this long; hang up after twice as long without an answer'
+    complete -c $c -n $n -l max-message -x -d 'the largest client message; a larger one closes the connection (1009)'
+    complete -c $c -n $n -l allow-origin -x -d 'accept upgrades only from this Origin (repeatable; default: any)'
+    complete -c $c -n $n -l jwt-secret-file -r -F -d 'require a JWT signed with HS256 and the secret in FILE'
+    complete -c $c -n $n -l jwt-public-key -r -F -d 'require a JWT signed with RS256, verified with the PEM public key in FILE'
+    complete -c $c -n $n -l topics-claim -x -d 'the token claim listing the topics its bearer may subscribe to'
+    complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up on an unreachable backend after DUR'
+    complete -c $c -n $n -s h -l help -d 'print this help and exit'
+    complete -c $c -n $n -s V -l version -d 'print the version and exit'
+    complete -c $c -n $n -F -a '- file:' -d '[OPTIONS] SOURCE...'
 end

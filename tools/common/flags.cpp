@@ -169,7 +169,8 @@ int Args::parse(const ToolSpec& spec, int argc, char** argv) {
   if (positionals_.size() < required) {
     return usage_error(spec.name, "missing arguments; " + usage);
   }
-  if (positionals_.size() > spec.positionals.size()) {
+  const bool many = !spec.positionals.empty() && spec.positionals.back().many;
+  if (!many && positionals_.size() > spec.positionals.size()) {
     return usage_error(spec.name, "too many arguments; " + usage);
   }
   for (auto& [name, vals] : raw) {

@@ -57,6 +57,7 @@ struct Positional {
   std::string_view help;  // one line for --help
   Hint hint = Hint::kNone;
   bool optional = false;  // shown in [brackets]; the tool decides which it was
+  bool many = false;      // the last one only: takes every argument left (SOURCE...)
 };
 
 struct ToolSpec {

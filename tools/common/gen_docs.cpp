@@ -20,6 +20,7 @@
 #include "common/flags.h"
 #include "common/shared_flags.h"
 #include "flux/flags.h"
+#include "relay-ws/flags.h"
 #include "streams/flags.h"
 #include "tap/flags.h"
 #include "top/flags.h"
@@ -36,7 +37,7 @@ namespace {
 const ToolSpec* const kTools[] = {&sluice::tools::flux::kSpec,    &sluice::tools::tap::kSpec,
                                   &sluice::tools::cdc_pg::kSpec,  &sluice::tools::cdc_mysql::kSpec,
                                   &sluice::tools::streams::kSpec, &sluice::tools::top::kSpec,
-                                  &sluice::tools::trigger::kSpec};
+                                  &sluice::tools::trigger::kSpec, &sluice::tools::relay_ws::kSpec};
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

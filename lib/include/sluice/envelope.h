@@ -65,6 +65,10 @@ void append_json_string(std::string_view s, std::string& out);
 // allocation once `out` has grown; it runs per message and per column).
 void append_int(int64_t v, std::string& out);
 bool is_valid_utf8(std::string_view s);
+// True when `payload` is exactly one JSON object, array, number, true or
+// false with no surrounding whitespace and no CR/LF: the payloads an
+// envelope (and a relay-ws data frame) embeds as they are.
+bool is_embeddable_json(std::string_view payload);
 // A dotted path ("id", "user.id", ".user.id", "$.user.id") as a JSON
 // Pointer (RFC 6901: "/user/id"), for simdjson's at_pointer.
 std::string json_pointer_from_path(std::string_view path);

@@ -111,6 +111,10 @@ constexpr int64_t kMaxRfc3339Us = 253402300799999999LL;  // 9999-12-31...
 
 }  // namespace
 
+bool is_embeddable_json(std::string_view payload) {
+  return embeddable_json(payload);
+}
+
 void encode_envelope(const Message& m, std::string& out) {
   out.append("{\"stream\":");
   append_text_lossy(m.stream, out);

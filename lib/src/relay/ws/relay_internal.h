@@ -1,0 +1,212 @@
+// relay-ws internals: the shared, once-encoded frames (Entry), the topic
+// rings with a read position per subscription, and the catch-up readers
+// that serve a subscription from the backend log. Everything here except
+// CatchUp's reader thread and the Inbox runs on the lws service thread.
+#pragma once
+
+#include <libwebsockets.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "sluice/backend.h"
+#include "sluice/filter.h"
+#include "sluice/relay.h"
+#include "sluice/relay_protocol.h"
+
+namespace sluice::relay {
+
+// One message encoded once as a data frame and shared (refcounted) by
+// every subscriber of its topic. Immutable once built; lws writes its
+// frame header into the LWS_PRE bytes in front, on the service thread only.
+struct Entry {
+  std::string buf;  // LWS_PRE bytes, then the frame
+  uint32_t value_off = 0;
+  uint32_t value_len = 0;
+  int32_t shard = 0;
+  int64_t seq = 0;
+  int64_t ts_us = 0;
+  std::optional<std::string> key;
+  size_t frame_size() const { return buf.size() - LWS_PRE; }
+  std::string_view value() const {
+    return std::string_view(buf).substr(LWS_PRE + value_off, value_len);
+  }
+};
+using EntryPtr = std::shared_ptr<const Entry>;
+EntryPtr make_entry(std::string_view topic, const Message& m);
+// A control frame (LWS_PRE bytes, then the text).
+std::string make_control(std::string_view frame);
+
+// Serves one subscription from the backend log on its own thread, at the
+// pace the client takes frames (a bounded queue).
+class CatchUp {
+ public:
+  CatchUp(lws_context* ctx, std::string topic, size_t max_queue);
+  ~CatchUp();  // stops the reader and joins it
+  CatchUp(const CatchUp&) = delete;
+  CatchUp& operator=(const CatchUp&) = delete;
+  Status start(const StreamUri& source, const StartPosition& from, Millis timeout);
+  // Service thread: the next entry, or null when none is at hand.
+  EntryPtr pop();
+  // Service thread: the queue is empty and the reader found the end of the
+  // log after its last push (so everything before the end was delivered).
+  bool at_end();
+  // A reader error, or ok.
+  Status error();
+
+ private:
+  void run();
+  lws_context* ctx_;
+  std::string topic_;
+  size_t max_queue_;
+  std::unique_ptr<Consumer> consumer_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<EntryPtr> queue_;
+  bool at_end_ = false;
+  bool stop_ = false;
+  Status error_;
+};
+
+struct Client;
+struct Topic;
+
+struct Subscription {
+  Client* client = nullptr;
+  Topic* topic = nullptr;
+  std::optional<filter::Filter> where;
+  uint64_t next = 0;  // ring index of the next entry (live)
+  // Per shard, the next seq wanted: every delivery skips what is below,
+  // so switching between the ring and the log never repeats a message.
+  std::unordered_map<int32_t, int64_t> want;
+  int64_t want_default = 0;  // shards not in `want`
+  std::unique_ptr<CatchUp> catchup;
+  bool wants(const Entry& e) const {
+    auto it = want.find(e.shard);
+    return e.seq >= (it == want.end() ? want_default : it->second);
+  }
+};
+
+struct Topic {
+  std::string name;
+  const StreamUri* source = nullptr;  // null: stdin, the ring is the only log
+  std::deque<EntryPtr> ring;
+  uint64_t base = 0;  // ring index of ring.front()
+  uint64_t head() const { return base + ring.size(); }
+  std::unordered_map<int32_t, int64_t> last_seq;     // per shard, newest seen
+  std::unordered_map<int32_t, int64_t> evicted_max;  // per shard, newest evicted
+  std::vector<Subscription*> subs;
+};
+
+struct Client {
+  lws* wsi = nullptr;
+  std::deque<std::string> control;  // type frames, sent before data
+  std::vector<std::unique_ptr<Subscription>> subs;
+  size_t rr = 0;  // round robin over subs
+  bool writable_requested = false;
+  int close_code = 0;  // non-zero: close with it at the next WRITEABLE
+  std::string close_reason;
+  bool authed = true;
+  std::optional<std::vector<std::string>> allowed;  // from the token's claim
+  std::string rx;                                   // a message in fragments
+};
+
+// The close code and reason for a token the verifier refused.
+int close_code_for(JwtError e);
+
+struct Metrics {
+  uint64_t clients = 0;
+  uint64_t connections_total = 0;
+  uint64_t frames_out = 0;
+  uint64_t bytes_out = 0;
+  uint64_t dropped = 0;
+  uint64_t catch_ups = 0;
+  uint64_t slow_closes = 0;
+  uint64_t auth_failures = 0;
+  uint64_t messages_in = 0;
+};
+
+// Topics, their rings and subscriptions: the fan-out. Service thread only,
+// except topic() (locked: source threads create topics from envelopes).
+class Hub {
+ public:
+  Hub(const RelayOptions& opts, lws_context** ctx, Metrics& metrics);
+  // The topic named `name`, created on first use (source is null for stdin).
+  Topic* topic(std::string_view name, const StreamUri* source);
+  Topic* find(std::string_view name);
+  std::vector<std::pair<std::string, size_t>> subscription_counts();
+  // Appends to the ring; wakes subscribers; applies --slow-client.
+  void append(Topic* t, EntryPtr e);
+  // Handles one client message; queues acknowledgements and errors.
+  void on_message(Client* c, std::string_view text);
+  void unsubscribe_all(Client* c);
+  // The next frame for `c` (control first), or false when it has none.
+  bool next_frame(Client* c, std::string* control, EntryPtr* data);
+  void request_write(Client* c);
+  void send_error(Client* c, std::string_view code, std::string_view message, int line = 0,
+                  int column = 0);
+  void send_control(Client* c, std::string frame);
+  // Service thread: subscriptions whose catch-up reader has news.
+  void poll_catchups();
+
+ private:
+  void subscribe(Client* c, const std::string& topic, const ClientRequest& req);
+  void unsubscribe(Client* c, const std::string& topic);
+  Status start_catchup(Subscription* s, const StartPosition& from);
+  void fell_behind(Subscription* s);
+  void try_go_live(Subscription* s);
+  bool pick(Subscription* s, EntryPtr* out);
+  bool matches(Subscription* s, const Entry& e);
+
+  const RelayOptions& opts_;
+  lws_context** ctx_;
+  Metrics& metrics_;
+  std::mutex topics_mu_;
+  std::map<std::string, std::unique_ptr<Topic>, std::less<>> topics_;
+  std::vector<Subscription*> catching_up_;
+  filter::Evaluator eval_;
+};
+
+// The hand-over from source threads to the service thread: a locked
+// queue, and lws_cancel_service() to wake the loop. push() blocks while the
+// queue is full, so a stalled service thread slows the sources down.
+class Inbox {
+ public:
+  explicit Inbox(size_t capacity) : capacity_(capacity) {}
+  void set_context(lws_context* ctx) { ctx_ = ctx; }
+  // False when stopping (the entry is dropped).
+  bool push(Topic* t, EntryPtr e);
+  // Service thread: moves everything queued into `out`.
+  void take(std::vector<std::pair<Topic*, EntryPtr>>& out);
+  void stop();
+  bool stopping();
+  // A source failed for good: the relay stops with `st`.
+  void fail(Status st);
+  Status failure();
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<Topic*, EntryPtr>> items_;
+  size_t capacity_;
+  lws_context* ctx_ = nullptr;
+  bool stop_ = false;
+  Status failure_;
+};
+
+// Source threads. A stream source follows its consumer (opened at the
+// end) until the inbox stops; stdin reads lines (or envelopes) until EOF.
+void run_stream_source(Consumer& consumer, const StreamUri& uri, Hub& hub, Inbox& inbox);
+void run_stdin_source(const RelayOptions& opts, Hub& hub, Inbox& inbox);
+
+}  // namespace sluice::relay

@@ -1,0 +1,429 @@
+// The relay-ws server: one libwebsockets context on a libuv loop we own,
+// its protocol callback (WebSocket and plain HTTP on the same port), and
+// the shutdown that closes every client with 1001 (sluice/relay.h).
+#include <uv.h>
+
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include "relay/ws/relay_internal.h"
+#include "sluice/signals.h"
+
+namespace sluice::relay {
+
+std::string render_metrics(const Metrics& m,
+                           const std::vector<std::pair<std::string, size_t>>& subscriptions);
+std::string_view live_page_html();
+
+namespace {
+
+// The verdict on a token that came with the upgrade request, kept from
+// FILTER_PROTOCOL_CONNECTION until ESTABLISHED.
+struct PendingAuth {
+  bool authed = false;
+  int code = 0;
+  std::string reason;
+  std::optional<std::vector<std::string>> allowed;
+};
+
+// lws per-session data: zeroed by lws, so plain pointers only.
+struct Session {
+  Client* client;
+  PendingAuth* pending;
+  std::string* http;  // response body with LWS_PRE bytes in front
+};
+
+std::string header(lws* wsi, lws_token_indexes token) {
+  const int n = lws_hdr_total_length(wsi, token);
+  if (n <= 0) return {};
+  std::string out(static_cast<size_t>(n) + 1, '\0');
+  const int got = lws_hdr_copy(wsi, out.data(), n + 1, token);
+  out.resize(got < 0 ? 0 : static_cast<size_t>(got));
+  return out;
+}
+
+class Server {
+ public:
+  explicit Server(const RelayOptions& opts)
+      : opts_(opts), hub_(opts, &ctx_, metrics_), inbox_(size_t{1} << 16) {}
+  Status run();
+  int on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in, size_t len);
+
+ private:
+  int on_http(lws* wsi, Session* s, std::string_view path);
+  int on_writeable(lws* wsi, Client* c);
+  PendingAuth* check_upgrade(lws* wsi, bool* reject);
+  void begin_shutdown(Status why);
+  static void on_stop_signal(uv_poll_t* h, int status, int events);
+  static void on_shutdown_tick(uv_timer_t* t);
+  void stop_sources();
+
+  const RelayOptions& opts_;
+  lws_context* ctx_ = nullptr;
+  Metrics metrics_;
+  Hub hub_;
+  Inbox inbox_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::vector<std::thread> threads_;
+  std::set<Client*> clients_;
+  std::vector<std::pair<Topic*, EntryPtr>> scratch_;
+  uv_loop_t loop_{};
+  uv_poll_t stop_poll_{};
+  uv_timer_t shutdown_timer_{};
+  bool shutting_down_ = false;
+  std::chrono::steady_clock::time_point shutdown_at_;
+  Status result_;
+};
+
+int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  lws_context* ctx = lws_get_context(wsi);
+  auto* server = ctx ? static_cast<Server*>(lws_context_user(ctx)) : nullptr;
+  if (!server) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  return server->on_event(wsi, reason, static_cast<Session*>(user), in, len);
+}
+
+const lws_protocols kProtocols[] = {
+    {"relay", callback, sizeof(Session), 4096, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+PendingAuth* Server::check_upgrade(lws* wsi, bool* reject) {
+  *reject = false;
+  if (header(wsi, WSI_TOKEN_GET_URI) != "/") {
+    *reject = true;
+    return nullptr;
+  }
+  // Browsers always send Origin; a client without one (a script, a
+  // service) is not a page another site could turn against the user.
+  const std::string origin = header(wsi, WSI_TOKEN_ORIGIN);
+  if (!opts_.allow_origins.empty() && !origin.empty()) {
+    bool ok = false;
+    for (const std::string& o : opts_.allow_origins) ok = ok || o == origin;
+    if (!ok) {
+      ++metrics_.auth_failures;
+      *reject = true;
+      return nullptr;
+    }
+  }
+  if (!opts_.jwt) return nullptr;
+  auto* p = new PendingAuth;
+  std::string token;
+  std::string arg(8192, '\0');
+  if (const char* v =
+          lws_get_urlarg_by_name(wsi, "token=", arg.data(), static_cast<int>(arg.size()))) {
+    token = v;
+  } else {
+    const std::string auth = header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    if (auth.rfind("Bearer ", 0) == 0) token = auth.substr(7);
+  }
+  if (token.empty()) return p;  // the first message must be {"action":"auth"}
+  JwtVerdict v = opts_.jwt->verify(token, now_us() / 1000000);
+  p->authed = v.ok();
+  p->code = close_code_for(v.error);
+  p->reason = v.reason;
+  p->allowed = std::move(v.topics);
+  if (!v.ok()) ++metrics_.auth_failures;
+  return p;
+}
+
+int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in, size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+      inbox_.take(scratch_);
+      for (auto& [t, e] : scratch_) hub_.append(t, std::move(e));
+      scratch_.clear();
+      hub_.poll_catchups();
+      if (Status st = inbox_.failure(); !st.ok() && !shutting_down_) begin_shutdown(st);
+      return 0;
+    }
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+      if (shutting_down_) return 1;
+      bool reject = false;
+      s->pending = check_upgrade(wsi, &reject);
+      return reject ? 1 : 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED: {
+      auto* c = new Client;
+      c->wsi = wsi;
+      s->client = c;
+      clients_.insert(c);
+      ++metrics_.clients;
+      ++metrics_.connections_total;
+      if (PendingAuth* p = s->pending) {
+        c->authed = p->authed;
+        c->allowed = std::move(p->allowed);
+        if (p->code) {
+          c->close_code = p->code;
+          c->close_reason = p->reason;
+          hub_.request_write(c);
+        }
+        delete p;
+        s->pending = nullptr;
+      }
+      if (shutting_down_) {
+        c->close_code = kCloseGoingAway;
+        c->close_reason = "server shutting down";
+        hub_.request_write(c);
+      }
+      return 0;
+    }
+    case LWS_CALLBACK_RECEIVE: {
+      Client* c = s->client;
+      if (!c) return -1;
+      if (lws_frame_is_binary(wsi)) {
+        if (lws_is_final_fragment(wsi)) {
+          hub_.send_error(c, "bad_request", "expected JSON text frames, not binary");
+        }
+        return 0;
+      }
+      c->rx.append(static_cast<const char*>(in), len);
+      if (c->rx.size() > opts_.max_message) {
+        c->close_code = kCloseTooBig;
+        c->close_reason = "message larger than " + std::to_string(opts_.max_message) + " bytes";
+        c->rx.clear();
+        hub_.request_write(c);
+        return 0;
+      }
+      if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
+        std::string msg;
+        msg.swap(c->rx);
+        hub_.on_message(c, msg);
+      }
+      return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+      return s->client ? on_writeable(wsi, s->client) : 0;
+    case LWS_CALLBACK_CLOSED:
+      if (Client* c = s->client) {
+        hub_.unsubscribe_all(c);
+        clients_.erase(c);
+        --metrics_.clients;
+        delete c;
+        s->client = nullptr;
+      }
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      if (s) {
+        delete s->pending;
+        s->pending = nullptr;
+        delete s->http;
+        s->http = nullptr;
+      }
+      return 0;
+    case LWS_CALLBACK_HTTP:
+      return on_http(wsi, s,
+                     std::string_view(static_cast<const char*>(in),
+                                      in ? strlen(static_cast<const char*>(in)) : 0));
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+      if (!s->http) return 0;
+      const size_t n = s->http->size() - LWS_PRE;
+      auto* p = reinterpret_cast<unsigned char*>(s->http->data()) + LWS_PRE;
+      if (lws_write(wsi, p, n, LWS_WRITE_HTTP_FINAL) != static_cast<int>(n)) return 1;
+      delete s->http;
+      s->http = nullptr;
+      return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    case LWS_CALLBACK_CLOSED_HTTP:
+      delete s->http;
+      s->http = nullptr;
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, s, in, len);
+  }
+}
+
+int Server::on_http(lws* wsi, Session* s, std::string_view path) {
+  std::string body;
+  const char* type = "text/plain; charset=utf-8";
+  unsigned status = HTTP_STATUS_OK;
+  if (path == "/healthz") {
+    body = shutting_down_ ? "stopping\n" : "ok\n";
+    if (shutting_down_) status = HTTP_STATUS_SERVICE_UNAVAILABLE;
+  } else if (path == "/metrics") {
+    body = render_metrics(metrics_, hub_.subscription_counts());
+    type = "text/plain; version=0.0.4; charset=utf-8";
+  } else if (path == "/" || path.empty()) {
+    body = live_page_html();
+    type = "text/html; charset=utf-8";
+  } else {
+    status = HTTP_STATUS_NOT_FOUND;
+    body = "not found\n";
+  }
+  delete s->http;
+  s->http = new std::string(LWS_PRE, '\0');
+  s->http->append(body);
+  unsigned char buf[LWS_PRE + 1024];
+  unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+  if (lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end)) {
+    return 1;
+  }
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+int Server::on_writeable(lws* wsi, Client* c) {
+  c->writable_requested = false;
+  std::string control;
+  EntryPtr data;
+  bool have;
+  if (c->close_code) {
+    // Closing: what is queued for the client (errors) goes first, no more data.
+    have = !c->control.empty();
+    if (have) {
+      control = std::move(c->control.front());
+      c->control.pop_front();
+    }
+  } else {
+    have = hub_.next_frame(c, &control, &data);
+  }
+  if (!have && c->close_code) {
+    // The close frame is written here rather than left to lws_close_reason():
+    // returning -1 after it closed the socket with no close frame here (the
+    // client saw 1006). 4 is lws's private LWS_WRITE_CLOSE (lws-write.h
+    // leaves its slot empty), the opcode lws itself writes a close with.
+    std::string frame(LWS_PRE, '\0');
+    frame.push_back(static_cast<char>((c->close_code >> 8) & 0xff));
+    frame.push_back(static_cast<char>(c->close_code & 0xff));
+    frame.append(c->close_reason.substr(0, 123));
+    const size_t n = frame.size() - LWS_PRE;
+    lws_write(wsi, reinterpret_cast<unsigned char*>(frame.data()) + LWS_PRE, n,
+              static_cast<lws_write_protocol>(4));
+    return -1;
+  }
+  if (!have) return 0;
+  unsigned char* p;
+  size_t n;
+  if (data) {
+    // The shared buffer's LWS_PRE bytes take this frame's header: fine on
+    // the one service thread, where writes do not interleave.
+    p = reinterpret_cast<unsigned char*>(const_cast<char*>(data->buf.data())) + LWS_PRE;
+    n = data->frame_size();
+  } else {
+    p = reinterpret_cast<unsigned char*>(control.data()) + LWS_PRE;
+    n = control.size() - LWS_PRE;
+  }
+  if (lws_write(wsi, p, n, LWS_WRITE_TEXT) < static_cast<int>(n)) return -1;
+  ++metrics_.frames_out;
+  metrics_.bytes_out += n;
+  hub_.request_write(c);
+  return 0;
+}
+
+void Server::on_stop_signal(uv_poll_t* h, int, int) {
+  auto* self = static_cast<Server*>(h->data);
+  uv_poll_stop(h);
+  self->begin_shutdown(Status::Ok());
+}
+
+void Server::begin_shutdown(Status why) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  result_ = std::move(why);
+  shutdown_at_ = std::chrono::steady_clock::now();
+  stop_sources();
+  for (Client* c : clients_) {
+    c->close_code = kCloseGoingAway;
+    c->close_reason = "server shutting down";
+    hub_.request_write(c);
+  }
+  uv_timer_start(&shutdown_timer_, on_shutdown_tick, 20, 20);
+}
+
+void Server::on_shutdown_tick(uv_timer_t* t) {
+  auto* self = static_cast<Server*>(t->data);
+  // Every client got its close frame, or the stragglers are not reading.
+  if (self->clients_.empty() ||
+      std::chrono::steady_clock::now() - self->shutdown_at_ > std::chrono::seconds(3)) {
+    uv_timer_stop(t);
+    uv_stop(&self->loop_);
+  }
+}
+
+void Server::stop_sources() {
+  inbox_.stop();
+  for (auto& c : consumers_) c->wake();
+}
+
+Status Server::run() {
+  lws_set_log_level(
+      LLL_ERR, [](int, const char* line) { fprintf(stderr, "relay-ws: libwebsockets: %s", line); });
+  if (uv_loop_init(&loop_) != 0) return Status::Internal("cannot start the libuv loop");
+  void* loops[] = {&loop_};
+  lws_retry_bo_t retry{};
+  retry.secs_since_valid_ping = static_cast<uint16_t>(opts_.ping_interval_s);
+  retry.secs_since_valid_hangup = static_cast<uint16_t>(opts_.ping_interval_s * 2);
+  lws_context_creation_info info{};
+  info.port = opts_.port;
+  info.iface = opts_.host.c_str();
+  info.protocols = kProtocols;
+  info.user = this;
+  info.foreign_loops = loops;
+  info.retry_and_idle_policy = &retry;
+  info.pcontext = &ctx_;  // nulled once destruction is complete
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8 |
+                 LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+  if (opts_.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  info.timeout_secs = 10;
+  info.max_http_header_data = 8192;
+
+  // Sources first: a backend that cannot be reached fails before we listen.
+  for (const StreamUri& uri : opts_.streams) {
+    for (const std::string& name : uri.streams) hub_.topic(name, &uri);
+    ConsumerOptions co;
+    co.from.kind = StartPosition::Kind::kEnd;
+    co.timeout = opts_.timeout;
+    auto c = open_consumer(uri, co);
+    if (!c.ok()) return c.status();
+    consumers_.push_back(std::move(*c));
+  }
+  if (opts_.read_stdin) hub_.topic(opts_.stdin_topic, nullptr);
+
+  ctx_ = lws_create_context(&info);
+  if (!ctx_) {
+    uv_loop_close(&loop_);
+    return Status::Unavailable("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) +
+                               " (in use, or not an address here?)");
+  }
+  inbox_.set_context(ctx_);
+  fprintf(stderr, "relay-ws: listening on http://%s:%d\n", opts_.host.c_str(), opts_.port);
+  for (size_t i = 0; i < consumers_.size(); ++i) {
+    threads_.emplace_back(
+        [this, i] { run_stream_source(*consumers_[i], opts_.streams[i], hub_, inbox_); });
+  }
+  if (opts_.read_stdin) threads_.emplace_back([this] { run_stdin_source(opts_, hub_, inbox_); });
+
+  uv_poll_init(&loop_, &stop_poll_, stop_fd());
+  stop_poll_.data = this;
+  uv_poll_start(&stop_poll_, UV_READABLE, on_stop_signal);
+  uv_timer_init(&loop_, &shutdown_timer_);
+  shutdown_timer_.data = this;
+  if (stop_requested()) begin_shutdown(Status::Ok());
+
+  uv_run(&loop_, UV_RUN_DEFAULT);
+
+  stop_sources();
+  for (std::thread& t : threads_) t.join();
+  for (Client* c : clients_) hub_.unsubscribe_all(c);  // stops catch-up readers
+  // On a foreign loop lws finishes destroying the context only after its
+  // handles closed on the loop; a second call then frees the rest.
+  lws_context_destroy(ctx_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&stop_poll_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  if (ctx_) lws_context_destroy(ctx_);
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  for (Client* c : clients_) delete c;
+  return result_;
+}
+
+}  // namespace
+
+Status run_relay(const RelayOptions& opts) {
+  Server server(opts);
+  return server.run();
+}
+
+}  // namespace sluice::relay
