@@ -68,7 +68,7 @@ test_expect_success 'a live member that does not move (its output not read) is S
 test_expect_success 'steady traffic: msgs/s, bytes/s and age' '
 	{ steady 20 0.1 | flux - file:c/busy & } &&
 	test_track_pid $! &&
-	wait_for "test -d c/busy" &&
+	wait_for "test -f c/busy/meta" &&
 	top --once --json -i 1s file:c >out &&
 	jcheck out "140 <= stream(\"busy\")[\"msgs_per_s\"] <= 260" &&
 	jcheck out "stream(\"busy\")[\"bytes_per_s\"] > 140 * 9" &&
@@ -93,7 +93,7 @@ test_expect_success 'a consumer draining a quiet stream: consume rate and ETA' '
 test_expect_success 'a consumer slower than its producer: lag never falls, WARN' '
 	{ steady 20 0.1 | flux - file:c/hot & } &&
 	test_track_pid $! &&
-	wait_for "test -d c/hot" &&
+	wait_for "test -f c/hot/meta" &&
 	{ while :; do tap file:c/hot --group slow --count 5 >/dev/null || break; sleep 0.1; done & } &&
 	slow=$! &&
 	test_when_finished "kill $slow" &&

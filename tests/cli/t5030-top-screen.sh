@@ -42,7 +42,7 @@ test_expect_success 'streams with known contents and one busy stream' '
 	tap file:c/alpha --group ga --count 30 >/dev/null &&
 	{ steady 20 0.1 | flux - file:c/busy & } &&
 	test_track_pid $! &&
-	wait_for "test -d c/busy"
+	wait_for "test -f c/busy/meta"
 '
 
 test_expect_success 'rows, one per stream, with the header totals' '
