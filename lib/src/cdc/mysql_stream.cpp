@@ -217,11 +217,21 @@ Status MysqlCdc::handle(const RawEvent& ev) {
       maps_[map.id] = std::move(map);
       return Status::Ok();
     }
-    case kTransactionPayload:
-      return Status::Config("mysql '" + client_.server() +
-                            "': the binlog holds compressed transactions "
-                            "(binlog_transaction_compression=ON), which cdc-mysql does not read: "
-                            "SET GLOBAL binlog_transaction_compression = OFF");
+    case kTransactionPayload: {
+      // A compressed transaction: its events go through this same switch.
+      if (in_payload_) return Status::BadData("TRANSACTION_PAYLOAD event inside another");
+      SLUICE_RETURN_IF_ERROR(decode_transaction_payload(ev.body, &payload_));
+      in_payload_ = true;
+      std::string_view events = payload_;
+      Status st;
+      RawEvent inner;
+      while (st.ok() && !events.empty()) {
+        st = next_payload_event(&events, ev.next_pos, &inner);
+        if (st.ok()) st = handle(inner);
+      }
+      in_payload_ = false;
+      return st;
+    }
     case kPartialUpdateRows:
       return Status::Config("mysql '" + client_.server() +
                             "': the binlog holds partial JSON updates "
