@@ -2,7 +2,8 @@
 # cdc-mysql's errors: each with a clear message, the fix, and its exit code
 # (a bad URI 64, a wrong password 77, an unknown database 66, a missing
 # privilege 77, binlog_format not ROW 78, a duplicate server id 78, an
-# unknown table 66); the password is never printed.
+# unknown table 66, a bad gtid_set= line in the offsets file 65); the
+# password is never printed.
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
 . "$SLUICE_ROOT/tests/cli/mysql-lib.sh"
@@ -69,6 +70,14 @@ test_expect_success 'two replicas with one server id: one of them exits 78 and s
   wait_for 30 "grep -q \"choose another\" dup1.err dup2.err" &&
   { r1=0; r2=0; test_stop $p1 || r1=$?; test_stop $p2 || r2=$?; } &&
   { test $r1 = 78 || test $r2 = 78; }
+'
+
+test_expect_success 'an offsets file with a bad gtid_set line exits 65 naming the file and offset' '
+  printf "file=binlog.000001\npos=4\ngtid_set=3e11fa47-71ca-11e1-9e33-c80aa9429562:1-x\n" >bad.offsets &&
+  test_expect_code 65 cdc-mysql --snapshot never --offsets bad.offsets "mysql://root@$HOSTURL/test" 2>gs.err &&
+  test_grep "bad.offsets" gs.err &&
+  test_grep "line 3" gs.err &&
+  test_grep "offset 39" gs.err
 '
 
 test_done

@@ -52,8 +52,11 @@ saved position's binlog file was purged from the server.
         .value_name = "FILE",
         .arity = Arity::kOne,
         .help = "keep the binlog position (file:pos, GTID set) in FILE and resume from it",
-        .doc = R"roff(Keep the binlog position (\fBfile=\fR, \fBpos=\fR and the GTID set
-\fBgtid=\fR) in \fIFILE\fR and resume from it.
+        .doc = R"roff(Keep the binlog position (\fBfile=\fR, \fBpos=\fR, the GTID
+\fBgtid=\fR and, on MySQL, the set of every GTID seen \fBgtid_set=\fR in
+MySQL's text form \fIuuid\fB:\fI1\-5\fB:\fI7\fB,\fR...) in \fIFILE\fR and resume
+from it (from \fBfile=\fR and \fBpos=\fR; a \fBgtid_set=\fR line that does
+not parse is an error naming \fIFILE\fR, the line and the offset).
 It is written atomically (a temporary file, fsync, rename) and only once
 the destination acknowledged every event of the transactions before it,
 so a crash (even \fBkill \-9\fR) loses nothing: the next run sends again

@@ -23,7 +23,9 @@
 
 #include "cdc/mysql_binlog.h"
 #include "cdc/mysql_conn.h"
+#include "cdc/mysql_gtid_set.h"
 #include "cdc/mysql_offsets.h"
+#include "cdc/mysql_payload.h"
 #include "cdc/mysql_rows.h"
 #include "cdc/mysql_table_map.h"
 #include "cdc/mysql_values.h"
@@ -96,6 +98,9 @@ class MysqlCdc {
   std::string file_;
   std::map<uint32_t, std::string> gtid_domains_;  // MariaDB: domain -> d-s-n
   std::string mysql_gtid_;
+  std::string payload_;  // inflated TRANSACTION_PAYLOAD events
+  bool in_payload_ = false;
+  GtidSet mysql_gtids_;  // every MySQL GTID seen, kept in the offsets
   std::string tx_gtid_;
   bool in_tx_ = false;
   bool standalone_ = false;  // a MariaDB GTID with FL_STANDALONE (DDL)

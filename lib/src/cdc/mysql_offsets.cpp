@@ -3,11 +3,14 @@
 
 #include <charconv>
 
+#include "cdc/mysql_gtid_set.h"
+
 namespace sluice::mysql {
 
 std::string format_offsets(const BinlogPosition& p) {
   std::string s = "file=" + p.file + "\npos=" + std::to_string(p.pos) + "\n";
   if (!p.gtid.empty()) s += "gtid=" + p.gtid + "\n";
+  if (!p.gtid_set.empty()) s += "gtid_set=" + p.gtid_set + "\n";
   return s;
 }
 
@@ -25,7 +28,7 @@ Result<BinlogPosition> parse_offsets(std::string_view text, std::string_view pat
     auto bad = [&](const std::string& why) {
       return Status::BadData("offsets file '" + std::string(path) + "' line " +
                              std::to_string(line_no) + ": " + why +
-                             " (expected file=NAME, pos=N, gtid=SET lines)");
+                             " (expected file=NAME, pos=N, gtid=SET, gtid_set=SET lines)");
     };
     if (eq == std::string_view::npos) return bad("no '='");
     std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
@@ -39,6 +42,10 @@ Result<BinlogPosition> parse_offsets(std::string_view text, std::string_view pat
       has_pos = true;
     } else if (k == "gtid") {
       p.gtid.assign(v);
+    } else if (k == "gtid_set") {
+      auto set = GtidSet::parse(v);
+      if (!set.ok()) return bad(set.status().message());
+      p.gtid_set = set->format();
     }
   }
   // A gtid= line alone (MariaDB) resumes by GTID: after a failover to

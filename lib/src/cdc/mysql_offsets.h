@@ -13,7 +13,9 @@
 //   pos=1234
 //   gtid=0-1-42            (MariaDB domain-server-seq per domain, or the
 //                           last MySQL uuid:gno)
-// A run resumes from file:pos; a file with only a gtid= line resumes by
+//   gtid_set=uuid:1-5:7    (MySQL: every GTID seen, see mysql_gtid_set.h)
+// A run resumes from file:pos (the MySQL GTID set is kept, not used to
+// resume: COM_BINLOG_DUMP_GTID is not implemented); a file with only a gtid= line resumes by
 // MariaDB GTID (after a failover to a server with other binlog names).
 // Not thread-safe.
 #pragma once
@@ -33,6 +35,7 @@ struct BinlogPosition {
   std::string file;
   uint64_t pos = 0;
   std::string gtid;
+  std::string gtid_set;  // MySQL GtidSet text, validated when read
 
   bool operator==(const BinlogPosition&) const = default;
 };

@@ -198,11 +198,16 @@ Status MysqlCdc::current_position(BinlogPosition* out) {
   out->file = row[0];
   out->pos = std::strtoull(row[1], nullptr, 10);
   out->gtid.clear();
+  out->gtid_set.clear();
   if (client_.mariadb()) {
     auto g = client_.scalar(m, "SELECT @@global.gtid_binlog_pos", "reading gtid_binlog_pos");
     if (g.ok() && g->has_value()) out->gtid = **g;
   } else if (mysql_num_fields(r->get()) >= 5 && row[4]) {
     out->gtid = row[4];
+    // Executed_Gtid_Set: the start of the GTID set kept in the offsets.
+    auto set = GtidSet::parse(row[4]);
+    if (!set.ok()) return set.status().With("mysql '" + client_.server() + "': SHOW MASTER STATUS");
+    out->gtid_set = set->format();
   }
   return Status::Ok();
 }

@@ -73,6 +73,7 @@ Status MysqlCdc::commit_tx(const RawEvent& ev) {
     }
   } else {
     p.gtid = mysql_gtid_;
+    p.gtid_set = mysql_gtids_.format();
   }
   const uint64_t id = positions_.add(std::move(p));
   in_tx_ = false;
@@ -194,7 +195,10 @@ Status MysqlCdc::handle(const RawEvent& ev) {
         uuid.push_back(kHex[b & 15]);
       }
       const uint64_t gno = le_uint(reinterpret_cast<const uint8_t*>(ev.body.data()) + 17, 8);
+      if (gno == 0 || gno > GtidSet::kMaxGno)
+        return Status::BadData("GTID event with gno 0 or above 2^63-1");
       mysql_gtid_ = uuid + ":" + std::to_string(gno);
+      mysql_gtids_.add(uuid, gno);
       return begin_tx(ev, mysql_gtid_);
     }
     case kQueryEvent:
@@ -213,11 +217,21 @@ Status MysqlCdc::handle(const RawEvent& ev) {
       maps_[map.id] = std::move(map);
       return Status::Ok();
     }
-    case kTransactionPayload:
-      return Status::Config("mysql '" + client_.server() +
-                            "': the binlog holds compressed transactions "
-                            "(binlog_transaction_compression=ON), which cdc-mysql does not read: "
-                            "SET GLOBAL binlog_transaction_compression = OFF");
+    case kTransactionPayload: {
+      // A compressed transaction: its events go through this same switch.
+      if (in_payload_) return Status::BadData("TRANSACTION_PAYLOAD event inside another");
+      SLUICE_RETURN_IF_ERROR(decode_transaction_payload(ev.body, &payload_));
+      in_payload_ = true;
+      std::string_view events = payload_;
+      Status st;
+      RawEvent inner;
+      while (st.ok() && !events.empty()) {
+        st = next_payload_event(&events, ev.next_pos, &inner);
+        if (st.ok()) st = handle(inner);
+      }
+      in_payload_ = false;
+      return st;
+    }
     case kPartialUpdateRows:
       return Status::Config("mysql '" + client_.server() +
                             "': the binlog holds partial JSON updates "
@@ -377,6 +391,13 @@ Status MysqlCdc::run() {
     acked_ = start;
     has_acked_ = true;
     if (!o_.offsets_path.empty()) SLUICE_RETURN_IF_ERROR(save_now());
+  }
+  // MySQL GTID set as of the start (validated when the offsets were read).
+  mysql_gtids_ = GtidSet();
+  if (!start.gtid_set.empty()) {
+    auto set = GtidSet::parse(start.gtid_set);
+    if (!set.ok()) return set.status().With("offsets file '" + o_.offsets_path + "'");
+    mysql_gtids_ = std::move(*set);
   }
   // MariaDB GTID state as of the start, so the offsets name every domain.
   gtid_domains_.clear();
