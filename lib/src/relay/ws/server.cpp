@@ -53,6 +53,9 @@ class Server {
  private:
   int on_http(lws* wsi, Session* s, std::string_view path);
   int on_writeable(lws* wsi, Client* c);
+  // Writes the client's next frame: 1 when one was written, 0 when none is
+  // due, -1 to close the connection.
+  int write_next(lws* wsi, Client* c);
   PendingAuth* check_upgrade(lws* wsi, bool* reject);
   void begin_shutdown(Status why);
   static void on_stop_signal(uv_poll_t* h, int status, int events);
@@ -263,8 +266,22 @@ int Server::on_http(lws* wsi, Session* s, std::string_view path) {
   return 0;
 }
 
+// Several frames per wake-up, while the socket takes them without blocking
+// (lws_send_pipe_choked): one event-loop pass per frame capped the rate.
+// At most kFramesPerWakeup, so that one busy client does not starve others.
 int Server::on_writeable(lws* wsi, Client* c) {
+  constexpr int kFramesPerWakeup = 64;
   c->writable_requested = false;
+  for (int i = 0; i < kFramesPerWakeup; ++i) {
+    const int r = write_next(wsi, c);
+    if (r <= 0) return r;
+    if (lws_send_pipe_choked(wsi)) break;
+  }
+  hub_.request_write(c);
+  return 0;
+}
+
+int Server::write_next(lws* wsi, Client* c) {
   std::string control;
   EntryPtr data;
   bool have;
@@ -307,8 +324,7 @@ int Server::on_writeable(lws* wsi, Client* c) {
   if (lws_write(wsi, p, n, LWS_WRITE_TEXT) < static_cast<int>(n)) return -1;
   ++metrics_.frames_out;
   metrics_.bytes_out += n;
-  hub_.request_write(c);
-  return 0;
+  return 1;
 }
 
 void Server::on_stop_signal(uv_poll_t* h, int, int) {
