@@ -42,7 +42,8 @@ _sluice_opts_trigger="-w --when -r --rules -x --exec --webhook --webhook-header
 
 _sluice_opts_relay_ws="-l --listen --topic --envelope --history --client-queue
   --slow-client --ping-interval --max-message --allow-origin --jwt-secret-file
-  --jwt-public-key --topics-claim --timeout -h --help -V --version"
+  --jwt-public-key --cert --key --topics-claim --timeout -h --help -V
+  --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -253,6 +254,12 @@ _sluice_values() {
       COMPREPLY=($(compgen -f -- "$cur"))
       compopt -o filenames 2>/dev/null ;;
     relay-ws:--jwt-public-key)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
+    relay-ws:--cert)
+      COMPREPLY=($(compgen -f -- "$cur"))
+      compopt -o filenames 2>/dev/null ;;
+    relay-ws:--key)
       COMPREPLY=($(compgen -f -- "$cur"))
       compopt -o filenames 2>/dev/null ;;
     relay-ws:--topics-claim)

@@ -239,6 +239,8 @@ for c in sluice sluice-relay-ws relay-ws
     complete -c $c -n $n -l allow-origin -x -d 'accept upgrades only from this Origin (repeatable; default: any)'
     complete -c $c -n $n -l jwt-secret-file -r -F -d 'require a JWT signed with HS256 and the secret in FILE'
     complete -c $c -n $n -l jwt-public-key -r -F -d 'require a JWT signed with RS256, verified with the PEM public key in FILE'
+    complete -c $c -n $n -l cert -r -F -d 'serve TLS (wss://, https://) with the PEM certificate chain in FILE (needs --key)'
+    complete -c $c -n $n -l key -r -F -d 'the PEM private key of --cert'
     complete -c $c -n $n -l topics-claim -x -d 'the token claim listing the topics its bearer may subscribe to'
     complete -c $c -n $n -l timeout -x -a '5s 30s 1m' -d 'give up on an unreachable backend after DUR'
     complete -c $c -n $n -s h -l help -d 'print this help and exit'

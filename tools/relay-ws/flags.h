@@ -161,6 +161,30 @@ chooses.
         .hint = Hint::kFile,
     },
     {
+        .name = "cert",
+        .value_name = "FILE",
+        .arity = Arity::kOne,
+        .help = "serve TLS (wss://, https://) with the PEM certificate chain in FILE (needs --key)",
+        .doc = R"roff(Serve TLS on \fB\-\-listen\fR: WebSocket clients connect with \fBwss://\fR and
+HTTP with \fBhttps://\fR; plain connections are refused.
+\fIFILE\fR holds the server's certificate (PEM), followed by any
+intermediate certificates.
+Needs \fB\-\-key\fR.
+A file that cannot be read exits 66; a certificate or key that OpenSSL
+refuses exits 78.
+)roff",
+        .hint = Hint::kFile,
+    },
+    {
+        .name = "key",
+        .value_name = "FILE",
+        .arity = Arity::kOne,
+        .help = "the PEM private key of --cert",
+        .doc = R"roff(The private key (PEM) of the \fB\-\-cert\fR certificate.
+)roff",
+        .hint = Hint::kFile,
+    },
+    {
         .name = "topics-claim",
         .value_name = "NAME",
         .arity = Arity::kOne,

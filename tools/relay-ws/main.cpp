@@ -125,6 +125,20 @@ int main(int argc, char** argv) {
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   o.timeout = Millis(*timeout);
   o.allow_origins = a.values("allow-origin");
+  if (a.has("cert") != a.has("key")) {
+    return cli::usage_error(a.has("cert") ? "--cert needs --key" : "--key needs --cert");
+  }
+  if (a.has("cert")) {
+    for (const char* flag : {"cert", "key"}) {
+      std::string pem;
+      if (!read_file(a.value(flag), &pem)) {
+        return cli::fail(Status::NotFound(std::string("--") + flag + " '" + a.value(flag) +
+                                          "': cannot read it"));
+      }
+    }
+    o.cert_file = a.value("cert");
+    o.key_file = a.value("key");
+  }
 
   if (a.has("jwt-secret-file") || a.has("jwt-public-key")) {
     auto jwt = std::make_shared<JwtVerifier>();

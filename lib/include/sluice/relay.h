@@ -55,6 +55,8 @@ struct RelayOptions {
   std::vector<std::string> allow_origins;  // empty: any
   std::shared_ptr<const JwtVerifier> jwt;  // null: no auth
   Millis timeout{30000};                   // reaching a backend
+  std::string cert_file;                   // TLS: PEM certificate chain (empty: plain)
+  std::string key_file;                    // TLS: its PEM private key
 };
 
 Status run_relay(const RelayOptions& opts);

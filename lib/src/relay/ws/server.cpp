@@ -1,10 +1,13 @@
 // The relay-ws server: one libwebsockets context on a libuv loop we own,
 // its protocol callback (WebSocket and plain HTTP on the same port), and
 // the shutdown that closes every client with 1001 (sluice/relay.h).
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <uv.h>
 
 #include <chrono>
 #include <cstring>
+#include <memory>
 #include <set>
 
 #include "relay/ws/relay_internal.h"
@@ -17,6 +20,30 @@ std::string render_metrics(const Metrics& m,
 std::string_view live_page_html();
 
 namespace {
+
+// The certificate chain and its key as OpenSSL reads them for a server:
+// kConfig naming the file and OpenSSL's reason when it refuses them.
+Status check_tls_files(const std::string& cert, const std::string& key) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
+                                                        &SSL_CTX_free);
+  auto refused = [](const std::string& what) {
+    char why[256] = "no reason given";
+    if (unsigned long e = ERR_get_error()) ERR_error_string_n(e, why, sizeof why);
+    ERR_clear_error();
+    return Status::Config(what + ": " + why);
+  };
+  if (!ctx) return refused("cannot set up TLS");
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert.c_str()) != 1) {
+    return refused("--cert '" + cert + "': not a PEM certificate");
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return refused("--key '" + key + "': not the PEM private key of --cert '" + cert + "'");
+  }
+  if (SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return refused("--key '" + key + "' is not the key of --cert '" + cert + "'");
+  }
+  return Status::Ok();
+}
 
 // The verdict on a token that came with the upgrade request, kept from
 // FILTER_PROTOCOL_CONNECTION until ESTABLISHED.
@@ -219,7 +246,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
                      std::string_view(static_cast<const char*>(in),
                                       in ? strlen(static_cast<const char*>(in)) : 0));
     case LWS_CALLBACK_HTTP_WRITEABLE: {
-      if (!s->http) return 0;
+      if (!s || !s->http) return 0;
       const size_t n = s->http->size() - LWS_PRE;
       auto* p = reinterpret_cast<unsigned char*>(s->http->data()) + LWS_PRE;
       if (lws_write(wsi, p, n, LWS_WRITE_HTTP_FINAL) != static_cast<int>(n)) return 1;
@@ -228,8 +255,12 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
     case LWS_CALLBACK_CLOSED_HTTP:
-      delete s->http;
-      s->http = nullptr;
+      // No session data when the connection closed before it had any (a
+      // plain client on a TLS port fails there).
+      if (s) {
+        delete s->http;
+        s->http = nullptr;
+      }
       return 0;
     default:
       return lws_callback_http_dummy(wsi, reason, s, in, len);
@@ -383,6 +414,12 @@ Status Server::run() {
   if (opts_.host.find(':') == std::string::npos) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   info.timeout_secs = 10;
   info.max_http_header_data = 8192;
+  const bool tls = !opts_.cert_file.empty();
+  if (tls) {
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.ssl_cert_filepath = opts_.cert_file.c_str();
+    info.ssl_private_key_filepath = opts_.key_file.c_str();
+  }
 
   // Sources first: a backend that cannot be reached fails before we listen.
   for (const StreamUri& uri : opts_.streams) {
@@ -396,14 +433,23 @@ Status Server::run() {
   }
   if (opts_.read_stdin) hub_.topic(opts_.stdin_topic, nullptr);
 
+  if (tls) {
+    // lws would make the context without its server, and say so only in
+    // its log, when OpenSSL refuses the files: check them first.
+    if (Status st = check_tls_files(opts_.cert_file, opts_.key_file); !st.ok()) {
+      uv_loop_close(&loop_);
+      return st;
+    }
+  }
   ctx_ = lws_create_context(&info);
   if (!ctx_) {
     uv_loop_close(&loop_);
-    return Status::Unavailable("cannot listen on " + opts_.host + ":" + std::to_string(opts_.port) +
-                               " (in use, or not an address here?)");
+    const std::string where = opts_.host + ":" + std::to_string(opts_.port);
+    return Status::Unavailable("cannot listen on " + where + " (in use, or not an address here?)");
   }
   inbox_.set_context(ctx_);
-  fprintf(stderr, "relay-ws: listening on http://%s:%d\n", opts_.host.c_str(), opts_.port);
+  fprintf(stderr, "relay-ws: listening on %s://%s:%d\n", tls ? "https" : "http", opts_.host.c_str(),
+          opts_.port);
   for (size_t i = 0; i < consumers_.size(); ++i) {
     threads_.emplace_back(
         [this, i] { run_stream_source(*consumers_[i], opts_.streams[i], hub_, inbox_); });
