@@ -80,7 +80,7 @@ test_expect_success 'a group reset back between samples is REWIND' '
 	seq 1 100 | flux - $K/rw &&
 	kafka_mock_cmd commit r rw 0 80 &&
 	rm -f out rc || return 1
-	{ top -c 3 --json -i 500ms --group r --fail-on warn $K/rw >out 2>/dev/null; echo $? >rc; } &
+	{ top -c 8 --json -i 500ms --group r --fail-on warn $K/rw >out 2>/dev/null; echo $? >rc; } &
 	wait_for 20 "test -s out" &&
 	kafka_mock_cmd commit r rw 0 20 &&
 	wait_for 20 "test -s rc" &&
