@@ -113,7 +113,7 @@ test_expect_success 'a bad key file: exit 78; a missing one: exit 66' '
 	test_expect_code 78 relay-ws --jwt-public-key bad.pem file:d/news 2>err &&
 	test_grep "no RSA public key" err &&
 	test_expect_code 66 relay-ws --jwt-secret-file nowhere file:d/news 2>err &&
-	test_grep "cannot read it" err
+	test_grep "jwt-secret-file .*: cannot open .*: no such file" err
 '
 
 test_done

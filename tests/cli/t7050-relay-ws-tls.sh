@@ -48,7 +48,7 @@ test_expect_success 'a lone --cert or --key: 64; a missing file: 66; a refused P
 	test_expect_code 64 relay-ws --key key.pem file:d/news 2>err &&
 	test_grep "key needs --cert" err &&
 	test_expect_code 66 relay-ws --cert nope.pem --key key.pem file:d/news 2>err &&
-	test_grep "cert .nope.pem.: cannot read it" err &&
+	test_grep "cert .nope.pem.: cannot open .nope.pem.: no such file" err &&
 	test_expect_code 78 relay-ws --listen "127.0.0.1:$(free_port)" --cert key.pem --key key.pem file:d/news 2>err &&
 	test_grep "cert .key.pem.: not a PEM certificate" err &&
 	test_expect_code 78 relay-ws --listen "127.0.0.1:$(free_port)" --cert cert.pem --key other-key.pem file:d/news 2>err &&

@@ -4,12 +4,11 @@
 
 #include <charconv>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 #include "common/cli.h"
 #include "relay-ws/flags.h"
+#include "sluice/env.h"
 #include "sluice/jwt.h"
 #include "sluice/relay.h"
 #include "sluice/signals.h"
@@ -32,11 +31,12 @@ void raise_open_files_limit() {
   }
 }
 
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  out->assign(std::istreambuf_iterator<char>(in), {});
-  return !in.bad();
+// The whole file that FLAG names; its error names the flag and the file.
+Result<std::string> read_flag_file(const cli::Args& a, const char* flag) {
+  const std::string path = a.value(flag);
+  auto text = Env::Default()->read_file(path);
+  if (!text.ok()) return text.status().With(std::string("--") + flag + " '" + path + "'");
+  return text;
 }
 
 // A whole number of 1 or more, from the flag or its table default.
@@ -130,11 +130,7 @@ int main(int argc, char** argv) {
   }
   if (a.has("cert")) {
     for (const char* flag : {"cert", "key"}) {
-      std::string pem;
-      if (!read_file(a.value(flag), &pem)) {
-        return cli::fail(Status::NotFound(std::string("--") + flag + " '" + a.value(flag) +
-                                          "': cannot read it"));
-      }
+      if (auto pem = read_flag_file(a, flag); !pem.ok()) return cli::fail(pem.status());
     }
     o.cert_file = a.value("cert");
     o.key_file = a.value("key");
@@ -143,11 +139,9 @@ int main(int argc, char** argv) {
   if (a.has("jwt-secret-file") || a.has("jwt-public-key")) {
     auto jwt = std::make_shared<JwtVerifier>();
     if (a.has("jwt-secret-file")) {
-      std::string secret;
-      if (!read_file(a.value("jwt-secret-file"), &secret)) {
-        return cli::fail(Status::NotFound("--jwt-secret-file '" + a.value("jwt-secret-file") +
-                                          "': cannot read it"));
-      }
+      auto read = read_flag_file(a, "jwt-secret-file");
+      if (!read.ok()) return cli::fail(read.status());
+      std::string secret = std::move(*read);
       if (!secret.empty() && secret.back() == '\n') secret.pop_back();
       if (secret.empty()) {
         return cli::fail(Status::Config("--jwt-secret-file '" + a.value("jwt-secret-file") +
@@ -156,12 +150,9 @@ int main(int argc, char** argv) {
       jwt->set_hs256_secret(std::move(secret));
     }
     if (a.has("jwt-public-key")) {
-      std::string pem;
-      if (!read_file(a.value("jwt-public-key"), &pem)) {
-        return cli::fail(Status::NotFound("--jwt-public-key '" + a.value("jwt-public-key") +
-                                          "': cannot read it"));
-      }
-      Status st = jwt->set_rs256_public_key(pem);
+      auto pem = read_flag_file(a, "jwt-public-key");
+      if (!pem.ok()) return cli::fail(pem.status());
+      Status st = jwt->set_rs256_public_key(*pem);
       if (!st.ok()) {
         return cli::fail(Status::Config(st.message())
                              .With("--jwt-public-key '" + a.value("jwt-public-key") + "'"));
