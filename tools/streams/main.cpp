@@ -42,6 +42,16 @@ int print(const std::string& text) {
   return std::fflush(stdout) == 0 ? 0 : static_cast<int>(ExitCode::kIoErr);
 }
 
+// What describe() leaves out (kafka: retention, record times), read within
+// a few seconds; what cannot be read is shown as unknown, with a warning.
+void read_details(Admin& admin, std::vector<StreamInfo>& streams) {
+  constexpr Millis kDetailsBudget{5000};
+  Status st = admin.read_details(streams, kDetailsBudget);
+  if (!st.ok()) {
+    std::fprintf(stderr, "streams: warning: %s (shown as unknown)\n", st.message().c_str());
+  }
+}
+
 std::string seq_text(int64_t v) {
   return v < 0 ? std::string("none") : std::to_string(v);
 }
@@ -108,6 +118,7 @@ int main(int argc, char** argv) {
     if (int rc = open_target(pos[1], UriKind::kCluster, &t); rc >= 0) return rc;
     auto streams = t.admin->describe({});
     if (!streams.ok()) return cli::fail(streams.status());
+    read_details(*t.admin, *streams);
     if (!json) return print(streams_table(*streams, now_us()));
     std::string out;
     for (const StreamInfo& s : *streams) out += stream_json_line(s);
@@ -139,6 +150,7 @@ int main(int argc, char** argv) {
       }
     }
     if (cmd == "groups") return print(json ? groups_json(*streams) : groups_table(*streams));
+    read_details(*t.admin, *streams);
     std::string out;
     for (const StreamInfo& s : *streams) {
       if (json) {

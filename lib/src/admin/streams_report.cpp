@@ -26,9 +26,12 @@ void append_ts_or_null(int64_t ts_us, bool present, std::string& out) {
   out += '"';
 }
 
+// A time of 0 is one the backend did not tell (kafka, until the record is
+// read): a span's time is known only when every shard with records has it.
 struct Span {
   int64_t first_seq = -1, last_seq = -1, first_ts = 0, last_ts = 0;
   bool any = false;
+  bool first_known = true, last_known = true;
 };
 
 Span span_of(const StreamInfo& s) {
@@ -39,6 +42,8 @@ Span span_of(const StreamInfo& s) {
     if (!out.any || sh.last_seq > out.last_seq) out.last_seq = sh.last_seq;
     if (!out.any || sh.first_ts_us < out.first_ts) out.first_ts = sh.first_ts_us;
     if (!out.any || sh.last_ts_us > out.last_ts) out.last_ts = sh.last_ts_us;
+    out.first_known = out.first_known && sh.first_ts_us > 0;
+    out.last_known = out.last_known && sh.last_ts_us > 0;
     out.any = true;
   }
   return out;
@@ -117,9 +122,9 @@ std::string stream_json_line(const StreamInfo& s) {
   out += ",\"first_seq\":" + std::to_string(sp.first_seq);
   out += ",\"last_seq\":" + std::to_string(sp.last_seq);
   out += ",\"first_ts\":";
-  append_ts_or_null(sp.first_ts, sp.any, out);
+  append_ts_or_null(sp.first_ts, sp.any && sp.first_known, out);
   out += ",\"last_ts\":";
-  append_ts_or_null(sp.last_ts, sp.any, out);
+  append_ts_or_null(sp.last_ts, sp.any && sp.last_known, out);
   out += ",\"retention\":{\"age_s\":";
   append_int_or_null(s.retention_ms / 1000, s.retention_ms >= 0, out);
   out += ",\"bytes\":";
@@ -133,10 +138,11 @@ std::string streams_table(const std::vector<StreamInfo>& streams, int64_t now_us
       {"NAME", "SHARDS", "RECORDS", "SIZE", "LAST-SEQ", "AGE", "RETENTION", "GROUPS"}};
   for (const StreamInfo& s : streams) {
     const Span sp = span_of(s);
-    rows.push_back({s.name, std::to_string(s.shards.size()), std::to_string(s.messages),
-                    s.bytes >= 0 ? human_size(s.bytes) : "-", seq_text(sp.last_seq),
-                    sp.any ? format_age_us(now_us - sp.last_ts) : "-", retention_text(s),
-                    std::to_string(s.groups.size())});
+    rows.push_back(
+        {s.name, std::to_string(s.shards.size()), std::to_string(s.messages),
+         s.bytes >= 0 ? human_size(s.bytes) : "-", seq_text(sp.last_seq),
+         sp.any && sp.last_known ? format_age_us(now_us - sp.last_ts) : (sp.any ? "?" : "-"),
+         retention_text(s), std::to_string(s.groups.size())});
   }
   return align(rows);
 }
@@ -152,12 +158,15 @@ std::string stream_details(const StreamInfo& s, int64_t now_us) {
     std::string first_t, last_t;
     const bool any = sh.first_seq >= 0;
     if (any) {
-      append_rfc3339(sh.first_ts_us, first_t);
-      append_rfc3339(sh.last_ts_us, last_t);
+      if (sh.first_ts_us > 0) append_rfc3339(sh.first_ts_us, first_t);
+      if (sh.last_ts_us > 0) append_rfc3339(sh.last_ts_us, last_t);
     }
+    // A time the backend did not tell is "?".
+    if (first_t.empty()) first_t = "?";
+    if (last_t.empty()) last_t = "?";
     rows.push_back({std::to_string(sh.shard), seq_text(sh.first_seq), seq_text(sh.last_seq),
                     any ? first_t : "-", any ? last_t : "-",
-                    any ? format_age_us(now_us - sh.last_ts_us) : "-"});
+                    any ? (sh.last_ts_us > 0 ? format_age_us(now_us - sh.last_ts_us) : "?") : "-"});
   }
   out += align(rows);
   if (s.groups.empty()) return out + "\nno consumer groups\n";

@@ -2,7 +2,9 @@
 // batched ListOffsets (earliest, latest), and consumer groups with their
 // committed offsets, lag and members where the cluster can list and
 // describe groups; librdkafka's mock cluster cannot: then only the groups
-// named with watch_groups() are described, without members), and create,
+// named with watch_groups() are described, without members); for the
+// streams tool, read_details() adds the retention (DescribeConfigs) and the
+// times of each partition's first and last record; and create,
 // remove, reset_group, trim and configure over the Admin API
 // (kafka_admin_ops.h).
 #include <algorithm>
@@ -56,6 +58,7 @@ class KafkaAdmin final : public Admin {
     if (!md.ok()) return md.status();
     std::vector<StreamInfo> out;
     const rd_kafka_metadata_t* m = md->get();
+    if (m->broker_cnt > 0) broker_id_ = m->brokers[0].id;
     for (int t = 0; t < m->topic_cnt; ++t) {
       const rd_kafka_metadata_topic_t& mt = m->topics[t];
       std::string_view name = mt.topic;
@@ -159,6 +162,29 @@ class KafkaAdmin final : public Admin {
   Status configure(const std::string& stream, const RetentionChange& change) override {
     SLUICE_RETURN_IF_ERROR(bounds(stream).status());
     return alter_retention(target(), stream, change);
+  }
+
+  Status read_details(std::vector<StreamInfo>& streams, Millis budget) override {
+    const Clock::time_point deadline = Clock::now() + budget;
+    Status warning = Status::Ok();
+    std::vector<std::string> topics;
+    for (const StreamInfo& s : streams) topics.push_back(s.name);
+    AdminTarget t = target();
+    t.timeout = std::min(t.timeout, budget);
+    Result<std::vector<TopicRetention>> r = describe_retention(t, topics);
+    if (r.ok()) {
+      for (size_t i = 0; i < streams.size(); ++i) {
+        streams[i].retention_known = true;
+        streams[i].retention_ms = (*r)[i].ms;
+        streams[i].retention_bytes = (*r)[i].bytes;
+      }
+    } else {
+      warning = r.status();
+    }
+    read_first_times(streams, deadline);
+    const auto rest = std::chrono::duration_cast<Millis>(deadline - Clock::now());
+    if (rest.count() > 0) read_latest_times(streams, rest);
+    return warning;
   }
 
   // One assignment per group of every partition it lags on, at its
@@ -273,6 +299,32 @@ class KafkaAdmin final : public Admin {
     return left == 0;
   }
 
+  // One assignment of every partition with messages whose first time is
+  // not known; each gets the time of its oldest retained message.
+  void read_first_times(std::vector<StreamInfo>& streams, Clock::time_point deadline) {
+    if (!open_reader()) return;
+    PartitionListPtr want(rd_kafka_topic_partition_list_new(0));
+    for (const StreamInfo& s : streams) {
+      for (const ShardInfo& sh : s.shards) {
+        if (sh.first_seq < 0 || sh.first_ts_us > 0) continue;
+        rd_kafka_topic_partition_list_add(want.get(), s.name.c_str(), sh.shard)->offset =
+            sh.first_seq;
+      }
+    }
+    if (want->cnt == 0) return;
+    std::map<std::pair<std::string, int32_t>, int64_t> first;
+    read_first(want.get(), deadline, [&](const rd_kafka_message_t* m) {
+      const int64_t ts = rd_kafka_message_timestamp(m, nullptr);
+      if (ts > 0) first[{rd_kafka_topic_name(m->rkt), m->partition}] = ts * 1000;
+    });
+    for (StreamInfo& s : streams) {
+      for (ShardInfo& sh : s.shards) {
+        auto it = first.find({s.name, sh.shard});
+        if (it != first.end() && sh.first_ts_us == 0) sh.first_ts_us = it->second;
+      }
+    }
+  }
+
   struct Bounds {
     int64_t low = 0;
     int64_t high = 0;  // the next offset
@@ -285,7 +337,7 @@ class KafkaAdmin final : public Admin {
       const long long ms = std::strtoll(v->c_str(), nullptr, 10);
       if (ms > 0) timeout = Millis(ms);
     }
-    return {rk_.get(), ctx_.brokers(), timeout};
+    return {rk_.get(), ctx_.brokers(), timeout, broker_id_};
   }
 
   // The low and high watermark of each partition of `topic`; kNotFound
@@ -296,6 +348,7 @@ class KafkaAdmin final : public Admin {
     auto md = wait_for_metadata(rk_.get(), ctx_, nullptr, true, kTimeout);
     if (!md.ok()) return md.status();
     const rd_kafka_metadata_t* m = md->get();
+    if (m->broker_cnt > 0) broker_id_ = m->brokers[0].id;
     for (int t = 0; t < m->topic_cnt; ++t) {
       const rd_kafka_metadata_topic_t& mt = m->topics[t];
       if (topic != mt.topic || mt.err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
@@ -503,6 +556,7 @@ class KafkaAdmin final : public Admin {
   std::map<std::pair<std::string, int32_t>, std::pair<int64_t, int64_t>> latest_;
   bool groups_warned_ = false;
   std::vector<std::string> watched_;  // groups named by the caller
+  int32_t broker_id_ = -1;            // a broker of the last metadata, for DescribeConfigs
 };
 
 }  // namespace

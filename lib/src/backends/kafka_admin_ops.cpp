@@ -1,6 +1,7 @@
 // librdkafka Admin API calls for KafkaAdmin; see kafka_admin_ops.h.
 #include "backends/kafka_admin_ops.h"
 
+#include <cstdlib>
 #include <string_view>
 
 namespace sluice::kafka {
@@ -46,6 +47,9 @@ OptionsPtr options(const AdminTarget& t, rd_kafka_admin_op_t op) {
   char errstr[256];
   rd_kafka_AdminOptions_set_request_timeout(o.get(), static_cast<int>(t.timeout.count()), errstr,
                                             sizeof errstr);
+  if (op == RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS && t.broker_id >= 0) {
+    rd_kafka_AdminOptions_set_broker(o.get(), t.broker_id, errstr, sizeof errstr);
+  }
   return o;
 }
 
@@ -319,6 +323,49 @@ Status alter_retention(const AdminTarget& t, const std::string& topic,
     }
   }
   return Status::Ok();
+}
+
+Result<std::vector<TopicRetention>> describe_retention(const AdminTarget& t,
+                                                       const std::vector<std::string>& topics) {
+  const std::string what = "read the retention of kafka topics";
+  std::vector<ResourcePtr> owned;
+  std::vector<rd_kafka_ConfigResource_t*> arr;
+  for (const std::string& topic : topics) {
+    owned.emplace_back(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
+    arr.push_back(owned.back().get());
+  }
+  std::vector<TopicRetention> out(topics.size());
+  if (arr.empty()) return out;
+  QueuePtr q(rd_kafka_queue_new(t.rk));
+  OptionsPtr opt = options(t, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+  rd_kafka_DescribeConfigs(t.rk, arr.data(), arr.size(), opt.get(), q.get());
+  Result<EventPtr> ev = await(t, q.get(), what, "DescribeConfigs");
+  if (!ev.ok()) return ev.status();
+  size_t rcnt = 0;
+  const rd_kafka_ConfigResource_t** res = rd_kafka_DescribeConfigs_result_resources(
+      rd_kafka_event_DescribeConfigs_result(ev->get()), &rcnt);
+  for (size_t i = 0; i < rcnt; ++i) {
+    const std::string_view name = rd_kafka_ConfigResource_name(res[i]);
+    size_t at = 0;
+    while (at < topics.size() && topics[at] != name) ++at;
+    if (at == topics.size()) continue;
+    if (rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(res[i])) {
+      return failure(t, err, rd_kafka_ConfigResource_error_string(res[i]),
+                     "read the retention of kafka topic '" + topics[at] + "'", "DescribeConfigs");
+    }
+    size_t n = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(res[i], &n);
+    for (size_t k = 0; k < n; ++k) {
+      const std::string_view key = rd_kafka_ConfigEntry_name(entries[k]);
+      const char* value = rd_kafka_ConfigEntry_value(entries[k]);
+      if (value == nullptr) continue;
+      if (key == "retention.ms") out[at].ms = std::strtoll(value, nullptr, 10);
+      if (key == "retention.bytes") out[at].bytes = std::strtoll(value, nullptr, 10);
+    }
+    if (out[at].ms < 0) out[at].ms = -1;
+    if (out[at].bytes < 0) out[at].bytes = -1;
+  }
+  return out;
 }
 
 Result<std::vector<int64_t>> offsets_for_time(const AdminTarget& t, const std::string& topic,

@@ -26,6 +26,10 @@ struct AdminTarget {
   rd_kafka_t* rk = nullptr;
   std::string brokers;
   Millis timeout{10000};
+  // A broker to send DescribeConfigs to (any broker answers it for topics;
+  // naming one spares the wait for a controller, which librdkafka's mock
+  // cluster never names); -1 = let librdkafka choose.
+  int32_t broker_id = -1;
 };
 
 // CreateTopics: `topic` with opts.shards partitions, the replication factor
@@ -75,6 +79,17 @@ Result<std::vector<int64_t>> delete_records(const AdminTarget& t, const std::str
 // configs are sent back unchanged (AlterConfigs replaces the whole set).
 Status alter_retention(const AdminTarget& t, const std::string& topic,
                        const RetentionChange& change);
+
+// A topic's retention as DescribeConfigs tells it; -1 = unlimited.
+struct TopicRetention {
+  int64_t ms = -1;
+  int64_t bytes = -1;
+};
+
+// DescribeConfigs of `topics` in one request: each topic's retention.ms
+// and retention.bytes, in the order of `topics`.
+Result<std::vector<TopicRetention>> describe_retention(const AdminTarget& t,
+                                                       const std::vector<std::string>& topics);
 
 // The offset of the first record at or after `ts_ms` of each of the
 // `partitions` partitions of `topic` (ListOffsets by time); -1 where there
