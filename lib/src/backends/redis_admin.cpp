@@ -419,58 +419,93 @@ class RedisAdmin final : public Admin {
     info.shards.push_back(shard);
 
     info.retention_ms = int_of(meta, -1);
+    std::vector<GroupProbe> probes;
     for (size_t i = 0; groups->type == REDIS_REPLY_ARRAY && i < groups->elements; ++i) {
       const redisReply* gr = groups->element[i];
       GroupInfo gi;
+      GroupProbe probe;
       gi.name = std::string(reply_str(field(gr, "name")));
-      EntryId delivered;
       const redisReply* ld = field(gr, "last-delivered-id");
-      const bool have = ld && parse_entry_id(reply_str(ld), &delivered);
-      gi.committed.push_back(have && delivered != EntryId{} ? entry_id_to_seq(delivered) + 1 : -1);
-      const int64_t pending = int_of(field(gr, "pending"), 0);
+      probe.have_delivered = ld && parse_entry_id(reply_str(ld), &probe.delivered);
+      const bool have = probe.have_delivered;
+      gi.committed.push_back(
+          have && probe.delivered != EntryId{} ? entry_id_to_seq(probe.delivered) + 1 : -1);
+      probe.pending = int_of(field(gr, "pending"), 0);
       int64_t lag = int_of(field(gr, "lag"), -1);
-      if (lag < 0) lag = have && delivered >= last ? 0 : info.messages;  // unknown: bound
-      gi.lag = lag + pending;
-      SLUICE_RETURN_IF_ERROR(
-          add_group_details(conn, name, have ? &delivered : nullptr, pending, &gi));
+      if (lag < 0) lag = have && probe.delivered >= last ? 0 : info.messages;  // unknown: bound
+      gi.lag = lag + probe.pending;
       info.groups.push_back(std::move(gi));
+      probes.push_back(probe);
     }
+    SLUICE_RETURN_IF_ERROR(add_group_details(conn, name, probes, info.groups));
     return info;
   }
 
-  // The members of the group (XINFO CONSUMERS) and the timestamp of its
-  // oldest unconsumed entry: the oldest pending one, else the first entry
-  // after the last delivered one (an entry id holds its time in ms).
-  Status add_group_details(Connection& conn, const std::string& stream, const EntryId* delivered,
-                           int64_t pending, GroupInfo* gi) {
-    Result<ReplyPtr> c = conn.call({"XINFO", "CONSUMERS", stream, gi->name});
-    if (!c.ok()) return c.status();
-    const redisReply* cs = c->get();
-    for (size_t i = 0; cs->type == REDIS_REPLY_ARRAY && i < cs->elements; ++i) {
-      MemberInfo m;
-      m.name = std::string(reply_str(field(cs->element[i], "name")));
-      m.pending = int_of(field(cs->element[i], "pending"), 0);
-      m.idle_ms = int_of(field(cs->element[i], "idle"), -1);
-      gi->members.push_back(std::move(m));
+  // What add_group_details() needs of a group besides its GroupInfo.
+  struct GroupProbe {
+    EntryId delivered;
+    bool have_delivered = false;
+    int64_t pending = 0;
+  };
+
+  // The first entry after the group's last delivered one (XRANGE).
+  static void append_next_entry(RespCommand& c, const std::string& stream, const GroupProbe& p) {
+    const std::string from = p.have_delivered ? "(" + format_entry_id(p.delivered) : "-";
+    c.begin(6).arg("XRANGE").arg(stream).arg(from).arg("+").arg("COUNT").arg("1");
+  }
+
+  // The members of each group (XINFO CONSUMERS) and the timestamp of its
+  // oldest unconsumed entry: the oldest pending one (XPENDING), else the
+  // first entry after the last delivered one (an entry id holds its time
+  // in ms). Every group's commands go in one pipeline; only a group whose
+  // pending entries were all acknowledged in between needs a second one.
+  Status add_group_details(Connection& conn, const std::string& stream,
+                           const std::vector<GroupProbe>& probes, std::vector<GroupInfo>& groups) {
+    if (groups.empty()) return Status::Ok();
+    std::string buf;
+    RespCommand c(buf);
+    for (size_t g = 0; g < groups.size(); ++g) {
+      c.begin(4).arg("XINFO").arg("CONSUMERS").arg(stream).arg(groups[g].name);
+      if (probes[g].pending > 0) {
+        c.begin(3).arg("XPENDING").arg(stream).arg(groups[g].name);
+      } else {
+        append_next_entry(c, stream, probes[g]);
+      }
     }
-    EntryId oldest;
-    bool found = false;
-    if (pending > 0) {
-      Result<ReplyPtr> p = conn.call({"XPENDING", stream, gi->name});
-      if (!p.ok()) return p.status();
-      const redisReply* pr = p->get();
-      found = pr->type == REDIS_REPLY_ARRAY && pr->elements >= 2 &&
-              parse_entry_id(reply_str(pr->element[1]), &oldest);
+    Result<std::vector<ReplyPtr>> r = conn.call_many(buf, 2 * groups.size());
+    if (!r.ok()) return r.status();
+    for (size_t g = 0; g < groups.size(); ++g) {
+      GroupInfo* gi = &groups[g];
+      const redisReply* cs = (*r)[2 * g].get();
+      for (size_t i = 0; cs->type == REDIS_REPLY_ARRAY && i < cs->elements; ++i) {
+        MemberInfo m;
+        m.name = std::string(reply_str(field(cs->element[i], "name")));
+        m.pending = int_of(field(cs->element[i], "pending"), 0);
+        m.idle_ms = int_of(field(cs->element[i], "idle"), -1);
+        gi->members.push_back(std::move(m));
+      }
+      const redisReply* at = (*r)[2 * g + 1].get();
+      EntryId oldest;
+      bool found = false;
+      if (probes[g].pending > 0) {
+        found = at->type == REDIS_REPLY_ARRAY && at->elements >= 2 &&
+                parse_entry_id(reply_str(at->element[1]), &oldest);
+        if (!found && gi->lag > 0) {
+          std::string one;
+          RespCommand c1(one);
+          append_next_entry(c1, stream, probes[g]);
+          Result<ReplyPtr> n = conn.call(one);
+          if (!n.ok()) return n.status();
+          at = n->get();
+          found = at->type == REDIS_REPLY_ARRAY && at->elements == 1 &&
+                  entry_id_of(at->element[0], &oldest);
+        }
+      } else if (gi->lag > 0) {
+        found = at->type == REDIS_REPLY_ARRAY && at->elements == 1 &&
+                entry_id_of(at->element[0], &oldest);
+      }
+      if (found) gi->oldest_unconsumed_ts_us = static_cast<int64_t>(oldest.ms) * 1000;
     }
-    if (!found && gi->lag > 0) {
-      const std::string from = delivered ? "(" + format_entry_id(*delivered) : "-";
-      Result<ReplyPtr> r = conn.call({"XRANGE", stream, from, "+", "COUNT", "1"});
-      if (!r.ok()) return r.status();
-      const redisReply* rr = r->get();
-      found = rr->type == REDIS_REPLY_ARRAY && rr->elements == 1 &&
-              entry_id_of(rr->element[0], &oldest);
-    }
-    if (found) gi->oldest_unconsumed_ts_us = static_cast<int64_t>(oldest.ms) * 1000;
     return Status::Ok();
   }
 
