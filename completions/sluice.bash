@@ -29,7 +29,7 @@ _sluice_opts_cdc_mysql="-t --tables --snapshot --offsets --server-id
 
 _sluice_opts_streams="-j --json -g --group --shards --retention
   --replication-factor --segment-bytes --to --before --keep --dry-run --force
-  --yes -h --help -V --version"
+  --color --yes -h --help -V --version"
 
 _sluice_opts_top="-i --interval --once -c --count -j --json --window --fail-on
   -g --group --graph -h --help -V --version"
@@ -171,6 +171,8 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "@1d @7d" -- "$cur")) ;;
     streams:--keep)
       COMPREPLY=() ;;
+    streams:--color)
+      COMPREPLY=($(compgen -W "auto always never" -- "$cur")) ;;
     top:-i | top:--interval)
       COMPREPLY=($(compgen -W "500ms 1s 2s 5s 10s" -- "$cur")) ;;
     top:-c | top:--count)

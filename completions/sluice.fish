@@ -166,6 +166,7 @@ for c in sluice sluice-streams streams
     complete -c $c -n $n -l keep -x -d 'trim: keep only the last N records of each shard'
     complete -c $c -n $n -l dry-run -d 'reset: print the positions before and after, change nothing'
     complete -c $c -n $n -l force -d 'reset: even while the group has live members'
+    complete -c $c -n $n -l color -x -a 'auto always never' -d 'ls, show, groups: colour the tables: auto (on a terminal, without NO_COLOR), always, never'
     complete -c $c -n $n -l yes -d 'rm: really delete (without it, say what would be deleted and exit 64)'
     complete -c $c -n $n -s h -l help -d 'print this help and exit'
     complete -c $c -n $n -s V -l version -d 'print the version and exit'

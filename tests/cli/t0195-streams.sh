@@ -43,6 +43,22 @@ test_expect_success 'show and groups: committed position and lag per shard' '
 	test_line_count = 2 sj
 '
 
+test_expect_success '--color: bold headings and the lag in colour on always; none piped, on never, or with NO_COLOR' '
+	esc=$(printf "\033") &&
+	streams groups --color always file:log >c &&
+	grep -q "^${esc}\[1mSTREAM  *GROUP  *LAG  *COMMITTED  *MEMBERS${esc}\[0m\$" c &&
+	grep -q "^other  *g  *${esc}\[33m3${esc}\[0m  *2  *0\$" c &&
+	streams show --color always file:log/other >cs &&
+	grep -q "^g  *0  *2  *${esc}\[33m3${esc}\[0m\$" cs &&
+	streams groups file:log >plain &&
+	NO_COLOR=1 streams groups --color auto file:log >nc &&
+	streams groups --color never file:log >never &&
+	! grep -q "$esc" plain && ! grep -q "$esc" nc && ! grep -q "$esc" never &&
+	grep -q "^other  *g  *3  *2  *0\$" plain &&
+	test_expect_code 64 streams groups --color sometimes file:log 2>err &&
+	test_grep "expected auto, always or never" err
+'
+
 test_expect_success 'reset --to SEQ, --dry-run, @TIME: the next tap --group starts there' '
 	streams reset --to 1 --dry-run g file:log/other >dry &&
 	echo "shard 0: 2 -> 1 (dry run)" >want && test_cmp want dry &&

@@ -138,6 +138,21 @@ commit over the new position).
 )roff",
     },
     {
+        .name = "color",
+        .value_name = "WHEN",
+        .arity = Arity::kOne,
+        .default_value = "auto",
+        .help = "ls, show, groups: colour the tables: auto (on a terminal, without NO_COLOR), "
+                "always, never",
+        .doc = R"roff(\fBls\fR, \fBshow\fR, \fBgroups\fR: colour the tables (bold
+headings; a lag in yellow, none in green). \fBauto\fR (default): only when
+standard output is a terminal and \fBNO_COLOR\fR is not set; \fBalways\fR;
+\fBnever\fR. \fB\-\-json\fR is never coloured.
+)roff",
+        .hint = Hint::kChoices,
+        .choices = "auto always never",
+    },
+    {
         .name = "yes",
         .help = "rm: really delete (without it, say what would be deleted and exit 64)",
         .doc = R"roff(\fBrm\fR: really delete. Without it \fBrm\fR says what would be

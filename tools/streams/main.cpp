@@ -1,8 +1,11 @@
 // streams: administration of streams (ls, show, groups, create, config,
 // trim, rm, reset, check) over Admin (sluice/backend.h). Parses flags, picks the command,
 // prints what lib returns; the work happens in libsluice.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -106,6 +109,12 @@ int main(int argc, char** argv) {
   const std::vector<std::string>& pos = a.positionals();
   const std::string& cmd = pos[0];
   const bool json = a.has("json");
+  const std::string& when = a.value("color");
+  if (when != "auto" && when != "always" && when != "never") {
+    return cli::usage_error("--color '" + when + "': expected auto, always or never");
+  }
+  const bool color = when == "always" || (when == "auto" && isatty(STDOUT_FILENO) &&
+                                          std::getenv("NO_COLOR") == nullptr);
   auto need = [&](size_t n, const char* usage) -> int {
     if (pos.size() == n) return -1;
     return cli::usage_error(
@@ -119,7 +128,7 @@ int main(int argc, char** argv) {
     auto streams = t.admin->describe({});
     if (!streams.ok()) return cli::fail(streams.status());
     read_details(*t.admin, *streams);
-    if (!json) return print(streams_table(*streams, now_us()));
+    if (!json) return print(streams_table(*streams, now_us(), color));
     std::string out;
     for (const StreamInfo& s : *streams) out += stream_json_line(s);
     return print(out);
@@ -149,14 +158,14 @@ int main(int argc, char** argv) {
         });
       }
     }
-    if (cmd == "groups") return print(json ? groups_json(*streams) : groups_table(*streams));
+    if (cmd == "groups") return print(json ? groups_json(*streams) : groups_table(*streams, color));
     read_details(*t.admin, *streams);
     std::string out;
     for (const StreamInfo& s : *streams) {
       if (json) {
         out += stream_json_line(s) + groups_json({s});
       } else {
-        out += (out.empty() ? "" : "\n") + stream_details(s, now_us());
+        out += (out.empty() ? "" : "\n") + stream_details(s, now_us(), color);
       }
     }
     return print(out);

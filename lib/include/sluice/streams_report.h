@@ -19,19 +19,24 @@ namespace sluice {
 // and last_seq span every shard (-1 when empty).
 std::string stream_json_line(const StreamInfo& s);
 
+// The tables below are plain text, or with `color` coloured with ANSI
+// escapes: bold headings, a lag in yellow and none in green (the columns
+// stay aligned).
+//
 // NAME SHARDS RECORDS SIZE LAST-SEQ AGE (of the newest record at `now_us`)
 // RETENTION GROUPS, one row per stream, columns aligned.
-std::string streams_table(const std::vector<StreamInfo>& streams, int64_t now_us);
+std::string streams_table(const std::vector<StreamInfo>& streams, int64_t now_us,
+                          bool color = false);
 
 // Every shard (first/last seq and time) and every group with its committed
 // position and lag per shard and its live members.
-std::string stream_details(const StreamInfo& s, int64_t now_us);
+std::string stream_details(const StreamInfo& s, int64_t now_us, bool color = false);
 
 // {"stream":..,"group":..,"lag":..,"committed":[..],"members":[..]}\n per
 // group of each stream.
 std::string groups_json(const std::vector<StreamInfo>& streams);
 // STREAM GROUP LAG COMMITTED MEMBERS, aligned.
-std::string groups_table(const std::vector<StreamInfo>& streams);
+std::string groups_table(const std::vector<StreamInfo>& streams, bool color = false);
 
 // "NAME: retention AGE,SIZE" ("none" for unlimited, "unknown" where the
 // backend does not say) and a newline.

@@ -49,21 +49,41 @@ Span span_of(const StreamInfo& s) {
   return out;
 }
 
+constexpr const char* kBold = "\033[1m";
+constexpr const char* kYellow = "\033[33m";
+constexpr const char* kGreen = "\033[32m";
+constexpr const char* kReset = "\033[0m";
+
+// The colour of a lag cell: yellow when behind, green when not.
+const char* lag_color(const std::string& lag) {
+  return lag == "0" ? kGreen : kYellow;
+}
+
 // Pads every column of `rows` to its widest cell; the last is not padded.
-std::string align(const std::vector<std::vector<std::string>>& rows) {
+// With `color`, the first row is bold and the cells of column `lag_col`
+// (-1: none) below it are coloured by lag_color(); the escapes do not
+// count towards the widths.
+std::string align(const std::vector<std::vector<std::string>>& rows, bool color = false,
+                  int lag_col = -1) {
   std::vector<size_t> width;
   for (const auto& r : rows) {
     if (width.size() < r.size()) width.resize(r.size(), 0);
     for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
   }
   std::string out;
-  for (const auto& r : rows) {
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const auto& r = rows[k];
     std::string line;
+    if (color && k == 0) line += kBold;
     for (size_t i = 0; i < r.size(); ++i) {
+      const bool lag = color && k > 0 && static_cast<int>(i) == lag_col;
+      if (lag) line += lag_color(r[i]);
       line += r[i];
+      if (lag) line += kReset;
       if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
     }
     while (!line.empty() && line.back() == ' ') line.pop_back();
+    if (color && k == 0) line += kReset;
     out += line + "\n";
   }
   return out;
@@ -133,7 +153,7 @@ std::string stream_json_line(const StreamInfo& s) {
   return out;
 }
 
-std::string streams_table(const std::vector<StreamInfo>& streams, int64_t now_us) {
+std::string streams_table(const std::vector<StreamInfo>& streams, int64_t now_us, bool color) {
   std::vector<std::vector<std::string>> rows = {
       {"NAME", "SHARDS", "RECORDS", "SIZE", "LAST-SEQ", "AGE", "RETENTION", "GROUPS"}};
   for (const StreamInfo& s : streams) {
@@ -144,10 +164,10 @@ std::string streams_table(const std::vector<StreamInfo>& streams, int64_t now_us
          sp.any && sp.last_known ? format_age_us(now_us - sp.last_ts) : (sp.any ? "?" : "-"),
          retention_text(s), std::to_string(s.groups.size())});
   }
-  return align(rows);
+  return align(rows, color);
 }
 
-std::string stream_details(const StreamInfo& s, int64_t now_us) {
+std::string stream_details(const StreamInfo& s, int64_t now_us, bool color) {
   std::string out = "stream " + s.name + ": " + std::to_string(s.shards.size()) +
                     (s.shards.size() == 1 ? " shard, " : " shards, ") + std::to_string(s.messages) +
                     " records" + (s.bytes >= 0 ? ", " + human_size(s.bytes) : std::string()) +
@@ -168,7 +188,7 @@ std::string stream_details(const StreamInfo& s, int64_t now_us) {
                     any ? first_t : "-", any ? last_t : "-",
                     any ? (sh.last_ts_us > 0 ? format_age_us(now_us - sh.last_ts_us) : "?") : "-"});
   }
-  out += align(rows);
+  out += align(rows, color);
   if (s.groups.empty()) return out + "\nno consumer groups\n";
   std::vector<std::vector<std::string>> g = {{"GROUP", "SHARD", "COMMITTED", "LAG"}};
   for (const GroupInfo& gi : s.groups) {
@@ -181,7 +201,7 @@ std::string stream_details(const StreamInfo& s, int64_t now_us) {
                    std::to_string(std::max<int64_t>(0, end - from))});
     }
   }
-  out += "\n" + align(g);
+  out += "\n" + align(g, color, 3);
   for (const GroupInfo& gi : s.groups) {
     out += "group " + gi.name + ": lag " + std::to_string(gi.lag) + ", ";
     if (gi.members.empty()) {
@@ -219,7 +239,7 @@ std::string groups_json(const std::vector<StreamInfo>& streams) {
   return out;
 }
 
-std::string groups_table(const std::vector<StreamInfo>& streams) {
+std::string groups_table(const std::vector<StreamInfo>& streams, bool color) {
   std::vector<std::vector<std::string>> rows = {{"STREAM", "GROUP", "LAG", "COMMITTED", "MEMBERS"}};
   for (const StreamInfo& s : streams) {
     for (const GroupInfo& g : s.groups) {
@@ -232,7 +252,7 @@ std::string groups_table(const std::vector<StreamInfo>& streams) {
                       std::to_string(g.members.size())});
     }
   }
-  return align(rows);
+  return align(rows, color, 2);
 }
 
 }  // namespace sluice
