@@ -34,6 +34,9 @@ test_expect_success 'show and groups: committed position and lag per shard' '
 	tap file:log/other --group g --count 2 >/dev/null &&
 	streams show file:log/other >show &&
 	grep -q "^g *0 *2 *3\$" show &&
+	cat log/other/*.log | wc -c >size &&
+	awk "\$1 == \"0\" && \$2 == \"0\" && \$3 == \"4\" {print \$NF}" show >shown &&
+	test_cmp size shown &&
 	streams groups --json file:log >groups &&
 	echo "{\"stream\":\"other\",\"group\":\"g\",\"lag\":3,\"committed\":[2],\"members\":[]}" >want &&
 	test_cmp want groups &&

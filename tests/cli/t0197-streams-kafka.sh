@@ -105,7 +105,7 @@ test_expect_success 'ls --json and show: counts, seqs and record times; the rete
 	EOF
 	streams show "$K/one" >show 2>err &&
 	grep -q "^stream one: 1 shard, 10 records, retention ?\$" show &&
-	grep -q "^0  *0  *9  *20[0-9-]*T[0-9:.]*Z  *20[0-9-]*T[0-9:.]*Z  *[0-9]*[smhd]\$" show &&
+	grep -q "^0  *0  *9  *20[0-9-]*T[0-9:.]*Z  *20[0-9-]*T[0-9:.]*Z  *[0-9]*[smhd]  *-\$" show &&
 	test_grep "does not support DescribeConfigs" err
 '
 

@@ -81,3 +81,24 @@ TEST_CASE("streams report: config line, none and unknown retention") {
   CHECK(stream_config_line(s) == "orders: retention unknown\n");
   CHECK(streams_table({s}, 62'000'000).find("  ?  ") != std::string::npos);
 }
+
+TEST_CASE("streams report: shard sizes, times a backend did not tell, colour") {
+  StreamInfo s = two_shards();
+  s.shards[0].bytes = 2048;
+  std::string d = stream_details(s, 62'000'000);
+  CHECK(d.find("0      0          9         1970-01-01T00:00:01.000000Z  "
+               "1970-01-01T00:00:02.000000Z  1m   2.0K\n") != std::string::npos);
+  CHECK(d.find("1      -          -         -                            "
+               "-                            -    -\n") != std::string::npos);
+  // kafka before its records are read: seqs known, times not (0).
+  s.shards[0].first_ts_us = s.shards[0].last_ts_us = 0;
+  s.shards[0].bytes = -1;
+  d = stream_details(s, 62'000'000);
+  CHECK(d.find("0      0          9         ?           ?          ?    -\n") != std::string::npos);
+  CHECK(stream_json_line(s).find("\"first_ts\":null,\"last_ts\":null") != std::string::npos);
+  CHECK(streams_table({s}, 62'000'000).find("  9         ?    7d") != std::string::npos);
+  const std::string c = groups_table({two_shards()}, true);
+  CHECK(c ==
+        "\033[1mSTREAM  GROUP    LAG  COMMITTED  MEMBERS\033[0m\n"
+        "orders  billing  \033[33m5\033[0m    4,-        1\n");
+}

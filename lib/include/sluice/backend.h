@@ -199,6 +199,7 @@ struct ShardInfo {
   int64_t last_seq = -1;
   int64_t first_ts_us = 0;
   int64_t last_ts_us = 0;
+  int64_t bytes = -1;  // stored size where the backend tells it (file:), else -1
 };
 
 // A member of a consumer group, where the backend names members (redis:

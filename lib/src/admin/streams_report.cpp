@@ -173,7 +173,7 @@ std::string stream_details(const StreamInfo& s, int64_t now_us, bool color) {
                     " records" + (s.bytes >= 0 ? ", " + human_size(s.bytes) : std::string()) +
                     ", retention " + retention_text(s) + "\n\n";
   std::vector<std::vector<std::string>> rows = {
-      {"SHARD", "FIRST-SEQ", "LAST-SEQ", "FIRST-TIME", "LAST-TIME", "AGE"}};
+      {"SHARD", "FIRST-SEQ", "LAST-SEQ", "FIRST-TIME", "LAST-TIME", "AGE", "SIZE"}};
   for (const ShardInfo& sh : s.shards) {
     std::string first_t, last_t;
     const bool any = sh.first_seq >= 0;
@@ -186,7 +186,8 @@ std::string stream_details(const StreamInfo& s, int64_t now_us, bool color) {
     if (last_t.empty()) last_t = "?";
     rows.push_back({std::to_string(sh.shard), seq_text(sh.first_seq), seq_text(sh.last_seq),
                     any ? first_t : "-", any ? last_t : "-",
-                    any ? (sh.last_ts_us > 0 ? format_age_us(now_us - sh.last_ts_us) : "?") : "-"});
+                    any ? (sh.last_ts_us > 0 ? format_age_us(now_us - sh.last_ts_us) : "?") : "-",
+                    sh.bytes >= 0 ? human_size(sh.bytes) : "-"});
   }
   out += align(rows, color);
   if (s.groups.empty()) return out + "\nno consumer groups\n";

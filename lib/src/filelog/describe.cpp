@@ -12,8 +12,8 @@ namespace sluice::filelog {
 
 namespace {
 
-// Bounds of the shard in `dir`; adds its segment bytes to *bytes and sets
-// *end to the seq its next record gets.
+// Bounds and size of the shard in `dir`; adds its segment bytes to *bytes
+// too and sets *end to the seq its next record gets.
 Status describe_shard(Env* env, const std::string& dir, ShardInfo* shard, int64_t* bytes,
                       int64_t* end) {
   Result<std::vector<int64_t>> bases = list_segments(env, dir);
@@ -30,7 +30,10 @@ Status describe_shard(Env* env, const std::string& dir, ShardInfo* shard, int64_
       return fd.status();
     }
     Result<int64_t> size = env->file_size(fd->get());
-    if (size.ok()) *bytes += *size;
+    if (size.ok()) {
+      *bytes += *size;
+      shard->bytes = std::max<int64_t>(shard->bytes, 0) + *size;
+    }
     bool newest = i + 1 == bases->size();
     if (!newest && shard->first_seq >= 0) continue;
     // The oldest segment gives the first record, the newest the last one;
