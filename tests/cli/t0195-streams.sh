@@ -169,6 +169,9 @@ test_expect_success 'redis: ls, show and groups with known traffic' '
 	tap "$U/rs" --group rg --count 3 >/dev/null &&
 	streams ls --json "$U" | grep "^{\"name\":\"rs\",\"shards\":1,\"records\":7," &&
 	streams groups --json "$U/rs" | grep "\"group\":\"rg\",\"lag\":4" &&
+	# tap read all 7 and acknowledged 3: its consumer holds 4 pending.
+	streams show "$U/rs" >show &&
+	grep -q "^group rg: lag 4, 1 live member(s): [^ ]* (pending 4, idle [0-9]*s)\$" show &&
 	test_expect_code 64 streams check "$U/rs" 2>err &&
 	test_grep "file: log operation" err
 '

@@ -97,6 +97,10 @@ TEST_CASE("streams report: shard sizes, times a backend did not tell, colour") {
   CHECK(d.find("0      0          9         ?           ?          ?    -\n") != std::string::npos);
   CHECK(stream_json_line(s).find("\"first_ts\":null,\"last_ts\":null") != std::string::npos);
   CHECK(streams_table({s}, 62'000'000).find("  9         ?    7d") != std::string::npos);
+  s.groups[0].members = {MemberInfo{"c1", 4, 90'000}, MemberInfo{"c2", 0, 0}};
+  CHECK(stream_details(s, 62'000'000)
+            .find("group billing: lag 5, 2 live member(s): c1 (pending 4, idle 1m) c2 (pending "
+                  "0, idle 0s)\n") != std::string::npos);
   const std::string c = groups_table({two_shards()}, true);
   CHECK(c ==
         "\033[1mSTREAM  GROUP    LAG  COMMITTED  MEMBERS\033[0m\n"

@@ -210,7 +210,16 @@ std::string stream_details(const StreamInfo& s, int64_t now_us, bool color) {
       continue;
     }
     out += std::to_string(gi.members.size()) + " live member(s):";
-    for (const MemberInfo& m : gi.members) out += " " + m.name;
+    for (const MemberInfo& m : gi.members) {
+      out += " " + m.name;
+      // Redis tells each consumer's pending entries and idle time.
+      if (m.idle_ms >= 0) {
+        out += " (pending " + std::to_string(m.pending) + ", idle " +
+               format_age_us(m.idle_ms * 1000) + ")";
+      } else if (m.pending > 0) {
+        out += " (pending " + std::to_string(m.pending) + ")";
+      }
+    }
     out += "\n";
   }
   return out;
