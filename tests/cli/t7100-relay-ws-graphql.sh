@@ -102,6 +102,50 @@ test_expect_success 'graphql-ws: queries outside the subset get GraphQL errors n
 	grep "^x error .*argument .where.: .*\"locations\":\[{\"line\":1,\"column\":45}\].*BAD_WHERE" out
 '
 
+# Protocol steps graphql-ws never takes, spoken on raw `ws` ("then": N
+# waits for N replies), and what the server answers to each.
+cat >raw-ping.json <<\END
+{"raw":[{"type":"connection_init"},{"then":1},{"type":"ping"},{"then":1},
+ {"id":"1","type":"subscribe","payload":{"query":"subscription { stream(topic: \"news\", from: 9) { seq } }"}},{"then":1},
+ {"id":"1","type":"complete"},
+ {"id":"1","type":"subscribe","payload":{"query":"subscription { stream(topic: \"news\", from: 8) { seq } }"}},{"then":2},
+ {"id":"1","type":"subscribe","payload":{"query":"subscription { stream(topic: \"news\") { seq } }"}}]}
+END
+cat >raw-ping.expect <<\END
+protocol graphql-transport-ws
+{"type":"connection_ack"}
+{"type":"pong"}
+{"id":"1","type":"next","payload":{"data":{"stream":{"seq":9}}}}
+{"id":"1","type":"next","payload":{"data":{"stream":{"seq":8}}}}
+{"id":"1","type":"next","payload":{"data":{"stream":{"seq":9}}}}
+close 4409 Subscriber for 1 already exists
+END
+echo '{"raw":[{"id":"1","type":"subscribe","payload":{"query":"subscription { stream(topic: \"news\") { seq } }"}}]}' >raw-early.json
+echo '{"raw":[{"type":"connection_init"},{"then":1},{"type":"connection_init"}]}' >raw-init2.json
+echo '{"raw":[{"type":"connection_init"},{"then":1},{"type":"start","id":"1"}]}' >raw-bad.json
+echo '{"raw":[{"type":"connection_init"},{"then":1},{"binary":"{}"}]}' >raw-binary.json
+
+test_expect_success 'graphql-transport-ws: ping, complete, and an id in use (4409)' '
+	gql "$(cat raw-ping.json)" >out &&
+	test_cmp raw-ping.expect out
+'
+
+test_expect_success 'graphql-transport-ws: the close codes 4401, 4429 and 4400' '
+	gql "$(cat raw-early.json)" >out &&
+	printf "%s\n" "protocol graphql-transport-ws" "close 4401 Unauthorized" >expect &&
+	test_cmp expect out &&
+	gql "$(cat raw-init2.json)" >out &&
+	tail -1 out >got && echo "close 4429 Too many initialisation requests" >expect &&
+	test_cmp expect got &&
+	gql "$(cat raw-bad.json)" >out &&
+	tail -1 out >got && echo "close 4400 unknown message type .start." >expect &&
+	grep -x -f expect got &&
+	gql "$(cat raw-binary.json)" >out &&
+	tail -1 out >got && echo "close 4400 expected JSON text frames, not binary" >expect &&
+	test_cmp expect got &&
+	test "$(metric "relay_ws_clients{protocol=\"graphql\"}")" = 0
+'
+
 test_expect_success 'graphql-ws: tokens in connection_init' '
 	test_stop $RELAY_PID &&
 	echo "s3cret-for-tests" >secret &&
