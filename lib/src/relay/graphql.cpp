@@ -212,59 +212,37 @@ bool Parser::string_value(const Token& t, std::string* out) {
       continue;
     }
     if (++i >= s.size()) return fail_at(t.line, t.column, "a string ends in '\\'");
-    switch (s[i]) {
-      case '"':
-        out->push_back('"');
-        break;
-      case '\\':
-        out->push_back('\\');
-        break;
-      case '/':
-        out->push_back('/');
-        break;
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'u': {
-        auto hex4 = [&](size_t at, uint32_t* v) {
-          if (at + 4 > s.size()) return false;
-          auto [p, ec] = std::from_chars(s.data() + at, s.data() + at + 4, *v, 16);
-          return ec == std::errc() && p == s.data() + at + 4;
-        };
-        uint32_t cp = 0;
-        if (!hex4(i + 1, &cp)) return fail_at(t.line, t.column, "a bad \\u escape in a string");
-        i += 4;
-        if (cp >= 0xD800 && cp < 0xDC00) {
-          uint32_t lo = 0;
-          if (i + 2 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u' && hex4(i + 3, &lo) &&
-              lo >= 0xDC00 && lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-          } else {
-            return fail_at(t.line, t.column, "a lone surrogate in a \\u escape");
-          }
-        } else if (cp >= 0xDC00 && cp < 0xE000) {
-          return fail_at(t.line, t.column, "a lone surrogate in a \\u escape");
-        }
-        append_utf8(cp, *out);
-        break;
-      }
-      default:
-        return fail_at(t.line, t.column,
-                       "unknown escape '\\" + std::string(1, s[i]) + "' in a string");
+    // The escapes GraphQL shares with JSON; \u below.
+    static constexpr std::string_view kEscaped = "\"\\/bfnrt", kMeant = "\"\\/\b\f\n\r\t";
+    if (const size_t k = kEscaped.find(s[i]); k != std::string_view::npos) {
+      out->push_back(kMeant[k]);
+      continue;
     }
+    if (s[i] != 'u') {
+      return fail_at(t.line, t.column,
+                     "unknown escape '\\" + std::string(1, s[i]) + "' in a string");
+    }
+    auto hex4 = [&](size_t at, uint32_t* v) {
+      if (at + 4 > s.size()) return false;
+      auto [p, ec] = std::from_chars(s.data() + at, s.data() + at + 4, *v, 16);
+      return ec == std::errc() && p == s.data() + at + 4;
+    };
+    uint32_t cp = 0;
+    if (!hex4(i + 1, &cp)) return fail_at(t.line, t.column, "a bad \\u escape in a string");
+    i += 4;
+    if (cp >= 0xD800 && cp < 0xDC00) {
+      uint32_t lo = 0;
+      if (i + 2 < s.size() && s[i + 1] == '\\' && s[i + 2] == 'u' && hex4(i + 3, &lo) &&
+          lo >= 0xDC00 && lo < 0xE000) {
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        i += 6;
+      } else {
+        return fail_at(t.line, t.column, "a lone surrogate in a \\u escape");
+      }
+    } else if (cp >= 0xDC00 && cp < 0xE000) {
+      return fail_at(t.line, t.column, "a lone surrogate in a \\u escape");
+    }
+    append_utf8(cp, *out);
   }
   if (!is_valid_utf8(*out)) return fail_at(t.line, t.column, "a string is not UTF-8");
   return true;
