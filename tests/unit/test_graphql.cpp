@@ -200,5 +200,4 @@ TEST_CASE("graphql-transport-ws: server messages") {
   CHECK(
       relay::graphql_error("7", "X", {"bad", 2, 3}) ==
       R"({"id":"7","type":"error","payload":[{"message":"bad","locations":[{"line":2,"column":3}],"extensions":{"code":"X"}}]})");
-  CHECK(relay::graphql_complete("a\"b") == R"({"id":"a\"b","type":"complete"})");
 }

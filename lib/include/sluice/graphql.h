@@ -110,7 +110,5 @@ std::string graphql_next_error(std::string_view id, std::string_view code,
 // {"id":ID,"type":"error","payload":[{"message":M[,"locations":[{"line":L,"column":C}]],
 //  "extensions":{"code":CODE}}]}: the operation failed and is over.
 std::string graphql_error(std::string_view id, std::string_view code, const GraphqlError& e);
-// {"id":ID,"type":"complete"}
-std::string graphql_complete(std::string_view id);
 
 }  // namespace sluice::relay

@@ -208,11 +208,4 @@ std::string graphql_error(std::string_view id, std::string_view code, const Grap
   return out;
 }
 
-std::string graphql_complete(std::string_view id) {
-  std::string out = "{\"id\":";
-  append_json_string(id, out);
-  out.append(",\"type\":\"complete\"}");
-  return out;
-}
-
 }  // namespace sluice::relay
