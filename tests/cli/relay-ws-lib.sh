@@ -33,9 +33,13 @@ sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode()
     "$RELAY_HTTP$1"
 }
 
-# metric NAME: the value of metric NAME (with its labels, as in the text).
+# metric NAME: the value of metric NAME (with its labels, as in the text);
+# a NAME without labels sums its series (relay_ws_clients: all protocols).
 metric() {
-  http_get /metrics | awk -v n="$1" '$1 == n {print $2}'
+  http_get /metrics | awk -v n="$1" '
+    {b = $1; sub(/[{].*/, "", b)}
+    $1 == n || (b == n && index(n, "{") == 0) {s += $2; f = 1}
+    END {if (f) print s}'
 }
 
 # client STEP...: relay-ws-client.py on the relay's URL (see that file).

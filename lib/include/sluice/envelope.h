@@ -65,6 +65,8 @@ void append_json_string(std::string_view s, std::string& out);
 // allocation once `out` has grown; it runs per message and per column).
 void append_int(int64_t v, std::string& out);
 bool is_valid_utf8(std::string_view s);
+// Appends code point `cp` (at most 0x10FFFF, not a surrogate) as UTF-8.
+void append_utf8(uint32_t cp, std::string& out);
 // True when `payload` is exactly one JSON object, array, number, true or
 // false with no surrounding whitespace and no CR/LF: the payloads an
 // envelope (and a relay-ws data frame) embeds as they are.

@@ -40,6 +40,20 @@ enum CloseCode : int {
   kCloseForbiddenTopic = 4403,   // subscribe to a topic the token does not allow
 };
 
+// Close codes of the graphql-transport-ws protocol (subprotocol
+// graphql-transport-ws), sent to GraphQL clients instead of the above.
+enum GraphqlCloseCode : int {
+  kCloseGraphqlBadMessage = 4400,        // a message the protocol does not allow
+  kCloseGraphqlUnauthorized = 4401,      // subscribe before connection_ack
+  kCloseGraphqlForbidden = 4403,         // a refused or missing token
+  kCloseGraphqlInitTimeout = 4408,       // no connection_init in time
+  kCloseGraphqlSubscriberExists = 4409,  // subscribe with an id in use
+  kCloseGraphqlTooManyInits = 4429,      // a second connection_init
+};
+
+// Seconds a GraphQL client has to send connection_init.
+constexpr int kGraphqlInitTimeoutS = 10;
+
 struct RelayOptions {
   std::string host = "127.0.0.1";
   int port = 8080;

@@ -61,6 +61,9 @@ Result<ClientRequest> parse_client_message(std::string_view text, int64_t now_us
 void append_data_frame(std::string_view topic, const Message& m, std::string& out,
                        size_t* value_off = nullptr, size_t* value_len = nullptr);
 
+// Appends `key` as the key of a data frame (see above).
+void append_frame_key(std::optional<std::string_view> key, std::string& out);
+
 // Appends `bytes` as the value of a data frame (see above).
 void append_frame_value(std::optional<std::string_view> bytes, std::string& out);
 

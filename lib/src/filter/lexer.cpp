@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "sluice/envelope.h"
+
 namespace sluice::filter {
 
 namespace {
@@ -12,24 +14,6 @@ bool name_start(unsigned char c) {
 }
 bool name_char(unsigned char c) {
   return std::isalnum(c) || c == '_';
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 }  // namespace
@@ -168,7 +152,7 @@ void Lexer::lex_string(char quote) {
             fail_string(j - 6, "unpaired UTF-16 surrogate in \\u escape");
             return;
           }
-          append_utf8(out, cp);
+          append_utf8(cp, out);
           continue;
         }
         default:

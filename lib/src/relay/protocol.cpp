@@ -157,6 +157,18 @@ void append_frame_value(std::optional<std::string_view> bytes, std::string& out)
   }
 }
 
+void append_frame_key(std::optional<std::string_view> key, std::string& out) {
+  if (key && !is_valid_utf8(*key)) {
+    out.append("{\"b64\":\"");
+    append_base64(*key, out);
+    out.append("\"}");
+  } else if (key) {
+    append_json_string(*key, out);
+  } else {
+    out.append("null");
+  }
+}
+
 void append_data_frame(std::string_view topic, const Message& m, std::string& out,
                        size_t* value_off, size_t* value_len) {
   out.append("{\"topic\":");
@@ -168,15 +180,7 @@ void append_data_frame(std::string_view topic, const Message& m, std::string& ou
   out.append(",\"ts\":\"");
   append_rfc3339(m.ts_us, out);
   out.append("\",\"key\":");
-  if (m.key && !is_valid_utf8(*m.key)) {
-    out.append("{\"b64\":\"");
-    append_base64(*m.key, out);
-    out.append("\"}");
-  } else if (m.key) {
-    append_json_string(*m.key, out);
-  } else {
-    out.append("null");
-  }
+  append_frame_key(m.key, out);
   out.append(",\"value\":");
   const size_t start = out.size();
   append_frame_value(m.payload, out);

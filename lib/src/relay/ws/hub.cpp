@@ -67,6 +67,23 @@ std::string dropped_frame(uint64_t count, std::string_view topic) {
 
 }  // namespace
 
+void Hub::notice_dropped(Subscription* s, uint64_t lost) {
+  if (s->gql) {
+    send_control(s->client, graphql_next_error(s->op_id, "dropped",
+                                               std::to_string(lost) + " messages dropped"));
+  } else {
+    send_control(s->client, dropped_frame(lost, s->topic->name));
+  }
+}
+
+void Hub::notice_error(Subscription* s, std::string_view code, const std::string& message) {
+  if (s->gql) {
+    send_control(s->client, graphql_next_error(s->op_id, code, message));
+  } else {
+    send_error(s->client, code, message);
+  }
+}
+
 void Hub::append(Topic* t, EntryPtr e) {
   ++metrics_.messages_in;
   auto [it, fresh] = t->last_seq.try_emplace(e->shard, e->seq);
@@ -86,7 +103,7 @@ void Hub::append(Topic* t, EntryPtr e) {
       const uint64_t lost = t->base - s->next;
       s->next = t->base;
       metrics_.dropped += lost;
-      send_control(s->client, dropped_frame(lost, t->name));
+      notice_dropped(s, lost);
       continue;
     }
     if (t->head() - s->next > opts_.client_queue) {
@@ -114,7 +131,7 @@ void Hub::fell_behind(Subscription* s) {
       const uint64_t lost = t->head() - s->next - keep;
       s->next = t->head() - keep;
       metrics_.dropped += lost;
-      send_control(c, dropped_frame(lost, t->name));
+      notice_dropped(s, lost);
       return;
     }
     case SlowClient::kCatchUp: {
@@ -136,7 +153,7 @@ void Hub::fell_behind(Subscription* s) {
       from.kind = StartPosition::Kind::kSeq;
       from.value = low == INT64_MAX ? 0 : low;
       if (Status st = start_catchup(s, from); !st.ok()) {
-        send_error(c, "catch_up", st.message());
+        notice_error(s, "catch_up", st.message());
         s->next = t->head();
       }
       ++metrics_.catch_ups;
@@ -172,7 +189,7 @@ void Hub::poll_catchups() {
   for (size_t i = 0; i < catching_up_.size(); ++i) {
     Subscription* s = catching_up_[i];
     if (Status st = s->catchup->error(); !st.ok()) {
-      send_error(s->client, "source", "reading '" + s->topic->name + "': " + st.message());
+      notice_error(s, "source", "reading '" + s->topic->name + "': " + st.message());
       s->catchup.reset();
       s->next = s->topic->head();
       catching_up_.erase(catching_up_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -236,7 +253,7 @@ bool Hub::pick(Subscription* s, EntryPtr* out) {
   return false;
 }
 
-bool Hub::next_frame(Client* c, std::string* control, EntryPtr* data) {
+bool Hub::next_frame(Client* c, std::string* control, EntryPtr* data, Subscription** via) {
   if (!c->control.empty()) {
     *control = std::move(c->control.front());
     c->control.pop_front();
@@ -246,6 +263,7 @@ bool Hub::next_frame(Client* c, std::string* control, EntryPtr* data) {
   for (size_t k = 0; k < n; ++k) {
     Subscription* s = c->subs[(c->rr + k) % n].get();
     if (pick(s, data)) {
+      if (via) *via = s;
       c->rr = (c->rr + k + 1) % n;
       return true;
     }

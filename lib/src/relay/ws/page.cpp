@@ -18,6 +18,16 @@ void metric(std::string& out, const char* name, const char* type, const char* he
   out.append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 
+// NAME{protocol="ws"} and NAME{protocol="graphql"} (graphql-transport-ws),
+// from the count over all protocols and that of GraphQL clients.
+void by_protocol(std::string& out, const char* name, const char* type, const char* help,
+                 uint64_t all, uint64_t graphql) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  out.append(name).append("{protocol=\"ws\"} ").append(std::to_string(all - graphql)).append("\n");
+  out.append(name).append("{protocol=\"graphql\"} ").append(std::to_string(graphql)).append("\n");
+}
+
 // A Prometheus label value: backslash, quote and newline escaped.
 std::string label(std::string_view v) {
   std::string out;
@@ -37,9 +47,11 @@ std::string label(std::string_view v) {
 std::string render_metrics(const Metrics& m,
                            const std::vector<std::pair<std::string, size_t>>& subscriptions) {
   std::string out;
-  metric(out, "relay_ws_clients", "gauge", "WebSocket clients connected now", m.clients);
-  metric(out, "relay_ws_connections_total", "counter", "WebSocket connections accepted",
-         m.connections_total);
+  by_protocol(out, "relay_ws_clients", "gauge", "WebSocket clients connected now, by protocol",
+              m.clients, m.graphql_clients);
+  by_protocol(out, "relay_ws_connections_total", "counter",
+              "WebSocket connections accepted, by protocol", m.connections_total,
+              m.graphql_connections_total);
   out.append(
       "# HELP relay_ws_subscriptions subscriptions per topic\n"
       "# TYPE relay_ws_subscriptions gauge\n");

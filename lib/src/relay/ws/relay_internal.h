@@ -20,6 +20,7 @@
 
 #include "sluice/backend.h"
 #include "sluice/filter.h"
+#include "sluice/graphql.h"
 #include "sluice/relay.h"
 #include "sluice/relay_protocol.h"
 
@@ -91,6 +92,10 @@ struct Subscription {
   std::unordered_map<int32_t, int64_t> want;
   int64_t want_default = 0;  // shards not in `want`
   std::unique_ptr<CatchUp> catchup;
+  // A GraphQL operation (graphql_session.cpp): its id and query; null for
+  // a relay-ws subscription.
+  std::string op_id;
+  std::unique_ptr<const GraphqlSubscription> gql;
   bool wants(const Entry& e) const {
     auto it = want.find(e.shard);
     return e.seq >= (it == want.end() ? want_default : it->second);
@@ -108,9 +113,17 @@ struct Topic {
   std::vector<Subscription*> subs;
 };
 
+// A graphql-transport-ws client's state (graphql_session.cpp).
+struct GraphqlClient {
+  bool init = false;                                      // connection_init came
+  bool acked = false;                                     // connection_ack sent
+  std::map<std::string, Subscription*, std::less<>> ops;  // by operation id
+};
+
 struct Client {
   lws* wsi = nullptr;
-  std::deque<std::string> control;  // type frames, sent before data
+  std::unique_ptr<GraphqlClient> gql;  // null: the relay-ws protocol
+  std::deque<std::string> control;     // type frames, sent before data
   std::vector<std::unique_ptr<Subscription>> subs;
   size_t rr = 0;  // round robin over subs
   bool writable_requested = false;
@@ -121,12 +134,18 @@ struct Client {
   std::string rx;                                   // a message in fragments
 };
 
+// The `next` frame (LWS_PRE bytes in front) of entry `e` for GraphQL
+// operation `s`, into `out` (graphql_session.cpp).
+void graphql_data_frame(const Subscription& s, const Entry& e, std::string& out);
+
 // The close code and reason for a token the verifier refused.
 int close_code_for(JwtError e);
 
 struct Metrics {
-  uint64_t clients = 0;
+  uint64_t clients = 0;  // all protocols
   uint64_t connections_total = 0;
+  uint64_t graphql_clients = 0;  // of which graphql-transport-ws
+  uint64_t graphql_connections_total = 0;
   uint64_t frames_out = 0;
   uint64_t bytes_out = 0;
   uint64_t dropped = 0;
@@ -149,9 +168,18 @@ class Hub {
   void append(Topic* t, EntryPtr e);
   // Handles one client message; queues acknowledgements and errors.
   void on_message(Client* c, std::string_view text);
+  // The same for a graphql-transport-ws client (graphql_session.cpp).
+  void on_graphql_message(Client* c, std::string_view text);
+  // Subscribes `c` to `t` from `from`, filtered by `where`; *out (optional)
+  // is the new subscription. An error when the backend log cannot be read.
+  Status attach(Client* c, Topic* t, const From& from, std::optional<filter::Filter> where,
+                Subscription** out = nullptr);
+  // Ends subscription `s` of its client (and frees it).
+  void detach(Subscription* s);
   void unsubscribe_all(Client* c);
-  // The next frame for `c` (control first), or false when it has none.
-  bool next_frame(Client* c, std::string* control, EntryPtr* data);
+  // The next frame for `c` (control first), or false when it has none;
+  // *via (optional) is the subscription a data frame is for.
+  bool next_frame(Client* c, std::string* control, EntryPtr* data, Subscription** via = nullptr);
   void request_write(Client* c);
   void send_error(Client* c, std::string_view code, std::string_view message, int line = 0,
                   int column = 0);
@@ -164,6 +192,9 @@ class Hub {
   void unsubscribe(Client* c, const std::string& topic);
   Status start_catchup(Subscription* s, const StartPosition& from);
   void fell_behind(Subscription* s);
+  // News about `s` that is not data, in its client's protocol.
+  void notice_dropped(Subscription* s, uint64_t lost);
+  void notice_error(Subscription* s, std::string_view code, const std::string& message);
   void try_go_live(Subscription* s);
   bool pick(Subscription* s, EntryPtr* out);
   bool matches(Subscription* s, const Entry& e);

@@ -98,6 +98,7 @@ class Server {
   std::vector<std::thread> threads_;
   std::set<Client*> clients_;
   std::vector<std::pair<Topic*, EntryPtr>> scratch_;
+  std::string graphql_frame_;  // a GraphQL client's `next`, built per send
   uv_loop_t loop_{};
   uv_poll_t stop_poll_{};
   uv_timer_t shutdown_timer_{};
@@ -113,8 +114,10 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t
   return server->on_event(wsi, reason, static_cast<Session*>(user), in, len);
 }
 
+// A client that asks for no subprotocol speaks relay-ws's own (the first).
 const lws_protocols kProtocols[] = {
     {"relay", callback, sizeof(Session), 4096, 0, nullptr, 0},
+    {"graphql-transport-ws", callback, sizeof(Session), 4096, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -180,12 +183,19 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       clients_.insert(c);
       ++metrics_.clients;
       ++metrics_.connections_total;
+      // By name: lws hands out its vhost's copy of kProtocols.
+      if (strcmp(lws_get_protocol(wsi)->name, kProtocols[1].name) == 0) {
+        c->gql = std::make_unique<GraphqlClient>();
+        ++metrics_.graphql_clients;
+        ++metrics_.graphql_connections_total;
+        lws_set_timer_usecs(wsi, LWS_USEC_PER_SEC * kGraphqlInitTimeoutS);
+      }
       if (PendingAuth* p = s->pending) {
         c->authed = p->authed;
         c->allowed = std::move(p->allowed);
         if (p->code) {
-          c->close_code = p->code;
-          c->close_reason = p->reason;
+          c->close_code = c->gql ? kCloseGraphqlForbidden : p->code;
+          c->close_reason = c->gql ? "Forbidden: " + p->reason : p->reason;
           hub_.request_write(c);
         }
         delete p;
@@ -202,7 +212,11 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       Client* c = s->client;
       if (!c) return -1;
       if (lws_frame_is_binary(wsi)) {
-        if (lws_is_final_fragment(wsi)) {
+        if (c->gql && !c->close_code) {
+          c->close_code = kCloseGraphqlBadMessage;
+          c->close_reason = "expected JSON text frames, not binary";
+          hub_.request_write(c);
+        } else if (lws_is_final_fragment(wsi)) {
           hub_.send_error(c, "bad_request", "expected JSON text frames, not binary");
         }
         return 0;
@@ -218,10 +232,17 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0) {
         std::string msg;
         msg.swap(c->rx);
-        hub_.on_message(c, msg);
+        c->gql ? hub_.on_graphql_message(c, msg) : hub_.on_message(c, msg);
       }
       return 0;
     }
+    case LWS_CALLBACK_TIMER:  // only GraphQL clients set one: the init timeout
+      if (Client* c = s ? s->client : nullptr; c && c->gql && !c->gql->acked && !c->close_code) {
+        c->close_code = kCloseGraphqlInitTimeout;
+        c->close_reason = "Connection initialisation timeout";
+        hub_.request_write(c);
+      }
+      return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return s->client ? on_writeable(wsi, s->client) : 0;
     case LWS_CALLBACK_CLOSED:
@@ -229,6 +250,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
         hub_.unsubscribe_all(c);
         clients_.erase(c);
         --metrics_.clients;
+        if (c->gql) --metrics_.graphql_clients;
         delete c;
         s->client = nullptr;
       }
@@ -315,6 +337,7 @@ int Server::on_writeable(lws* wsi, Client* c) {
 int Server::write_next(lws* wsi, Client* c) {
   std::string control;
   EntryPtr data;
+  Subscription* via = nullptr;
   bool have;
   if (c->close_code) {
     // Closing: what is queued for the client (errors) goes first, no more data.
@@ -324,7 +347,7 @@ int Server::write_next(lws* wsi, Client* c) {
       c->control.pop_front();
     }
   } else {
-    have = hub_.next_frame(c, &control, &data);
+    have = hub_.next_frame(c, &control, &data, &via);
   }
   if (!have && c->close_code) {
     // The close frame is written here rather than left to lws_close_reason():
@@ -343,7 +366,11 @@ int Server::write_next(lws* wsi, Client* c) {
   if (!have) return 0;
   unsigned char* p;
   size_t n;
-  if (data) {
+  if (data && c->gql) {
+    graphql_data_frame(*via, *data, graphql_frame_);
+    p = reinterpret_cast<unsigned char*>(graphql_frame_.data()) + LWS_PRE;
+    n = graphql_frame_.size() - LWS_PRE;
+  } else if (data) {
     // The shared buffer's LWS_PRE bytes take this frame's header: fine on
     // the one service thread, where writes do not interleave.
     p = reinterpret_cast<unsigned char*>(const_cast<char*>(data->buf.data())) + LWS_PRE;

@@ -105,9 +105,7 @@ void Hub::subscribe(Client* c, const std::string& name, const ClientRequest& req
     send_error(c, "unknown_topic", "no topic '" + name + "' on this relay");
     return;
   }
-  auto s = std::make_unique<Subscription>();
-  s->client = c;
-  s->topic = t;
+  std::optional<filter::Filter> where;
   if (req.where) {
     auto f = filter::Filter::Compile(*req.where);
     if (!f.ok()) {
@@ -117,10 +115,22 @@ void Hub::subscribe(Client* c, const std::string& name, const ClientRequest& req
       send_error(c, "bad_where", "where: " + f.status().message(), line, column);
       return;
     }
-    s->where.emplace(std::move(*f));
+    where.emplace(std::move(*f));
   }
   unsubscribe(c, name);  // a second subscribe replaces the first
-  const From& from = req.from;
+  if (Status st = attach(c, t, req.from, std::move(where)); !st.ok()) {
+    send_error(c, "source", "reading '" + name + "': " + st.message());
+    return;
+  }
+  send_control(c, topics_frame("subscribed", {name}));
+}
+
+Status Hub::attach(Client* c, Topic* t, const From& from, std::optional<filter::Filter> where,
+                   Subscription** out) {
+  auto s = std::make_unique<Subscription>();
+  s->client = c;
+  s->topic = t;
+  s->where = std::move(where);
   if (from.kind == From::Kind::kShards) {
     int64_t low = INT64_MAX;
     for (auto [shard, seq] : from.shards) {
@@ -149,10 +159,7 @@ void Hub::subscribe(Client* c, const std::string& name, const ClientRequest& req
         sp.value = s->want_default;
         break;
     }
-    if (Status st = start_catchup(s.get(), sp); !st.ok()) {
-      send_error(c, "source", "reading '" + name + "': " + st.message());
-      return;
-    }
+    SLUICE_RETURN_IF_ERROR(start_catchup(s.get(), sp));
   } else {
     // stdin: the ring is all there is.
     s->next = t->base;
@@ -161,18 +168,24 @@ void Hub::subscribe(Client* c, const std::string& name, const ClientRequest& req
     }
   }
   t->subs.push_back(s.get());
+  if (out) *out = s.get();
   c->subs.push_back(std::move(s));
-  send_control(c, topics_frame("subscribed", {name}));
+  return Status::Ok();
 }
 
 void Hub::unsubscribe(Client* c, const std::string& name) {
+  for (auto& s : c->subs) {
+    if (s->topic->name == name) return detach(s.get());
+  }
+}
+
+void Hub::detach(Subscription* s) {
+  Client* c = s->client;
+  auto& subs = s->topic->subs;
+  subs.erase(std::remove(subs.begin(), subs.end(), s), subs.end());
+  catching_up_.erase(std::remove(catching_up_.begin(), catching_up_.end(), s), catching_up_.end());
   for (size_t i = 0; i < c->subs.size(); ++i) {
-    Subscription* s = c->subs[i].get();
-    if (s->topic->name != name) continue;
-    auto& subs = s->topic->subs;
-    subs.erase(std::remove(subs.begin(), subs.end(), s), subs.end());
-    catching_up_.erase(std::remove(catching_up_.begin(), catching_up_.end(), s),
-                       catching_up_.end());
+    if (c->subs[i].get() != s) continue;
     c->subs.erase(c->subs.begin() + static_cast<std::ptrdiff_t>(i));
     c->rr = 0;
     return;
