@@ -3,12 +3,22 @@
 // open-files budget).
 //
 //   ws_load HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]
+//   ws_load --emit RATE COUNT
 //
 // Opens CONNECTIONS WebSocket connections to ws://HOST:PORT/, subscribes
 // each to TOPIC (from the end), writes READY_FILE once every subscription
 // is acknowledged, then waits until every connection got EXPECT data
 // frames. Prints "connections N subscribed N complete N frames F" and
 // exits 0 when complete == N, 1 otherwise (timeout, refused, closed).
+//
+// Delivery latency: a data frame whose value holds "t_ns":NANOS (the
+// CLOCK_REALTIME time it was produced) counts as one sample, now - NANOS at
+// the read that completed the frame; with samples, a second line
+// "latency_us samples S p50 A p99 B max C" follows.
+//
+// --emit writes COUNT JSON lines {"i":N,"t_ns":NANOS,"pad":...} to stdout,
+// RATE lines a second (0: as fast as it can), each stamped as it is
+// written: the producer side of the latency measurement (piped into flux).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,14 +28,73 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 namespace {
+
+int64_t realtime_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+}
+
+// Delivery latencies in microseconds, one per stamped data frame.
+std::vector<uint32_t> g_latency_us;
+int64_t g_now_ns = 0;  // the time of the current read
+
+// The "t_ns" stamp in a data frame, or -1.
+int64_t stamp_of(std::string_view payload) {
+  const size_t at = payload.find("\"t_ns\":");
+  if (at == std::string_view::npos) return -1;
+  int64_t v = 0;
+  size_t i = at + 7;
+  if (i >= payload.size() || payload[i] < '0' || payload[i] > '9') return -1;
+  for (; i < payload.size() && payload[i] >= '0' && payload[i] <= '9'; ++i) {
+    v = v * 10 + (payload[i] - '0');
+  }
+  return v;
+}
+
+// ws_load --emit RATE COUNT: paced, stamped JSON lines on stdout.
+int emit(double rate, long count) {
+  const auto start = std::chrono::steady_clock::now();
+  char line[160];
+  for (long i = 0; i < count; ++i) {
+    if (rate > 0) {
+      const auto due = start + std::chrono::nanoseconds(static_cast<int64_t>(i * 1e9 / rate));
+      std::this_thread::sleep_until(due);
+    }
+    const int n =
+        snprintf(line, sizeof line, "{\"i\":%ld,\"t_ns\":%lld,\"pad\":\"0123456789abcdef\"}\n",
+                 i + 1, static_cast<long long>(realtime_ns()));
+    if (fwrite(line, 1, static_cast<size_t>(n), stdout) != static_cast<size_t>(n)) return 74;
+    // Paced: each line goes out as it is stamped. Burst: stdio buffers.
+    if (rate > 0 && fflush(stdout) != 0) return 74;
+  }
+  return fflush(stdout) == 0 ? 0 : 74;
+}
+
+void print_latency() {
+  if (g_latency_us.empty()) return;
+  std::vector<uint32_t>& v = g_latency_us;
+  auto at = [&v](double q) {
+    const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+  };
+  const uint32_t p50 = at(0.50), p99 = at(0.99);
+  const uint32_t mx = *std::max_element(v.begin(), v.end());
+  printf("latency_us samples %zu p50 %u p99 %u max %u\n", v.size(), p50, p99, mx);
+}
 
 struct Conn {
   int fd = -1;
@@ -91,7 +160,14 @@ void parse(Conn& c) {
       if (!send_all(c.fd, pong)) c.state = Conn::kDead;
     }
     if (op == 1) {
-      if (payload.rfind("{\"topic\"", 0) == 0) ++c.data;
+      if (payload.rfind("{\"topic\"", 0) == 0) {
+        ++c.data;
+        const int64_t t = stamp_of(payload);
+        if (t > 0) {
+          const int64_t us = std::max<int64_t>(0, (g_now_ns - t) / 1000);
+          g_latency_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
+        }
+      }
       if (payload.rfind("{\"type\":\"subscribed\"", 0) == 0) c.subscribed = true;
     }
     pos += hdr + len;
@@ -102,8 +178,11 @@ void parse(Conn& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string_view(argv[1]) == "--emit") return emit(atof(argv[2]), atol(argv[3]));
   if (argc < 6) {
-    fprintf(stderr, "usage: ws_load HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]\n");
+    fprintf(stderr,
+            "usage: ws_load HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]\n"
+            "       ws_load --emit RATE COUNT\n");
     return 64;
   }
   const char* host = argv[1];
@@ -163,7 +242,11 @@ int main(int argc, char** argv) {
         }
         if (r < 0) break;
         c.in.append(buf, static_cast<size_t>(r));
+        // A short read drained the socket: skip the read that would say
+        // EAGAIN (epoll is level-triggered, it reports what comes next).
+        if (static_cast<size_t>(r) < sizeof buf) break;
       }
+      g_now_ns = realtime_ns();
       if (c.state == Conn::kHandshake) {
         const size_t end = c.in.find("\r\n\r\n");
         if (end == std::string::npos) continue;
@@ -190,5 +273,6 @@ int main(int argc, char** argv) {
     }
   }
   printf("connections %d subscribed %d complete %d frames %ld\n", n, subscribed, complete, frames);
+  print_latency();
   return complete == n ? 0 : 1;
 }

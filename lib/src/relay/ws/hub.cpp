@@ -108,6 +108,12 @@ void Hub::append(Topic* t, EntryPtr e) {
     }
     if (t->head() - s->next > opts_.client_queue) {
       fell_behind(s);
+    } else if (preframed) {
+      Client* c = s->client;
+      if (!c->ready && !c->writable_requested) {
+        c->ready = true;
+        ready_.push_back(c);
+      }
     } else {
       request_write(s->client);
     }

@@ -127,7 +127,9 @@ struct Client {
   std::vector<std::unique_ptr<Subscription>> subs;
   size_t rr = 0;  // round robin over subs
   bool writable_requested = false;
-  int close_code = 0;  // non-zero: close with it at the next WRITEABLE
+  bool ready = false;        // in Hub's list of clients with new live frames
+  bool peer_closed = false;  // the client sent a close: lws answers it, we write no more
+  int close_code = 0;        // non-zero: close with it at the next WRITEABLE
   std::string close_reason;
   bool authed = true;
   std::optional<std::vector<std::string>> allowed;  // from the token's claim
@@ -186,8 +188,26 @@ class Hub {
   void send_control(Client* c, std::string frame);
   // Service thread: subscriptions whose catch-up reader has news.
   void poll_catchups();
+  // LWS_CALLBACK_SERVER_WRITEABLE: writes what is due for `c` (session.cpp);
+  // 0, or -1 to close the connection.
+  int on_writeable(lws* wsi, Client* c);
+  // After append(): writes the new frames to the clients they are for
+  // right away, without a round through the event loop per client (two
+  // epoll_ctl calls and a dispatch each, most of the cost of a small
+  // frame); a client whose socket is backed up gets a writable callback.
+  void flush_ready();
+  // True: queued frames go out framed by us, several per lws_write (server
+  // frames are unmasked, so a frame's bytes are the same for every client).
+  // Set it false when permessage-deflate may be negotiated: then each frame
+  // goes through lws_write(LWS_WRITE_TEXT) for the extension to compress.
+  bool preframed = true;
 
  private:
+  int write_next(lws* wsi, Client* c);
+  bool gather(Client* c, size_t max_bytes, uint64_t* frames, uint64_t* bytes);
+  // Up to kWritesPerWakeup batches: -1 when a write failed, else whether
+  // more is due (`*more`).
+  int write_batches(lws* wsi, Client* c, bool* more);
   void subscribe(Client* c, const std::string& topic, const ClientRequest& req);
   void unsubscribe(Client* c, const std::string& topic);
   Status start_catchup(Subscription* s, const StartPosition& from);
@@ -206,6 +226,9 @@ class Hub {
   std::map<std::string, std::unique_ptr<Topic>, std::less<>> topics_;
   std::vector<Subscription*> catching_up_;
   filter::Evaluator eval_;
+  std::string wbuf_;            // LWS_PRE bytes, then the frames of one write
+  std::vector<Client*> ready_;  // see flush_ready()
+  std::string gql_frame_;       // a GraphQL client's `next`, built per send
 };
 
 // The hand-over from source threads to the service thread: a locked

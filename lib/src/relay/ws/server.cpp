@@ -79,10 +79,6 @@ class Server {
 
  private:
   int on_http(lws* wsi, Session* s, std::string_view path);
-  int on_writeable(lws* wsi, Client* c);
-  // Writes the client's next frame: 1 when one was written, 0 when none is
-  // due, -1 to close the connection.
-  int write_next(lws* wsi, Client* c);
   PendingAuth* check_upgrade(lws* wsi, bool* reject);
   void begin_shutdown(Status why);
   static void on_stop_signal(uv_poll_t* h, int status, int events);
@@ -98,7 +94,6 @@ class Server {
   std::vector<std::thread> threads_;
   std::set<Client*> clients_;
   std::vector<std::pair<Topic*, EntryPtr>> scratch_;
-  std::string graphql_frame_;  // a GraphQL client's `next`, built per send
   uv_loop_t loop_{};
   uv_poll_t stop_poll_{};
   uv_timer_t shutdown_timer_{};
@@ -116,8 +111,10 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t
 
 // A client that asks for no subprotocol speaks relay-ws's own (the first).
 const lws_protocols kProtocols[] = {
-    {"relay", callback, sizeof(Session), 4096, 0, nullptr, 0},
-    {"graphql-transport-ws", callback, sizeof(Session), 4096, 0, nullptr, 0},
+    // tx_packet_size 64 KiB: one send() takes a whole batch of frames
+    // (session.cpp); lws keeps what the socket did not take.
+    {"relay", callback, sizeof(Session), 4096, 0, nullptr, 65536},
+    {"graphql-transport-ws", callback, sizeof(Session), 4096, 0, nullptr, 65536},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -166,6 +163,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       inbox_.take(scratch_);
       for (auto& [t, e] : scratch_) hub_.append(t, std::move(e));
       scratch_.clear();
+      hub_.flush_ready();
       hub_.poll_catchups();
       if (Status st = inbox_.failure(); !st.ok() && !shutting_down_) begin_shutdown(st);
       return 0;
@@ -243,8 +241,11 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
         hub_.request_write(c);
       }
       return 0;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+      if (s && s->client) s->client->peer_closed = true;
+      return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-      return s->client ? on_writeable(wsi, s->client) : 0;
+      return s->client ? hub_.on_writeable(wsi, s->client) : 0;
     case LWS_CALLBACK_CLOSED:
       if (Client* c = s->client) {
         hub_.unsubscribe_all(c);
@@ -317,72 +318,6 @@ int Server::on_http(lws* wsi, Session* s, std::string_view path) {
   }
   lws_callback_on_writable(wsi);
   return 0;
-}
-
-// Several frames per wake-up, while the socket takes them without blocking
-// (lws_send_pipe_choked): one event-loop pass per frame capped the rate.
-// At most kFramesPerWakeup, so that one busy client does not starve others.
-int Server::on_writeable(lws* wsi, Client* c) {
-  constexpr int kFramesPerWakeup = 64;
-  c->writable_requested = false;
-  for (int i = 0; i < kFramesPerWakeup; ++i) {
-    const int r = write_next(wsi, c);
-    if (r <= 0) return r;
-    if (lws_send_pipe_choked(wsi)) break;
-  }
-  hub_.request_write(c);
-  return 0;
-}
-
-int Server::write_next(lws* wsi, Client* c) {
-  std::string control;
-  EntryPtr data;
-  Subscription* via = nullptr;
-  bool have;
-  if (c->close_code) {
-    // Closing: what is queued for the client (errors) goes first, no more data.
-    have = !c->control.empty();
-    if (have) {
-      control = std::move(c->control.front());
-      c->control.pop_front();
-    }
-  } else {
-    have = hub_.next_frame(c, &control, &data, &via);
-  }
-  if (!have && c->close_code) {
-    // The close frame is written here rather than left to lws_close_reason():
-    // returning -1 after it closed the socket with no close frame here (the
-    // client saw 1006). 4 is lws's private LWS_WRITE_CLOSE (lws-write.h
-    // leaves its slot empty), the opcode lws itself writes a close with.
-    std::string frame(LWS_PRE, '\0');
-    frame.push_back(static_cast<char>((c->close_code >> 8) & 0xff));
-    frame.push_back(static_cast<char>(c->close_code & 0xff));
-    frame.append(c->close_reason.substr(0, 123));
-    const size_t n = frame.size() - LWS_PRE;
-    lws_write(wsi, reinterpret_cast<unsigned char*>(frame.data()) + LWS_PRE, n,
-              static_cast<lws_write_protocol>(4));
-    return -1;
-  }
-  if (!have) return 0;
-  unsigned char* p;
-  size_t n;
-  if (data && c->gql) {
-    graphql_data_frame(*via, *data, graphql_frame_);
-    p = reinterpret_cast<unsigned char*>(graphql_frame_.data()) + LWS_PRE;
-    n = graphql_frame_.size() - LWS_PRE;
-  } else if (data) {
-    // The shared buffer's LWS_PRE bytes take this frame's header: fine on
-    // the one service thread, where writes do not interleave.
-    p = reinterpret_cast<unsigned char*>(const_cast<char*>(data->buf.data())) + LWS_PRE;
-    n = data->frame_size();
-  } else {
-    p = reinterpret_cast<unsigned char*>(control.data()) + LWS_PRE;
-    n = control.size() - LWS_PRE;
-  }
-  if (lws_write(wsi, p, n, LWS_WRITE_TEXT) < static_cast<int>(n)) return -1;
-  ++metrics_.frames_out;
-  metrics_.bytes_out += n;
-  return 1;
 }
 
 void Server::on_stop_signal(uv_poll_t* h, int, int) {

@@ -1,5 +1,6 @@
 // What relay-ws does with a client's messages: auth, subscribe (with its
-// `from` and `where`) and unsubscribe (relay_internal.h). Service thread.
+// `from` and `where`) and unsubscribe; and the write path, several frames
+// per lws_write (relay_internal.h). Service thread.
 #include <algorithm>
 
 #include "relay/ws/relay_internal.h"
@@ -194,6 +195,193 @@ void Hub::detach(Subscription* s) {
 
 void Hub::unsubscribe_all(Client* c) {
   while (!c->subs.empty()) unsubscribe(c, c->subs.back()->topic->name);
+}
+
+}  // namespace sluice::relay
+
+// ---- the write path (LWS_CALLBACK_SERVER_WRITEABLE)
+
+namespace sluice::relay {
+
+namespace {
+
+// One write takes frames up to about this many bytes (the last may run
+// over); lws sends up to the protocol's tx_packet_size at once and keeps
+// what the socket did not take, sending it before anything else.
+constexpr size_t kBatchBytes = 16384;
+// Writes per wake-up while the socket takes them without blocking
+// (lws_send_pipe_choked), so that one busy client does not starve others.
+constexpr int kWritesPerWakeup = 4;
+// The same for the one-frame-per-write path (see Hub::preframed).
+constexpr int kFramesPerWakeup = 64;
+
+// A server text frame's header (FIN, no mask) for `len` payload bytes.
+void append_frame_header(size_t len, std::string& out) {
+  out.push_back(static_cast<char>(0x81));
+  if (len < 126) {
+    out.push_back(static_cast<char>(len));
+  } else if (len < 65536) {
+    out.push_back(static_cast<char>(126));
+    out.push_back(static_cast<char>((len >> 8) & 0xff));
+    out.push_back(static_cast<char>(len & 0xff));
+  } else {
+    out.push_back(static_cast<char>(127));
+    for (int shift = 56; shift >= 0; shift -= 8) {
+      out.push_back(static_cast<char>((uint64_t{len} >> shift) & 0xff));
+    }
+  }
+}
+
+// The close frame is written here rather than left to lws_close_reason():
+// returning -1 after it closed the socket with no close frame here (the
+// client saw 1006). 4 is lws's private LWS_WRITE_CLOSE (lws-write.h leaves
+// its slot empty), the opcode lws itself writes a close with.
+void write_close(lws* wsi, const Client* c) {
+  std::string frame(LWS_PRE, '\0');
+  frame.push_back(static_cast<char>((c->close_code >> 8) & 0xff));
+  frame.push_back(static_cast<char>(c->close_code & 0xff));
+  frame.append(c->close_reason.substr(0, 123));
+  const size_t n = frame.size() - LWS_PRE;
+  lws_write(wsi, reinterpret_cast<unsigned char*>(frame.data()) + LWS_PRE, n,
+            static_cast<lws_write_protocol>(4));
+}
+
+}  // namespace
+
+// Appends the client's next frames, framed, to wbuf_ until it holds about
+// max_bytes: true when it stopped there (more may be due).
+bool Hub::gather(Client* c, size_t max_bytes, uint64_t* frames, uint64_t* bytes) {
+  std::string control;
+  EntryPtr data;
+  Subscription* via = nullptr;
+  while (wbuf_.size() - LWS_PRE < max_bytes) {
+    std::string_view payload;
+    if (c->close_code) {
+      // Closing: what is queued for the client (errors) goes first, no more data.
+      if (c->control.empty()) return false;
+      control = std::move(c->control.front());
+      c->control.pop_front();
+    } else if (!next_frame(c, &control, &data, &via)) {
+      return false;
+    }
+    if (data && c->gql) {
+      // A GraphQL `next` holds the operation's id and selection: per client.
+      graphql_data_frame(*via, *data, gql_frame_);
+      payload = std::string_view(gql_frame_).substr(LWS_PRE);
+    } else if (data) {
+      payload = std::string_view(data->buf).substr(LWS_PRE);
+    } else {
+      payload = std::string_view(control).substr(LWS_PRE);
+    }
+    append_frame_header(payload.size(), wbuf_);
+    wbuf_.append(payload);
+    ++*frames;
+    *bytes += payload.size();
+    data.reset();
+  }
+  return true;
+}
+
+int Hub::write_batches(lws* wsi, Client* c, bool* more) {
+  for (int i = 0; i < kWritesPerWakeup; ++i) {
+    wbuf_.assign(LWS_PRE, '\0');
+    uint64_t frames = 0, bytes = 0;
+    *more = gather(c, kBatchBytes, &frames, &bytes);
+    if (frames) {
+      // LWS_WRITE_HTTP on a ws connection sends the bytes as they are
+      // (rops_write_role_protocol_ws: no frame header added); what the
+      // socket does not take, lws keeps and sends first when it can.
+      const size_t n = wbuf_.size() - LWS_PRE;
+      auto* p = reinterpret_cast<unsigned char*>(wbuf_.data()) + LWS_PRE;
+      if (lws_write(wsi, p, n, LWS_WRITE_HTTP) < static_cast<int>(n)) return -1;
+      metrics_.frames_out += frames;
+      metrics_.bytes_out += bytes;
+    }
+    // lws_partial_buffered: lws kept part of the write (no syscall, unlike
+    // lws_send_pipe_choked).
+    if (!*more || lws_partial_buffered(wsi)) break;
+  }
+  return 0;
+}
+
+int Hub::on_writeable(lws* wsi, Client* c) {
+  c->writable_requested = false;
+  if (!preframed) {
+    for (int i = 0; i < kFramesPerWakeup; ++i) {
+      const int r = write_next(wsi, c);
+      if (r <= 0) return r;
+      if (lws_send_pipe_choked(wsi)) break;
+    }
+    request_write(c);
+    return 0;
+  }
+  bool more = false;
+  if (write_batches(wsi, c, &more) < 0) return -1;
+  if (more) {
+    request_write(c);
+  } else if (c->close_code) {
+    write_close(wsi, c);
+    return -1;
+  }
+  return 0;
+}
+
+void Hub::flush_ready() {
+  for (Client* c : ready_) {
+    c->ready = false;
+    if (c->writable_requested) continue;  // its callback comes anyway
+    // Closing, or lws still holds part of an earlier write: the writable
+    // callback orders that.
+    if (c->close_code || c->peer_closed || lws_partial_buffered(c->wsi)) {
+      request_write(c);
+      continue;
+    }
+    bool more = false;
+    if (write_batches(c->wsi, c, &more) < 0 || more) request_write(c);
+  }
+  ready_.clear();
+}
+
+// One frame per lws_write: 1 when one was written, 0 when none is due, -1
+// to close the connection.
+int Hub::write_next(lws* wsi, Client* c) {
+  std::string control;
+  EntryPtr data;
+  Subscription* via = nullptr;
+  bool have;
+  if (c->close_code) {
+    have = !c->control.empty();
+    if (have) {
+      control = std::move(c->control.front());
+      c->control.pop_front();
+    }
+  } else {
+    have = next_frame(c, &control, &data, &via);
+  }
+  if (!have && c->close_code) {
+    write_close(wsi, c);
+    return -1;
+  }
+  if (!have) return 0;
+  unsigned char* p;
+  size_t n;
+  if (data && c->gql) {
+    graphql_data_frame(*via, *data, gql_frame_);
+    p = reinterpret_cast<unsigned char*>(gql_frame_.data()) + LWS_PRE;
+    n = gql_frame_.size() - LWS_PRE;
+  } else if (data) {
+    // The shared buffer's LWS_PRE bytes take this frame's header: fine on
+    // the one service thread, where writes do not interleave.
+    p = reinterpret_cast<unsigned char*>(const_cast<char*>(data->buf.data())) + LWS_PRE;
+    n = data->frame_size();
+  } else {
+    p = reinterpret_cast<unsigned char*>(control.data()) + LWS_PRE;
+    n = control.size() - LWS_PRE;
+  }
+  if (lws_write(wsi, p, n, LWS_WRITE_TEXT) < static_cast<int>(n)) return -1;
+  ++metrics_.frames_out;
+  metrics_.bytes_out += n;
+  return 1;
 }
 
 }  // namespace sluice::relay
