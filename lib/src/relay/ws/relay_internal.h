@@ -127,6 +127,7 @@ int close_code_for(JwtError e);
 struct Metrics {
   uint64_t clients = 0;
   uint64_t connections_total = 0;
+  uint64_t connections_refused = 0;  // --max-connections
   uint64_t frames_out = 0;
   uint64_t bytes_out = 0;
   uint64_t dropped = 0;

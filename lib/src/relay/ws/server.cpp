@@ -18,6 +18,8 @@ namespace sluice::relay {
 std::string render_metrics(const Metrics& m,
                            const std::vector<std::pair<std::string, size_t>>& subscriptions);
 std::string_view live_page_html();
+std::string_view live_page_css();
+std::string_view live_page_js();
 
 namespace {
 
@@ -113,6 +115,14 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t
   return server->on_event(wsi, reason, static_cast<Session*>(user), in, len);
 }
 
+// permessage-deflate (RFC 7692), offered only with --compress: each
+// connection that takes it has its own zlib streams.
+const lws_extension kExtensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {nullptr, nullptr, nullptr},
+};
+
 const lws_protocols kProtocols[] = {
     {"relay", callback, sizeof(Session), 4096, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
@@ -167,6 +177,23 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       if (Status st = inbox_.failure(); !st.ok() && !shutting_down_) begin_shutdown(st);
       return 0;
     }
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      // --max-connections: refused with 503 before the handshake.
+      if (opts_.max_connections && clients_.size() >= opts_.max_connections) {
+        // Written whole here: lws_return_http_status() answers HTTP/1.0 before
+        // the request is parsed, which clients refuse to read.
+        ++metrics_.connections_refused;
+        static constexpr char kBody[] = "too many connections (--max-connections)\n";
+        std::string r(LWS_PRE, '\0');
+        r.append("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n");
+        r.append("content-length: " + std::to_string(sizeof kBody - 1) + "\r\n");
+        r.append("connection: close\r\n\r\n");
+        r.append(kBody);
+        const size_t n = r.size() - LWS_PRE;
+        auto* p = reinterpret_cast<unsigned char*>(r.data()) + LWS_PRE;
+        return lws_write(wsi, p, n, LWS_WRITE_HTTP_HEADERS) == static_cast<int>(n) ? 1 : -1;
+      }
+      return 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       if (shutting_down_) return 1;
       bool reject = false;
@@ -190,6 +217,10 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
         }
         delete p;
         s->pending = nullptr;
+      }
+      // A token must come within --auth-timeout (LWS_CALLBACK_TIMER).
+      if (!c->authed && !c->close_code) {
+        lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(opts_.auth_timeout_s) * 1000000);
       }
       if (shutting_down_) {
         c->close_code = kCloseGoingAway;
@@ -222,6 +253,14 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       }
       return 0;
     }
+    case LWS_CALLBACK_TIMER:
+      if (Client* c = s ? s->client : nullptr; c && !c->authed && !c->close_code) {
+        ++metrics_.auth_failures;
+        c->close_code = kCloseAuthTimeout;
+        c->close_reason = "no token within " + std::to_string(opts_.auth_timeout_s) + "s";
+        hub_.request_write(c);
+      }
+      return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return s->client ? on_writeable(wsi, s->client) : 0;
     case LWS_CALLBACK_CLOSED:
@@ -280,6 +319,12 @@ int Server::on_http(lws* wsi, Session* s, std::string_view path) {
   } else if (path == "/" || path.empty()) {
     body = live_page_html();
     type = "text/html; charset=utf-8";
+  } else if (path == "/live.js") {
+    body = live_page_js();
+    type = "text/javascript; charset=utf-8";
+  } else if (path == "/live.css") {
+    body = live_page_css();
+    type = "text/css; charset=utf-8";
   } else {
     status = HTTP_STATUS_NOT_FOUND;
     body = "not found\n";
@@ -405,6 +450,7 @@ Status Server::run() {
   info.port = opts_.port;
   info.iface = opts_.host.c_str();
   info.protocols = kProtocols;
+  if (opts_.compress) info.extensions = kExtensions;
   info.user = this;
   info.foreign_loops = loops;
   info.retry_and_idle_policy = &retry;

@@ -24,6 +24,10 @@ int close_code_for(JwtError e) {
       return kCloseAuthNotYetValid;
     case JwtError::kBadClaim:
       return kCloseAuthClaim;
+    case JwtError::kAudience:
+      return kCloseAuthAudience;
+    case JwtError::kIssuer:
+      return kCloseAuthIssuer;
   }
   return kCloseAuthMalformed;
 }
