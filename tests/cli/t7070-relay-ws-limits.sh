@@ -117,12 +117,14 @@ test_expect_success 'a token in the first message in time: the deadline no longe
 	printf "%s\n" "{\"type\":\"authenticated\"}" "$ACK" >expect && test_cmp expect out
 '
 
-test_expect_success 'no Origin header under --allow-origin: accepted (not a browser)' '
+test_expect_success 'no Origin under --allow-origin: accepted; another Origin: 403, another path: 404' '
 	tok=$(mint HS256 "{\"aud\":\"relay\",\"iss\":\"https://id.example\"}") &&
 	client_at "$RELAY_URL?token=$tok" "$SUB" "frames 1" >out &&
 	echo "$ACK" >expect && test_cmp expect out &&
 	test_expect_code 4 client_at "$RELAY_URL?token=$tok" --origin http://evil.example "$SUB" >out &&
-	grep "^refused" out
+	echo "refused 403" >expect && test_cmp expect out &&
+	test_expect_code 4 client_at "${RELAY_URL}elsewhere?token=$tok" "$SUB" >out &&
+	echo "refused 404" >expect && test_cmp expect out
 '
 
 test_expect_success 'every refusal is counted in /metrics' '

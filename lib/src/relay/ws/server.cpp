@@ -85,7 +85,11 @@ class Server {
   // Writes the client's next frame: 1 when one was written, 0 when none is
   // due, -1 to close the connection.
   int write_next(lws* wsi, Client* c);
-  PendingAuth* check_upgrade(lws* wsi, bool* reject);
+  // Path, --allow-origin and --max-connections, before the handshake: 0 to
+  // go on, else the HTTP refusal was written.
+  int confirm_upgrade(lws* wsi);
+  // The token of the upgrade request (?token=, Authorization), checked.
+  PendingAuth* check_upgrade(lws* wsi);
   void begin_shutdown(Status why);
   static void on_stop_signal(uv_poll_t* h, int status, int events);
   static void on_shutdown_tick(uv_timer_t* t);
@@ -128,11 +132,22 @@ const lws_protocols kProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
-PendingAuth* Server::check_upgrade(lws* wsi, bool* reject) {
-  *reject = false;
+// An HTTP/1.1 answer that refuses an upgrade, written whole: before the
+// request is parsed lws_return_http_status() answers HTTP/1.0, which
+// clients (Python websockets) refuse to read. 1 (refused) or -1 (hang up).
+int refuse_upgrade(lws* wsi, const char* status, std::string_view body) {
+  std::string r(LWS_PRE, '\0');
+  r.append("HTTP/1.1 ").append(status).append("\r\ncontent-type: text/plain; charset=utf-8\r\n");
+  r.append("content-length: " + std::to_string(body.size() + 1) + "\r\n");
+  r.append("connection: close\r\n\r\n").append(body).append("\n");
+  const size_t n = r.size() - LWS_PRE;
+  auto* p = reinterpret_cast<unsigned char*>(r.data()) + LWS_PRE;
+  return lws_write(wsi, p, n, LWS_WRITE_HTTP_HEADERS) == static_cast<int>(n) ? 1 : -1;
+}
+
+int Server::confirm_upgrade(lws* wsi) {
   if (header(wsi, WSI_TOKEN_GET_URI) != "/") {
-    *reject = true;
-    return nullptr;
+    return refuse_upgrade(wsi, "404 Not Found", "WebSocket upgrades are accepted on / only");
   }
   // Browsers always send Origin; a client without one (a script, a
   // service) is not a page another site could turn against the user.
@@ -142,10 +157,18 @@ PendingAuth* Server::check_upgrade(lws* wsi, bool* reject) {
     for (const std::string& o : opts_.allow_origins) ok = ok || o == origin;
     if (!ok) {
       ++metrics_.auth_failures;
-      *reject = true;
-      return nullptr;
+      return refuse_upgrade(wsi, "403 Forbidden", "origin not allowed (--allow-origin)");
     }
   }
+  if (opts_.max_connections && clients_.size() >= opts_.max_connections) {
+    ++metrics_.connections_refused;
+    return refuse_upgrade(wsi, "503 Service Unavailable",
+                          "too many connections (--max-connections)");
+  }
+  return 0;
+}
+
+PendingAuth* Server::check_upgrade(lws* wsi) {
   if (!opts_.jwt) return nullptr;
   auto* p = new PendingAuth;
   std::string token;
@@ -178,27 +201,11 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       return 0;
     }
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-      // --max-connections: refused with 503 before the handshake.
-      if (opts_.max_connections && clients_.size() >= opts_.max_connections) {
-        // Written whole here: lws_return_http_status() answers HTTP/1.0 before
-        // the request is parsed, which clients refuse to read.
-        ++metrics_.connections_refused;
-        static constexpr char kBody[] = "too many connections (--max-connections)\n";
-        std::string r(LWS_PRE, '\0');
-        r.append("HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain; charset=utf-8\r\n");
-        r.append("content-length: " + std::to_string(sizeof kBody - 1) + "\r\n");
-        r.append("connection: close\r\n\r\n");
-        r.append(kBody);
-        const size_t n = r.size() - LWS_PRE;
-        auto* p = reinterpret_cast<unsigned char*>(r.data()) + LWS_PRE;
-        return lws_write(wsi, p, n, LWS_WRITE_HTTP_HEADERS) == static_cast<int>(n) ? 1 : -1;
-      }
-      return 0;
+      return confirm_upgrade(wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       if (shutting_down_) return 1;
-      bool reject = false;
-      s->pending = check_upgrade(wsi, &reject);
-      return reject ? 1 : 0;
+      s->pending = check_upgrade(wsi);
+      return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
       auto* c = new Client;
