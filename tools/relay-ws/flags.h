@@ -140,11 +140,11 @@ Plain HTTP requests (\fB/healthz\fR, \fB/metrics\fR) are still answered.
     },
     {
         .name = "compress",
-        .help =
-            "accept permessage-deflate from clients that offer it (off: less memory per client)",
+        .help = "accept permessage-deflate from clients that offer it (about 1 MB per such client)",
         .doc = R"roff(Accept the \fBpermessage\-deflate\fR extension (RFC 7692) from clients
-that offer it: frames are compressed, at the cost of zlib state per
-connection that takes it (tens of kilobytes).
+that offer it: frames are compressed, at the cost of zlib state and
+buffers for each connection that takes it (about 1 MB each with lws's
+defaults, measured with 200 Python clients, against about 20 KB without).
 Off by default, to keep each connection small; clients that offer it are
 then served uncompressed.
 )roff",
