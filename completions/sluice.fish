@@ -237,7 +237,7 @@ for c in sluice sluice-relay-ws relay-ws
     complete -c $c -n $n -l ping-interval -x -a '10s 30s 1m' -d 'ping a client idle this long; hang up after twice as long without an answer'
     complete -c $c -n $n -l max-message -x -d 'the largest client message; a larger one closes the connection (1009)'
     complete -c $c -n $n -l max-connections -x -d 'at most N WebSocket clients at once; more are refused with HTTP 503 (0: no limit)'
-    complete -c $c -n $n -l compress -d 'accept permessage-deflate from clients that offer it (about 1 MB per such client)'
+    complete -c $c -n $n -l compress -d 'accept permessage-deflate from clients that offer it (0.1 to 1 MB per such client)'
     complete -c $c -n $n -l allow-origin -x -d 'accept upgrades only from this Origin (repeatable; default: any)'
     complete -c $c -n $n -l jwt-secret-file -r -F -d 'require a JWT signed with HS256 and the secret in FILE'
     complete -c $c -n $n -l jwt-public-key -r -F -d 'require a JWT signed with RS256, verified with the PEM public key in FILE'
