@@ -119,6 +119,9 @@ struct Client {
   bool authed = true;
   std::optional<std::vector<std::string>> allowed;  // from the token's claim
   std::string rx;                                   // a message in fragments
+  // --compress: the last frame written, kept while lws may still read it.
+  EntryPtr tx_hold;
+  std::string tx_hold_control;
 };
 
 // The close code and reason for a token the verifier refused.

@@ -352,10 +352,13 @@ int Server::on_http(lws* wsi, Session* s, std::string_view path) {
 // Several frames per wake-up, while the socket takes them without blocking
 // (lws_send_pipe_choked): one event-loop pass per frame capped the rate.
 // At most kFramesPerWakeup, so that one busy client does not starve others.
+// With permessage-deflate, one: lws may still be compressing the last frame
+// (draining it over later POLLOUTs) and calls us again only once it is done.
 int Server::on_writeable(lws* wsi, Client* c) {
   constexpr int kFramesPerWakeup = 64;
+  const int frames = opts_.compress ? 1 : kFramesPerWakeup;
   c->writable_requested = false;
-  for (int i = 0; i < kFramesPerWakeup; ++i) {
+  for (int i = 0; i < frames; ++i) {
     const int r = write_next(wsi, c);
     if (r <= 0) return r;
     if (lws_send_pipe_choked(wsi)) break;
@@ -395,14 +398,23 @@ int Server::write_next(lws* wsi, Client* c) {
   if (!have) return 0;
   unsigned char* p;
   size_t n;
+  if (opts_.compress) {
+    // lws's deflate reads a large frame over several POLLOUTs, after
+    // lws_write returned: the frame must outlive this call (until the
+    // next one). ASan caught a freed catch-up entry read there.
+    c->tx_hold = data;
+    c->tx_hold_control = std::move(control);
+    control.clear();
+  }
+  std::string& text = opts_.compress ? c->tx_hold_control : control;
   if (data) {
     // The shared buffer's LWS_PRE bytes take this frame's header: fine on
     // the one service thread, where writes do not interleave.
     p = reinterpret_cast<unsigned char*>(const_cast<char*>(data->buf.data())) + LWS_PRE;
     n = data->frame_size();
   } else {
-    p = reinterpret_cast<unsigned char*>(control.data()) + LWS_PRE;
-    n = control.size() - LWS_PRE;
+    p = reinterpret_cast<unsigned char*>(text.data()) + LWS_PRE;
+    n = text.size() - LWS_PRE;
   }
   if (lws_write(wsi, p, n, LWS_WRITE_TEXT) < static_cast<int>(n)) return -1;
   ++metrics_.frames_out;
