@@ -41,9 +41,10 @@ _sluice_opts_trigger="-w --when -r --rules -x --exec --webhook --webhook-header
   --on-error --strict --dry-run --timeout --stats -h --help -V --version"
 
 _sluice_opts_relay_ws="-l --listen --topic --envelope --history --client-queue
-  --slow-client --ping-interval --max-message --allow-origin --jwt-secret-file
-  --jwt-public-key --cert --key --topics-claim --timeout -h --help -V
-  --version"
+  --slow-client --ping-interval --max-message --max-connections --compress
+  --allow-origin --jwt-secret-file --jwt-public-key --jwt-audience
+  --jwt-issuer --auth-timeout --cert --key --topics-claim --timeout -h --help
+  -V --version"
 
 # _sluice_values TOOL PREV CUR: completes the value of option PREV; returns
 # 1 when PREV takes no value.
@@ -250,6 +251,8 @@ _sluice_values() {
       COMPREPLY=($(compgen -W "10s 30s 1m" -- "$cur")) ;;
     relay-ws:--max-message)
       COMPREPLY=() ;;
+    relay-ws:--max-connections)
+      COMPREPLY=() ;;
     relay-ws:--allow-origin)
       COMPREPLY=() ;;
     relay-ws:--jwt-secret-file)
@@ -258,6 +261,12 @@ _sluice_values() {
     relay-ws:--jwt-public-key)
       COMPREPLY=($(compgen -f -- "$cur"))
       compopt -o filenames 2>/dev/null ;;
+    relay-ws:--jwt-audience)
+      COMPREPLY=() ;;
+    relay-ws:--jwt-issuer)
+      COMPREPLY=() ;;
+    relay-ws:--auth-timeout)
+      COMPREPLY=($(compgen -W "5s 10s 30s" -- "$cur")) ;;
     relay-ws:--cert)
       COMPREPLY=($(compgen -f -- "$cur"))
       compopt -o filenames 2>/dev/null ;;

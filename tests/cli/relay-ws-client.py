@@ -12,6 +12,8 @@ Steps, run in order on one connection:
   touch PATH     create PATH (tells the test script a point was reached)
   wait PATH      wait until PATH exists (the test script says go on)
   quit           close from the client side (code 1000)
+  extensions     print "extensions NAME,..." (negotiated), or "extensions none"
+  sleep SECONDS  wait without reading
 Every frame read is printed on stdout, one a line, as received.
 
 Options:
@@ -19,6 +21,7 @@ Options:
   --origin ORIGIN          the Origin header
   --rcvbuf BYTES           a small socket receive buffer (a slow reader)
   --timeout SECONDS        per read (default 20)
+  --no-compress            do not offer permessage-deflate (offered by default)
 Exit status: 0 done; 3 a read timed out; 4 the upgrade was refused (the
 HTTP status is printed as "refused STATUS"); 5 closed early (the close is
 printed).
@@ -44,6 +47,7 @@ async def main():
     ap.add_argument("--origin")
     ap.add_argument("--rcvbuf", type=int)
     ap.add_argument("--timeout", type=float, default=20.0)
+    ap.add_argument("--no-compress", action="store_true")
     ap.add_argument("url")
     ap.add_argument("steps", nargs="*")
     a = ap.parse_intermixed_args()
@@ -53,6 +57,8 @@ async def main():
         headers.append((name.strip(), value.strip()))
     kw = {"extra_headers": headers, "max_size": None, "ping_interval": None,
           "open_timeout": a.timeout, "close_timeout": 5}
+    if a.no_compress:
+        kw["compression"] = None
     if a.origin:
         kw["origin"] = a.origin
     if a.rcvbuf:
@@ -122,6 +128,11 @@ async def main():
             else:
                 sys.stderr.write("relay-ws-client: %s never came\n" % arg)
                 return 3
+        elif verb == "extensions":
+            names = [e.name for e in ws.extensions]
+            out("extensions " + (",".join(names) if names else "none"))
+        elif verb == "sleep":
+            await asyncio.sleep(float(arg))
         elif verb == "quit":
             await ws.close()
             return 0

@@ -113,7 +113,9 @@ test_expect_success '/metrics counts clients, subscriptions, frames and bytes' '
 	wait_for "test \"\$(metric relay_ws_clients)\" = 0" &&
 	test "$(metric "relay_ws_subscriptions{topic=\"news\"}")" = 0 &&
 	test "$(metric relay_ws_connections_total)" = 1 &&
-	http_get / >page && grep -q "<canvas" page && grep -q "new WebSocket" page
+	http_get / >page && grep -q "<canvas" page && grep -q "<script src=\"/live.js\">" page &&
+	http_get /live.js >js && grep -q "new WebSocket" js &&
+	http_get /live.css >css && grep -q "^#log{" css
 '
 
 test_expect_success 'SIGTERM closes every client with 1001 and exits 0' '

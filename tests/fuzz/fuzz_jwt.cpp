@@ -5,7 +5,8 @@
 //    a valid signature by chance (and alg none is refused).
 // 2. A token built from the bytes as claims and signed with the secret is
 //    accepted unless its exp/nbf say otherwise; flipping one signature
-//    byte makes it fail with kSignature.
+//    byte makes it fail with kSignature. A verifier that also wants an
+//    aud and an iss accepts it only when the plain one does.
 // 3. base64url round-trips.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -51,6 +52,19 @@ JwtVerifier& verifier() {
   return *v;
 }
 
+// The same keys, and an audience and an issuer to check.
+JwtVerifier& strict_verifier() {
+  static JwtVerifier* v = [] {
+    auto* j = new JwtVerifier;
+    j->set_hs256_secret(kSecret);
+    j->set_topics_claim("topics");
+    j->set_audience("relay");
+    j->set_issuer("https://id.example");
+    return j;
+  }();
+  return *v;
+}
+
 std::string sign(std::string_view header, std::string_view claims) {
   std::string token;
   append_base64url(header, token);
@@ -80,6 +94,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string token = sign(R"({"alg":"HS256","typ":"JWT"})", data);
   v = verifier().verify(token, now);
   if (!v.ok() && v.error == JwtError::kSignature) fail("refused a good signature", data);
+  JwtVerdict strict = strict_verifier().verify(token, now);
+  if (strict.error == JwtError::kSignature) fail("aud/iss: refused a good signature", data);
+  if (strict.ok() && !v.ok()) fail("aud/iss: accepted what the plain verifier refused", data);
   std::string bad = token;
   bad[bad.size() - 2] = bad[bad.size() - 2] == 'A' ? 'B' : 'A';
   JwtVerdict b = verifier().verify(bad, now);

@@ -128,3 +128,20 @@ TEST_CASE("jwt: HS256 verdicts") {
   REQUIRE(none.ok());
   CHECK(none.topics->empty());  // no claim: no topic
 }
+
+TEST_CASE("jwt: aud and iss") {
+  JwtVerifier v;
+  v.set_hs256_secret("s");
+  v.set_audience("relay");
+  v.set_issuer("https://id.example");
+  const std::string h = R"({"alg":"HS256"})";
+  const std::string iss = R"("iss":"https://id.example")";
+  CHECK(v.verify(hs256(h, "{" + iss + R"(,"aud":"relay"})", "s"), 1).ok());
+  CHECK(v.verify(hs256(h, "{" + iss + R"(,"aud":["x","relay"]})", "s"), 1).ok());
+  CHECK(v.verify(hs256(h, "{" + iss + R"(,"aud":"other"})", "s"), 1).error == JwtError::kAudience);
+  CHECK(v.verify(hs256(h, "{" + iss + R"(,"aud":["x",7]})", "s"), 1).error == JwtError::kAudience);
+  CHECK(v.verify(hs256(h, "{" + iss + "}", "s"), 1).error == JwtError::kAudience);
+  CHECK(v.verify(hs256(h, R"({"aud":"relay","iss":"https://evil.example"})", "s"), 1).error ==
+        JwtError::kIssuer);
+  CHECK(v.verify(hs256(h, R"({"aud":"relay"})", "s"), 1).error == JwtError::kIssuer);
+}

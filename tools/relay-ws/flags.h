@@ -126,15 +126,45 @@ larger one closes the connection with code 1009.
 )roff",
     },
     {
+        .name = "max-connections",
+        .value_name = "N",
+        .arity = Arity::kOne,
+        .default_value = "0",
+        .help = "at most N WebSocket clients at once; more are refused with HTTP 503 (0: no limit)",
+        .doc = R"roff(Serve at most \fIN\fR WebSocket clients at once (default \fB0\fR: no limit
+but the open files limit).
+An upgrade beyond it is refused before the handshake with HTTP status
+\fB503\fR and counted in \fBrelay_ws_connections_refused_total\fR.
+Plain HTTP requests (\fB/healthz\fR, \fB/metrics\fR) are still answered.
+)roff",
+    },
+    {
+        .name = "compress",
+        .help =
+            "accept permessage-deflate from clients that offer it (0.1 to 1 MB per such client)",
+        .doc = R"roff(Accept the \fBpermessage\-deflate\fR extension (RFC 7692) from clients
+that offer it: frames are compressed, at the cost of zlib state and
+buffers for each connection that takes it (measured with 200 Python
+clients: about 100 KB each after small frames, about 1 MB after frames of
+2 to 24 KB; 8 KB without).
+Off by default, to keep each connection small; clients that offer it are
+then served uncompressed.
+)roff",
+    },
+    {
         .name = "allow-origin",
         .value_name = "ORIGIN",
         .arity = Arity::kMany,
         .help = "accept upgrades only from this Origin (repeatable; default: any)",
         .doc = R"roff(Accept WebSocket upgrades only from a page of this origin (such as
 \fBhttps://example.com\fR; repeatable).
-Without it, any origin is accepted; a client that sends no \fBOrigin\fR
-header (not a browser) is always accepted.
-An upgrade from another origin is refused before the handshake.
+Without it, any origin is accepted.
+An upgrade from another origin is refused before the handshake (HTTP
+\fB403\fR).
+An upgrade with no \fBOrigin\fR header is accepted even with this flag:
+browsers always send one, so it comes from a program (a script, a
+service), which could send any Origin it liked; such clients are held
+back by a token (\fB\-\-jwt\-secret\-file\fR), not by this flag.
 )roff",
     },
     {
@@ -159,6 +189,37 @@ May be given with \fB\-\-jwt\-secret\-file\fR: the token's \fBalg\fR then
 chooses.
 )roff",
         .hint = Hint::kFile,
+    },
+    {
+        .name = "jwt-audience",
+        .value_name = "AUD",
+        .arity = Arity::kOne,
+        .help = "with a JWT: its aud claim must name AUD",
+        .doc = R"roff(With a JWT flag: the token's \fBaud\fR claim (a string, or an array of
+strings) must name \fIAUD\fR, or the connection is closed with code 4406.
+)roff",
+    },
+    {
+        .name = "jwt-issuer",
+        .value_name = "ISS",
+        .arity = Arity::kOne,
+        .help = "with a JWT: its iss claim must be ISS",
+        .doc = R"roff(With a JWT flag: the token's \fBiss\fR claim must be \fIISS\fR, or the
+connection is closed with code 4407.
+)roff",
+    },
+    {
+        .name = "auth-timeout",
+        .value_name = "DUR",
+        .arity = Arity::kOne,
+        .default_value = "10s",
+        .help = "with a JWT: close a client that sent no token within DUR (4411)",
+        .doc = R"roff(With a JWT flag: a client whose upgrade request carried no token must send
+\fB{"action":"auth","token":...}\fR within \fIDUR\fR (default \fB10s\fR), or
+it is closed with code 4411.
+)roff",
+        .hint = Hint::kSuggest,
+        .choices = "5s 10s 30s",
     },
     {
         .name = "cert",

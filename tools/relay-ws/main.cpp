@@ -125,6 +125,14 @@ int main(int argc, char** argv) {
   if (!timeout.ok()) return cli::fail(timeout.status().With("--timeout"));
   o.timeout = Millis(*timeout);
   o.allow_origins = a.values("allow-origin");
+  o.compress = a.has("compress");
+  const std::string maxc = a.value("max-connections");
+  int64_t max_connections = 0;
+  if (auto [end, ec] = std::from_chars(maxc.data(), maxc.data() + maxc.size(), max_connections);
+      ec != std::errc() || end != maxc.data() + maxc.size() || max_connections < 0) {
+    return cli::usage_error("--max-connections '" + maxc + "': expected a whole number, 0 or more");
+  }
+  o.max_connections = static_cast<size_t>(max_connections);
   if (a.has("cert") != a.has("key")) {
     return cli::usage_error(a.has("cert") ? "--cert needs --key" : "--key needs --cert");
   }
@@ -159,10 +167,23 @@ int main(int argc, char** argv) {
       }
     }
     if (a.has("topics-claim")) jwt->set_topics_claim(a.value("topics-claim"));
+    if (a.has("jwt-audience")) jwt->set_audience(a.value("jwt-audience"));
+    if (a.has("jwt-issuer")) jwt->set_issuer(a.value("jwt-issuer"));
     o.jwt = std::move(jwt);
-  } else if (a.has("topics-claim")) {
-    return cli::usage_error("--topics-claim needs --jwt-secret-file or --jwt-public-key");
+  } else {
+    for (const char* flag : {"topics-claim", "jwt-audience", "jwt-issuer", "auth-timeout"}) {
+      if (a.has(flag)) {
+        return cli::usage_error(std::string("--") + flag +
+                                " needs --jwt-secret-file or --jwt-public-key");
+      }
+    }
   }
+  auto auth_timeout = parse_duration_ms(a.value("auth-timeout"));
+  if (!auth_timeout.ok()) return cli::fail(auth_timeout.status().With("--auth-timeout"));
+  if (*auth_timeout < 1000 || *auth_timeout > 3600 * 1000) {
+    return cli::usage_error("--auth-timeout '" + a.value("auth-timeout") + "': expected 1s to 1h");
+  }
+  o.auth_timeout_s = static_cast<int>(*auth_timeout / 1000);
 
   raise_open_files_limit();
   install_stop_handlers();

@@ -6,7 +6,9 @@
 // signature verifies, and its "exp" (if present) is after now and "nbf"
 // (if present) is not after now. "alg":"none" is always refused. The
 // claim named by `topics_claim` (when set) must be an array of strings (or
-// one string): the topics the bearer may subscribe to.
+// one string): the topics the bearer may subscribe to. With an audience
+// set, "aud" (a string or an array of strings) must name it; with an
+// issuer set, "iss" must equal it.
 //
 // Thread safety: a JwtVerifier is immutable after construction; verify()
 // may be called from many threads.
@@ -31,6 +33,8 @@ enum class JwtError {
   kExpired,      // exp is past
   kNotYetValid,  // nbf is in the future
   kBadClaim,     // the topics claim is not a string or an array of strings
+  kAudience,     // aud does not name the configured audience
+  kIssuer,       // iss is not the configured issuer
 };
 
 struct JwtVerdict {
@@ -56,6 +60,10 @@ class JwtVerifier {
   // kInvalidArgument when the text holds no such key.
   Status set_rs256_public_key(std::string_view pem);
   void set_topics_claim(std::string name) { topics_claim_ = std::move(name); }
+  // Requires "aud" to name `audience` (empty: aud is not checked).
+  void set_audience(std::string audience) { audience_ = std::move(audience); }
+  // Requires "iss" to be `issuer` (empty: iss is not checked).
+  void set_issuer(std::string issuer) { issuer_ = std::move(issuer); }
   // Seconds of clock skew allowed on exp and nbf.
   void set_leeway(int64_t seconds) { leeway_s_ = seconds; }
   bool enabled() const;
@@ -66,6 +74,8 @@ class JwtVerifier {
   struct Keys;
   std::unique_ptr<Keys> keys_;
   std::string topics_claim_;
+  std::string audience_;
+  std::string issuer_;
   int64_t leeway_s_ = 0;
 };
 

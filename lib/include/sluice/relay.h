@@ -38,6 +38,9 @@ enum CloseCode : int {
   kCloseAuthNotYetValid = 4409,  // nbf in the future
   kCloseAuthClaim = 4410,        // the topics claim is not a list
   kCloseForbiddenTopic = 4403,   // subscribe to a topic the token does not allow
+  kCloseAuthAudience = 4406,     // aud does not name --jwt-audience
+  kCloseAuthIssuer = 4407,       // iss is not --jwt-issuer
+  kCloseAuthTimeout = 4411,      // no token within --auth-timeout
 };
 
 // Close codes of the graphql-transport-ws protocol (subprotocol
@@ -71,6 +74,9 @@ struct RelayOptions {
   Millis timeout{30000};                   // reaching a backend
   std::string cert_file;                   // TLS: PEM certificate chain (empty: plain)
   std::string key_file;                    // TLS: its PEM private key
+  bool compress = false;                   // offer permessage-deflate
+  size_t max_connections = 0;              // WebSocket clients at once (0: no limit)
+  int auth_timeout_s = 10;                 // with jwt: a token within this long
 };
 
 Status run_relay(const RelayOptions& opts);

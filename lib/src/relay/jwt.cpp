@@ -151,6 +151,26 @@ JwtVerdict JwtVerifier::verify(std::string_view token, int64_t now_s) const {
     if (!numeric_date(v, &t)) return fail(JwtError::kMalformed, "token malformed: nbf");
     if (now_s + leeway_s_ < t) return fail(JwtError::kNotYetValid, "token not valid yet");
   }
+  if (!issuer_.empty()) {
+    std::string_view iss;
+    if (p["iss"].get_string().get(iss) != simdjson::SUCCESS || iss != issuer_) {
+      return fail(JwtError::kIssuer, "token issuer not accepted");
+    }
+  }
+  if (!audience_.empty()) {
+    bool named = false;
+    std::string_view s;
+    simdjson::dom::array arr;
+    if (p["aud"].get(v) == simdjson::SUCCESS) {
+      if (v.get_string().get(s) == simdjson::SUCCESS) {
+        named = s == audience_;
+      } else if (v.get_array().get(arr) == simdjson::SUCCESS) {
+        for (auto e : arr)
+          named = named || (e.get_string().get(s) == simdjson::SUCCESS && s == audience_);
+      }
+    }
+    if (!named) return fail(JwtError::kAudience, "token audience not accepted");
+  }
   JwtVerdict ok;
   if (!topics_claim_.empty()) {
     ok.topics.emplace();

@@ -52,6 +52,8 @@ std::string render_metrics(const Metrics& m,
   by_protocol(out, "relay_ws_connections_total", "counter",
               "WebSocket connections accepted, by protocol", m.connections_total,
               m.graphql_connections_total);
+  metric(out, "relay_ws_connections_refused_total", "counter",
+         "WebSocket upgrades refused with 503 (--max-connections)", m.connections_refused);
   out.append(
       "# HELP relay_ws_subscriptions subscriptions per topic\n"
       "# TYPE relay_ws_subscriptions gauge\n");
@@ -79,18 +81,15 @@ std::string render_metrics(const Metrics& m,
   return out;
 }
 
+// The page, its style and its script are three resources: the Content
+// Security Policy lws sends (script-src 'self', style-src 'self') blocks
+// inline scripts and styles.
 std::string_view live_page_html() {
   static const char* const kPage = R"html(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>relay-ws</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px system-ui,sans-serif;margin:1em;background:#fafafa;color:#222}
-input,button{font:inherit;padding:.2em .5em}
-#log{font:12px ui-monospace,monospace;height:50vh;overflow:auto;background:#fff;
-border:1px solid #ccc;padding:.5em;white-space:pre}
-canvas{border:1px solid #ccc;background:#fff;display:block;margin:.5em 0}
-.err{color:#b00}
-</style></head><body>
+<link rel="stylesheet" href="/live.css">
+</head><body>
 <h1>relay-ws</h1>
 <form id="f">topics <input id="topics" value="stdin" size="30">
 from <input id="from" value="end" size="8">
@@ -99,8 +98,26 @@ where <input id="where" size="30" placeholder="after.price > 100">
 <span id="status">connecting</span></form>
 <canvas id="chart" width="900" height="160"></canvas>
 <div id="log"></div>
-<script>
-"use strict";
+<script src="/live.js"></script>
+</body></html>
+)html";
+  return kPage;
+}
+
+std::string_view live_page_css() {
+  static const char* const kCss =
+      R"css(body{font:14px system-ui,sans-serif;margin:1em;background:#fafafa;color:#222}
+input,button{font:inherit;padding:.2em .5em}
+#log{font:12px ui-monospace,monospace;height:50vh;overflow:auto;background:#fff;
+border:1px solid #ccc;padding:.5em;white-space:pre}
+canvas{border:1px solid #ccc;background:#fff;display:block;margin:.5em 0}
+.err{color:#b00}
+)css";
+  return kCss;
+}
+
+std::string_view live_page_js() {
+  static const char* const kJs = R"js("use strict";
 const log = document.getElementById("log"), status = document.getElementById("status");
 const chart = document.getElementById("chart"), g = chart.getContext("2d");
 const colors = ["#1f77b4","#d62728","#2ca02c","#ff7f0e","#9467bd","#8c564b"];
@@ -164,9 +181,8 @@ function draw() {
 }
 setInterval(draw, 1000);
 connect();
-</script></body></html>
-)html";
-  return kPage;
+)js";
+  return kJs;
 }
 
 }  // namespace sluice::relay

@@ -134,6 +134,9 @@ struct Client {
   bool authed = true;
   std::optional<std::vector<std::string>> allowed;  // from the token's claim
   std::string rx;                                   // a message in fragments
+  // --compress: the last frame written, kept while lws may still read it.
+  EntryPtr tx_hold;
+  std::string tx_hold_control;
 };
 
 // The `next` frame (LWS_PRE bytes in front) of entry `e` for GraphQL
@@ -148,6 +151,7 @@ struct Metrics {
   uint64_t connections_total = 0;
   uint64_t graphql_clients = 0;  // of which graphql-transport-ws
   uint64_t graphql_connections_total = 0;
+  uint64_t connections_refused = 0;  // --max-connections
   uint64_t frames_out = 0;
   uint64_t bytes_out = 0;
   uint64_t dropped = 0;

@@ -18,6 +18,8 @@ namespace sluice::relay {
 std::string render_metrics(const Metrics& m,
                            const std::vector<std::pair<std::string, size_t>>& subscriptions);
 std::string_view live_page_html();
+std::string_view live_page_css();
+std::string_view live_page_js();
 
 namespace {
 
@@ -73,13 +75,20 @@ std::string header(lws* wsi, lws_token_indexes token) {
 class Server {
  public:
   explicit Server(const RelayOptions& opts)
-      : opts_(opts), hub_(opts, &ctx_, metrics_), inbox_(size_t{1} << 16) {}
+      : opts_(opts), hub_(opts, &ctx_, metrics_), inbox_(size_t{1} << 16) {
+    // permessage-deflate compresses each frame itself: no pre-framed batches.
+    hub_.preframed = !opts.compress;
+  }
   Status run();
   int on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in, size_t len);
 
  private:
   int on_http(lws* wsi, Session* s, std::string_view path);
-  PendingAuth* check_upgrade(lws* wsi, bool* reject);
+  // Path, --allow-origin and --max-connections, before the handshake: 0 to
+  // go on, else the HTTP refusal was written.
+  int confirm_upgrade(lws* wsi);
+  // The token of the upgrade request (?token=, Authorization), checked.
+  PendingAuth* check_upgrade(lws* wsi);
   void begin_shutdown(Status why);
   static void on_stop_signal(uv_poll_t* h, int status, int events);
   static void on_shutdown_tick(uv_timer_t* t);
@@ -109,6 +118,14 @@ int callback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t
   return server->on_event(wsi, reason, static_cast<Session*>(user), in, len);
 }
 
+// permessage-deflate (RFC 7692), offered only with --compress: each
+// connection that takes it has its own zlib streams.
+const lws_extension kExtensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {nullptr, nullptr, nullptr},
+};
+
 // A client that asks for no subprotocol speaks relay-ws's own (the first).
 const lws_protocols kProtocols[] = {
     // tx_packet_size 64 KiB: one send() takes a whole batch of frames
@@ -118,11 +135,22 @@ const lws_protocols kProtocols[] = {
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
-PendingAuth* Server::check_upgrade(lws* wsi, bool* reject) {
-  *reject = false;
+// An HTTP/1.1 answer that refuses an upgrade, written whole: before the
+// request is parsed lws_return_http_status() answers HTTP/1.0, which
+// clients (Python websockets) refuse to read. 1 (refused) or -1 (hang up).
+int refuse_upgrade(lws* wsi, const char* status, std::string_view body) {
+  std::string r(LWS_PRE, '\0');
+  r.append("HTTP/1.1 ").append(status).append("\r\ncontent-type: text/plain; charset=utf-8\r\n");
+  r.append("content-length: " + std::to_string(body.size() + 1) + "\r\n");
+  r.append("connection: close\r\n\r\n").append(body).append("\n");
+  const size_t n = r.size() - LWS_PRE;
+  auto* p = reinterpret_cast<unsigned char*>(r.data()) + LWS_PRE;
+  return lws_write(wsi, p, n, LWS_WRITE_HTTP_HEADERS) == static_cast<int>(n) ? 1 : -1;
+}
+
+int Server::confirm_upgrade(lws* wsi) {
   if (header(wsi, WSI_TOKEN_GET_URI) != "/") {
-    *reject = true;
-    return nullptr;
+    return refuse_upgrade(wsi, "404 Not Found", "WebSocket upgrades are accepted on / only");
   }
   // Browsers always send Origin; a client without one (a script, a
   // service) is not a page another site could turn against the user.
@@ -132,10 +160,18 @@ PendingAuth* Server::check_upgrade(lws* wsi, bool* reject) {
     for (const std::string& o : opts_.allow_origins) ok = ok || o == origin;
     if (!ok) {
       ++metrics_.auth_failures;
-      *reject = true;
-      return nullptr;
+      return refuse_upgrade(wsi, "403 Forbidden", "origin not allowed (--allow-origin)");
     }
   }
+  if (opts_.max_connections && clients_.size() >= opts_.max_connections) {
+    ++metrics_.connections_refused;
+    return refuse_upgrade(wsi, "503 Service Unavailable",
+                          "too many connections (--max-connections)");
+  }
+  return 0;
+}
+
+PendingAuth* Server::check_upgrade(lws* wsi) {
   if (!opts_.jwt) return nullptr;
   auto* p = new PendingAuth;
   std::string token;
@@ -168,11 +204,12 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       if (Status st = inbox_.failure(); !st.ok() && !shutting_down_) begin_shutdown(st);
       return 0;
     }
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+      return confirm_upgrade(wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
       if (shutting_down_) return 1;
-      bool reject = false;
-      s->pending = check_upgrade(wsi, &reject);
-      return reject ? 1 : 0;
+      s->pending = check_upgrade(wsi);
+      return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
       auto* c = new Client;
@@ -198,6 +235,11 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
         }
         delete p;
         s->pending = nullptr;
+      }
+      // A token must come within --auth-timeout (LWS_CALLBACK_TIMER); a
+      // GraphQL client's comes in connection_init, within its own deadline.
+      if (!c->gql && !c->authed && !c->close_code) {
+        lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(opts_.auth_timeout_s) * 1000000);
       }
       if (shutting_down_) {
         c->close_code = kCloseGoingAway;
@@ -234,11 +276,22 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       }
       return 0;
     }
-    case LWS_CALLBACK_TIMER:  // only GraphQL clients set one: the init timeout
-      if (Client* c = s ? s->client : nullptr; c && c->gql && !c->gql->acked && !c->close_code) {
-        c->close_code = kCloseGraphqlInitTimeout;
-        c->close_reason = "Connection initialisation timeout";
-        hub_.request_write(c);
+    case LWS_CALLBACK_TIMER:
+      // GraphQL clients: the connection_init deadline; others with a JWT
+      // configured: the token deadline (--auth-timeout).
+      if (Client* c = s ? s->client : nullptr; c && !c->close_code) {
+        if (c->gql) {
+          if (!c->gql->acked) {
+            c->close_code = kCloseGraphqlInitTimeout;
+            c->close_reason = "Connection initialisation timeout";
+            hub_.request_write(c);
+          }
+        } else if (!c->authed) {
+          ++metrics_.auth_failures;
+          c->close_code = kCloseAuthTimeout;
+          c->close_reason = "no token within " + std::to_string(opts_.auth_timeout_s) + "s";
+          hub_.request_write(c);
+        }
       }
       return 0;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
@@ -303,6 +356,12 @@ int Server::on_http(lws* wsi, Session* s, std::string_view path) {
   } else if (path == "/" || path.empty()) {
     body = live_page_html();
     type = "text/html; charset=utf-8";
+  } else if (path == "/live.js") {
+    body = live_page_js();
+    type = "text/javascript; charset=utf-8";
+  } else if (path == "/live.css") {
+    body = live_page_css();
+    type = "text/css; charset=utf-8";
   } else {
     status = HTTP_STATUS_NOT_FOUND;
     body = "not found\n";
@@ -367,6 +426,7 @@ Status Server::run() {
   info.port = opts_.port;
   info.iface = opts_.host.c_str();
   info.protocols = kProtocols;
+  if (opts_.compress) info.extensions = kExtensions;
   info.user = this;
   info.foreign_loops = loops;
   info.retry_and_idle_policy = &retry;

@@ -25,6 +25,10 @@ int close_code_for(JwtError e) {
       return kCloseAuthNotYetValid;
     case JwtError::kBadClaim:
       return kCloseAuthClaim;
+    case JwtError::kAudience:
+      return kCloseAuthAudience;
+    case JwtError::kIssuer:
+      return kCloseAuthIssuer;
   }
   return kCloseAuthMalformed;
 }
@@ -307,7 +311,10 @@ int Hub::write_batches(lws* wsi, Client* c, bool* more) {
 int Hub::on_writeable(lws* wsi, Client* c) {
   c->writable_requested = false;
   if (!preframed) {
-    for (int i = 0; i < kFramesPerWakeup; ++i) {
+    // With permessage-deflate, one frame: lws may still be compressing the
+    // last one (draining it over later POLLOUTs) and calls again once done.
+    const int frames = opts_.compress ? 1 : kFramesPerWakeup;
+    for (int i = 0; i < frames; ++i) {
       const int r = write_next(wsi, c);
       if (r <= 0) return r;
       if (lws_send_pipe_choked(wsi)) break;
@@ -363,20 +370,31 @@ int Hub::write_next(lws* wsi, Client* c) {
     return -1;
   }
   if (!have) return 0;
+  if (data && c->gql) {
+    // A GraphQL `next` is this client's own text, as a control frame is.
+    graphql_data_frame(*via, *data, gql_frame_);
+    control.swap(gql_frame_);
+    data.reset();
+  }
+  if (opts_.compress) {
+    // lws's deflate reads a large frame over several POLLOUTs, after
+    // lws_write returned: the frame must outlive this call (until the
+    // next one). ASan caught a freed catch-up entry read there.
+    c->tx_hold = data;
+    c->tx_hold_control = std::move(control);
+    control.clear();
+  }
+  std::string& text = opts_.compress ? c->tx_hold_control : control;
   unsigned char* p;
   size_t n;
-  if (data && c->gql) {
-    graphql_data_frame(*via, *data, gql_frame_);
-    p = reinterpret_cast<unsigned char*>(gql_frame_.data()) + LWS_PRE;
-    n = gql_frame_.size() - LWS_PRE;
-  } else if (data) {
+  if (data) {
     // The shared buffer's LWS_PRE bytes take this frame's header: fine on
     // the one service thread, where writes do not interleave.
     p = reinterpret_cast<unsigned char*>(const_cast<char*>(data->buf.data())) + LWS_PRE;
     n = data->frame_size();
   } else {
-    p = reinterpret_cast<unsigned char*>(control.data()) + LWS_PRE;
-    n = control.size() - LWS_PRE;
+    p = reinterpret_cast<unsigned char*>(text.data()) + LWS_PRE;
+    n = text.size() - LWS_PRE;
   }
   if (lws_write(wsi, p, n, LWS_WRITE_TEXT) < static_cast<int>(n)) return -1;
   ++metrics_.frames_out;
