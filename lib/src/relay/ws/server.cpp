@@ -464,6 +464,12 @@ Status Server::run() {
     }
   }
   ctx_ = lws_create_context(&info);
+  // lws makes the context even when its listening vhost failed to bind
+  // (it logs "Failed to create default vhost"): check for the vhost.
+  if (ctx_ && !lws_get_vhost_by_name(ctx_, "default")) {
+    lws_context_destroy(ctx_);
+    ctx_ = nullptr;
+  }
   if (!ctx_) {
     uv_loop_close(&loop_);
     const std::string where = opts_.host + ":" + std::to_string(opts_.port);
