@@ -144,7 +144,7 @@ test_expect_success 'flag errors: 64' '
 
 test_expect_success 'a port already in use: 69, not a relay that listens nowhere' '
 	test_expect_code 69 relay-ws --listen "127.0.0.1:$RELAY_PORT" file:d/news 2>err &&
-	test_grep "cannot listen on 127.0.0.1:$RELAY_PORT" err &&
+	test_grep "cannot listen on 127.0.0.1:$RELAY_PORT: Address already in use" err &&
 	! grep -q "relay-ws: listening" err
 '
 

@@ -1,10 +1,14 @@
 // The relay-ws server: one libwebsockets context on a libuv loop we own,
 // its protocol callback (WebSocket and plain HTTP on the same port), and
 // the shutdown that closes every client with 1001 (sluice/relay.h).
+#include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -25,6 +29,34 @@ namespace {
 
 // The certificate chain and its key as OpenSSL reads them for a server:
 // kConfig naming the file and OpenSSL's reason when it refuses them.
+// Whether `host`:`port` can be listened on, by binding a socket to it as
+// lws will (SO_REUSEADDR): a port another process listens on fails here
+// with a clear error instead of inside lws.
+Status check_listen(const std::string& host, int port) {
+  const std::string where = host + ":" + std::to_string(port);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &res); rc != 0) {
+    return Status::Unavailable("cannot listen on " + where + ": " + gai_strerror(rc));
+  }
+  int err = 0;
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    const int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    err = bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 : errno;
+    close(fd);
+    if (err == 0) break;
+  }
+  freeaddrinfo(res);
+  if (err != 0) return Status::Unavailable("cannot listen on " + where + ": " + strerror(err));
+  return Status::Ok();
+}
+
 Status check_tls_files(const std::string& cert, const std::string& key) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()),
                                                         &SSL_CTX_free);
@@ -417,6 +449,7 @@ void Server::stop_sources() {
 Status Server::run() {
   lws_set_log_level(
       LLL_ERR, [](int, const char* line) { fprintf(stderr, "relay-ws: libwebsockets: %s", line); });
+  SLUICE_RETURN_IF_ERROR(check_listen(opts_.host, opts_.port));
   if (uv_loop_init(&loop_) != 0) return Status::Internal("cannot start the libuv loop");
   void* loops[] = {&loop_};
   lws_retry_bo_t retry{};
@@ -465,9 +498,13 @@ Status Server::run() {
   }
   ctx_ = lws_create_context(&info);
   // lws makes the context even when its listening vhost failed to bind
-  // (it logs "Failed to create default vhost"): check for the vhost.
+  // (it logs "Failed to create default vhost"), and destroying that one on
+  // a foreign loop crashes: check_listen() took the common case first.
   if (ctx_ && !lws_get_vhost_by_name(ctx_, "default")) {
-    lws_context_destroy(ctx_);
+    // On a foreign loop, destroying takes two calls around loop runs (as
+    // at the end of run()).
+    // Only when the address was taken after check_listen() looked (a race):
+    // the half-made context is left to the exit.
     ctx_ = nullptr;
   }
   if (!ctx_) {
