@@ -172,6 +172,7 @@ test_expect_success 'redis: ls, show and groups with known traffic' '
 	# tap read all 7 and acknowledged 3: its consumer holds 4 pending.
 	streams show "$U/rs" >show &&
 	grep -q "^group rg: lag 4, 1 live member(s): [^ ]* (pending 4, idle [0-9]*s)\$" show &&
+	grep -q "^rg  *0  *[0-9]*  *4\$" show &&
 	test_expect_code 64 streams check "$U/rs" 2>err &&
 	test_grep "file: log operation" err
 '

@@ -198,8 +198,10 @@ std::string stream_details(const StreamInfo& s, int64_t now_us, bool color) {
       const int64_t c = k < gi.committed.size() ? gi.committed[k] : -1;
       const int64_t end = sh.last_seq >= 0 ? sh.last_seq + 1 : 0;
       const int64_t from = c >= 0 ? c : std::max<int64_t>(sh.first_seq, 0);
-      g.push_back({gi.name, std::to_string(sh.shard), seq_text(c),
-                   std::to_string(std::max<int64_t>(0, end - from))});
+      // One shard: the backend's own lag (redis: seqs are entry ids, not
+      // dense, and its lag counts entries delivered but not acknowledged).
+      const int64_t lag = s.shards.size() == 1 ? gi.lag : std::max<int64_t>(0, end - from);
+      g.push_back({gi.name, std::to_string(sh.shard), seq_text(c), std::to_string(lag)});
     }
   }
   out += "\n" + align(g, color, 3);
