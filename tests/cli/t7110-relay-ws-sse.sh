@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# relay-ws Server-Sent Events (GET /sse) with a python http.client client
+# (relay-ws-sse-client.py): events in order with TOPIC/SHARD/SEQ ids and
+# the data frames as data; a disconnect and a resume with Last-Event-ID,
+# nothing lost or repeated against the log; where filters; errors as
+# event: error then the end of the stream; an expired token refused with
+# 401; keep-alive comments on an idle stream; protocol="sse" in /metrics.
+# shellcheck disable=SC2016 # test bodies are single-quoted on purpose
+. "$(dirname "$0")/lib.sh"
+test_require_bin relay-ws flux tap
+test_require_cmd openssl
+. "$SLUICE_ROOT/tests/cli/relay-ws-lib.sh"
+
+# sse PATH [ARGS...]: relay-ws-sse-client.py on the relay (see that file).
+sse() {
+	"$PYTHON" "$SLUICE_ROOT/tests/cli/relay-ws-sse-client.py" --timeout $((20 * TEST_SCALE)) \
+		127.0.0.1 "$RELAY_PORT" "$@"
+}
+
+# ids FILE: the ids of the message events of FILE, one a line.
+ids() {
+	sed -n "s/^event message \([^ ]*\) .*/\1/p" "$1"
+}
+
+# sse_values FILE: the "value" of each message event of FILE.
+sse_values() {
+	sed -n "s/^event message [^ ]* //p" "$1" | sed 's/.*"value"://; s/}$//'
+}
+
+gen_ndjson 10 | flux file:d/news
+echo '{"o":1}' | flux file:d/other
+
+test_expect_success 'events in order, ids TOPIC/SHARD/SEQ, data the data frame' '
+	start_relay --ping-interval 1s file:d/news,other &&
+	sse "/sse?topics=news&from=beginning" --count 10 >out &&
+	grep -x "header Content-Type text/event-stream; charset=utf-8" out &&
+	grep -x "header Cache-Control no-cache" out &&
+	! grep "^header Content-Length" out &&
+	tap --exit --format "news/%p/%o\n" file:d/news >expect &&
+	ids out >got &&
+	test_line_count = 10 got &&
+	test_cmp expect got &&
+	tap --exit -F payload file:d/news >expect &&
+	sse_values out >got &&
+	test_cmp expect got &&
+	sed -n "s/^event message news\/0\/\([0-9]*\) {\"topic\":\"news\",\"shard\":0,\"seq\":\([0-9]*\),.*/\1 \2/p" out >pairs &&
+	test_line_count = 10 pairs &&
+	awk "\$1 != \$2 {exit 1}" pairs
+'
+
+test_expect_success 'Last-Event-ID resumes exactly after it, over from, nothing lost or repeated' '
+	sse "/sse?topics=news&from=beginning" --count 4 >first &&
+	last=$(ids first | tail -n 1) &&
+	gen_ndjson 3 11 | flux file:d/news &&
+	sse "/sse?topics=news&from=beginning" --header "Last-Event-ID: $last" --count 9 >second &&
+	{ ids first && ids second; } >got &&
+	tap --exit --format "news/%p/%o\n" file:d/news >expect &&
+	test_line_count = 13 expect &&
+	test_cmp expect got &&
+	{ sse_values first && sse_values second; } >got &&
+	tap --exit -F payload file:d/news >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a where filter applies (URL-encoded)' '
+	sse "/sse?topics=news,other&from=beginning&where=id%20%3E%205%20%26%26%20id%20%3C%3D%207" \
+		--count 2 >out &&
+	sse_values out >got &&
+	tap --exit -F payload file:d/news | grep -E "^\{\"id\":[67]," >expect &&
+	test_line_count = 2 expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a bad where: event: error naming the column, then the stream ends' '
+	sse "/sse?topics=news&where=id%20%3E" >out &&
+	echo "event error - {\"type\":\"error\",\"error\":{\"code\":\"bad_where\",\"message\":\"where: 1:5: expected a value after '"'"'>'"'"'\",\"line\":1,\"column\":5}}" >expect &&
+	echo eof >>expect &&
+	sed 1,2d out >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'other errors: malformed Last-Event-ID, bad from, unknown topic' '
+	sse "/sse?topics=news" --header "Last-Event-ID: news/zero/1" >out &&
+	grep "^event error - .*\"code\":\"bad_last_event_id\"" out && tail -n 1 out | grep -x eof &&
+	sse "/sse?topics=news" --header "Last-Event-ID: other/0/1" >out &&
+	grep "^event error - .*topic .other. is not in topics=" out &&
+	sse "/sse?topics=news&from=sideways" >out &&
+	grep "^event error - .*\"code\":\"bad_request\".*from" out && tail -n 1 out | grep -x eof &&
+	sse "/sse?topics=nope" >out &&
+	grep "^event error - .*\"code\":\"unknown_topic\"" out && tail -n 1 out | grep -x eof
+'
+
+test_expect_success 'keep-alive comments on an idle stream; protocol sse in /metrics' '
+	before=$(metric "relay_ws_connections_total{protocol=\"sse\"}") &&
+	sse "/sse?topics=other" --comments 2 >out &&
+	test "$(grep -c "^comment keep-alive$" out)" = 2 &&
+	! grep "^event" out &&
+	after=$(metric "relay_ws_connections_total{protocol=\"sse\"}") &&
+	test $((after - before)) = 1 &&
+	http_get /metrics | grep -x "relay_ws_clients{protocol=\"ws\"} 0" &&
+	test_stop "$RELAY_PID"
+'
+
+test_expect_success 'auth: a valid token (query or Bearer); expired gets 401; a topic outside the claim' '
+	echo "s3cret-for-tests" >secret &&
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out priv.pem 2>/dev/null &&
+	start_relay --jwt-secret-file secret --topics-claim topics file:d/news,other &&
+	tok=$(mint HS256 "{\"exp\":\"+300\",\"topics\":[\"news\"]}") &&
+	sse "/sse?topics=news&from=beginning&token=$tok" --count 1 >out &&
+	ids out >got && tap --exit --format "news/%p/%o\n" file:d/news | head -n 1 >expect && test_cmp expect got &&
+	sse "/sse?topics=news&from=beginning" --header "Authorization: Bearer $tok" --count 1 >out &&
+	ids out >got && test_cmp expect got &&
+	sse "/sse?topics=other&token=$tok" >out &&
+	grep "^event error - .*\"code\":\"forbidden\".*topic .other. not permitted by the token" out &&
+	old=$(mint HS256 "{\"exp\":\"-60\",\"topics\":[\"news\"]}") &&
+	sse "/sse?topics=news&token=$old" >out &&
+	grep "^status 401 token refused: .*expired" out &&
+	sse "/sse?topics=news" >out &&
+	grep -x "status 401 token required (?token= or Authorization: Bearer)" out
+'
+
+test_done
