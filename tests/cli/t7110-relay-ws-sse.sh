@@ -4,7 +4,9 @@
 # the data frames as data; a disconnect and a resume with Last-Event-ID,
 # nothing lost or repeated against the log; where filters; errors as
 # event: error then the end of the stream; an expired token refused with
-# 401; keep-alive comments on an idle stream; protocol="sse" in /metrics.
+# 401; keep-alive comments on an idle stream; protocol="sse" in /metrics;
+# headless Chromium's EventSource (relay-ws-sse-browser.js, when
+# scripts/setup installed chromium and playwright-core).
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
 test_require_bin relay-ws flux tap
@@ -88,6 +90,23 @@ test_expect_success 'other errors: malformed Last-Event-ID, bad from, unknown to
 	grep "^event error - .*\"code\":\"bad_request\".*from" out && tail -n 1 out | grep -x eof &&
 	sse "/sse?topics=nope" >out &&
 	grep "^event error - .*\"code\":\"unknown_topic\"" out && tail -n 1 out | grep -x eof
+'
+
+test_expect_success 'headless Chromium EventSource gets the events with their ids' '
+	CHROMIUM=${CHROMIUM:-/usr/bin/chromium} &&
+	if command -v node >/dev/null && [ -x "$CHROMIUM" ] && [ -f "$SLUICE_ROOT/build-node/node_modules/playwright-core/package.json" ]
+	then
+		NODE_PATH=$SLUICE_ROOT/build-node/node_modules CHROMIUM=$CHROMIUM \
+			BROWSER_TIMEOUT_MS=$((30000 * TEST_SCALE)) \
+			node "$SLUICE_ROOT/tests/cli/relay-ws-sse-browser.js" "$RELAY_HTTP" \
+			"/sse?topics=news&from=beginning" 13 >browser &&
+		sse "/sse?topics=news&from=beginning" --count 13 >out &&
+		sed -n "s/^event //p" out >expect &&
+		test_line_count = 13 expect &&
+		test_cmp expect browser
+	else
+		say_ "# skipped: chromium or playwright-core missing (scripts/setup)"
+	fi
 '
 
 test_expect_success 'keep-alive comments on an idle stream; protocol sse in /metrics' '
