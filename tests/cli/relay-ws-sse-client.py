@@ -10,12 +10,18 @@ HOST:PORT with http.client and print what comes back, one line each:
   eof                       the server closed the stream
 
 Options: --header 'Name: value' (repeatable), --count N (exit after N
-message events), --comments N (exit after N comments), --timeout SECONDS
-(no line for that long: exit 2).
+message events), --until-id ID (exit after the message event with id ID),
+--comments N (exit after N comments), --rcvbuf BYTES (a small socket
+receive buffer: a slow reader), --touch FILE (create FILE once the
+headers came: subscribed), --wait FILE (then read no further until FILE
+exists), --timeout SECONDS (no line for that long: exit 2).
 """
 import argparse
 import http.client
+import os
+import socket
 import sys
+import time
 
 
 def main():
@@ -26,6 +32,10 @@ def main():
     ap.add_argument("--header", action="append", default=[])
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--comments", type=int, default=0)
+    ap.add_argument("--until-id")
+    ap.add_argument("--rcvbuf", type=int)
+    ap.add_argument("--touch")
+    ap.add_argument("--wait")
     ap.add_argument("--timeout", type=float, default=20)
     a = ap.parse_args()
     headers = {"Accept": "text/event-stream"}
@@ -33,6 +43,12 @@ def main():
         name, _, value = h.partition(":")
         headers[name.strip()] = value.strip()
     conn = http.client.HTTPConnection(a.host, a.port, timeout=a.timeout)
+    if a.rcvbuf:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
+        sock.settimeout(a.timeout)
+        sock.connect((a.host, a.port))
+        conn.sock = sock
     conn.request("GET", a.path, headers=headers)
     resp = conn.getresponse()
     out = sys.stdout
@@ -45,6 +61,15 @@ def main():
     if resp.getheader("Content-Length") is not None:
         out.write("header Content-Length %s\n" % resp.getheader("Content-Length"))
     out.flush()
+    if a.touch:
+        open(a.touch, "w").close()
+    if a.wait:
+        deadline = time.monotonic() + 10 * a.timeout
+        while not os.path.exists(a.wait):
+            if time.monotonic() > deadline:
+                out.write("timeout\n")
+                return 2
+            time.sleep(0.05)
     messages = comments = 0
     event, ident, data = None, None, []
     try:
@@ -61,6 +86,8 @@ def main():
                     if (event or "message") == "message":
                         messages += 1
                         if a.count and messages >= a.count:
+                            return 0
+                        if a.until_id is not None and ident == a.until_id:
                             return 0
                 event, ident, data = None, None, []
                 continue

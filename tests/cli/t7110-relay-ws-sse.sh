@@ -138,4 +138,37 @@ test_expect_success 'auth: a valid token (query or Bearer); expired gets 401; a 
 	grep -x "status 401 token required (?token= or Authorization: Bearer)" out
 '
 
+# A slow SSE reader under --slow-client drop-oldest, next to a fast
+# WebSocket client that paces the producer (as in t7010).
+pad=$(printf "%0900d" 0)
+gen_big() {
+	awk -v n="$1" -v s="$2" -v pad="$pad" 'BEGIN {for (i = s; i < s + n; i++) printf "{\"i\":%d,\"pad\":\"%s\"}\n", i, pad}'
+}
+N=3000
+echo '{"i":-1}' | flux file:d/big
+
+test_expect_success 'drop-oldest: a slow SSE reader gets event: notice with the count lost, no gap unannounced' '
+	start_relay --slow-client drop-oldest --history 300 --client-queue 150 file:d/big &&
+	{ sse "/sse?topics=big" --rcvbuf 4096 --touch slow.sub --wait slow.go --until-id "big/0/$N" >slow & } &&
+	spid=$! &&
+	{ client "send {\"action\":\"subscribe\",\"topics\":[\"big\"]}" "frames 1" "touch fast.sub" "data $N" >fast & } &&
+	fpid=$! &&
+	wait_for "test -f slow.sub && test -f fast.sub" &&
+	for b in $(seq 1 $((N / 100))); do
+		gen_big 100 $(((b - 1) * 100)) | flux file:d/big &&
+		wait_for "test \$(grep -c ^{.topic fast) -ge $((b * 100))" || return 1
+	done &&
+	wait $fpid &&
+	tap --exit --format "big/%p/%o\n" file:d/big | tail -n 1 >expect &&
+	echo "big/0/$N" >got && test_cmp expect got &&
+	test "$(metric relay_ws_dropped_total)" -gt 0 &&
+	touch slow.go && wait $spid &&
+	told=$(sed -n "s/^event notice - {\"type\":\"dropped\",\"count\":\([0-9]*\),\"subscription\":\"big\"}$/\1/p" slow |
+		awk "{s += \$1} END {print s + 0}") &&
+	test "$told" -gt 0 &&
+	ids slow | sed "s|.*/||" >got &&
+	test $(($(wc -l <got) + told)) = $N &&
+	sort -n -c got && sort -n -u got | cmp - got
+'
+
 test_done
