@@ -4,11 +4,11 @@
 // data frame goes out as `id: TOPIC/SHARD/SEQ` and `data: FRAME`; errors
 // are `event: error` and end the stream. Service thread.
 #include <algorithm>
-#include <charconv>
 
 #include "relay/ws/relay_internal.h"
 #include "sluice/envelope.h"
 #include "sluice/relay_protocol.h"
+#include "sluice/relay_sse.h"
 
 namespace sluice::relay {
 
@@ -17,78 +17,6 @@ namespace {
 // As session.cpp's write path: bytes per write, writes per wake-up.
 constexpr size_t kSseBatchBytes = 16384;
 constexpr int kSseWritesPerWakeup = 4;
-
-// `data` as SSE data lines: a line break inside it (a pretty-printed JSON
-// value) starts another `data:` line, which the client joins with "\n".
-void append_sse_data(std::string_view data, std::string& out) {
-  out.append("data: ");
-  for (size_t i = 0; i < data.size(); ++i) {
-    const char ch = data[i];
-    if (ch == '\r' || ch == '\n') {
-      if (ch == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
-      out.append("\ndata: ");
-    } else {
-      out.push_back(ch);
-    }
-  }
-  out.push_back('\n');
-}
-
-// The id of entry `e` on `topic`: TOPIC/SHARD/SEQ (a line break in the
-// topic name would end the field: it becomes '?').
-void append_sse_id(std::string_view topic, const Entry& e, std::string& out) {
-  out.append("id: ");
-  for (char ch : topic) out.push_back(ch == '\r' || ch == '\n' ? '?' : ch);
-  out.push_back('/');
-  out.append(std::to_string(e.shard)).push_back('/');
-  out.append(std::to_string(e.seq)).push_back('\n');
-}
-
-template <typename T>
-bool parse_number(std::string_view s, T* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size() && *out >= 0;
-}
-
-// TOPIC/SHARD/SEQ (the topic may hold '/': the last two fields are split off).
-bool parse_last_event_id(std::string_view id, std::string* topic, int32_t* shard, int64_t* seq) {
-  const size_t b = id.rfind('/');
-  if (b == std::string_view::npos || b == 0) return false;
-  const size_t a = id.rfind('/', b - 1);
-  if (a == std::string_view::npos || a == 0) return false;
-  *topic = std::string(id.substr(0, a));
-  return parse_number(id.substr(a + 1, b - a - 1), shard) && parse_number(id.substr(b + 1), seq);
-}
-
-// The query as a relay-ws subscribe message, so that parse_client_message
-// checks `from` and the topics as it does for WebSocket clients.
-std::string subscribe_message(const SseRequest& req) {
-  std::string m = "{\"action\":\"subscribe\",\"topics\":[";
-  size_t start = 0;
-  bool first = true;
-  while (start <= req.topics.size() && !req.topics.empty()) {
-    size_t comma = req.topics.find(',', start);
-    if (comma == std::string::npos) comma = req.topics.size();
-    if (!first) m.push_back(',');
-    first = false;
-    append_json_string(std::string_view(req.topics).substr(start, comma - start), m);
-    start = comma + 1;
-  }
-  m.push_back(']');
-  if (!req.from.empty()) {
-    m.append(",\"from\":");
-    const bool number = std::all_of(req.from.begin(), req.from.end(),
-                                    [](char ch) { return ch >= '0' && ch <= '9'; });
-    if (number || req.from[0] == '{') {
-      m.append(req.from);  // a seq, or the per-shard object
-    } else {
-      append_json_string(req.from, m);
-    }
-  }
-  m.push_back('}');
-  return m;
-}
 
 }  // namespace
 
@@ -108,7 +36,7 @@ void Hub::open_sse(Client* c, const SseRequest& sreq) {
     send_sse(c, "error", f);
     c->close_code = kClosePolicy;
   };
-  const std::string text = subscribe_message(sreq);
+  const std::string text = sse_subscribe_message(sreq.topics, sreq.from);
   auto req = is_valid_utf8(text) ? parse_client_message(text, now_us())
                                  : Result<ClientRequest>(Status::InvalidArgument("not UTF-8"));
   if (!req.ok()) return fail("bad_request", req.status().message());
@@ -191,7 +119,7 @@ int Hub::on_sse_writeable(lws* wsi, Client* c) {
       }
       if (data) {
         const size_t before = wbuf_.size();
-        append_sse_id(via->topic->name, *data, wbuf_);
+        append_sse_id(via->topic->name, data->shard, data->seq, wbuf_);
         append_sse_data(std::string_view(data->buf).substr(LWS_PRE), wbuf_);
         wbuf_.push_back('\n');
         ++frames;
