@@ -171,4 +171,20 @@ test_expect_success 'drop-oldest: a slow SSE reader gets event: notice with the 
 	sort -n -c got && sort -n -u got | cmp - got
 '
 
+# A hang-up is seen at the next write (an event or a keep-alive comment).
+test_expect_success '--max-connections counts SSE streams: 503 while full, room again after a close' '
+	start_relay --max-connections 1 --ping-interval 1s file:d/news &&
+	{ sse "/sse?topics=news" --touch one.sub --count 1 >one & } &&
+	opid=$! &&
+	wait_for "test -f one.sub" &&
+	sse "/sse?topics=news" >out &&
+	grep -x "status 503 too many connections (--max-connections)" out &&
+	echo "{\"id\":99}" | flux file:d/news &&
+	wait $opid &&
+	grep "^event message news/" one &&
+	wait_for "test \"\$(metric relay_ws_clients)\" = 0" &&
+	sse "/sse?topics=news&from=beginning" --count 1 >out &&
+	grep "^event message news/" out
+'
+
 test_done

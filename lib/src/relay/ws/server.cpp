@@ -458,6 +458,8 @@ int Server::open_sse(lws* wsi, Session* s) {
   ++metrics_.sse_clients;
   ++metrics_.sse_connections_total;
   // The stream stays open: no lws timeout, no end of the HTTP transaction.
+  // lws reads nothing more from the connection, so a client's hang-up is
+  // seen at the next write (an event, or the keep-alive comment).
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
   if (opts_.ping_interval_s > 0) {
     lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(opts_.ping_interval_s) * 1000000);
