@@ -68,7 +68,9 @@ std::string dropped_frame(uint64_t count, std::string_view topic) {
 }  // namespace
 
 void Hub::notice_dropped(Subscription* s, uint64_t lost) {
-  if (s->gql) {
+  if (s->client->sse) {
+    send_sse(s->client, "notice", dropped_frame(lost, s->topic->name));
+  } else if (s->gql) {
     send_control(s->client, graphql_next_error(s->op_id, "dropped",
                                                std::to_string(lost) + " messages dropped"));
   } else {
@@ -77,7 +79,13 @@ void Hub::notice_dropped(Subscription* s, uint64_t lost) {
 }
 
 void Hub::notice_error(Subscription* s, std::string_view code, const std::string& message) {
-  if (s->gql) {
+  if (s->client->sse) {
+    // An SSE stream ends after its error event.
+    std::string f;
+    append_error_frame(code, message, f);
+    send_sse(s->client, "error", f);
+    s->client->close_code = kClosePolicy;
+  } else if (s->gql) {
     send_control(s->client, graphql_next_error(s->op_id, code, message));
   } else {
     send_error(s->client, code, message);
@@ -130,6 +138,11 @@ void Hub::fell_behind(Subscription* s) {
       c->close_code = kClosePolicy;
       c->close_reason = "slow client: more than " + std::to_string(opts_.client_queue) +
                         " messages behind on '" + t->name + "'";
+      if (c->sse) {
+        std::string f;
+        append_error_frame("slow_client", c->close_reason, f);
+        send_sse(c, "error", f);
+      }
       request_write(c);
       return;
     case SlowClient::kDropOldest: {

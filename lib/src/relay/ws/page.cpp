@@ -18,14 +18,19 @@ void metric(std::string& out, const char* name, const char* type, const char* he
   out.append(name).append(" ").append(std::to_string(value)).append("\n");
 }
 
-// NAME{protocol="ws"} and NAME{protocol="graphql"} (graphql-transport-ws),
-// from the count over all protocols and that of GraphQL clients.
+// NAME{protocol="ws"}, NAME{protocol="graphql"} (graphql-transport-ws) and
+// NAME{protocol="sse"} (Server-Sent Events), from the count over all
+// protocols and those of GraphQL and SSE clients.
 void by_protocol(std::string& out, const char* name, const char* type, const char* help,
-                 uint64_t all, uint64_t graphql) {
+                 uint64_t all, uint64_t graphql, uint64_t sse) {
   out.append("# HELP ").append(name).append(" ").append(help).append("\n");
   out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-  out.append(name).append("{protocol=\"ws\"} ").append(std::to_string(all - graphql)).append("\n");
+  out.append(name)
+      .append("{protocol=\"ws\"} ")
+      .append(std::to_string(all - graphql - sse))
+      .append("\n");
   out.append(name).append("{protocol=\"graphql\"} ").append(std::to_string(graphql)).append("\n");
+  out.append(name).append("{protocol=\"sse\"} ").append(std::to_string(sse)).append("\n");
 }
 
 // A Prometheus label value: backslash, quote and newline escaped.
@@ -47,11 +52,10 @@ std::string label(std::string_view v) {
 std::string render_metrics(const Metrics& m,
                            const std::vector<std::pair<std::string, size_t>>& subscriptions) {
   std::string out;
-  by_protocol(out, "relay_ws_clients", "gauge", "WebSocket clients connected now, by protocol",
-              m.clients, m.graphql_clients);
-  by_protocol(out, "relay_ws_connections_total", "counter",
-              "WebSocket connections accepted, by protocol", m.connections_total,
-              m.graphql_connections_total);
+  by_protocol(out, "relay_ws_clients", "gauge", "clients connected now, by protocol", m.clients,
+              m.graphql_clients, m.sse_clients);
+  by_protocol(out, "relay_ws_connections_total", "counter", "connections accepted, by protocol",
+              m.connections_total, m.graphql_connections_total, m.sse_connections_total);
   metric(out, "relay_ws_connections_refused_total", "counter",
          "WebSocket upgrades refused with 503 (--max-connections)", m.connections_refused);
   out.append(

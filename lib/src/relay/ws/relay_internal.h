@@ -82,6 +82,14 @@ class CatchUp {
 struct Client;
 struct Topic;
 
+// GET /sse's query and headers, as they came (URL-decoded).
+struct SseRequest {
+  std::string topics;  // topics=a,b
+  std::string from;    // from=... (empty: end)
+  std::optional<std::string> where;
+  std::string last_event_id;  // the Last-Event-ID header
+};
+
 struct Subscription {
   Client* client = nullptr;
   Topic* topic = nullptr;
@@ -123,6 +131,8 @@ struct GraphqlClient {
 struct Client {
   lws* wsi = nullptr;
   std::unique_ptr<GraphqlClient> gql;  // null: the relay-ws protocol
+  bool sse = false;                    // a Server-Sent Events stream (sse_session.cpp)
+  bool sse_keepalive = false;          // a ": keep-alive" comment is due
   std::deque<std::string> control;     // type frames, sent before data
   std::vector<std::unique_ptr<Subscription>> subs;
   size_t rr = 0;  // round robin over subs
@@ -151,6 +161,8 @@ struct Metrics {
   uint64_t connections_total = 0;
   uint64_t graphql_clients = 0;  // of which graphql-transport-ws
   uint64_t graphql_connections_total = 0;
+  uint64_t sse_clients = 0;  // of which Server-Sent Events streams
+  uint64_t sse_connections_total = 0;
   uint64_t connections_refused = 0;  // --max-connections
   uint64_t frames_out = 0;
   uint64_t bytes_out = 0;
@@ -176,6 +188,14 @@ class Hub {
   void on_message(Client* c, std::string_view text);
   // The same for a graphql-transport-ws client (graphql_session.cpp).
   void on_graphql_message(Client* c, std::string_view text);
+  // Opens the SSE stream of `c` (GET /sse, sse_session.cpp): subscribes it
+  // as the query and Last-Event-ID say, or queues an `event: error` and
+  // marks it closing. `allowed` is the token's topics claim, if any.
+  void open_sse(Client* c, const SseRequest& req);
+  // LWS_CALLBACK_HTTP_WRITEABLE of an SSE client: 0, or -1 to close.
+  int on_sse_writeable(lws* wsi, Client* c);
+  // Queues the SSE event `event` (empty: a plain message) with `data`.
+  void send_sse(Client* c, std::string_view event, std::string_view data);
   // Subscribes `c` to `t` from `from`, filtered by `where`; *out (optional)
   // is the new subscription. An error when the backend log cannot be read.
   Status attach(Client* c, Topic* t, const From& from, std::optional<filter::Filter> where,

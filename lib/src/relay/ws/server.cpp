@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -116,6 +117,12 @@ class Server {
 
  private:
   int on_http(lws* wsi, Session* s, std::string_view path);
+  // GET /sse: checks the token, answers 200 and opens the stream (or
+  // refuses it with 401/403/503); 0 to go on, else close.
+  int open_sse(lws* wsi, Session* s);
+  // Writes a whole plain-text answer from HTTP_WRITEABLE.
+  int respond(lws* wsi, Session* s, unsigned status, const char* type, std::string_view body);
+  void drop_client(Session* s);
   // Path, --allow-origin and --max-connections, before the handshake: 0 to
   // go on, else the HTTP refusal was written.
   int confirm_upgrade(lws* wsi);
@@ -312,7 +319,12 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       // GraphQL clients: the connection_init deadline; others with a JWT
       // configured: the token deadline (--auth-timeout).
       if (Client* c = s ? s->client : nullptr; c && !c->close_code) {
-        if (c->gql) {
+        if (c->sse) {
+          // A comment keeps proxies from dropping an idle stream.
+          c->sse_keepalive = true;
+          hub_.request_write(c);
+          lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(opts_.ping_interval_s) * 1000000);
+        } else if (c->gql) {
           if (!c->gql->acked) {
             c->close_code = kCloseGraphqlInitTimeout;
             c->close_reason = "Connection initialisation timeout";
@@ -332,14 +344,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return s->client ? hub_.on_writeable(wsi, s->client) : 0;
     case LWS_CALLBACK_CLOSED:
-      if (Client* c = s->client) {
-        hub_.unsubscribe_all(c);
-        clients_.erase(c);
-        --metrics_.clients;
-        if (c->gql) --metrics_.graphql_clients;
-        delete c;
-        s->client = nullptr;
-      }
+      drop_client(s);
       return 0;
     case LWS_CALLBACK_WSI_DESTROY:
       if (s) {
@@ -354,6 +359,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
                      std::string_view(static_cast<const char*>(in),
                                       in ? strlen(static_cast<const char*>(in)) : 0));
     case LWS_CALLBACK_HTTP_WRITEABLE: {
+      if (s && s->client && s->client->sse) return hub_.on_sse_writeable(wsi, s->client);
       if (!s || !s->http) return 0;
       const size_t n = s->http->size() - LWS_PRE;
       auto* p = reinterpret_cast<unsigned char*>(s->http->data()) + LWS_PRE;
@@ -366,6 +372,7 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
       // No session data when the connection closed before it had any (a
       // plain client on a TLS port fails there).
       if (s) {
+        drop_client(s);  // an SSE stream
         delete s->http;
         s->http = nullptr;
       }
@@ -375,7 +382,110 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
   }
 }
 
+void Server::drop_client(Session* s) {
+  Client* c = s ? s->client : nullptr;
+  if (!c) return;
+  hub_.unsubscribe_all(c);
+  clients_.erase(c);
+  --metrics_.clients;
+  if (c->gql) --metrics_.graphql_clients;
+  if (c->sse) --metrics_.sse_clients;
+  delete c;
+  s->client = nullptr;
+}
+
+std::string url_arg(lws* wsi, const char* name, bool* found = nullptr) {
+  std::string arg(8192, '\0');
+  const char* v = lws_get_urlarg_by_name(wsi, name, arg.data(), static_cast<int>(arg.size()));
+  if (found) *found = v != nullptr;
+  return v ? std::string(v) : std::string();
+}
+
+int Server::open_sse(lws* wsi, Session* s) {
+  if (shutting_down_) {
+    return respond(wsi, s, HTTP_STATUS_SERVICE_UNAVAILABLE, nullptr, "server shutting down\n");
+  }
+  const std::string origin = header(wsi, WSI_TOKEN_ORIGIN);
+  if (!opts_.allow_origins.empty() && !origin.empty() &&
+      std::find(opts_.allow_origins.begin(), opts_.allow_origins.end(), origin) ==
+          opts_.allow_origins.end()) {
+    ++metrics_.auth_failures;
+    return respond(wsi, s, HTTP_STATUS_FORBIDDEN, nullptr, "origin not allowed (--allow-origin)\n");
+  }
+  if (opts_.max_connections && clients_.size() >= opts_.max_connections) {
+    ++metrics_.connections_refused;
+    return respond(wsi, s, HTTP_STATUS_SERVICE_UNAVAILABLE, nullptr,
+                   "too many connections (--max-connections)\n");
+  }
+  std::unique_ptr<PendingAuth> auth(check_upgrade(wsi));
+  if (auth && !auth->authed) {
+    if (!auth->code) ++metrics_.auth_failures;
+    const std::string why = auth->code ? "token refused: " + auth->reason
+                                       : "token required (?token= or Authorization: Bearer)";
+    return respond(wsi, s, HTTP_STATUS_UNAUTHORIZED, nullptr, why.substr(0, 200) + "\n");
+  }
+  SseRequest req;
+  req.topics = url_arg(wsi, "topics=");
+  req.from = url_arg(wsi, "from=");
+  bool has_where = false;
+  std::string where = url_arg(wsi, "where=", &has_where);
+  if (has_where) req.where = std::move(where);
+  if (const int n = lws_hdr_custom_length(wsi, "last-event-id:", 14); n > 0) {
+    std::string id(static_cast<size_t>(n) + 1, '\0');
+    const int got = lws_hdr_custom_copy(wsi, id.data(), n + 1, "last-event-id:", 14);
+    id.resize(got < 0 ? 0 : static_cast<size_t>(got));
+    req.last_event_id = id;
+  }
+  unsigned char buf[LWS_PRE + 1024];
+  unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+  static const char kNoCache[] = "no-cache";
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK, "text/event-stream; charset=utf-8",
+                                  LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
+                                   reinterpret_cast<const unsigned char*>(kNoCache),
+                                   sizeof kNoCache - 1, &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end)) {
+    return 1;
+  }
+  auto* c = new Client;
+  c->wsi = wsi;
+  c->sse = true;
+  if (auth) c->allowed = std::move(auth->allowed);
+  s->client = c;
+  clients_.insert(c);
+  ++metrics_.clients;
+  ++metrics_.connections_total;
+  ++metrics_.sse_clients;
+  ++metrics_.sse_connections_total;
+  // The stream stays open: no lws timeout, no end of the HTTP transaction.
+  // lws reads nothing more from the connection, so a client's hang-up is
+  // seen at the next write (an event, or the keep-alive comment).
+  lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+  if (opts_.ping_interval_s > 0) {
+    lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(opts_.ping_interval_s) * 1000000);
+  }
+  hub_.open_sse(c, req);
+  return 0;
+}
+
+int Server::respond(lws* wsi, Session* s, unsigned status, const char* type,
+                    std::string_view body) {
+  if (!type) type = "text/plain; charset=utf-8";
+  delete s->http;
+  s->http = new std::string(LWS_PRE, '\0');
+  s->http->append(body);
+  unsigned char buf[LWS_PRE + 1024];
+  unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+  if (lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) ||
+      lws_finalize_write_http_header(wsi, start, &p, end)) {
+    return 1;
+  }
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
 int Server::on_http(lws* wsi, Session* s, std::string_view path) {
+  if (path == "/sse") return open_sse(wsi, s);
   std::string body;
   const char* type = "text/plain; charset=utf-8";
   unsigned status = HTTP_STATUS_OK;
@@ -398,17 +508,7 @@ int Server::on_http(lws* wsi, Session* s, std::string_view path) {
     status = HTTP_STATUS_NOT_FOUND;
     body = "not found\n";
   }
-  delete s->http;
-  s->http = new std::string(LWS_PRE, '\0');
-  s->http->append(body);
-  unsigned char buf[LWS_PRE + 1024];
-  unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
-  if (lws_add_http_common_headers(wsi, status, type, body.size(), &p, end) ||
-      lws_finalize_write_http_header(wsi, start, &p, end)) {
-    return 1;
-  }
-  lws_callback_on_writable(wsi);
-  return 0;
+  return respond(wsi, s, status, type, body);
 }
 
 void Server::on_stop_signal(uv_poll_t* h, int, int) {

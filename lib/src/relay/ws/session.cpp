@@ -337,6 +337,10 @@ void Hub::flush_ready() {
   for (Client* c : ready_) {
     c->ready = false;
     if (c->writable_requested) continue;  // its callback comes anyway
+    if (c->sse) {
+      request_write(c);  // its own framing (sse_session.cpp)
+      continue;
+    }
     // Closing, or lws still holds part of an earlier write: the writable
     // callback orders that.
     if (c->close_code || c->peer_closed || lws_partial_buffered(c->wsi)) {

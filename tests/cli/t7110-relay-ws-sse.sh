@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# relay-ws Server-Sent Events (GET /sse) with a python http.client client
+# (relay-ws-sse-client.py): events in order with TOPIC/SHARD/SEQ ids and
+# the data frames as data; a disconnect and a resume with Last-Event-ID,
+# nothing lost or repeated against the log; where filters; errors as
+# event: error then the end of the stream; an expired token refused with
+# 401; keep-alive comments on an idle stream; protocol="sse" in /metrics;
+# headless Chromium's EventSource (relay-ws-sse-browser.js, when
+# scripts/setup installed chromium and playwright-core).
+# shellcheck disable=SC2016 # test bodies are single-quoted on purpose
+. "$(dirname "$0")/lib.sh"
+test_require_bin relay-ws flux tap
+test_require_cmd openssl
+. "$SLUICE_ROOT/tests/cli/relay-ws-lib.sh"
+
+# sse PATH [ARGS...]: relay-ws-sse-client.py on the relay (see that file).
+sse() {
+	"$PYTHON" "$SLUICE_ROOT/tests/cli/relay-ws-sse-client.py" --timeout $((20 * TEST_SCALE)) \
+		127.0.0.1 "$RELAY_PORT" "$@"
+}
+
+# ids FILE: the ids of the message events of FILE, one a line.
+ids() {
+	sed -n "s/^event message \([^ ]*\) .*/\1/p" "$1"
+}
+
+# sse_values FILE: the "value" of each message event of FILE.
+sse_values() {
+	sed -n "s/^event message [^ ]* //p" "$1" | sed 's/.*"value"://; s/}$//'
+}
+
+gen_ndjson 10 | flux file:d/news
+echo '{"o":1}' | flux file:d/other
+
+test_expect_success 'events in order, ids TOPIC/SHARD/SEQ, data the data frame' '
+	start_relay --ping-interval 1s file:d/news,other &&
+	sse "/sse?topics=news&from=beginning" --count 10 >out &&
+	grep -x "header Content-Type text/event-stream; charset=utf-8" out &&
+	grep -x "header Cache-Control no-cache" out &&
+	! grep "^header Content-Length" out &&
+	tap --exit --format "news/%p/%o\n" file:d/news >expect &&
+	ids out >got &&
+	test_line_count = 10 got &&
+	test_cmp expect got &&
+	tap --exit -F payload file:d/news >expect &&
+	sse_values out >got &&
+	test_cmp expect got &&
+	sed -n "s/^event message news\/0\/\([0-9]*\) {\"topic\":\"news\",\"shard\":0,\"seq\":\([0-9]*\),.*/\1 \2/p" out >pairs &&
+	test_line_count = 10 pairs &&
+	awk "\$1 != \$2 {exit 1}" pairs
+'
+
+test_expect_success 'Last-Event-ID resumes exactly after it, over from, nothing lost or repeated' '
+	sse "/sse?topics=news&from=beginning" --count 4 >first &&
+	last=$(ids first | tail -n 1) &&
+	gen_ndjson 3 11 | flux file:d/news &&
+	sse "/sse?topics=news&from=beginning" --header "Last-Event-ID: $last" --count 9 >second &&
+	{ ids first && ids second; } >got &&
+	tap --exit --format "news/%p/%o\n" file:d/news >expect &&
+	test_line_count = 13 expect &&
+	test_cmp expect got &&
+	{ sse_values first && sse_values second; } >got &&
+	tap --exit -F payload file:d/news >expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a where filter applies (URL-encoded)' '
+	sse "/sse?topics=news,other&from=beginning&where=id%20%3E%205%20%26%26%20id%20%3C%3D%207" \
+		--count 2 >out &&
+	sse_values out >got &&
+	tap --exit -F payload file:d/news | grep -E "^\{\"id\":[67]," >expect &&
+	test_line_count = 2 expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a bad where: event: error naming the column, then the stream ends' '
+	sse "/sse?topics=news&where=id%20%3E" >out &&
+	echo "event error - {\"type\":\"error\",\"error\":{\"code\":\"bad_where\",\"message\":\"where: 1:5: expected a value after '"'"'>'"'"'\",\"line\":1,\"column\":5}}" >expect &&
+	echo eof >>expect &&
+	sed 1,2d out >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'other errors: malformed Last-Event-ID, bad from, unknown topic' '
+	sse "/sse?topics=news" --header "Last-Event-ID: news/zero/1" >out &&
+	grep "^event error - .*\"code\":\"bad_last_event_id\"" out && tail -n 1 out | grep -x eof &&
+	sse "/sse?topics=news" --header "Last-Event-ID: other/0/1" >out &&
+	grep "^event error - .*topic .other. is not in topics=" out &&
+	sse "/sse?topics=news&from=sideways" >out &&
+	grep "^event error - .*\"code\":\"bad_request\".*from" out && tail -n 1 out | grep -x eof &&
+	sse "/sse?topics=nope" >out &&
+	grep "^event error - .*\"code\":\"unknown_topic\"" out && tail -n 1 out | grep -x eof
+'
+
+test_expect_success 'headless Chromium EventSource gets the events with their ids' '
+	CHROMIUM=${CHROMIUM:-/usr/bin/chromium} &&
+	if command -v node >/dev/null && [ -x "$CHROMIUM" ] && [ -f "$SLUICE_ROOT/build-node/node_modules/playwright-core/package.json" ]
+	then
+		NODE_PATH=$SLUICE_ROOT/build-node/node_modules CHROMIUM=$CHROMIUM \
+			BROWSER_TIMEOUT_MS=$((30000 * TEST_SCALE)) \
+			node "$SLUICE_ROOT/tests/cli/relay-ws-sse-browser.js" "$RELAY_HTTP" \
+			"/sse?topics=news&from=beginning" 13 >browser &&
+		sse "/sse?topics=news&from=beginning" --count 13 >out &&
+		sed -n "s/^event //p" out >expect &&
+		test_line_count = 13 expect &&
+		test_cmp expect browser
+	else
+		say_ "# skipped: chromium or playwright-core missing (scripts/setup)"
+	fi
+'
+
+test_expect_success 'keep-alive comments on an idle stream; protocol sse in /metrics' '
+	before=$(metric "relay_ws_connections_total{protocol=\"sse\"}") &&
+	sse "/sse?topics=other" --comments 2 >out &&
+	test "$(grep -c "^comment keep-alive$" out)" = 2 &&
+	! grep "^event" out &&
+	after=$(metric "relay_ws_connections_total{protocol=\"sse\"}") &&
+	test $((after - before)) = 1 &&
+	http_get /metrics | grep -x "relay_ws_clients{protocol=\"ws\"} 0" &&
+	test_stop "$RELAY_PID"
+'
+
+test_expect_success 'auth: a valid token (query or Bearer); expired gets 401; a topic outside the claim' '
+	echo "s3cret-for-tests" >secret &&
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out priv.pem 2>/dev/null &&
+	start_relay --jwt-secret-file secret --topics-claim topics file:d/news,other &&
+	tok=$(mint HS256 "{\"exp\":\"+300\",\"topics\":[\"news\"]}") &&
+	sse "/sse?topics=news&from=beginning&token=$tok" --count 1 >out &&
+	ids out >got && tap --exit --format "news/%p/%o\n" file:d/news | head -n 1 >expect && test_cmp expect got &&
+	sse "/sse?topics=news&from=beginning" --header "Authorization: Bearer $tok" --count 1 >out &&
+	ids out >got && test_cmp expect got &&
+	sse "/sse?topics=other&token=$tok" >out &&
+	grep "^event error - .*\"code\":\"forbidden\".*topic .other. not permitted by the token" out &&
+	old=$(mint HS256 "{\"exp\":\"-60\",\"topics\":[\"news\"]}") &&
+	sse "/sse?topics=news&token=$old" >out &&
+	grep "^status 401 token refused: .*expired" out &&
+	sse "/sse?topics=news" >out &&
+	grep -x "status 401 token required (?token= or Authorization: Bearer)" out
+'
+
+# A slow SSE reader under --slow-client drop-oldest, next to a fast
+# WebSocket client that paces the producer (as in t7010).
+pad=$(printf "%0900d" 0)
+gen_big() {
+	awk -v n="$1" -v s="$2" -v pad="$pad" 'BEGIN {for (i = s; i < s + n; i++) printf "{\"i\":%d,\"pad\":\"%s\"}\n", i, pad}'
+}
+N=3000
+echo '{"i":-1}' | flux file:d/big
+
+test_expect_success 'drop-oldest: a slow SSE reader gets event: notice with the count lost, no gap unannounced' '
+	start_relay --slow-client drop-oldest --history 300 --client-queue 150 file:d/big &&
+	{ sse "/sse?topics=big" --rcvbuf 4096 --touch slow.sub --wait slow.go --until-id "big/0/$N" >slow & } &&
+	spid=$! &&
+	{ client "send {\"action\":\"subscribe\",\"topics\":[\"big\"]}" "frames 1" "touch fast.sub" "data $N" >fast & } &&
+	fpid=$! &&
+	wait_for "test -f slow.sub && test -f fast.sub" &&
+	for b in $(seq 1 $((N / 100))); do
+		gen_big 100 $(((b - 1) * 100)) | flux file:d/big &&
+		wait_for "test \$(grep -c ^{.topic fast) -ge $((b * 100))" || return 1
+	done &&
+	wait $fpid &&
+	tap --exit --format "big/%p/%o\n" file:d/big | tail -n 1 >expect &&
+	echo "big/0/$N" >got && test_cmp expect got &&
+	test "$(metric relay_ws_dropped_total)" -gt 0 &&
+	touch slow.go && wait $spid &&
+	told=$(sed -n "s/^event notice - {\"type\":\"dropped\",\"count\":\([0-9]*\),\"subscription\":\"big\"}$/\1/p" slow |
+		awk "{s += \$1} END {print s + 0}") &&
+	test "$told" -gt 0 &&
+	ids slow | sed "s|.*/||" >got &&
+	test $(($(wc -l <got) + told)) = $N &&
+	sort -n -c got && sort -n -u got | cmp - got
+'
+
+# A hang-up is seen at the next write (an event or a keep-alive comment).
+test_expect_success '--max-connections counts SSE streams: 503 while full, room again after a close' '
+	start_relay --max-connections 1 --ping-interval 1s file:d/news &&
+	{ sse "/sse?topics=news" --touch one.sub --count 1 >one & } &&
+	opid=$! &&
+	wait_for "test -f one.sub" &&
+	sse "/sse?topics=news" >out &&
+	grep -x "status 503 too many connections (--max-connections)" out &&
+	echo "{\"id\":99}" | flux file:d/news &&
+	wait $opid &&
+	grep "^event message news/" one &&
+	wait_for "test \"\$(metric relay_ws_clients)\" = 0" &&
+	sse "/sse?topics=news&from=beginning" --count 1 >out &&
+	grep "^event message news/" out
+'
+
+test_done
