@@ -5,7 +5,8 @@
 # (after the first hundred, once the per-topic structures exist) within
 # the 10 KB budget of issue 15 (not under ASan, whose redzones and
 # quarantine double it). SLUICE_RELAY_LOAD sets the count (default
-# 2000; 10000 fits the open-files limit of 20,000 per process).
+# 2000; 10000 fits the open-files limit of 20,000 per process). A quarter
+# as many Server-Sent Events streams (ws_load --sse) then do the same.
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
 . "$(dirname "$0")/lib.sh"
 test_require_bin relay-ws flux ws_load
@@ -40,6 +41,17 @@ test_expect_success "$LOAD subscribed connections all receive all $M messages" '
 	per_conn=$(( (rss_all - rss100) * 1024 / LOAD )) &&
 	echo "rss after 100: ${rss100} KB, after $((LOAD + 100)): ${rss_all} KB, ${per_conn} bytes per connection" &&
 	{ test -n "${ASAN_OPTIONS:-}" || test "$per_conn" -le 10240; }
+'
+
+test_expect_success "SSE: $((LOAD / 4)) streams (GET /sse) all receive all $M messages" '
+	N=$((LOAD / 4))
+	ws_load --sse 127.0.0.1 "$RELAY_PORT" "$N" load $M 120 sse.ready >sse.out &
+	p3=$!
+	wait_for 120 "test -f sse.ready" &&
+	gen_ndjson $M | flux file:d/load &&
+	wait $p3 &&
+	echo "connections $N subscribed $N complete $N frames $((N * M))" >expect &&
+	test_cmp expect sse.out
 '
 
 test_done

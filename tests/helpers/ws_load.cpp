@@ -2,7 +2,7 @@
 // (epoll, one thread; in its own process so the relay keeps its own
 // open-files budget).
 //
-//   ws_load HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]
+//   ws_load [--sse] HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]
 //   ws_load --emit RATE COUNT
 //
 // Opens CONNECTIONS WebSocket connections to ws://HOST:PORT/, subscribes
@@ -10,6 +10,10 @@
 // is acknowledged, then waits until every connection got EXPECT data
 // frames. Prints "connections N subscribed N complete N frames F" and
 // exits 0 when complete == N, 1 otherwise (timeout, refused, closed).
+//
+// --sse: Server-Sent Events instead (GET /sse?topics=TOPIC): a stream
+// counts as subscribed once the relay's 200 arrived, and each event whose
+// data is a data frame as one frame.
 //
 // Delivery latency: a data frame whose value holds "t_ns":NANOS (the
 // CLOCK_REALTIME time it was produced) counts as one sample, now - NANOS at
@@ -131,6 +135,38 @@ bool send_all(int fd, const std::string& s) {
   return true;
 }
 
+// The stamp of one data frame that arrived now.
+void sample(std::string_view payload) {
+  const int64_t t = stamp_of(payload);
+  if (t > 0) {
+    const int64_t us = std::max<int64_t>(0, (g_now_ns - t) / 1000);
+    g_latency_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
+  }
+}
+
+// Consumes whole events from c.in (SSE): an event with a data frame on its
+// "data: " line counts; comments (keep-alive) and notices do not.
+void parse_sse(Conn& c) {
+  size_t pos = 0;
+  for (;;) {
+    const size_t end = c.in.find("\n\n", pos);
+    if (end == std::string::npos) break;
+    const std::string_view event(c.in.data() + pos, end - pos);
+    for (size_t at = 0; at < event.size();) {
+      size_t nl = event.find('\n', at);
+      if (nl == std::string_view::npos) nl = event.size();
+      const std::string_view line = event.substr(at, nl - at);
+      if (line.rfind("data: {\"topic\"", 0) == 0) {
+        ++c.data;
+        sample(line.substr(6));
+      }
+      at = nl + 1;
+    }
+    pos = end + 2;
+  }
+  c.in.erase(0, pos);
+}
+
 // Consumes whole frames from c.in; counts data and acknowledgement frames.
 void parse(Conn& c) {
   size_t pos = 0;
@@ -162,11 +198,7 @@ void parse(Conn& c) {
     if (op == 1) {
       if (payload.rfind("{\"topic\"", 0) == 0) {
         ++c.data;
-        const int64_t t = stamp_of(payload);
-        if (t > 0) {
-          const int64_t us = std::max<int64_t>(0, (g_now_ns - t) / 1000);
-          g_latency_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
-        }
+        sample(payload);
       }
       if (payload.rfind("{\"type\":\"subscribed\"", 0) == 0) c.subscribed = true;
     }
@@ -179,9 +211,14 @@ void parse(Conn& c) {
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::string_view(argv[1]) == "--emit") return emit(atof(argv[2]), atol(argv[3]));
+  const bool sse = argc > 1 && std::string_view(argv[1]) == "--sse";
+  if (sse) {
+    --argc;
+    ++argv;
+  }
   if (argc < 6) {
     fprintf(stderr,
-            "usage: ws_load HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]\n"
+            "usage: ws_load [--sse] HOST PORT CONNECTIONS TOPIC EXPECT [TIMEOUT_S] [READY_FILE]\n"
             "       ws_load --emit RATE COUNT\n");
     return 64;
   }
@@ -203,10 +240,12 @@ int main(int argc, char** argv) {
   inet_pton(AF_INET, host, &addr.sin_addr);
   const int ep = epoll_create1(0);
   std::vector<Conn> conns(static_cast<size_t>(n));
-  const std::string upgrade = std::string("GET / HTTP/1.1\r\nHost: ") + host +
-                              "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                              "Sec-WebSocket-Version: 13\r\n\r\n";
+  const std::string upgrade =
+      sse ? "GET /sse?topics=" + topic + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n"
+          : std::string("GET / HTTP/1.1\r\nHost: ") + host +
+                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n";
   const std::string sub = text_frame("{\"action\":\"subscribe\",\"topics\":[\"" + topic + "\"]}");
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   // Connect in blocking mode (simple; loopback), then switch to epoll.
@@ -247,20 +286,29 @@ int main(int argc, char** argv) {
         if (static_cast<size_t>(r) < sizeof buf) break;
       }
       g_now_ns = realtime_ns();
+      const bool was_sub = c.subscribed;
       if (c.state == Conn::kHandshake) {
         const size_t end = c.in.find("\r\n\r\n");
         if (end == std::string::npos) continue;
-        if (c.in.rfind("HTTP/1.1 101", 0) != 0) {
+        const bool sse_ok = sse && c.in.rfind("HTTP/1.1 200", 0) == 0;
+        if (!sse_ok && c.in.rfind("HTTP/1.1 101", 0) != 0) {
           c.state = Conn::kDead;
         } else {
           c.in.erase(0, end + 4);
           c.state = Conn::kOpen;
-          if (!send_all(c.fd, sub)) c.state = Conn::kDead;
+          if (sse_ok) {
+            c.subscribed = true;  // the 200 comes once the stream is subscribed
+          } else if (!send_all(c.fd, sub)) {
+            c.state = Conn::kDead;
+          }
         }
       }
-      const bool was_sub = c.subscribed;
       const long before = c.data;
-      if (c.state != Conn::kHandshake) parse(c);
+      if (sse) {
+        if (c.state == Conn::kOpen) parse_sse(c);
+      } else if (c.state != Conn::kHandshake) {
+        parse(c);
+      }
       if (!was_sub && c.subscribed) ++subscribed;
       frames += c.data - before;
       if (before < expect && c.data >= expect) ++complete;
