@@ -61,6 +61,7 @@ class Parser {
   bool variable_definitions();
   bool type_ref(bool* non_null);
   bool value(Value* v, bool constant);
+  bool aliased_field(const std::string& expected, Token* field, std::string_view* key);
   bool root_selection(GraphqlSubscription* out);
   bool stream_arguments(GraphqlSubscription* out);
   bool stream_selection(GraphqlSubscription* out);
@@ -287,12 +288,9 @@ bool Parser::parse(std::string_view variables_json, std::string_view operation_n
     return fail_at(0, 0, "the query is longer than " + std::to_string(kMaxQuery) + " bytes");
   }
   thread_local simdjson::dom::parser json;
-  thread_local std::string padded;
   if (!variables_json.empty()) {
-    padded.assign(variables_json);
-    padded.resize(variables_json.size() + simdjson::SIMDJSON_PADDING);
     simdjson::dom::element root;
-    if (json.parse(padded.data(), variables_json.size(), false).get(root) != simdjson::SUCCESS) {
+    if (json.parse(variables_json.data(), variables_json.size()).get(root) != simdjson::SUCCESS) {
       return fail_at(0, 0, "\"variables\" is not JSON");
     }
     if (!root.is_null()) {
@@ -437,22 +435,28 @@ bool Parser::value(Value* v, bool constant) {
   return fail("expected a value, found " + describe());
 }
 
+// `[alias:] name` at the current token: *field is the name's token, *key
+// the response key (the alias, else the name).
+bool Parser::aliased_field(const std::string& expected, Token* field, std::string_view* key) {
+  if (tok_.kind != Tok::kName) return fail("expected " + expected + ", found " + describe());
+  *field = tok_;
+  *key = tok_.text;
+  if (!next()) return false;
+  if (!is_punct(':')) return true;
+  if (!next()) return false;
+  if (tok_.kind != Tok::kName) return fail("expected a field after the alias, found " + describe());
+  *field = tok_;
+  return next();
+}
+
 bool Parser::root_selection(GraphqlSubscription* out) {
   bool have = false;
   while (!is_punct('}')) {
     if (!refuse_extras("the subscription's selection")) return false;
-    if (tok_.kind != Tok::kName) return fail("expected a field, found " + describe());
-    Token first = tok_;
-    std::string_view key = tok_.text, field = tok_.text;
-    if (!next()) return false;
-    if (is_punct(':')) {
-      if (!next()) return false;
-      if (tok_.kind != Tok::kName)
-        return fail("expected a field after the alias, found " + describe());
-      first = tok_;
-      field = tok_.text;
-      if (!next()) return false;
-    }
+    Token first;
+    std::string_view key;
+    if (!aliased_field("a field", &first, &key)) return false;
+    const std::string_view field = first.text;
     if (field != "stream") {
       return fail_at(first.line, first.column,
                      "unknown root field '" + std::string(field) + "': the only one is 'stream'");
@@ -489,10 +493,8 @@ bool Parser::stream_arguments(GraphqlSubscription* out) {
     auto string_arg = [&](std::string* s) {
       if (v.json.empty()) return true;
       thread_local simdjson::dom::parser p;
-      std::string padded = v.json;
-      padded.resize(v.json.size() + simdjson::SIMDJSON_PADDING);
       std::string_view sv;
-      if (p.parse(padded.data(), v.json.size(), false).get_string().get(sv) != simdjson::SUCCESS) {
+      if (p.parse(v.json.data(), v.json.size()).get_string().get(sv) != simdjson::SUCCESS) {
         return fail_at(v.line, v.column,
                        "argument '" + std::string(arg.text) + "' must be a string");
       }
@@ -537,17 +539,9 @@ bool Parser::stream_selection(GraphqlSubscription* out) {
   if (!next()) return false;  // past '{'
   while (!is_punct('}')) {
     if (!refuse_extras("'stream'")) return false;
-    if (tok_.kind != Tok::kName) return fail("expected a field of 'stream', found " + describe());
-    Token first = tok_;
-    std::string key(tok_.text);
-    if (!next()) return false;
-    if (is_punct(':')) {
-      if (!next()) return false;
-      if (tok_.kind != Tok::kName)
-        return fail("expected a field after the alias, found " + describe());
-      first = tok_;
-      if (!next()) return false;
-    }
+    Token first;
+    std::string_view key;
+    if (!aliased_field("a field of 'stream'", &first, &key)) return false;
     GraphqlField field{};
     for (auto& [n, f] : kFields) {
       if (first.text == n) field = f;
@@ -567,7 +561,7 @@ bool Parser::stream_selection(GraphqlSubscription* out) {
       if (k != key) continue;
       if (f != field) {
         return fail_at(first.line, first.column,
-                       "'" + key + "' names two different fields: give one an alias");
+                       "'" + std::string(key) + "' names two different fields: give one an alias");
       }
       dup = true;  // the same field twice is merged, as GraphQL does
     }

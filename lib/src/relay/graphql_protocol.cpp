@@ -45,11 +45,8 @@ Status optional_payload(simdjson::dom::object root, simdjson::dom::object* paylo
 
 Result<GraphqlMessage> parse_graphql_message(std::string_view text) {
   thread_local simdjson::dom::parser parser;
-  thread_local std::string padded;
-  padded.assign(text);
-  padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
   simdjson::dom::element root;
-  if (auto err = parser.parse(padded.data(), text.size(), false).get(root)) {
+  if (auto err = parser.parse(text.data(), text.size()).get(root)) {
     return invalid(std::string("not valid JSON: ") + simdjson::error_message(err));
   }
   simdjson::dom::object obj;

@@ -86,11 +86,8 @@ Status parse_from(simdjson::dom::element v, int64_t now_us, From* from) {
 
 Result<ClientRequest> parse_client_message(std::string_view text, int64_t now_us) {
   thread_local simdjson::dom::parser parser;
-  thread_local std::string padded;
-  padded.assign(text);
-  padded.resize(text.size() + simdjson::SIMDJSON_PADDING);
   simdjson::dom::element root;
-  if (auto err = parser.parse(padded.data(), text.size(), false).get(root)) {
+  if (auto err = parser.parse(text.data(), text.size()).get(root)) {
     return Status::InvalidArgument(std::string("not valid JSON: ") + simdjson::error_message(err));
   }
   if (!root.is_object()) return Status::InvalidArgument("expected a JSON object");
