@@ -237,6 +237,18 @@ constexpr int kPickBudget = 4096;
 
 bool Hub::pick(Subscription* s, EntryPtr* out) {
   int budget = kPickBudget;
+  // 1: `e` goes out; 0: look further; -1: stop (budget spent: the client
+  // gets another writable turn for the rest).
+  auto offer = [&](const EntryPtr& e) {
+    if (s->wants(*e) && matches(s, *e)) {
+      s->want[e->shard] = e->seq + 1;
+      *out = e;
+      return 1;
+    }
+    if (--budget > 0) return 0;
+    request_write(s->client);
+    return -1;
+  };
   while (s->catchup) {
     EntryPtr e = s->catchup->pop();
     if (!e) {
@@ -245,29 +257,13 @@ bool Hub::pick(Subscription* s, EntryPtr* out) {
       if (s->catchup) return false;
       break;
     }
-    if (s->wants(*e) && matches(s, *e)) {
-      s->want[e->shard] = e->seq + 1;
-      *out = std::move(e);
-      return true;
-    }
-    if (--budget == 0) {
-      request_write(s->client);  // more to look at on its next turn
-      return false;
-    }
+    if (const int r = offer(e); r != 0) return r > 0;
   }
   Topic* t = s->topic;
   while (s->next < t->head()) {
     const EntryPtr& e = t->ring[s->next - t->base];
     ++s->next;
-    if (s->wants(*e) && matches(s, *e)) {
-      s->want[e->shard] = e->seq + 1;
-      *out = e;
-      return true;
-    }
-    if (--budget == 0) {
-      request_write(s->client);  // more to look at on its next turn
-      return false;
-    }
+    if (const int r = offer(e); r != 0) return r > 0;
   }
   return false;
 }
