@@ -206,6 +206,9 @@ class Hub {
   // The next frame for `c` (control first), or false when it has none;
   // *via (optional) is the subscription a data frame is for.
   bool next_frame(Client* c, std::string* control, EntryPtr* data, Subscription** via = nullptr);
+  // next_frame(), except while `c` is closing: then only what is queued
+  // for it (its error frames) goes out, no more data.
+  bool next_due(Client* c, std::string* control, EntryPtr* data, Subscription** via);
   void request_write(Client* c);
   void send_error(Client* c, std::string_view code, std::string_view message, int line = 0,
                   int column = 0);

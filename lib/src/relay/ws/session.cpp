@@ -252,6 +252,14 @@ void write_close(lws* wsi, const Client* c) {
 
 }  // namespace
 
+bool Hub::next_due(Client* c, std::string* control, EntryPtr* data, Subscription** via) {
+  if (!c->close_code) return next_frame(c, control, data, via);
+  if (c->control.empty()) return false;
+  *control = std::move(c->control.front());
+  c->control.pop_front();
+  return true;
+}
+
 // Appends the client's next frames, framed, to wbuf_ until it holds about
 // max_bytes: true when it stopped there (more may be due).
 bool Hub::gather(Client* c, size_t max_bytes, uint64_t* frames, uint64_t* bytes) {
@@ -260,14 +268,7 @@ bool Hub::gather(Client* c, size_t max_bytes, uint64_t* frames, uint64_t* bytes)
   Subscription* via = nullptr;
   while (wbuf_.size() - LWS_PRE < max_bytes) {
     std::string_view payload;
-    if (c->close_code) {
-      // Closing: what is queued for the client (errors) goes first, no more data.
-      if (c->control.empty()) return false;
-      control = std::move(c->control.front());
-      c->control.pop_front();
-    } else if (!next_frame(c, &control, &data, &via)) {
-      return false;
-    }
+    if (!next_due(c, &control, &data, &via)) return false;
     if (data && c->gql) {
       // A GraphQL `next` holds the operation's id and selection: per client.
       graphql_data_frame(*via, *data, gql_frame_);
@@ -359,16 +360,7 @@ int Hub::write_next(lws* wsi, Client* c) {
   std::string control;
   EntryPtr data;
   Subscription* via = nullptr;
-  bool have;
-  if (c->close_code) {
-    have = !c->control.empty();
-    if (have) {
-      control = std::move(c->control.front());
-      c->control.pop_front();
-    }
-  } else {
-    have = next_frame(c, &control, &data, &via);
-  }
+  const bool have = next_due(c, &control, &data, &via);
   if (!have && c->close_code) {
     write_close(wsi, c);
     return -1;

@@ -107,13 +107,8 @@ int Hub::on_sse_writeable(lws* wsi, Client* c) {
     uint64_t frames = 0, bytes = 0;
     bool more = true;
     while (more && wbuf_.size() - LWS_PRE < kSseBatchBytes) {
-      if (c->close_code) {
-        // Closing: what is queued (the error event) goes first, no more data.
-        more = !c->control.empty();
-        if (!more) break;
-        control = std::move(c->control.front());
-        c->control.pop_front();
-      } else if (!next_frame(c, &control, &data, &via)) {
+      // Closing: only what is queued (the error event) goes out.
+      if (!next_due(c, &control, &data, &via)) {
         more = false;
         break;
       }
