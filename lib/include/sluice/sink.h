@@ -11,7 +11,9 @@
 //    start (1 record, then 2, 4, ... each time the pipe was found drained) so
 //    that `tap --group g | head -1` commits exactly one message.
 //  - a regular file: written; with `exact` (a committing reader) also
-//    fdatasync'ed: sync() does it, taken() reports what it covered.
+//    fdatasync'ed: sync() does it, taken() reports what it covered, and
+//    flush() syncs by itself once 16 MiB are written and not yet synced, so
+//    the bytes kept for them stay bounded.
 //  - anything else (tty, socket, /dev/null): written.
 //
 // This is the one meaning of "acknowledged" for stdout: tap's output, the

@@ -17,6 +17,11 @@ namespace sluice {
 namespace {
 constexpr uint64_t kMaxWindow = 1u << 16;
 constexpr size_t kCompactBytes = 1u << 20;
+// A committing reader keeps each record written to a regular file until a
+// fdatasync covers it; past this many unsynced bytes flush() syncs at once,
+// so memory stays bounded however long the commit interval (one sync per
+// 16 MiB costs little next to writing them).
+constexpr uint64_t kMaxUnsyncedBytes = 16u << 20;
 }  // namespace
 
 OutputSink::OutputSink(int fd, bool exact) : fd_(fd), exact_(exact) {
@@ -118,6 +123,9 @@ Status OutputSink::flush() {
   const uint64_t end = base_ + buf_.size();
   if (!(exact_ && kind_ == Kind::kPipe)) {
     Status st = write_upto(end);
+    if (st.ok() && exact_ && kind_ == Kind::kFile && written_ - synced_ >= kMaxUnsyncedBytes) {
+      st = sync();
+    }
     taken();  // releases what no longer needs keeping
     return st;
   }
