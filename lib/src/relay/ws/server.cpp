@@ -585,6 +585,7 @@ Status Server::run() {
     auto c = open_consumer(uri, co);
     if (!c.ok()) return c.status();
     consumers_.push_back(std::move(*c));
+    hub_.seed_positions(uri);
   }
   if (opts_.read_stdin) hub_.topic(opts_.stdin_topic, nullptr);
 
