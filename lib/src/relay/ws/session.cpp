@@ -349,10 +349,6 @@ void Hub::flush_ready() {
   for (Client* c : ready_) {
     c->ready = false;
     if (c->writable_requested) continue;  // its callback comes anyway
-    if (c->sse) {
-      request_write(c);  // its own framing (sse_session.cpp)
-      continue;
-    }
     // Closing, or lws still holds part of an earlier write: the writable
     // callback orders that.
     if (c->close_code || c->peer_closed || lws_partial_buffered(c->wsi)) {
@@ -360,7 +356,10 @@ void Hub::flush_ready() {
       continue;
     }
     bool more = false;
-    if (write_batches(c->wsi, c, &more) < 0 || more) request_write(c);
+    // SSE streams too: their bytes differ from WebSocket framing, but
+    // each entry's data lines are built once (Entry::sse_data).
+    const int r = c->sse ? sse_write_batches(c->wsi, c, &more) : write_batches(c->wsi, c, &more);
+    if (r < 0 || more) request_write(c);
   }
   ready_.clear();
 }
