@@ -2,9 +2,11 @@
 # relay-ws Server-Sent Events (GET /sse) with a python http.client client
 # (relay-ws-sse-client.py): events in order with TOPIC/SHARD/SEQ ids and
 # the data frames as data; a disconnect and a resume with Last-Event-ID,
-# nothing lost or repeated against the log; where filters; errors as
+# nothing lost or repeated against the log, for one topic-shard and for
+# several (ids listing every topic-shard, a first id-only block); where filters; errors as
 # event: error then the end of the stream; an expired token refused with
-# 401; keep-alive comments on an idle stream; protocol="sse" in /metrics;
+# 401; keep-alive comments on an idle stream; a hang-up on an idle stream
+# noticed without a write; protocol="sse" in /metrics;
 # headless Chromium's EventSource (relay-ws-sse-browser.js, when
 # scripts/setup installed chromium and playwright-core).
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
@@ -150,18 +152,23 @@ log_ids() {
 test_expect_success 'several topics and shards: ids list every topic-shard; a resume loses and repeats nothing' '
 	start_relay file:d/p2,n2 &&
 	test "$(tap --exit -F "%p\n" file:d/p2 | sort -u | wc -l)" = 2 &&
-	sse "/sse?topics=p2,n2&from=beginning" --count 12 >first &&
-	last=$(last_id first) &&
+	sse "/sse?topics=p2,n2&from=beginning" --count 12 >multi1 &&
+	last=$(last_id multi1) &&
 	keyed 10 20 | flux --key-delimiter " " file:d/p2 &&
 	gen_ndjson 5 6 | flux file:d/n2 &&
-	sse "/sse?topics=p2,n2&from=beginning" --header "Last-Event-ID: $last" --count 28 >second &&
-	{ first_ids first && first_ids second; } | sort >got &&
+	sse "/sse?topics=p2,n2&from=beginning" --header "Last-Event-ID: $last" --count 28 >multi2 &&
+	{ first_ids multi1 && first_ids multi2; } | sort >got &&
 	log_ids >expect &&
 	test_line_count = 40 expect &&
 	test_cmp expect got &&
-	grep "^event message p2/[01]/[0-9]*;p2/[01]/[0-9]*;n2/0/[0-9]* " second &&
+	ids multi2 | tail -n 1 | tr ";" "\n" | sort >got &&
+	{
+		tap --exit -F "%p %o\n" file:d/p2 | awk "{l[\$1] = \$2} END {print \"p2/0/\" l[0]; print \"p2/1/\" l[1]}" &&
+			tap --exit -F "%o\n" file:d/n2 | tail -n 1 | sed "s|^|n2/0/|"
+	} | sort >expect &&
+	test_cmp expect got &&
 	sed -n "s/^event message \([^;]*\)[^ ]* {\"topic\":\"\([^\"]*\)\",\"shard\":\([0-9]*\),\"seq\":\([0-9]*\),.*/\1 \2\/\3\/\4/p" \
-		first second >pairs &&
+		multi1 multi2 >pairs &&
 	test_line_count = 40 pairs &&
 	awk "\$1 != \$2 {exit 1}" pairs
 '
@@ -253,7 +260,15 @@ test_expect_success 'drop-oldest: a slow SSE reader gets event: notice with the 
 	sort -n -c got && sort -n -u got | cmp - got
 '
 
-# A hang-up is seen at the next write (an event or a keep-alive comment).
+# lws does not read a stream once its request is in, so a hang-up (FIN)
+# would be seen only at the next write: the relay peeks every second.
+test_expect_success 'an idle stream whose client hung up is closed before any write' '
+	start_relay --ping-interval 300s file:d/news &&
+	sse "/sse?topics=news" --id-blocks 1 >out &&
+	grep "^id news/0/[0-9]*$" out &&
+	wait_for "test \"\$(metric relay_ws_clients)\" = 0"
+'
+
 test_expect_success '--max-connections counts SSE streams: 503 while full, room again after a close' '
 	start_relay --max-connections 1 --ping-interval 1s file:d/news &&
 	{ sse "/sse?topics=news" --touch one.sub --count 1 >one & } &&
