@@ -200,6 +200,15 @@ test_expect_success 'a resume naming one topic: the other starts where from says
 	test_cmp expect got
 '
 
+test_expect_success 'from=@TIME: the shards an id does not name take only messages from TIME on' '
+	tap --exit --format "p2/%p/%o\n" file:d/p2 | awk -F/ "\$2 == 1 && \$3 > 5" | sort >expect &&
+	test "$(wc -l <expect)" -gt 5 &&
+	sse "/sse?topics=p2,n2&from=@2100-01-01T00:00:00Z" --header "Last-Event-ID: p2/1/5" \
+		--count "$(wc -l <expect)" >out &&
+	first_ids out | sort >got &&
+	test_cmp expect got
+'
+
 test_expect_success 'a malformed list in Last-Event-ID: event: error naming the entry' '
 	sse "/sse?topics=p2,n2" --header "Last-Event-ID: p2/0/3;n2/x/1" >out &&
 	grep "^event error - .*\"code\":\"bad_last_event_id\",\"message\":\"Last-Event-ID: entry 2 .n2/x/1.: SHARD is not a number" out &&
