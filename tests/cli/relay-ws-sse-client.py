@@ -6,11 +6,14 @@ HOST:PORT with http.client and print what comes back, one line each:
   header NAME VALUE         Content-Type and Cache-Control of a 200
   event TYPE ID DATA        an event (TYPE "message" when none was named;
                             ID "-" when it had none)
+  id ID                     a block with an id and no data (no event fires;
+                            EventSource keeps ID as the last event id)
   comment TEXT              a comment line (": keep-alive")
   eof                       the server closed the stream
 
 Options: --header 'Name: value' (repeatable), --count N (exit after N
-message events), --until-id ID (exit after the message event with id ID),
+message events), --id-blocks N (exit after N blocks of an id only),
+--until-id ID (exit after the message event with id ID),
 --comments N (exit after N comments), --rcvbuf BYTES (a small socket
 receive buffer: a slow reader), --touch FILE (create FILE once the
 headers came: subscribed), --wait FILE (then read no further until FILE
@@ -32,6 +35,7 @@ def main():
     ap.add_argument("--header", action="append", default=[])
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--comments", type=int, default=0)
+    ap.add_argument("--id-blocks", type=int, default=0)
     ap.add_argument("--until-id")
     ap.add_argument("--rcvbuf", type=int)
     ap.add_argument("--touch")
@@ -70,7 +74,7 @@ def main():
                 out.write("timeout\n")
                 return 2
             time.sleep(0.05)
-    messages = comments = 0
+    messages = comments = id_blocks = 0
     event, ident, data = None, None, []
     try:
         while True:
@@ -89,6 +93,12 @@ def main():
                             return 0
                         if a.until_id is not None and ident == a.until_id:
                             return 0
+                elif ident is not None:
+                    out.write("id %s\n" % ident)
+                    out.flush()
+                    id_blocks += 1
+                    if a.id_blocks and id_blocks >= a.id_blocks:
+                        return 0
                 event, ident, data = None, None, []
                 continue
             if line.startswith(":"):

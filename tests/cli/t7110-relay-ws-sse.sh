@@ -2,9 +2,11 @@
 # relay-ws Server-Sent Events (GET /sse) with a python http.client client
 # (relay-ws-sse-client.py): events in order with TOPIC/SHARD/SEQ ids and
 # the data frames as data; a disconnect and a resume with Last-Event-ID,
-# nothing lost or repeated against the log; where filters; errors as
+# nothing lost or repeated against the log, for one topic-shard and for
+# several (ids listing every topic-shard, a first id-only block); where filters; errors as
 # event: error then the end of the stream; an expired token refused with
-# 401; keep-alive comments on an idle stream; protocol="sse" in /metrics;
+# 401; keep-alive comments on an idle stream; a hang-up on an idle stream
+# noticed without a write; protocol="sse" in /metrics;
 # headless Chromium's EventSource (relay-ws-sse-browser.js, when
 # scripts/setup installed chromium and playwright-core).
 # shellcheck disable=SC2016 # test bodies are single-quoted on purpose
@@ -121,6 +123,101 @@ test_expect_success 'keep-alive comments on an idle stream; protocol sse in /met
 	test_stop "$RELAY_PID"
 '
 
+# Several topics and shards: p2 has two shards (keys spread over both).
+keyed() {
+	awk -v n="$1" -v s="$2" 'BEGIN {for (i = s; i < s + n; i++) printf "k%d {\"i\":%d}\n", i % 7, i}'
+}
+keyed 20 0 | flux --shards 2 --key-delimiter " " file:d/p2
+gen_ndjson 5 | flux file:d/n2
+
+# last_id FILE: the last id FILE saw (an event or an id-only block), as
+# EventSource would send it back.
+last_id() {
+	sed -n "s/^event message \([^ ]*\) .*/\1/p; s/^id \(.*\)/\1/p" "$1" | tail -n 1
+}
+
+# first_ids FILE: the first position of each message event id (the event's own).
+first_ids() {
+	ids "$1" | sed "s/;.*//"
+}
+
+# log_ids: TOPIC/SHARD/SEQ of every message of p2 and n2, sorted.
+log_ids() {
+	{
+		tap --exit --format "p2/%p/%o\n" file:d/p2 &&
+			tap --exit --format "n2/%p/%o\n" file:d/n2
+	} | sort
+}
+
+test_expect_success 'several topics and shards: ids list every topic-shard; a resume loses and repeats nothing' '
+	start_relay file:d/p2,n2 &&
+	test "$(tap --exit -F "%p\n" file:d/p2 | sort -u | wc -l)" = 2 &&
+	sse "/sse?topics=p2,n2&from=beginning" --count 12 >multi1 &&
+	last=$(last_id multi1) &&
+	keyed 10 20 | flux --key-delimiter " " file:d/p2 &&
+	gen_ndjson 5 6 | flux file:d/n2 &&
+	sse "/sse?topics=p2,n2&from=beginning" --header "Last-Event-ID: $last" --count 28 >multi2 &&
+	{ first_ids multi1 && first_ids multi2; } | sort >got &&
+	log_ids >expect &&
+	test_line_count = 40 expect &&
+	test_cmp expect got &&
+	ids multi2 | tail -n 1 | tr ";" "\n" | sort >got &&
+	{
+		tap --exit -F "%p %o\n" file:d/p2 | awk "{l[\$1] = \$2} END {print \"p2/0/\" l[0]; print \"p2/1/\" l[1]}" &&
+			tap --exit -F "%o\n" file:d/n2 | tail -n 1 | sed "s|^|n2/0/|"
+	} | sort >expect &&
+	test_cmp expect got &&
+	sed -n "s/^event message \([^;]*\)[^ ]* {\"topic\":\"\([^\"]*\)\",\"shard\":\([0-9]*\),\"seq\":\([0-9]*\),.*/\1 \2\/\3\/\4/p" \
+		multi1 multi2 >pairs &&
+	test_line_count = 40 pairs &&
+	awk "\$1 != \$2 {exit 1}" pairs
+'
+
+test_expect_success 'the first id says where each topic-shard starts: a client gone before its first event loses nothing' '
+	wait_for "test \"\$(metric relay_ws_messages_in_total)\" = 15" &&
+	sse "/sse?topics=p2,n2" --id-blocks 1 >first &&
+	{
+		tap --exit -F "%p %o\n" file:d/p2 | awk "{l[\$1] = \$2} END {printf \"p2/0/%d;p2/1/%d;\", l[0], l[1]}" &&
+			tap --exit -F "%o\n" file:d/n2 | tail -n 1 | sed "s|^|n2/0/|"
+	} >expect &&
+	last_id first >got &&
+	test_cmp expect got &&
+	log_ids >before &&
+	keyed 10 30 | flux --key-delimiter " " file:d/p2 &&
+	gen_ndjson 3 11 | flux file:d/n2 &&
+	sse "/sse?topics=p2,n2" --header "Last-Event-ID: $(cat got)" --count 13 >second &&
+	first_ids second | sort >got &&
+	log_ids | comm -13 before - >expect &&
+	test_line_count = 13 expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'a resume naming one topic: the other starts where from says' '
+	sse "/sse?topics=p2,n2&from=beginning" --header "Last-Event-ID: n2/0/9" --count 43 >out &&
+	first_ids out | sort >got &&
+	log_ids | grep -v "^n2/0/[0-9]$" >expect &&
+	test_line_count = 43 expect &&
+	test_cmp expect got
+'
+
+test_expect_success 'from=@TIME: the shards an id does not name take only messages from TIME on' '
+	tap --exit --format "p2/%p/%o\n" file:d/p2 | awk -F/ "\$2 == 1 && \$3 > 5" | sort >expect &&
+	test "$(wc -l <expect)" -gt 5 &&
+	sse "/sse?topics=p2,n2&from=@2100-01-01T00:00:00Z" --header "Last-Event-ID: p2/1/5" \
+		--count "$(wc -l <expect)" >out &&
+	first_ids out | sort >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'a malformed list in Last-Event-ID: event: error naming the entry' '
+	sse "/sse?topics=p2,n2" --header "Last-Event-ID: p2/0/3;n2/x/1" >out &&
+	grep "^event error - .*\"code\":\"bad_last_event_id\",\"message\":\"Last-Event-ID: entry 2 .n2/x/1.: SHARD is not a number" out &&
+	tail -n 1 out | grep -x eof &&
+	sse "/sse?topics=p2" --header "Last-Event-ID: p2/0/3;n2/0/1" >out &&
+	grep "^event error - .*topic .n2. is not in topics=" out &&
+	test_stop "$RELAY_PID"
+'
+
 test_expect_success 'auth: a valid token (query or Bearer); expired gets 401; a topic outside the claim' '
 	echo "s3cret-for-tests" >secret &&
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out priv.pem 2>/dev/null &&
@@ -172,7 +269,15 @@ test_expect_success 'drop-oldest: a slow SSE reader gets event: notice with the 
 	sort -n -c got && sort -n -u got | cmp - got
 '
 
-# A hang-up is seen at the next write (an event or a keep-alive comment).
+# lws does not read a stream once its request is in, so a hang-up (FIN)
+# would be seen only at the next write: the relay peeks every second.
+test_expect_success 'an idle stream whose client hung up is closed before any write' '
+	start_relay --ping-interval 300s file:d/news &&
+	sse "/sse?topics=news" --id-blocks 1 >out &&
+	grep "^id news/0/[0-9]*$" out &&
+	wait_for "test \"\$(metric relay_ws_clients)\" = 0"
+'
+
 test_expect_success '--max-connections counts SSE streams: 503 while full, room again after a close' '
 	start_relay --max-connections 1 --ping-interval 1s file:d/news &&
 	{ sse "/sse?topics=news" --touch one.sub --count 1 >one & } &&

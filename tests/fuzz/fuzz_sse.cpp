@@ -1,9 +1,10 @@
 // Fuzz target: relay-ws's Server-Sent Events framing (sluice/relay_sse.h),
 // which reads the Last-Event-ID header and the /sse query.
 //
-// 1. Any bytes as a Last-Event-ID: no crash; what parses has a non-empty
-//    topic and non-negative shard and seq, and its id as the server writes
-//    it parses back to the same three values.
+// 1. Any bytes as a Last-Event-ID: no crash; what parses has non-empty
+//    topics, shards of 0 or more and seqs of -1 or more; the id as the
+//    server writes those positions has no line break or NUL and parses back
+//    to the same positions; an error names the entry.
 // 2. Any bytes as event data: every line of the output is a "data: " line,
 //    and the lines joined with "\n" are the input with \r\n and \r as \n.
 // 3. Any bytes as topics and from: the subscribe message goes through
@@ -31,23 +32,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string_view data(reinterpret_cast<const char*>(bytes), size);
 
   // 1.
-  std::string topic;
-  int32_t shard = -1;
-  int64_t seq = -1;
-  if (relay::parse_last_event_id(data, &topic, &shard, &seq)) {
-    if (topic.empty() || shard < 0 || seq < 0) fail("bad parse", data);
-    if (topic.find_first_of("\r\n") == std::string::npos) {
-      std::string id;
-      relay::append_sse_id(topic, shard, seq, id);
-      std::string topic2;
-      int32_t shard2 = -1;
-      int64_t seq2 = -1;
-      const std::string_view body = std::string_view(id).substr(4, id.size() - 5);
-      if (!relay::parse_last_event_id(body, &topic2, &shard2, &seq2) || topic2 != topic ||
-          shard2 != shard || seq2 != seq) {
+  auto ids = relay::parse_last_event_id(data);
+  if (ids.ok()) {
+    if (ids->empty()) fail("parsed to nothing", data);
+    std::string id;
+    for (const relay::SsePosition& p : *ids) {
+      if (p.topic.empty() || p.shard < 0 || p.seq < -1) fail("bad parse", data);
+      if (!id.empty()) id.push_back(';');
+      relay::append_sse_position(p.topic, p.shard, p.seq, id);
+    }
+    if (id.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
+      fail("id holds a line break or NUL", id);
+    }
+    auto again = relay::parse_last_event_id(id);
+    if (!again.ok() || again->size() != ids->size()) fail("id does not round-trip", id);
+    for (size_t i = 0; i < ids->size(); ++i) {
+      const relay::SsePosition &x = (*ids)[i], &y = (*again)[i];
+      if (x.topic != y.topic || x.shard != y.shard || x.seq != y.seq) {
         fail("id does not round-trip", id);
       }
     }
+  } else if (ids.status().message().rfind("Last-Event-ID: entry ", 0) != 0) {
+    fail("error does not name the entry", ids.status().message());
   }
 
   // 2.

@@ -1,4 +1,5 @@
-// relay-ws pieces that need no server: the client protocol and JWT.
+// relay-ws pieces that need no server: the client protocol, SSE event
+// ids and JWT.
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -7,6 +8,7 @@
 
 #include "sluice/jwt.h"
 #include "sluice/relay_protocol.h"
+#include "sluice/relay_sse.h"
 
 using namespace sluice;
 using relay::ClientRequest;
@@ -106,6 +108,38 @@ TEST_CASE("relay: split_position") {
   CHECK(column == 14);
   CHECK(rest == "expected a value");
   CHECK(!relay::split_position("no position", &line, &column, &rest));
+}
+
+TEST_CASE("relay: SSE event ids, one position or a list") {
+  std::string id;
+  relay::append_sse_position("prices/eu", 0, 41, id);
+  CHECK(id == "prices/eu/0/41");
+  id.push_back(';');
+  relay::append_sse_position(std::string("a;b%c\r\n\0d", 9), 3, -1, id);
+  CHECK(id == "prices/eu/0/41;a%3Bb%25c%0D%0A%00d/3/-1");
+  auto ids = relay::parse_last_event_id(id);
+  REQUIRE(ids.ok());
+  REQUIRE(ids->size() == 2);
+  CHECK((*ids)[0].topic == "prices/eu");
+  CHECK((*ids)[0].shard == 0);
+  CHECK((*ids)[0].seq == 41);
+  CHECK((*ids)[1].topic == std::string("a;b%c\r\n\0d", 9));
+  CHECK((*ids)[1].shard == 3);
+  CHECK((*ids)[1].seq == -1);
+  CHECK(relay::parse_last_event_id("news/0/7")->at(0).topic == "news");  // the older form
+  auto bad = [](std::string_view text) {
+    auto r = relay::parse_last_event_id(text);
+    return r.ok() ? std::string() : r.status().message();
+  };
+  CHECK(bad("news/0/7;") == "Last-Event-ID: entry 2 '': expected TOPIC/SHARD/SEQ");
+  CHECK(bad("news/0/7;n/x/1") ==
+        "Last-Event-ID: entry 2 'n/x/1': SHARD is not a number of 0 or more");
+  CHECK(bad("news/0/-2") ==
+        "Last-Event-ID: entry 1 'news/0/-2': SEQ is not a number of -1 or more");
+  CHECK(bad("news/0/07") != "");
+  CHECK(bad("a%4/0/1") ==
+        "Last-Event-ID: entry 1 'a%4/0/1': '%' in TOPIC not followed by two hex digits");
+  CHECK(bad("/0/1") != "");
 }
 
 TEST_CASE("jwt: HS256 verdicts") {

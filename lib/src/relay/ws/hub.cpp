@@ -30,6 +30,21 @@ Topic* Hub::find(std::string_view name) {
   return it == topics_.end() ? nullptr : it->second.get();
 }
 
+void Hub::seed_positions(const StreamUri& uri) {
+  auto admin = open_admin(uri);
+  if (!admin.ok()) return;
+  auto streams = (*admin)->describe(uri.streams);
+  if (!streams.ok()) return;
+  for (const StreamInfo& info : *streams) {
+    Topic* t = find(info.name);
+    if (!t || t->source != &uri) continue;
+    for (const ShardInfo& sh : info.shards) {
+      auto [it, fresh] = t->last_seq.try_emplace(sh.shard, sh.last_seq);
+      if (!fresh) it->second = std::max(it->second, sh.last_seq);
+    }
+  }
+}
+
 std::vector<std::pair<std::string, size_t>> Hub::subscription_counts() {
   std::lock_guard<std::mutex> lock(topics_mu_);
   std::vector<std::pair<std::string, size_t>> out;

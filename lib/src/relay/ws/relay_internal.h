@@ -37,6 +37,10 @@ struct Entry {
   int64_t seq = 0;
   int64_t ts_us = 0;
   std::optional<std::string> key;
+  // The frame as SSE data lines and the blank line that ends the event,
+  // built on the service thread the first time an SSE client takes the
+  // entry (sse_session.cpp), then shared as `buf` is.
+  mutable std::string sse_data;
   size_t frame_size() const { return buf.size() - LWS_PRE; }
   std::string_view value() const {
     return std::string_view(buf).substr(LWS_PRE + value_off, value_len);
@@ -99,6 +103,9 @@ struct Subscription {
   // so switching between the ring and the log never repeats a message.
   std::unordered_map<int32_t, int64_t> want;
   int64_t want_default = 0;  // shards not in `want`
+  // Shards not in `want` take only messages from this time on (an SSE
+  // resume with from=@TIME, whose other shards start at that time).
+  int64_t want_from_ts = INT64_MIN;
   std::unique_ptr<CatchUp> catchup;
   // A GraphQL operation (graphql_session.cpp): its id and query; null for
   // a relay-ws subscription.
@@ -106,7 +113,8 @@ struct Subscription {
   std::unique_ptr<const GraphqlSubscription> gql;
   bool wants(const Entry& e) const {
     auto it = want.find(e.shard);
-    return e.seq >= (it == want.end() ? want_default : it->second);
+    if (it != want.end()) return e.seq >= it->second;
+    return e.seq >= want_default && e.ts_us >= want_from_ts;
   }
 };
 
@@ -181,6 +189,12 @@ class Hub {
   // The topic named `name`, created on first use (source is null for stdin).
   Topic* topic(std::string_view name, const StreamUri* source);
   Topic* find(std::string_view name);
+  // Before the source of `uri` starts: each of its topics' shards at the
+  // end of the log, as far as the backend tells (Admin::describe), so that
+  // from=end resolves to a position on every shard, not only those that
+  // had a message since (an SSE stream's first id says them). Nothing
+  // when the backend does not tell.
+  void seed_positions(const StreamUri& uri);
   std::vector<std::pair<std::string, size_t>> subscription_counts();
   // Appends to the ring; wakes subscribers; applies --slow-client.
   void append(Topic* t, EntryPtr e);
@@ -196,10 +210,19 @@ class Hub {
   int on_sse_writeable(lws* wsi, Client* c);
   // Queues the SSE event `event` (empty: a plain message) with `data`.
   void send_sse(Client* c, std::string_view event, std::string_view data);
+  // Appends the positions of SSE client `c` as an event id's value
+  // (sluice/relay_sse.h): entry `e` of `via` first, when given, then the
+  // other topic-shards whose position is known (delivered, or resolved from
+  // `from`); false when there is nothing to say (no `e` and none known).
+  bool append_sse_positions(Client* c, const Subscription* via, const Entry* e, std::string& out);
   // Subscribes `c` to `t` from `from`, filtered by `where`; *out (optional)
-  // is the new subscription. An error when the backend log cannot be read.
+  // is the new subscription. `resume` (optional, not empty) gives shards
+  // the exact next seq, overriding `from` for them (an SSE Last-Event-ID);
+  // the other shards start where `from` says. An error when the backend
+  // log cannot be read.
   Status attach(Client* c, Topic* t, const From& from, std::optional<filter::Filter> where,
-                Subscription** out = nullptr);
+                Subscription** out = nullptr,
+                const std::vector<std::pair<int32_t, int64_t>>* resume = nullptr);
   // Ends subscription `s` of its client (and frees it).
   void detach(Subscription* s);
   void unsubscribe_all(Client* c);
@@ -235,6 +258,9 @@ class Hub {
   // Up to kWritesPerWakeup batches: -1 when a write failed, else whether
   // more is due (`*more`).
   int write_batches(lws* wsi, Client* c, bool* more);
+  // The same for an SSE client (sse_session.cpp); -1 also when it is
+  // done closing.
+  int sse_write_batches(lws* wsi, Client* c, bool* more);
   void subscribe(Client* c, const std::string& topic, const ClientRequest& req);
   void unsubscribe(Client* c, const std::string& topic);
   Status start_catchup(Subscription* s, const StartPosition& from);
@@ -256,6 +282,7 @@ class Hub {
   std::string wbuf_;            // LWS_PRE bytes, then the frames of one write
   std::vector<Client*> ready_;  // see flush_ready()
   std::string gql_frame_;       // a GraphQL client's `next`, built per send
+  std::vector<std::pair<int32_t, int64_t>> sse_shards_;  // append_sse_positions()
 };
 
 // The hand-over from source threads to the service thread: a locked

@@ -131,6 +131,8 @@ class Server {
   void begin_shutdown(Status why);
   static void on_stop_signal(uv_poll_t* h, int status, int events);
   static void on_shutdown_tick(uv_timer_t* t);
+  // Every second: SSE streams whose client hung up (see open_sse).
+  static void on_sse_sweep(uv_timer_t* t);
   void stop_sources();
 
   const RelayOptions& opts_;
@@ -145,6 +147,7 @@ class Server {
   uv_loop_t loop_{};
   uv_poll_t stop_poll_{};
   uv_timer_t shutdown_timer_{};
+  uv_timer_t sse_sweep_{};
   bool shutting_down_ = false;
   std::chrono::steady_clock::time_point shutdown_at_;
   Status result_;
@@ -458,8 +461,10 @@ int Server::open_sse(lws* wsi, Session* s) {
   ++metrics_.sse_clients;
   ++metrics_.sse_connections_total;
   // The stream stays open: no lws timeout, no end of the HTTP transaction.
-  // lws reads nothing more from the connection, so a client's hang-up is
-  // seen at the next write (an event, or the keep-alive comment).
+  // lws reads nothing more from a connection in a transaction, yet polls
+  // it for input: a client's FIN wakes the loop again and again (most of a
+  // core) until something notices the end. on_sse_sweep does within a
+  // second; else the next write would.
   lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
   if (opts_.ping_interval_s > 0) {
     lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(opts_.ping_interval_s) * 1000000);
@@ -523,6 +528,7 @@ void Server::begin_shutdown(Status why) {
   result_ = std::move(why);
   shutdown_at_ = std::chrono::steady_clock::now();
   stop_sources();
+  uv_timer_stop(&sse_sweep_);
   for (Client* c : clients_) {
     c->close_code = kCloseGoingAway;
     c->close_reason = "server shutting down";
@@ -538,6 +544,23 @@ void Server::on_shutdown_tick(uv_timer_t* t) {
       std::chrono::steady_clock::now() - self->shutdown_at_ > std::chrono::seconds(3)) {
     uv_timer_stop(t);
     uv_stop(&self->loop_);
+  }
+}
+
+void Server::on_sse_sweep(uv_timer_t* t) {
+  auto* self = static_cast<Server*>(t->data);
+  for (Client* c : self->clients_) {
+    if (!c->sse || c->close_code) continue;
+    // A peek reads nothing: 0 is the end of the client's side. (Bytes it
+    // sent after its request, or a TLS close_notify, hide the end: then
+    // the next write finds it.)
+    char byte;
+    const ssize_t n = recv(lws_get_socket_fd(c->wsi), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      c->close_code = kCloseGoingAway;  // closing: sse_write_batches hangs up
+      c->peer_closed = true;
+      self->hub_.request_write(c);
+    }
   }
 }
 
@@ -585,6 +608,7 @@ Status Server::run() {
     auto c = open_consumer(uri, co);
     if (!c.ok()) return c.status();
     consumers_.push_back(std::move(*c));
+    hub_.seed_positions(uri);
   }
   if (opts_.read_stdin) hub_.topic(opts_.stdin_topic, nullptr);
 
@@ -626,6 +650,9 @@ Status Server::run() {
   uv_poll_start(&stop_poll_, UV_READABLE, on_stop_signal);
   uv_timer_init(&loop_, &shutdown_timer_);
   shutdown_timer_.data = this;
+  uv_timer_init(&loop_, &sse_sweep_);
+  sse_sweep_.data = this;
+  uv_timer_start(&sse_sweep_, on_sse_sweep, 1000, 1000);
   if (stop_requested()) begin_shutdown(Status::Ok());
 
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -638,6 +665,7 @@ Status Server::run() {
   lws_context_destroy(ctx_);
   uv_close(reinterpret_cast<uv_handle_t*>(&stop_poll_), nullptr);
   uv_close(reinterpret_cast<uv_handle_t*>(&shutdown_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sse_sweep_), nullptr);
   uv_run(&loop_, UV_RUN_DEFAULT);
   if (ctx_) lws_context_destroy(ctx_);
   uv_run(&loop_, UV_RUN_DEFAULT);

@@ -131,11 +131,12 @@ void Hub::subscribe(Client* c, const std::string& name, const ClientRequest& req
 }
 
 Status Hub::attach(Client* c, Topic* t, const From& from, std::optional<filter::Filter> where,
-                   Subscription** out) {
+                   Subscription** out, const std::vector<std::pair<int32_t, int64_t>>* resume) {
   auto s = std::make_unique<Subscription>();
   s->client = c;
   s->topic = t;
   s->where = std::move(where);
+  const bool resumed = resume && !resume->empty();
   if (from.kind == From::Kind::kShards) {
     int64_t low = INT64_MAX;
     for (auto [shard, seq] : from.shards) {
@@ -145,30 +146,40 @@ Status Hub::attach(Client* c, Topic* t, const From& from, std::optional<filter::
     s->want_default = low;
   } else if (from.kind == From::Kind::kSeq) {
     s->want_default = from.value;
-  }
-  if (from.kind == From::Kind::kEnd) {
-    s->next = t->head();
+  } else if (from.kind == From::Kind::kEnd) {
     for (auto& [shard, last] : t->last_seq) s->want[shard] = last + 1;
+  } else if (from.kind == From::Kind::kTime && resumed) {
+    s->want_from_ts = from.value;  // one reader from the lowest seq: filter by time
+  }
+  if (resumed) {
+    for (auto [shard, seq] : *resume) s->want[shard] = seq;
+  }
+  if (from.kind == From::Kind::kEnd && !resumed) {
+    s->next = t->head();
   } else if (t->source) {
     StartPosition sp;
-    switch (from.kind) {
-      case From::Kind::kBeginning:
-        sp.kind = StartPosition::Kind::kBeginning;
-        break;
-      case From::Kind::kTime:
-        sp.kind = StartPosition::Kind::kTime;
-        sp.value = from.value;
-        break;
-      default:
-        sp.kind = StartPosition::Kind::kSeq;
-        sp.value = s->want_default;
-        break;
+    if (resumed) {
+      // One reader for every shard: from the lowest seq any shard wants
+      // (`want` filters the rest). From the end, shards not in `want` have
+      // had no message.
+      int64_t low = from.kind == From::Kind::kEnd ? INT64_MAX : s->want_default;
+      for (auto& [shard, seq] : s->want) low = std::min(low, seq);
+      sp.kind = StartPosition::Kind::kSeq;
+      sp.value = std::max<int64_t>(low, 0);
+    } else if (from.kind == From::Kind::kBeginning) {
+      sp.kind = StartPosition::Kind::kBeginning;
+    } else if (from.kind == From::Kind::kTime) {
+      sp.kind = StartPosition::Kind::kTime;
+      sp.value = from.value;
+    } else {
+      sp.kind = StartPosition::Kind::kSeq;
+      sp.value = s->want_default;
     }
     SLUICE_RETURN_IF_ERROR(start_catchup(s.get(), sp));
   } else {
     // stdin: the ring is all there is.
     s->next = t->base;
-    if (from.kind == From::Kind::kTime) {
+    if (from.kind == From::Kind::kTime && !resumed) {
       while (s->next < t->head() && t->ring[s->next - t->base]->ts_us < from.value) ++s->next;
     }
   }
@@ -338,10 +349,6 @@ void Hub::flush_ready() {
   for (Client* c : ready_) {
     c->ready = false;
     if (c->writable_requested) continue;  // its callback comes anyway
-    if (c->sse) {
-      request_write(c);  // its own framing (sse_session.cpp)
-      continue;
-    }
     // Closing, or lws still holds part of an earlier write: the writable
     // callback orders that.
     if (c->close_code || c->peer_closed || lws_partial_buffered(c->wsi)) {
@@ -349,7 +356,10 @@ void Hub::flush_ready() {
       continue;
     }
     bool more = false;
-    if (write_batches(c->wsi, c, &more) < 0 || more) request_write(c);
+    // SSE streams too: their bytes differ from WebSocket framing, but
+    // each entry's data lines are built once (Entry::sse_data).
+    const int r = c->sse ? sse_write_batches(c->wsi, c, &more) : write_batches(c->wsi, c, &more);
+    if (r < 0 || more) request_write(c);
   }
   ready_.clear();
 }

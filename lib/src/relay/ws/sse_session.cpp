@@ -4,6 +4,7 @@
 // data frame goes out as `id: TOPIC/SHARD/SEQ` and `data: FRAME`; errors
 // are `event: error` and end the stream. Service thread.
 #include <algorithm>
+#include <map>
 
 #include "relay/ws/relay_internal.h"
 #include "sluice/envelope.h"
@@ -41,16 +42,17 @@ void Hub::open_sse(Client* c, const SseRequest& sreq) {
                                  : Result<ClientRequest>(Status::InvalidArgument("not UTF-8"));
   if (!req.ok()) return fail("bad_request", req.status().message());
   if (req->topics.empty()) return fail("bad_request", "query 'topics': expected topics=a,b");
-  std::string resume_topic;
-  int32_t resume_shard = 0;
-  int64_t resume_seq = 0;
+  // Per topic, the next seq of each shard the Last-Event-ID names.
+  std::map<std::string, std::vector<std::pair<int32_t, int64_t>>, std::less<>> resume;
   if (!sreq.last_event_id.empty()) {
-    if (!parse_last_event_id(sreq.last_event_id, &resume_topic, &resume_shard, &resume_seq)) {
-      return fail("bad_last_event_id", "Last-Event-ID: expected TOPIC/SHARD/SEQ");
-    }
-    if (std::find(req->topics.begin(), req->topics.end(), resume_topic) == req->topics.end()) {
-      return fail("bad_last_event_id",
-                  "Last-Event-ID: topic '" + resume_topic.substr(0, 64) + "' is not in topics=");
+    auto ids = parse_last_event_id(sreq.last_event_id);
+    if (!ids.ok()) return fail("bad_last_event_id", ids.status().message());
+    for (const SsePosition& p : *ids) {
+      if (std::find(req->topics.begin(), req->topics.end(), p.topic) == req->topics.end()) {
+        return fail("bad_last_event_id",
+                    "Last-Event-ID: topic '" + p.topic.substr(0, 64) + "' is not in topics=");
+      }
+      resume[p.topic].emplace_back(p.shard, p.seq + 1);
     }
   }
   std::vector<Topic*> topics;
@@ -74,49 +76,82 @@ void Hub::open_sse(Client* c, const SseRequest& sreq) {
     }
   }
   for (Topic* t : topics) {
-    From from = req->from;
-    if (t->name == resume_topic) {
-      // Exactly after the event on its shard; the topic's other shards
-      // from the same seq (see the man page).
-      from.kind = From::Kind::kShards;
-      from.shards = {{resume_shard, resume_seq + 1}};
-    }
+    auto named = resume.find(t->name);
     std::optional<filter::Filter> w;  // one per subscription, as on WebSocket
     if (sreq.where) {
       auto f = filter::Filter::Compile(*sreq.where);
       if (f.ok()) w.emplace(std::move(*f));
     }
-    if (Status st = attach(c, t, from, std::move(w)); !st.ok()) {
+    if (Status st = attach(c, t, req->from, std::move(w), nullptr,
+                           named == resume.end() ? nullptr : &named->second);
+        !st.ok()) {
       return fail("source", "reading '" + t->name + "': " + st.message());
     }
+  }
+  // Where the stream starts, as an id without data: a client that goes
+  // before its first event resumes from here (EventSource keeps an id
+  // even when no event fires). Only the positions known now (from=end
+  // resolved, a per-shard from, the Last-Event-ID); the others resume
+  // from `from` again, which is where they start now.
+  std::string block(LWS_PRE, '\0');
+  block.append("id: ");
+  if (append_sse_positions(c, nullptr, nullptr, block)) {
+    block.append("\n\n");
+    c->control.push_back(std::move(block));
   }
   request_write(c);
 }
 
-int Hub::on_sse_writeable(lws* wsi, Client* c) {
-  c->writable_requested = false;
+bool Hub::append_sse_positions(Client* c, const Subscription* via, const Entry* e,
+                               std::string& out) {
+  bool any = false;
+  if (via) {
+    append_sse_position(via->topic->name, e->shard, e->seq, out);
+    any = true;
+  }
+  for (const auto& s : c->subs) {
+    if (s->want.empty() || (s.get() == via && s->want.size() == 1)) continue;
+    sse_shards_.assign(s->want.begin(), s->want.end());
+    std::sort(sse_shards_.begin(), sse_shards_.end());
+    for (auto [shard, next] : sse_shards_) {
+      if (s.get() == via && shard == e->shard) continue;
+      if (any) out.push_back(';');
+      append_sse_position(s->topic->name, shard, next - 1, out);
+      any = true;
+    }
+  }
+  return any;
+}
+
+int Hub::sse_write_batches(lws* wsi, Client* c, bool* more) {
   std::string control;
   EntryPtr data;
   Subscription* via = nullptr;
-  for (int i = 0; i < kSseWritesPerWakeup; ++i) {
+  *more = true;
+  for (int i = 0; i < kSseWritesPerWakeup && *more; ++i) {
     wbuf_.assign(LWS_PRE, '\0');
     if (c->sse_keepalive) {
       wbuf_.append(": keep-alive\n\n");
       c->sse_keepalive = false;
     }
     uint64_t frames = 0, bytes = 0;
-    bool more = true;
-    while (more && wbuf_.size() - LWS_PRE < kSseBatchBytes) {
+    while (wbuf_.size() - LWS_PRE < kSseBatchBytes) {
       // Closing: only what is queued (the error event) goes out.
       if (!next_due(c, &control, &data, &via)) {
-        more = false;
+        *more = false;
         break;
       }
       if (data) {
         const size_t before = wbuf_.size();
-        append_sse_id(via->topic->name, data->shard, data->seq, wbuf_);
-        append_sse_data(std::string_view(data->buf).substr(LWS_PRE), wbuf_);
+        wbuf_.append("id: ");
+        append_sse_positions(c, via, data.get(), wbuf_);
         wbuf_.push_back('\n');
+        if (data->sse_data.empty()) {
+          // Once per entry, for every SSE client that takes it.
+          append_sse_data(std::string_view(data->buf).substr(LWS_PRE), data->sse_data);
+          data->sse_data.push_back('\n');
+        }
+        wbuf_.append(data->sse_data);
         ++frames;
         bytes += wbuf_.size() - before;
         data.reset();
@@ -131,15 +166,20 @@ int Hub::on_sse_writeable(lws* wsi, Client* c) {
       metrics_.frames_out += frames;
       metrics_.bytes_out += bytes;
     }
-    if (!more) {
-      if (!c->close_code) return 0;
-      // Let lws send what it kept of the last write before hanging up.
-      if (lws_partial_buffered(wsi)) break;
-      return -1;
-    }
+    // lws kept part of the write: the writable callback sends it first.
     if (lws_partial_buffered(wsi)) break;
   }
-  request_write(c);
+  // Closing and all sent: hang up (after what lws kept of the last write).
+  if (!*more && c->close_code && !lws_partial_buffered(wsi)) return -1;
+  if (!*more && c->close_code) *more = true;
+  return 0;
+}
+
+int Hub::on_sse_writeable(lws* wsi, Client* c) {
+  c->writable_requested = false;
+  bool more = false;
+  if (sse_write_batches(wsi, c, &more) < 0) return -1;
+  if (more) request_write(c);
   return 0;
 }
 
