@@ -281,16 +281,18 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
       at_hand.push_back(l);
     }
     if (at_hand.size() < 2) return;
-    batch.clear();
+    // The Events of the last batch are reused: only these fields differ.
+    size_t n = 0;
     for (Line& l : at_hand) {
       if (l.n != RecordReader::Next::kRecord || blank(l.text)) continue;
-      l.event = static_cast<int64_t>(batch.size());
-      Event& e = batch.emplace_back();
+      l.event = static_cast<int64_t>(n);
+      if (n == batch.size()) batch.emplace_back();
+      Event& e = batch[n++];
       e.msg.payload = l.text;
       e.line = l.number;
       e.slack = l.slack;
     }
-    matcher.run(rules.list(), batch);
+    matcher.run(rules.list(), std::span<const Event>(batch.data(), n));
     batch_generation = rules.generation;
   };
   int64_t seen = 0;

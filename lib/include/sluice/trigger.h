@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -262,7 +263,7 @@ class BatchMatcher {
   BatchMatcher(const BatchMatcher&) = delete;
   BatchMatcher& operator=(const BatchMatcher&) = delete;
 
-  void run(const std::vector<Rule*>& rules, const std::vector<Event>& events);
+  void run(const std::vector<Rule*>& rules, std::span<const Event> events);
   const Result<bool>& result(size_t event, size_t rule) const {
     return results_[event * n_rules_ + rule];
   }
@@ -272,7 +273,7 @@ class BatchMatcher {
   void loop();             // the worker thread
 
   const std::vector<Rule*>* rules_ = nullptr;
-  const std::vector<Event>* events_ = nullptr;
+  std::span<const Event> events_;
   size_t n_rules_ = 0;
   std::vector<Result<bool>> results_;
   std::atomic<size_t> next_{0};  // the first event no thread has taken

@@ -26,7 +26,7 @@ BatchMatcher::~BatchMatcher() {
 
 void BatchMatcher::work(bool worker) {
   const std::vector<Rule*>& rules = *rules_;
-  const std::vector<Event>& events = *events_;
+  const std::span<const Event> events = events_;
   for (;;) {
     const size_t from = next_.fetch_add(kChunk);
     if (from >= events.size()) return;
@@ -54,11 +54,14 @@ void BatchMatcher::loop() {
   }
 }
 
-void BatchMatcher::run(const std::vector<Rule*>& rules, const std::vector<Event>& events) {
+void BatchMatcher::run(const std::vector<Rule*>& rules, std::span<const Event> events) {
   rules_ = &rules;
-  events_ = &events;
+  events_ = events;
   n_rules_ = rules.size();
-  results_.assign(events.size() * n_rules_, Result<bool>(false));
+  // Every slot of this batch is written by work(); more are kept for the next.
+  if (results_.size() < events.size() * n_rules_) {
+    results_.resize(events.size() * n_rules_, Result<bool>(false));
+  }
   next_.store(0);
   if (events.size() < 2 * kChunk) {
     work(false);
