@@ -541,6 +541,13 @@ int main(int argc, char** argv) {
   }
 
   install_stop_handlers();
+  // --dry-run prints every match: large writes (stdio's default is a
+  // syscall per 4 KiB); flush_output() still flushes whenever the source
+  // has nothing at hand. A terminal keeps its line buffering.
+  // (glibc ignores the size without a buffer; a static array outlives the
+  // flush at exit, which runs after the destructors.)
+  static char out_buffer[1 << 20];
+  if (rules.ctx.dry_run && !isatty(1)) setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
   {
     auto built = trigger::CreateRules(specs, rules.ctx);
     if (!built.ok()) {
