@@ -2,6 +2,9 @@
 // thread and one worker. Both take chunks of kChunk events from an atomic
 // cursor; each event's results are written by the one thread that took it,
 // and the caller reads them only after the worker said it is done.
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
 
 #include "sluice/trigger.h"
@@ -67,7 +70,16 @@ void BatchMatcher::run(const std::vector<Rule*>& rules, std::span<const Event> e
     work(false);
     return;
   }
-  if (!worker_.joinable()) worker_ = std::thread([this] { loop(); });
+  if (!worker_.joinable()) {
+    // The worker blocks every signal (it inherits the mask it starts
+    // with), so that stop and SIGHUP reach the thread that polls the input.
+    sigset_t all;
+    sigset_t old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    worker_ = std::thread([this] { loop(); });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
   uint64_t job = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
