@@ -96,6 +96,25 @@ test_expect_success 'a bad line: --on-error fail stops with 65 naming it, skip g
 	test_line_count = 2 ran2
 '
 
+test_expect_success 'lines read together are taken in order: line numbers, a bad line, --count, --stats' '
+	awk "BEGIN { for (i = 1; i <= 3000; i++) {
+		if (i == 1000) print \"\"; else if (i == 2500) print \"not json\";
+		else printf \"{\\\"i\\\":%d,\\\"op\\\":\\\"%s\\\"}\\n\", i, i % 3 ? \"c\" : \"u\" } }" >many &&
+	awk "/\"u\"/ { print \"when\tstdin/\" NR \"\t\" \$0 }" many >expect_all &&
+	trigger --dry-run -w "op == \"u\"" --on-error skip --stats - <many >out 2>err &&
+	test_cmp expect_all out &&
+	test_grep "stdin line 2500: event is not valid JSON.*(skipped)" err &&
+	test_grep "2999 events; rule .when.: 1000 matched" err &&
+	test_expect_code 65 trigger --dry-run -w "op == \"u\"" --stats - <many >out 2>err &&
+	awk -F "\t" "{ split(\$2, a, \"/\") } a[2] < 2500" expect_all >expect &&
+	test_cmp expect out &&
+	test_grep "^trigger: stdin line 2500: event is not valid JSON" err &&
+	test_grep "2499 events; rule .when.: 833 matched" err &&
+	trigger --dry-run -w "op == \"u\"" --count 1500 - <many >out &&
+	awk -F "\t" "{ split(\$2, a, \"/\") } a[2] <= 1501" expect_all >expect &&
+	test_cmp expect out
+'
+
 test_expect_success '--strict makes a type mismatch a bad event' '
 	echo "{\"a\":\"x\"}" >mis &&
 	trigger -w "a > 1" -x "cat >>ran3" - <mis &&

@@ -6,6 +6,7 @@
 // evaluator and over no payload) without crashing, failing only with
 // kBadData; evaluation is deterministic (a reused evaluator agrees with a
 // fresh one).
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -78,6 +79,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
     fail("wrong strict code", expr, c.status().message());
   // Strict mode only adds errors: when it succeeds it agrees.
   if (c.ok() && a.ok() && *c != *a) fail("strict disagrees", expr, event);
+  // In place, as trigger reads a line in its buffer: the same answer as a
+  // copy, whatever bytes follow the newline.
+  std::string line(event);
+  line += '\n';
+  line.append(all.substr(0, std::min<size_t>(all.size(), 100)));
+  line.append(64, '\x01');
+  Result<bool> e = reused().matches(*f, std::string_view(line).substr(0, event.size()), meta,
+                                    line.size() - event.size());
+  if (a.ok() != e.ok() || (a.ok() && *a != *e)) fail("in place differs from a copy", expr, event);
+  if (!a.ok() && a.status().message() != e.status().message())
+    fail("in place fails differently", expr, e.status().message());
   Result<bool> d = fresh.matches(*f, std::nullopt, meta);
   if (!d.ok()) fail("no payload is never bad data", expr, d.status().message());
   return 0;

@@ -424,3 +424,42 @@ TEST_CASE("filter: a warm evaluator does not allocate per event") {
   }
 }
 #endif
+
+TEST_CASE("an event with slack after it is read in place, the same as a copy") {
+  // Each event sits in a buffer with more bytes after it, as lines in a
+  // read buffer do; the byte after the event decides whether the parser
+  // may read it in place (whitespace) or gets a padded copy.
+  struct Case {
+    std::string expr, event, after;
+    bool want;
+  };
+  const std::vector<Case> cases = {
+      {"$ == 12", "12", "\n34\n", true},
+      {"$ == 12", "12", "34\n", true},  // not whitespace: copied, still 12
+      {"$ == 1234", "12", "34\n", false},
+      {"$ == true", "true", "\r\nx", true},
+      {"$ == \"ab\"", "\"ab\"", " ", true},
+      {"op == \"u\" && changed(after.price)", kUpdate, "\n{\"op\":\"c\"}", true},
+      {"after.tags contains \"b\"", kUpdate, "\n[\"b\"]", true},
+      {"after.tags contains \"z\"", kUpdate, "\n[\"z\"]", false},
+  };
+  for (const Case& c : cases) {
+    std::string buffer = c.event + c.after + std::string(80, 'x');
+    const std::string_view event(buffer.data(), c.event.size());
+    Result<Filter> f = Filter::Compile(c.expr);
+    REQUIRE(f.ok());
+    Evaluator ev;
+    for (size_t slack : {size_t{0}, buffer.size() - c.event.size()}) {
+      Result<bool> r = ev.matches(*f, event, {}, slack);
+      REQUIRE_MESSAGE(r.ok(), c.expr << ": " << r.status().message());
+      CHECK_MESSAGE(*r == c.want, c.expr << " over " << c.event << " with slack " << slack);
+    }
+  }
+  // Not valid JSON in place either.
+  std::string buffer = std::string("{\"a\":") + "\n" + std::string(80, ' ');
+  Result<Filter> f = Filter::Compile("a == 1");
+  REQUIRE(f.ok());
+  Evaluator ev;
+  Result<bool> r = ev.matches(*f, std::string_view(buffer.data(), 5), {}, buffer.size() - 5);
+  CHECK_FALSE(r.ok());
+}

@@ -249,3 +249,34 @@ TEST_CASE("length-prefixed framing: u32be and varint, oversized skipped exactly,
         -1);
   CHECK_FALSE(Framing::LengthPrefixed("u16").ok());
 }
+
+TEST_CASE("next_buffered takes only the records already in the buffer, and never reads") {
+  int p[2];
+  REQUIRE(pipe(p) == 0);
+  REQUIRE(write(p[1], "one\ntwo\r\nthr", 12) == 12);
+  RecordReader r(p[0], Framing::Line(), 100);
+  std::string_view a;
+  std::string_view b;
+  std::string_view c;
+  REQUIRE(r.next(&a) == Next::kRecord);
+  REQUIRE(r.next_buffered(&b) == Next::kRecord);
+  // "thr" has no newline yet: a blocking fd would wait, next_buffered does not.
+  CHECK(r.next_buffered(&c) == Next::kWouldBlock);
+  CHECK(r.record_number() == 2);
+  // Both views are valid together; the bytes after them are the buffer's.
+  CHECK(a == "one");
+  CHECK(b == "two");
+  CHECK(a.data()[a.size()] == '\n');
+  CHECK(b.data()[b.size()] == '\r');
+  CHECK(r.bytes_after(a) == r.bytes_after(b) + 4);  // "\ntwo"
+  CHECK(r.bytes_after(b) >= 64);
+  REQUIRE(write(p[1], "ee\n", 3) == 3);
+  close(p[1]);
+  REQUIRE(r.next(&c) == Next::kRecord);
+  CHECK(c == "three");
+  CHECK(r.record_number() == 3);
+  CHECK(r.next_buffered(&c) == Next::kWouldBlock);
+  CHECK(r.next(&c) == Next::kEof);
+  CHECK(r.next_buffered(&c) == Next::kEof);
+  close(p[0]);
+}

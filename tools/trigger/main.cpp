@@ -62,7 +62,8 @@ extern "C" void on_hup(int) {
 struct RuleSet {
   Rules rules;  // --dry-run, or until start()
   std::vector<std::unique_ptr<trigger::RuleRunner>> runners;
-  std::string file;  // --rules, or empty
+  std::string file;         // --rules, or empty
+  uint64_t generation = 0;  // counts reloads (evaluations of older rules are stale)
   trigger::RuleContext ctx;
   bool halt_on_failure = false;  // a stream source stops at a failed event
   size_t queue_size = 1024;      // --queue-size: events one lane holds before the source waits
@@ -135,11 +136,19 @@ struct RuleSet {
   // in *queued when a rule's worker halted or a stop signal came while a queue was full.
   // A null `t` is made when a rule first needs it (stdin needs no ticket
   // for an event nothing matched, and --dry-run none at all).
-  Status dispatch(const Event& e, std::shared_ptr<trigger::Ticket>& t, bool* queued) {
+  // With `pre`, the rules were evaluated already: event `pre_event` of it.
+  Status dispatch(const Event& e, std::shared_ptr<trigger::Ticket>& t, bool* queued,
+                  const trigger::BatchMatcher* pre = nullptr, size_t pre_event = 0) {
     *queued = true;
     for (size_t i = 0; i < size(); ++i) {
       Rule& rule = at(i);
-      Result<bool> m = rule.matches(e);
+      Result<bool> own(false);
+      if (pre) {
+        rule.count(pre->result(pre_event, i));
+      } else {
+        own = rule.matches(e);
+      }
+      const Result<bool>& m = pre ? pre->result(pre_event, i) : own;
       if (!m.ok()) {
         return size() > 1 ? m.status().With("rule '" + rule.name() + "'") : m.status();
       }
@@ -207,6 +216,7 @@ struct RuleSet {
     runners.clear();
     lanes.clear();
     rules = std::move(*fresh);
+    ++generation;
     if (Status st = start(); !st.ok()) {
       fprintf(stderr, "trigger: SIGHUP: --rules %s: %s; the rule runs in fewer lanes\n",
               file.c_str(), st.message().c_str());
@@ -216,6 +226,12 @@ struct RuleSet {
   void flush_output() {
     for (auto& r : rules) r->flush_output();
   }
+  // The rules in order (rule i, or its first lane).
+  std::vector<Rule*> list() {
+    std::vector<Rule*> out;
+    for (size_t i = 0; i < size(); ++i) out.push_back(&at(i));
+    return out;
+  }
 };
 
 struct Source {
@@ -224,18 +240,82 @@ struct Source {
   uint64_t events = 0;  // read so far
 };
 
+bool blank(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+// Lines at hand are evaluated as a batch (BatchMatcher, two threads), then
+// taken one by one as if read one by one: the same order, line numbers,
+// errors and stops.
+constexpr size_t kBatch = 4096;
+
+struct Line {
+  RecordReader::Next n = RecordReader::Next::kEof;
+  std::string_view text;
+  uint64_t number = 0;
+  size_t slack = 0;
+  int64_t event = -1;  // its index in the evaluated batch, or -1
+};
+
 // Runs the rules over stdin lines. Returns the exit code.
 int run_stdin(RuleSet& rules, bool envelope, Source& src) {
   RecordReader reader(0, Framing::Line(), size_t{64} << 20);
   EnvelopeDecoder decoder;
+  trigger::BatchMatcher matcher;
+  std::vector<Line> at_hand;  // lines read, not yet taken
+  size_t taken = 0;
+  std::vector<Event> batch;
+  uint64_t batch_generation = 0;
+  // After next() returned `first`, the records behind it that are in the
+  // buffer already (their views stay valid together) join it, and the
+  // rules are evaluated over the batch. --envelope decodes one at a time.
+  auto gather = [&](const Line& first) {
+    at_hand.assign(1, first);
+    taken = 0;
+    while (!envelope && at_hand.size() < kBatch) {
+      Line l;
+      l.n = reader.next_buffered(&l.text);
+      if (l.n != RecordReader::Next::kRecord && l.n != RecordReader::Next::kOversized) break;
+      l.number = reader.record_number();
+      if (l.n == RecordReader::Next::kRecord) l.slack = reader.bytes_after(l.text);
+      at_hand.push_back(l);
+    }
+    if (at_hand.size() < 2) return;
+    // The Events of the last batch are reused: only these fields differ.
+    size_t n = 0;
+    for (Line& l : at_hand) {
+      if (l.n != RecordReader::Next::kRecord || blank(l.text)) continue;
+      l.event = static_cast<int64_t>(n);
+      if (n == batch.size()) batch.emplace_back();
+      Event& e = batch[n++];
+      e.msg.payload = l.text;
+      e.line = l.number;
+      e.slack = l.slack;
+    }
+    matcher.run(rules.list(), std::span<const Event>(batch.data(), n));
+    batch_generation = rules.generation;
+  };
   int64_t seen = 0;
   Event e;
   for (;;) {
     if (stop_requested()) break;
     if (src.count >= 0 && seen >= src.count) break;
     rules.maybe_reload();
-    std::string_view line;
-    const RecordReader::Next n = reader.next(&line);
+    Line cur;
+    if (taken < at_hand.size()) {
+      cur = at_hand[taken++];
+    } else {
+      at_hand.clear();
+      cur.n = reader.next(&cur.text);
+      cur.number = reader.record_number();
+      if (cur.n == RecordReader::Next::kRecord) {
+        cur.slack = envelope ? 0 : reader.bytes_after(cur.text);
+        gather(cur);
+        if (!at_hand.empty()) cur = at_hand[taken++];
+      }
+    }
+    const RecordReader::Next n = cur.n;
+    const std::string_view line = cur.text;
     if (n == RecordReader::Next::kWouldBlock) {
       // Nothing at hand: what is buffered goes out now, then wait.
       rules.flush_output();
@@ -245,7 +325,7 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
       continue;
     }
     if (n == RecordReader::Next::kEof) break;
-    auto where = [&] { return "stdin line " + std::to_string(reader.record_number()); };
+    auto where = [&] { return "stdin line " + std::to_string(cur.number); };
     if (n == RecordReader::Next::kOversized) {
       if (int rc = bad_event(where(), Status::BadData("longer than 64 MiB"), src.skip_bad); rc >= 0)
         return rc;
@@ -256,11 +336,11 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
       return cli::fail(reader.status().With("stdin"));
     }
     if (n != RecordReader::Next::kRecord) continue;
-    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank
+    if (cur.event < 0 && blank(line)) continue;
     ++seen;
     ++src.events;
     e.msg = Message{};
-    e.line = reader.record_number();
+    e.line = cur.number;
     if (envelope) {
       Status st = decoder.decode(line, e.msg);
       if (!st.ok()) {
@@ -273,9 +353,12 @@ int run_stdin(RuleSet& rules, bool envelope, Source& src) {
     } else {
       e.msg.payload = line;
     }
+    e.slack = cur.slack;
     bool queued = true;
     std::shared_ptr<trigger::Ticket> ticket;
-    Status st = rules.dispatch(e, ticket, &queued);
+    const bool pre = cur.event >= 0 && batch_generation == rules.generation;
+    Status st = rules.dispatch(e, ticket, &queued, pre ? &matcher : nullptr,
+                               static_cast<size_t>(cur.event));
     if (!st.ok()) {
       if (int rc = bad_event(where(), st, src.skip_bad); rc >= 0) {
         rules.drain();
@@ -458,6 +541,13 @@ int main(int argc, char** argv) {
   }
 
   install_stop_handlers();
+  // --dry-run prints every match: large writes (stdio's default is a
+  // syscall per 4 KiB); flush_output() still flushes whenever the source
+  // has nothing at hand. A terminal keeps its line buffering.
+  // (glibc ignores the size without a buffer; a static array outlives the
+  // flush at exit, which runs after the destructors.)
+  static char out_buffer[1 << 20];
+  if (rules.ctx.dry_run && !isatty(1)) setvbuf(stdout, out_buffer, _IOFBF, sizeof out_buffer);
   {
     auto built = trigger::CreateRules(specs, rules.ctx);
     if (!built.ok()) {

@@ -133,6 +133,12 @@ class Evaluator {
   // number").
   Result<bool> matches(const Filter& filter, std::optional<std::string_view> payload,
                        const EventMeta& meta);
+  // The same, for a payload that `slack` readable bytes follow in memory
+  // (the rest of a read buffer): when they cover the JSON parser's padding
+  // and the first is whitespace (a line's '\n'), the payload is parsed in
+  // place instead of copied.
+  Result<bool> matches(const Filter& filter, std::optional<std::string_view> payload,
+                       const EventMeta& meta, size_t slack);
 
   struct Scratch;  // private to the implementation
 

@@ -39,11 +39,20 @@ class RecordReader {
   // length prefix included, cut_short_reason() says how many, and the next
   // call returns kEof. kError: status() has the errno.
   Next next(std::string_view* record);
+  // As next(), but never reads: kWouldBlock when the next record is not
+  // wholly in the buffer. The views next() and then next_buffered() return
+  // stay valid together until the next call of next(), which may move the
+  // buffer: a batch of records at hand.
+  Next next_buffered(std::string_view* record);
 
   // 1-based number of the record last returned or skipped (the line number
   // for line framing).
   uint64_t record_number() const { return record_number_; }
   uint64_t bytes_read() const;
+  // How many bytes of the reader's buffer follow `record` (a view next()
+  // returned, while it is valid): a parser that reads past the end of its
+  // input (simdjson's padding) may use them instead of a padded copy.
+  size_t bytes_after(std::string_view record) const;
   const Status& status() const;
   const std::string& cut_short_reason() const { return cut_short_reason_; }
   // Starts over on a new fd (the next writer of a named pipe) after the
@@ -59,6 +68,7 @@ class RecordReader {
   std::unique_ptr<ReadBuffer> in_;
   size_t scan_ = 0;  // where to resume looking for the delimiter
   bool skipping_ = false;
+  bool no_fill_ = false;     // next_buffered(): kWouldBlock instead of a read
   uint64_t skip_bytes_ = 0;  // length-prefixed: what is left of an oversized record
   uint64_t record_number_ = 0;
   std::string cut_short_reason_;

@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -55,6 +56,7 @@ struct RuleStats {
 struct Event {
   Message msg;
   uint64_t line = 0;  // stdin: the line number; 0 for a stream
+  size_t slack = 0;   // readable bytes after the payload in memory (stdin: the read buffer's)
 
   std::string id() const;
   // For messages: "stdin line 7" or "event orders/0/42".
@@ -108,6 +110,12 @@ class Rule {
 
   // Evaluates the filter: matched, not, or a bad event (kBadData).
   Result<bool> matches(const Event& e);
+  // The parts of matches(), for BatchMatcher: evaluate() leaves the counts
+  // alone; with `worker` it uses an evaluator of its own, so that a second
+  // thread may evaluate other events at the same time. count() counts an
+  // event with what evaluate() returned for it.
+  Result<bool> evaluate(const Event& e, bool worker);
+  void count(const Result<bool>& m);
   // Runs the action for a matching event, with retries; kStopped when a
   // stop signal came first.
   Outcome fire(const Event& e);
@@ -164,6 +172,8 @@ class Rule {
   Millis debounce_{0};
   std::optional<filter::Filter> filter_;
   std::optional<filter::Evaluator> eval_;
+  std::optional<filter::Evaluator> worker_eval_;  // evaluate(e, true): BatchMatcher's thread
+  bool strict_ = false;
   std::optional<OutputFormat> body_template_;
   std::unique_ptr<Producer> to_;
   std::unique_ptr<Producer> dlq_;
@@ -237,6 +247,41 @@ class RuleRunner {
   bool quit_ = false;
   bool halted_ = false;
   std::atomic<bool> any_failed_{false};
+  std::thread worker_;
+};
+
+// Evaluates the rules' filters over a batch of events on two threads, the
+// caller's and a worker of its own, which take chunks of events in turn (so
+// a busy machine only shifts the share). result(i, r) is what
+// rules[r]->matches(events[i]) would return, but nothing is counted: the
+// caller counts (Rule::count) the events it goes on to dispatch, in order.
+// Small batches are evaluated in the caller's thread alone.
+class BatchMatcher {
+ public:
+  BatchMatcher();
+  ~BatchMatcher();  // ends the worker
+  BatchMatcher(const BatchMatcher&) = delete;
+  BatchMatcher& operator=(const BatchMatcher&) = delete;
+
+  void run(const std::vector<Rule*>& rules, std::span<const Event> events);
+  const Result<bool>& result(size_t event, size_t rule) const {
+    return results_[event * n_rules_ + rule];
+  }
+
+ private:
+  void work(bool worker);  // evaluates chunks until none is left
+  void loop();             // the worker thread
+
+  const std::vector<Rule*>* rules_ = nullptr;
+  std::span<const Event> events_;
+  size_t n_rules_ = 0;
+  std::vector<Result<bool>> results_;
+  std::atomic<size_t> next_{0};  // the first event no thread has taken
+  std::mutex mu_;
+  std::condition_variable cv_;
+  uint64_t job_ = 0;   // batches handed to the worker
+  uint64_t done_ = 0;  // batches the worker is done with
+  bool quit_ = false;
   std::thread worker_;
 };
 

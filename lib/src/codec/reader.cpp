@@ -30,6 +30,10 @@ RecordReader::~RecordReader() = default;
 uint64_t RecordReader::bytes_read() const {
   return in_->total;
 }
+size_t RecordReader::bytes_after(std::string_view record) const {
+  return static_cast<size_t>(in_->bytes.data() + in_->bytes.size() -
+                             (record.data() + record.size()));
+}
 const Status& RecordReader::status() const {
   return in_->status;
 }
@@ -95,6 +99,7 @@ RecordReader::Next RecordReader::next_prefixed(std::string_view* record) {
       }
     }
     scan_ = in_->begin;
+    if (no_fill_ && !in_->eof) return Next::kWouldBlock;
     if (in_->eof || !fill()) {
       if (!in_->status.ok()) return Next::kError;
       if (!in_->eof) return Next::kWouldBlock;
@@ -107,6 +112,13 @@ RecordReader::Next RecordReader::next_prefixed(std::string_view* record) {
       return Next::kCutShort;
     }
   }
+}
+
+RecordReader::Next RecordReader::next_buffered(std::string_view* record) {
+  no_fill_ = true;
+  const Next n = next(record);
+  no_fill_ = false;
+  return n;
 }
 
 RecordReader::Next RecordReader::next(std::string_view* record) {
@@ -149,6 +161,7 @@ RecordReader::Next RecordReader::next(std::string_view* record) {
       }
       in_->begin = scan_;  // drop what cannot start a delimiter
     }
+    if (no_fill_ && !in_->eof) return Next::kWouldBlock;
     if (in_->eof || !fill()) {
       if (!in_->status.ok()) return Next::kError;
       if (!in_->eof) return Next::kWouldBlock;

@@ -93,7 +93,9 @@ struct Evaluator::Scratch {
   simdjson::ondemand::parser parser;
   simdjson::ondemand::document doc;
   simdjson::ondemand::parser aux_parser;  // for elements of an array value
-  std::string padded;
+  std::string padded;              // a copy of the event with padding, unless parsed in place
+  const char* end = nullptr;       // where the readable bytes after the event end
+  size_t slack = 0;                // readable bytes after the payload (matches' argument)
   std::vector<std::string> slots;  // per node: strings read from the event
   std::optional<std::string_view> payload;
   bool iterated = false;
@@ -248,8 +250,8 @@ class Walk {
   // Whether the JSON array `raw` (a view into the padded event) holds an
   // element equal to `needle`.
   bool array_has(std::string_view raw, const Value& needle) {
-    const char* end = s_.padded.data() + s_.padded.size();
-    simdjson::padded_string_view in(raw.data(), raw.size(), static_cast<size_t>(end - raw.data()));
+    simdjson::padded_string_view in(raw.data(), raw.size(),
+                                    static_cast<size_t>(s_.end - raw.data()));
     simdjson::ondemand::document doc;
     if (s_.aux_parser.iterate(in).get(doc)) return false;
     simdjson::ondemand::array arr;
@@ -285,9 +287,20 @@ class Walk {
     s_.iterated = true;
     if (!s_.payload) return false;
     const std::string_view p = *s_.payload;
-    s_.padded.assign(p.data(), p.size());
-    s_.padded.append(simdjson::SIMDJSON_PADDING, '\0');
-    simdjson::padded_string_view in(s_.padded.data(), p.size(), s_.padded.size());
+    simdjson::padded_string_view in;
+    const char after = s_.slack > 0 ? p.data()[p.size()] : 'x';
+    if (s_.slack >= simdjson::SIMDJSON_PADDING &&
+        (after == '\n' || after == '\r' || after == ' ' || after == '\t')) {
+      // Whitespace ends the event (a root scalar stops there), and the
+      // parser may read ahead into the bytes after it.
+      in = simdjson::padded_string_view(p.data(), p.size(), p.size() + s_.slack);
+      s_.end = p.data() + p.size() + s_.slack;
+    } else {
+      s_.padded.assign(p.data(), p.size());
+      s_.padded.append(simdjson::SIMDJSON_PADDING, '\0');
+      in = simdjson::padded_string_view(s_.padded.data(), p.size(), s_.padded.size());
+      s_.end = s_.padded.data() + s_.padded.size();
+    }
     auto err = s_.parser.iterate(in).get(s_.doc);
     if (err) return bad_json(err);
     s_.has_doc = true;
@@ -546,11 +559,17 @@ Evaluator::~Evaluator() = default;
 
 Result<bool> Evaluator::matches(const Filter& filter, std::optional<std::string_view> payload,
                                 const EventMeta& meta) {
+  return matches(filter, payload, meta, 0);
+}
+
+Result<bool> Evaluator::matches(const Filter& filter, std::optional<std::string_view> payload,
+                                const EventMeta& meta, size_t slack) {
   const Program& p = *filter.program_;
   Scratch& s = *scratch_;
   // Two slots per node (changed() uses a second one), kept across events.
   if (s.slots.size() < 2 * p.nodes.size()) s.slots.resize(2 * p.nodes.size());
   s.payload = payload;
+  s.slack = slack;
   s.iterated = false;
   s.has_doc = false;
   s.error = Status::Ok();

@@ -88,6 +88,7 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
   if (!f.ok()) return f.status().With(field("when"));
   r->filter_.emplace(std::move(*f));
   r->eval_.emplace(filter::Evaluator::Options{ctx.strict});
+  r->strict_ = ctx.strict;
   if (!spec.rate.empty()) {
     const int64_t us = rate_interval_us(spec.rate);
     if (us == 0) {
@@ -182,10 +183,23 @@ Result<std::unique_ptr<Rule>> Rule::Create(const RuleSpec& spec, const RuleConte
 }
 
 Result<bool> Rule::matches(const Event& e) {
-  ++stats_.events;
-  Result<bool> m = eval_->matches(*filter_, e.msg.payload, filter::EventMeta::Of(e.msg));
-  if (m.ok() && *m) ++stats_.matched;
+  Result<bool> m = evaluate(e, false);
+  count(m);
   return m;
+}
+
+Result<bool> Rule::evaluate(const Event& e, bool worker) {
+  filter::Evaluator* ev = &*eval_;
+  if (worker) {
+    if (!worker_eval_) worker_eval_.emplace(filter::Evaluator::Options{strict_});
+    ev = &*worker_eval_;
+  }
+  return ev->matches(*filter_, e.msg.payload, filter::EventMeta::Of(e.msg), e.slack);
+}
+
+void Rule::count(const Result<bool>& m) {
+  ++stats_.events;
+  if (m.ok() && *m) ++stats_.matched;
 }
 
 Outcome Rule::fire(const Event& e) {
