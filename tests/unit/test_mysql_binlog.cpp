@@ -28,6 +28,7 @@
 
 #include <string>
 
+#include "../unhex.h"
 #include "cdc/mysql_json.h"
 #include "cdc/mysql_offsets.h"
 #include "cdc/mysql_rows.h"
@@ -39,16 +40,9 @@
 
 using namespace sluice;
 using namespace sluice::mysql;
+using sluice::testing::unhex;
 
 namespace {
-
-std::string unhex(std::string_view h) {
-  std::string out;
-  auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (size_t i = 0; i + 1 < h.size(); i += 2)
-    out.push_back(static_cast<char>(nib(h[i]) * 16 + nib(h[i + 1])));
-  return out;
-}
 
 constexpr std::string_view kTableMapT =
     "1a00000000000100036361700001740013030108f60405fe0ffcfefe100a1312110dfc03130a030408fe05500002"
