@@ -56,7 +56,9 @@ void decode(const TableMap& t, uint8_t type, const std::string& body) {
   if (!parse_rows_event(type, body, post, &scratch, &re).ok()) return;
   if (re.column_count != t.columns.size()) return;  // the stream checks this first
   debezium::ValueOptions opts;
-  opts.embed_json = type & 1;
+  // Not for the JSON table: an embedded DECIMAL of 20+ digits is valid JSON
+  // that simdjson 3.0's DOM refuses (fuzz_mysql_json checks such documents).
+  opts.embed_json = (type & 1) && type != kPartialUpdateRows;
   debezium::Row row;
   static simdjson::dom::parser parser;
   std::vector<std::optional<std::string_view>> json;

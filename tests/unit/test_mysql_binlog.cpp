@@ -290,6 +290,21 @@ TEST_CASE("mysql binary JSON: scalars, large containers, opaque values, bad offs
   CHECK_FALSE(json_binary_to_text(deep, out).ok());
 }
 
+// Found by scripts/fuzz fuzz_mysql_json: a double of NaN bits came out as
+// "-nan", which is not JSON (MySQL stores no NaN or infinity in JSON).
+TEST_CASE("mysql binary JSON: NaN and infinite doubles are bad data; an INT64_MIN TIME decodes") {
+  std::string out;
+  CHECK(json_binary_to_text(unhex("0bf6ffffd504e8fffffff8"), out).is(StatusCode::kBadData));
+  CHECK(json_binary_to_text(unhex("0b000000000000f07f"), out).is(StatusCode::kBadData));  // inf
+  CHECK(json_binary_to_text(unhex("0b000000000000f03f"), out).ok());                      // 1.0
+  CHECK(out == "1");
+  // Also found by it: an opaque TIME of INT64_MIN was negated as int64_t
+  // (undefined); now it prints whatever the bits say, as any other value.
+  out.clear();
+  CHECK(json_binary_to_text(unhex("0f0b080000000000000080"), out).ok());
+  CHECK(out.front() == '"');
+}
+
 TEST_CASE("mysql values: DECIMAL exact, TIME2 negative with fractions, DATETIME2, zero dates") {
   // DECIMAL(20,6) 0.000001 and -99999999999999.999999 (decimal2bin).
   Column dec;

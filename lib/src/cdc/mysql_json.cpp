@@ -2,6 +2,7 @@
 #include "cdc/mysql_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "cdc/mysql_bytes.h"
@@ -82,6 +83,9 @@ class Decoder {
         uint64_t bits = le_uint(p, 8);
         double v;
         std::memcpy(&v, &bits, 8);
+        // JSON has no NaN or infinity, and MySQL stores none in a JSON
+        // document: such bytes are not a document.
+        if (!std::isfinite(v)) return bad("double that is not finite", at);
         char buf[32];
         auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
         out.append(buf, static_cast<size_t>(r.ptr - buf));
@@ -242,7 +246,8 @@ class Decoder {
         int64_t packed = static_cast<int64_t>(le_uint(p, 8));
         char buf[40];
         const bool neg = packed < 0;
-        const uint64_t v = neg ? static_cast<uint64_t>(-packed) : static_cast<uint64_t>(packed);
+        // Negated as unsigned: -INT64_MIN does not fit an int64_t.
+        const uint64_t v = neg ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
         const uint64_t micros = v % (1 << 24), ymdhms = v >> 24;
         int len;
         if (field_type == kTypeTime) {
