@@ -28,6 +28,7 @@
 
 #include <string>
 
+#include "../unhex.h"
 #include "cdc/mysql_json.h"
 #include "cdc/mysql_offsets.h"
 #include "cdc/mysql_rows.h"
@@ -39,16 +40,9 @@
 
 using namespace sluice;
 using namespace sluice::mysql;
+using sluice::testing::unhex;
 
 namespace {
-
-std::string unhex(std::string_view h) {
-  std::string out;
-  auto nib = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-  for (size_t i = 0; i + 1 < h.size(); i += 2)
-    out.push_back(static_cast<char>(nib(h[i]) * 16 + nib(h[i + 1])));
-  return out;
-}
 
 constexpr std::string_view kTableMapT =
     "1a00000000000100036361700001740013030108f60405fe0ffcfefe100a1312110dfc03130a030408fe05500002"
@@ -294,6 +288,21 @@ TEST_CASE("mysql binary JSON: scalars, large containers, opaque values, bad offs
     deep += unhex("020100") + std::string(1, static_cast<char>(7)) + std::string("\x00\x02", 2);
   out.clear();
   CHECK_FALSE(json_binary_to_text(deep, out).ok());
+}
+
+// Found by scripts/fuzz fuzz_mysql_json: a double of NaN bits came out as
+// "-nan", which is not JSON (MySQL stores no NaN or infinity in JSON).
+TEST_CASE("mysql binary JSON: NaN and infinite doubles are bad data; an INT64_MIN TIME decodes") {
+  std::string out;
+  CHECK(json_binary_to_text(unhex("0bf6ffffd504e8fffffff8"), out).is(StatusCode::kBadData));
+  CHECK(json_binary_to_text(unhex("0b000000000000f07f"), out).is(StatusCode::kBadData));  // inf
+  CHECK(json_binary_to_text(unhex("0b000000000000f03f"), out).ok());                      // 1.0
+  CHECK(out == "1");
+  // Also found by it: an opaque TIME of INT64_MIN was negated as int64_t
+  // (undefined); now it prints whatever the bits say, as any other value.
+  out.clear();
+  CHECK(json_binary_to_text(unhex("0f0b080000000000000080"), out).ok());
+  CHECK(out.front() == '"');
 }
 
 TEST_CASE("mysql values: DECIMAL exact, TIME2 negative with fractions, DATETIME2, zero dates") {

@@ -65,7 +65,7 @@ unsigned BinlogStream::post_header_len(uint8_t type) const {
     return static_cast<uint8_t>(post_header_lens_[type - 1u]);
   // Defaults of every binlog v4 server since MySQL 5.1 / MariaDB 5.x.
   if (type == kTableMapEvent) return 8;
-  if (type >= kWriteRowsV2 && type <= kDeleteRowsV2) return 10;
+  if ((type >= kWriteRowsV2 && type <= kDeleteRowsV2) || type == kPartialUpdateRows) return 10;
   return 8;
 }
 

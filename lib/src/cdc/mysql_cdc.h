@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -93,6 +94,7 @@ class MysqlCdc {
   std::map<std::string, TableMap> schema_cache_;  // "db.table" -> information_schema columns
   std::string scratch_;
   debezium::Row before_, after_;
+  std::vector<std::optional<std::string_view>> before_json_;  // partial JSON updates
 
   // Stream position state.
   std::string file_;

@@ -2,6 +2,7 @@
 #include "cdc/mysql_json.h"
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 
 #include "cdc/mysql_bytes.h"
@@ -82,6 +83,9 @@ class Decoder {
         uint64_t bits = le_uint(p, 8);
         double v;
         std::memcpy(&v, &bits, 8);
+        // JSON has no NaN or infinity, and MySQL stores none in a JSON
+        // document: such bytes are not a document.
+        if (!std::isfinite(v)) return bad("double that is not finite", at);
         char buf[32];
         auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general);
         out.append(buf, static_cast<size_t>(r.ptr - buf));
@@ -105,6 +109,27 @@ class Decoder {
       default:
         return bad("unknown value type " + std::to_string(type), at);
     }
+  }
+
+  // As value(), into a tree: containers become nodes, scalars their text.
+  Status tree(uint8_t type, size_t at, size_t end, int depth, JsonNode* node) {
+    if (depth > kMaxDepth) return bad("nested too deep", at);
+    if (at > end || end > d_.size()) return bad("value out of bounds", at);
+    node->keys.clear();
+    node->items.clear();
+    node->scalar.clear();
+    if (type > kLargeArray) {
+      node->kind = JsonNode::Kind::kScalar;
+      return value(type, at, end, depth, node->scalar);
+    }
+    const bool object = type <= kLargeObject;
+    node->kind = object ? JsonNode::Kind::kObject : JsonNode::Kind::kArray;
+    return entries(object, type == kLargeObject || type == kLargeArray, at, end,
+                   [&](std::string_view key, uint8_t t, size_t vat, size_t vend) -> Status {
+                     if (object) node->keys.emplace_back(key);
+                     node->items.emplace_back();
+                     return tree(t, vat, vend, depth + 1, &node->items.back());
+                   });
   }
 
  private:
@@ -144,7 +169,10 @@ class Decoder {
     return false;
   }
 
-  Status container(bool object, bool large, size_t at, size_t end, int depth, std::string& out) {
+  // Calls fn(key, type, value_at, value_end) for each entry of the object
+  // or array at `at` (key empty for arrays), in the document's order.
+  template <typename Fn>
+  Status entries(bool object, bool large, size_t at, size_t end, Fn&& fn) {
     const size_t off = large ? 4 : 2;
     const size_t n = end - at;
     const auto* p = reinterpret_cast<const uint8_t*>(d_.data()) + at;
@@ -157,17 +185,13 @@ class Decoder {
     const uint64_t header = 2 * off + count * (object ? key_entry : 0) + count * value_entry;
     if (count > size || header > size) return bad("container entries out of bounds", at);
     const size_t cend = at + static_cast<size_t>(size);
-    out.push_back(object ? '{' : '[');
     for (uint64_t i = 0; i < count; ++i) {
-      if (i) out.push_back(',');
+      std::string_view key;
       if (object) {
         const uint8_t* ke = p + 2 * off + i * key_entry;
         const uint64_t koff = le_uint(ke, off), klen = le_uint(ke + off, 2);
         if (koff > size || klen > size - koff) return bad("key out of bounds", at);
-        append_text_string(
-            0, std::string_view(reinterpret_cast<const char*>(p + koff), static_cast<size_t>(klen)),
-            out);
-        out.push_back(':');
+        key = std::string_view(reinterpret_cast<const char*>(p + koff), static_cast<size_t>(klen));
       }
       const uint8_t* ve = p + 2 * off + count * (object ? key_entry : 0) + i * value_entry;
       const uint8_t t = ve[0];
@@ -176,13 +200,30 @@ class Decoder {
           t == kLiteral || t == kInt16 || t == kUint16 || (large && (t == kInt32 || t == kUint32));
       const size_t ve_at = static_cast<size_t>(ve - reinterpret_cast<const uint8_t*>(d_.data()));
       if (inlined) {
-        SLUICE_RETURN_IF_ERROR(value(t, ve_at + 1, ve_at + 1 + off, depth + 1, out));
+        SLUICE_RETURN_IF_ERROR(fn(key, t, ve_at + 1, ve_at + 1 + off));
       } else {
         const uint64_t voff = le_uint(ve + 1, off);
         if (voff < header || voff >= size) return bad("value offset out of bounds", ve_at);
-        SLUICE_RETURN_IF_ERROR(value(t, at + static_cast<size_t>(voff), cend, depth + 1, out));
+        SLUICE_RETURN_IF_ERROR(fn(key, t, at + static_cast<size_t>(voff), cend));
       }
     }
+    return Status::Ok();
+  }
+
+  Status container(bool object, bool large, size_t at, size_t end, int depth, std::string& out) {
+    out.push_back(object ? '{' : '[');
+    bool first = true;
+    SLUICE_RETURN_IF_ERROR(
+        entries(object, large, at, end,
+                [&](std::string_view key, uint8_t t, size_t vat, size_t vend) -> Status {
+                  if (!first) out.push_back(',');
+                  first = false;
+                  if (object) {
+                    append_text_string(0, key, out);
+                    out.push_back(':');
+                  }
+                  return value(t, vat, vend, depth + 1, out);
+                }));
     out.push_back(object ? '}' : ']');
     return Status::Ok();
   }
@@ -205,7 +246,8 @@ class Decoder {
         int64_t packed = static_cast<int64_t>(le_uint(p, 8));
         char buf[40];
         const bool neg = packed < 0;
-        const uint64_t v = neg ? static_cast<uint64_t>(-packed) : static_cast<uint64_t>(packed);
+        // Negated as unsigned: -INT64_MIN does not fit an int64_t.
+        const uint64_t v = neg ? 0 - static_cast<uint64_t>(packed) : static_cast<uint64_t>(packed);
         const uint64_t micros = v % (1 << 24), ymdhms = v >> 24;
         int len;
         if (field_type == kTypeTime) {
@@ -255,6 +297,38 @@ Status json_binary_to_text(std::string_view doc, std::string& out) {
   }
   Decoder d(doc);
   return d.value(static_cast<uint8_t>(doc[0]), 1, doc.size(), 0, out);
+}
+
+Status json_binary_to_tree(std::string_view doc, JsonNode* out) {
+  if (doc.empty()) {
+    *out = JsonNode();
+    return Status::Ok();
+  }
+  Decoder d(doc);
+  return d.tree(static_cast<uint8_t>(doc[0]), 1, doc.size(), 0, out);
+}
+
+void append_json_tree(const JsonNode& node, std::string& out) {
+  switch (node.kind) {
+    case JsonNode::Kind::kScalar:
+      out.append(node.scalar);
+      return;
+    case JsonNode::Kind::kObject:
+    case JsonNode::Kind::kArray: {
+      const bool object = node.kind == JsonNode::Kind::kObject;
+      out.push_back(object ? '{' : '[');
+      for (size_t i = 0; i < node.items.size(); ++i) {
+        if (i) out.push_back(',');
+        if (object) {
+          append_text_string(0, node.keys[i], out);
+          out.push_back(':');
+        }
+        append_json_tree(node.items[i], out);
+      }
+      out.push_back(object ? '}' : ']');
+      return;
+    }
+  }
 }
 
 }  // namespace sluice::mysql

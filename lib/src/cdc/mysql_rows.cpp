@@ -4,6 +4,8 @@
 #include <zlib.h>
 
 #include "cdc/mysql_bytes.h"
+#include "cdc/mysql_json_diff.h"
+#include "cdc/mysql_value_parts.h"
 #include "cdc/mysql_values.h"
 
 namespace sluice::mysql {
@@ -36,18 +38,24 @@ Status inflate_rows(std::string_view in, std::string* out) {
 
 bool is_rows_event(uint8_t type) {
   return (type >= kWriteRowsV1 && type <= kDeleteRowsV1) ||
-         (type >= kWriteRowsV2 && type <= kDeleteRowsV2) ||
+         (type >= kWriteRowsV2 && type <= kDeleteRowsV2) || type == kPartialUpdateRows ||
          (type >= kWriteRowsCompressedV1 && type <= kDeleteRowsCompressedV2);
 }
 
 Status parse_rows_event(uint8_t type, std::string_view body, unsigned post_header_len,
                         std::string* scratch, RowsEvent* out) {
   if (!is_rows_event(type)) return bad("not a rows event (type " + std::to_string(type) + ")", 0);
-  const bool v2 = (type >= kWriteRowsV2 && type <= kDeleteRowsV2) ||
+  // PARTIAL_UPDATE_ROWS_EVENT is a v2 UPDATE_ROWS_EVENT whose after images
+  // start with value_options (libbinlogevents rows_event.h, class
+  // Partial_update_rows_event derives from Update_rows_event).
+  const bool partial = type == kPartialUpdateRows;
+  const bool v2 = (type >= kWriteRowsV2 && type <= kDeleteRowsV2) || partial ||
                   (type >= kWriteRowsCompressedV2 && type <= kDeleteRowsCompressedV2);
   const bool compressed = type >= kWriteRowsCompressedV1;
   int kind;  // 0 write, 1 update, 2 delete
-  if (type <= kDeleteRowsV1) {
+  if (partial) {
+    kind = 1;
+  } else if (type <= kDeleteRowsV1) {
     kind = type - kWriteRowsV1;
   } else if (type <= kDeleteRowsV2) {
     kind = type - kWriteRowsV2;
@@ -55,6 +63,7 @@ Status parse_rows_event(uint8_t type, std::string_view body, unsigned post_heade
     kind = (type - kWriteRowsCompressedV1) % 3;
   }
   out->op = kind == 0 ? 'c' : kind == 1 ? 'u' : 'd';
+  out->partial = partial;
   LeReader r(body);
   uint64_t v = 0;
   if (!r.le(post_header_len >= 8 ? 6 : 4, &out->table_id) || !r.le(2, &v))
@@ -82,10 +91,45 @@ Status parse_rows_event(uint8_t type, std::string_view body, unsigned post_heade
   return Status::Ok();
 }
 
-Status decode_row_image(const TableMap& table, std::string_view present, std::string_view rows,
-                        size_t* pos, const debezium::ValueOptions& opts, debezium::Row& row) {
+namespace {
+
+// A JSON column in partial form: a c.length-byte length (4 for JSON, as
+// Json_diff_vector::write_binary writes it), then that many bytes of diffs
+// against `before`, the column's binary JSON in the before image.
+Status append_partial_json(const Column& c, std::string_view rows, size_t* pos,
+                           const debezium::ValueOptions& opts,
+                           const std::optional<std::string_view>& before, std::string& out) {
+  auto fail = [&](const std::string& why) {
+    return Status::BadData("column '" + c.name + "': partial JSON update at byte " +
+                           std::to_string(*pos) + ": " + why);
+  };
+  const size_t lb = c.length;
+  if (lb < 1 || lb > 4 || rows.size() < *pos || rows.size() - *pos < lb)
+    return fail("length cut short");
+  const size_t len = le_uint(reinterpret_cast<const uint8_t*>(rows.data()) + *pos, lb);
+  if (rows.size() - *pos - lb < len) return fail("diffs cut short");
+  if (!before)
+    return fail(
+        "the before image has no value of the column to apply the diffs to (NULL, or "
+        "binlog_row_image=MINIMAL or NOBLOB): use binlog_row_image=FULL");
+  std::string text;
+  if (Status st = partial_json_to_text(*before, rows.substr(*pos + lb, len), text); !st.ok())
+    return fail(st.message());
+  append_string_or_json(text, opts.embed_json, out);
+  *pos += lb + len;
+  return Status::Ok();
+}
+
+// decode_row_image and decode_partial_after_image: `partial_bits` is empty
+// unless the image has them.
+Status decode_image(const TableMap& table, std::string_view present, std::string_view rows,
+                    size_t* pos, const debezium::ValueOptions& opts, debezium::Row& row,
+                    std::vector<std::optional<std::string_view>>* json_values,
+                    std::string_view partial_bits,
+                    const std::vector<std::optional<std::string_view>>* before_json) {
   row.clear();
   const size_t ncols = table.columns.size();
+  if (json_values) json_values->assign(ncols, std::nullopt);
   size_t npresent = 0;
   for (size_t i = 0; i < ncols; ++i) npresent += bit_set(present, i);
   for (size_t i = ncols; i < present.size() * 8; ++i) {
@@ -100,18 +144,63 @@ Status decode_row_image(const TableMap& table, std::string_view present, std::st
   std::string_view nulls = rows.substr(*pos, null_bytes);
   *pos += null_bytes;
   size_t k = 0;
+  size_t json_index = 0;  // partial_bits has a bit for every JSON column
   for (size_t i = 0; i < ncols; ++i) {
-    if (!bit_set(present, i)) continue;
     const Column& c = table.columns[i];
+    const bool partial =
+        c.type == kTypeJson && !partial_bits.empty() && bit_set(partial_bits, json_index++);
+    if (!bit_set(present, i)) continue;
     std::string& out = row.add(c.name, c.key);
     if (bit_set(nulls, k++)) {
       out.append("null");
       continue;
     }
+    const size_t start = *pos;
+    if (partial) {
+      Status st = append_partial_json(c, rows, pos, opts, (*before_json)[i], out);
+      if (!st.ok()) return st.With("table '" + table.db + "." + table.table + "'");
+      continue;
+    }
     Status st = append_binlog_value(c, rows, pos, opts, out);
     if (!st.ok()) return st.With("table '" + table.db + "." + table.table + "'");
+    if (json_values && c.type == kTypeJson)
+      (*json_values)[i] = rows.substr(start + c.length, *pos - start - c.length);
   }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status decode_row_image(const TableMap& table, std::string_view present, std::string_view rows,
+                        size_t* pos, const debezium::ValueOptions& opts, debezium::Row& row,
+                        std::vector<std::optional<std::string_view>>* json_values) {
+  return decode_image(table, present, rows, pos, opts, row, json_values, {}, nullptr);
+}
+
+Status decode_partial_after_image(const TableMap& table, std::string_view present,
+                                  std::string_view rows, size_t* pos,
+                                  const debezium::ValueOptions& opts,
+                                  const std::vector<std::optional<std::string_view>>& before_json,
+                                  debezium::Row& row) {
+  LeReader r(rows, *pos);
+  uint64_t value_options = 0;
+  if (!r.lenenc(&value_options)) return bad("partial update without value_options", *pos);
+  if (value_options > 1)  // sql/rpl_record.cc refuses them as corrupt too
+    return bad("partial update with unknown value_options " + std::to_string(value_options) +
+                   " (only PARTIAL_JSON = 1 is known)",
+               *pos);
+  std::string_view partial_bits;
+  if (value_options & 1) {
+    size_t json_columns = 0;
+    for (const Column& c : table.columns) json_columns += c.type == kTypeJson;
+    if (!r.bytes((json_columns + 7) / 8, &partial_bits))
+      return bad("short partial_bits of a partial update", r.pos());
+    if (json_columns == 0) partial_bits = {};
+  }
+  if (!partial_bits.empty() && before_json.size() != table.columns.size())
+    return bad("partial update without its before image", r.pos());
+  *pos = r.pos();
+  return decode_image(table, present, rows, pos, opts, row, nullptr, partial_bits, &before_json);
 }
 
 }  // namespace sluice::mysql

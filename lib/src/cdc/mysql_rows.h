@@ -6,7 +6,9 @@
 // BLOB, TIMESTAMP, integer-only tables and MINIMAL images.
 //
 // Formats: MySQL source documentation, libbinlogevents rows_event.h
-// ("Rows_event" post-header and body, v2 extra row info) and MariaDB's
+// ("Rows_event" post-header and body, v2 extra row info), sql/rpl_record.cc
+// (pack_row, unpack_row: the after image of a PARTIAL_UPDATE_ROWS_EVENT,
+// see decode_partial_after_image) and MariaDB's
 // log_event.h (compressed row events: the row data after the bitmaps is
 // zlib-compressed behind a header byte 0x80|N and an N-byte big-endian
 // uncompressed length). Bytes from the server: everything is bounds
@@ -15,8 +17,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cdc/mysql_table_map.h"
 #include "sluice/debezium.h"
@@ -63,6 +67,9 @@ struct RowsEvent {
   std::string_view present;        // columns in the (before) image
   std::string_view present_after;  // update: columns in the after image
   std::string_view rows;           // the row images, uncompressed
+  // PARTIAL_UPDATE_ROWS_EVENT (MySQL 8, binlog_row_value_options=
+  // PARTIAL_JSON): decode each after image with decode_partial_after_image.
+  bool partial = false;
 };
 
 inline constexpr uint16_t kStmtEndFlag = 0x01;
@@ -77,8 +84,28 @@ Status parse_rows_event(uint8_t type, std::string_view body, unsigned post_heade
 
 // Decodes one row image at rows[*pos] (its null bitmap, then the values
 // of the present, non-null columns) into `row` (cleared first; the
-// column names are views into `table`), moving *pos past it.
+// column names are views into `table`), moving *pos past it. With
+// `json_values`, also sets it to one entry per table column: the binary
+// JSON of each JSON column in the image (views into `rows`), nullopt for
+// other columns and for JSON columns absent or NULL.
 Status decode_row_image(const TableMap& table, std::string_view present, std::string_view rows,
-                        size_t* pos, const debezium::ValueOptions& opts, debezium::Row& row);
+                        size_t* pos, const debezium::ValueOptions& opts, debezium::Row& row,
+                        std::vector<std::optional<std::string_view>>* json_values = nullptr);
+
+// The after image of a PARTIAL_UPDATE_ROWS_EVENT (sql/rpl_record.cc
+// pack_row for UPDATE_AI): value_options (packed integer, 0 or 1 =
+// PARTIAL_JSON_UPDATES), then when that bit is set partial_bits, one bit
+// per JSON column of the table (present in the image or not, LSB first),
+// then the image as decode_row_image reads it, except that a JSON column
+// whose partial bit is set holds diffs (mysql_json_diff.h) against its
+// value in the before image, `before_json` (decode_row_image's
+// json_values for the before image). The full document lands in `row`.
+// A partial column without a before value (a MINIMAL or NOBLOB before
+// image) or whose diffs do not apply is kBadData naming table and column.
+Status decode_partial_after_image(const TableMap& table, std::string_view present,
+                                  std::string_view rows, size_t* pos,
+                                  const debezium::ValueOptions& opts,
+                                  const std::vector<std::optional<std::string_view>>& before_json,
+                                  debezium::Row& row);
 
 }  // namespace sluice::mysql

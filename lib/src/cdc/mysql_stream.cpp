@@ -143,22 +143,35 @@ Status MysqlCdc::handle_rows(const RawEvent& ev) {
   uint32_t row = 0;
   while (pos < re.rows.size()) {
     source_.row = row++;
+    Status st;
     switch (re.op) {
       case 'c':
-        SLUICE_RETURN_IF_ERROR(decode_row_image(t, re.present, re.rows, &pos, o_.values, after_));
-        SLUICE_RETURN_IF_ERROR(emitter_.change('c', id, nullptr, &after_));
+        st = decode_row_image(t, re.present, re.rows, &pos, o_.values, after_);
+        if (st.ok()) st = emitter_.change('c', id, nullptr, &after_);
         break;
       case 'd':
-        SLUICE_RETURN_IF_ERROR(decode_row_image(t, re.present, re.rows, &pos, o_.values, before_));
-        SLUICE_RETURN_IF_ERROR(emitter_.change('d', id, &before_, nullptr));
+        st = decode_row_image(t, re.present, re.rows, &pos, o_.values, before_);
+        if (st.ok()) st = emitter_.change('d', id, &before_, nullptr);
         break;
       default:
-        SLUICE_RETURN_IF_ERROR(decode_row_image(t, re.present, re.rows, &pos, o_.values, before_));
-        SLUICE_RETURN_IF_ERROR(
-            decode_row_image(t, re.present_after, re.rows, &pos, o_.values, after_));
-        SLUICE_RETURN_IF_ERROR(
-            emitter_.update(id, &before_, key_in_after ? &before_ : nullptr, after_));
+        if (re.partial) {
+          // MySQL 8 partial JSON: the after image may hold diffs against
+          // the before image's documents.
+          st = decode_row_image(t, re.present, re.rows, &pos, o_.values, before_, &before_json_);
+          if (st.ok())
+            st = decode_partial_after_image(t, re.present_after, re.rows, &pos, o_.values,
+                                            before_json_, after_);
+        } else {
+          st = decode_row_image(t, re.present, re.rows, &pos, o_.values, before_);
+          if (st.ok()) st = decode_row_image(t, re.present_after, re.rows, &pos, o_.values, after_);
+        }
+        if (st.ok()) st = emitter_.update(id, &before_, key_in_after ? &before_ : nullptr, after_);
         break;
+    }
+    if (!st.ok()) {
+      if (!st.is(StatusCode::kBadData)) return st;
+      return st.With("rows event at " + file_ + ":" + std::to_string(source_.pos) + " row " +
+                     std::to_string(source_.row));
     }
   }
   return Status::Ok();
@@ -232,11 +245,6 @@ Status MysqlCdc::handle(const RawEvent& ev) {
       in_payload_ = false;
       return st;
     }
-    case kPartialUpdateRows:
-      return Status::Config("mysql '" + client_.server() +
-                            "': the binlog holds partial JSON updates "
-                            "(binlog_row_value_options=PARTIAL_JSON), which cdc-mysql does not "
-                            "read: SET GLOBAL binlog_row_value_options = ''");
     default:
       if (is_rows_event(ev.type)) return handle_rows(ev);
       return Status::Ok();  // format description, heartbeats, annotations, ...

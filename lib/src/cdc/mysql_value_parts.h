@@ -1,7 +1,8 @@
 // Pieces of the MySQL/MariaDB value typing (mysql_values.h) shared by its
 // three files: mysql_values.cpp (the binlog's binary values),
 // mysql_text_values.cpp (the text protocol's, for the snapshot) and
-// mysql_temporal.cpp (dates and times). Internal to lib/src/cdc.
+// mysql_temporal.cpp (dates and times); mysql_rows.cpp uses
+// append_string_or_json for partial JSON updates. Internal to lib/src/cdc.
 #pragma once
 
 #include <cstdint>
