@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -245,7 +246,12 @@ class Hub {
   // right away, without a round through the event loop per client (two
   // epoll_ctl calls and a dispatch each, most of the cost of a small
   // frame); a client whose socket is backed up gets a writable callback.
-  void flush_ready();
+  // `refill` (may be empty) is called every kRefillEvery clients of the
+  // pass to append what arrived meanwhile: the clients not yet written to
+  // take it in this pass, the others are queued again at its end, so a
+  // message waits at most about one pass, not the rest of this one and
+  // all of the next.
+  void flush_ready(const std::function<void()>& refill = {});
   // True: queued frames go out framed by us, several per lws_write (server
   // frames are unmasked, so a frame's bytes are the same for every client).
   // Set it false when permessage-deflate may be negotiated: then each frame

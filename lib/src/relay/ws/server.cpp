@@ -238,10 +238,13 @@ PendingAuth* Server::check_upgrade(lws* wsi) {
 int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
-      inbox_.take(scratch_);
-      for (auto& [t, e] : scratch_) hub_.append(t, std::move(e));
-      scratch_.clear();
-      hub_.flush_ready();
+      auto refill = [this] {
+        inbox_.take(scratch_);
+        for (auto& [t, e] : scratch_) hub_.append(t, std::move(e));
+        scratch_.clear();
+      };
+      refill();
+      hub_.flush_ready(refill);
       hub_.poll_catchups();
       if (Status st = inbox_.failure(); !st.ok() && !shutting_down_) begin_shutdown(st);
       return 0;

@@ -345,8 +345,15 @@ int Hub::on_writeable(lws* wsi, Client* c) {
   return 0;
 }
 
-void Hub::flush_ready() {
-  for (Client* c : ready_) {
+void Hub::flush_ready(const std::function<void()>& refill) {
+  // ready_ may grow while this runs (refill appends): index, never hold a
+  // reference. Refills stop at the end of the clients the pass began with,
+  // so a steady stream cannot keep the loop from its other work.
+  constexpr size_t kRefillEvery = 256;
+  const size_t first_pass = ready_.size();
+  for (size_t i = 0; i < ready_.size(); ++i) {
+    if (refill && i > 0 && i < first_pass && i % kRefillEvery == 0) refill();
+    Client* c = ready_[i];
     c->ready = false;
     if (c->writable_requested) continue;  // its callback comes anyway
     // Closing, or lws still holds part of an earlier write: the writable
