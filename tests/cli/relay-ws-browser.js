@@ -13,26 +13,11 @@
 //   chart N            canvas pixels in the topic's colour above the zero line
 // Exit status: 0 done, 1 an error (printed on stderr).
 "use strict";
-const { chromium } = require("playwright-core");
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
+const { withChromiumPage, run } = require("./chromium-lib");
 
 async function main() {
   const [url, topic, shot] = process.argv.slice(2);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "relay-ws-chromium-"));
-  const timeout = Number(process.env.BROWSER_TIMEOUT_MS || 30000);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    timeout,
-    viewport: { width: 1000, height: 700 },
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(timeout);
+  await withChromiumPage({ viewport: { width: 1000, height: 700 } }, async (page) => {
     await page.goto(url);
     await page.waitForFunction(() => document.getElementById("status").textContent === "connected");
     await page.fill("#topics", topic);
@@ -71,13 +56,7 @@ async function main() {
     console.log("first " + (lines.length ? lines[lines.length - 1] : ""));
     console.log("chart " + chart);
     await page.screenshot({ path: shot, fullPage: true });
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((e) => {
-  console.error("relay-ws-browser: " + (e && e.stack ? e.stack : e));
-  process.exit(1);
-});
+run("relay-ws-browser", main);

@@ -9,25 +9,11 @@
 // per message: "message LAST_EVENT_ID DATA". An error event before that
 // prints "error READY_STATE" and exits 1.
 "use strict";
-const { chromium } = require("playwright-core");
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
+const { withChromiumPage, run } = require("./chromium-lib");
 
 async function main() {
   const [origin, ssePath, count] = process.argv.slice(2);
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), "relay-ws-sse-chromium-"));
-  const timeout = Number(process.env.BROWSER_TIMEOUT_MS || 30000);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    timeout,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  try {
-    const page = context.pages()[0] || (await context.newPage());
-    page.setDefaultTimeout(timeout);
+  await withChromiumPage({}, async (page, timeout) => {
     await page.goto(origin + "/healthz");
     const got = await page.evaluate(
       ([p, n, ms]) =>
@@ -61,13 +47,7 @@ async function main() {
       console.log(got.error);
       process.exitCode = 1;
     }
-  } finally {
-    await context.close();
-    fs.rmSync(profile, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((e) => {
-  console.error(e.stack || String(e));
-  process.exit(1);
-});
+run("relay-ws-sse-browser", main);
