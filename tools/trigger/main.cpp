@@ -142,13 +142,8 @@ struct RuleSet {
     *queued = true;
     for (size_t i = 0; i < size(); ++i) {
       Rule& rule = at(i);
-      Result<bool> own(false);
-      if (pre) {
-        rule.count(pre->result(pre_event, i));
-      } else {
-        own = rule.matches(e);
-      }
-      const Result<bool>& m = pre ? pre->result(pre_event, i) : own;
+      const Result<bool> m = pre ? pre->result(pre_event, i) : rule.evaluate(e, false);
+      rule.count(m);
       if (!m.ok()) {
         return size() > 1 ? m.status().With("rule '" + rule.name() + "'") : m.status();
       }
