@@ -11,17 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_fail.h"
 #include "sluice/envelope.h"
 
 using namespace sluice;
 
 namespace {
-
-void fail(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "fuzz_envelope: %s: %.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
-  std::abort();
-}
 
 bool same(const Message& a, const Message& b) {
   if (a.key != b.key || a.payload != b.payload || a.headers.size() != b.headers.size()) {

@@ -15,18 +15,13 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz_fail.h"
 #include "sluice/envelope.h"
 #include "sluice/graphql.h"
 
 using namespace sluice;
 
 namespace {
-
-void fail(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "fuzz_graphql: %s: %.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
-  std::abort();
-}
 
 void check_next(const relay::GraphqlSubscription& sub, std::string_view input) {
   std::string frame;

@@ -15,17 +15,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz_fail.h"
 #include "sluice/jwt.h"
 
 using namespace sluice;
 
 namespace {
-
-void fail(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "fuzz_jwt: %s: %.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
-  std::abort();
-}
 
 // A 2048-bit RSA public key (its private half is not kept anywhere).
 constexpr char kPublicKey[] = R"(-----BEGIN PUBLIC KEY-----

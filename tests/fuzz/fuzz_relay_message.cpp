@@ -14,17 +14,12 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_fail.h"
 #include "sluice/relay_protocol.h"
 
 using namespace sluice;
 
 namespace {
-
-void fail(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "fuzz_relay_message: %s: %.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
-  std::abort();
-}
 
 simdjson::dom::element parse_or_die(simdjson::dom::parser& p, const std::string& text) {
   simdjson::dom::element e;

@@ -13,20 +13,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "fuzz_fail.h"
 #include "sluice/relay_protocol.h"
 #include "sluice/relay_sse.h"
 
 using namespace sluice;
-
-namespace {
-
-void fail(const char* what, std::string_view detail) {
-  std::fprintf(stderr, "fuzz_sse: %s: %.*s\n", what, static_cast<int>(detail.size()),
-               detail.data());
-  std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   const std::string_view data(reinterpret_cast<const char*>(bytes), size);
