@@ -54,4 +54,31 @@ test_expect_success "SSE: $((LOAD / 4)) streams (GET /sse) all receive all $M me
 	test_cmp expect sse.out
 '
 
+# The relay writes to each client when it comes round in a queue of the
+# clients with news (Hub::flush_ready), taken a slice at a time; clients
+# that go mid-stream leave it (Hub::forget), and the others must not
+# notice.
+test_expect_success 'clients killed mid-stream leave; the others get every message' '
+	echo "{\"x\":0}" | flux file:d/churn || return 1
+	start_relay file:d/churn || return 1
+	N=$((LOAD / 4))
+	ws_load 127.0.0.1 "$RELAY_PORT" "$N" churn 2000 120 stay.ready >stay.out &
+	p_stay=$!
+	ws_load 127.0.0.1 "$RELAY_PORT" "$N" churn 2000 120 gone.ready >gone.out &
+	p_gone=$!
+	test_track_pid $p_gone
+	wait_for 120 "test -f stay.ready && test -f gone.ready" || return 1
+	ws_load --emit 2000 2000 | flux file:d/churn &
+	p_emit=$!
+	wait_for 30 "test \"\$(metric relay_ws_frames_out_total)\" -gt $((N * 100))" &&
+	kill -9 $p_gone &&
+	wait $p_emit &&
+	wait $p_stay &&
+	echo "connections $N subscribed $N complete $N frames $((N * 2000))" >expect &&
+	head -n 1 stay.out >actual &&
+	test_cmp expect actual &&
+	wait_for 30 "test \"\$(metric relay_ws_clients)\" = 0" &&
+	http_get /healthz >/dev/null
+'
+
 test_done

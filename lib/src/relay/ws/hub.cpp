@@ -133,10 +133,7 @@ void Hub::append(Topic* t, EntryPtr e) {
       fell_behind(s);
     } else if (preframed) {
       Client* c = s->client;
-      if (!c->ready && !c->writable_requested) {
-        c->ready = true;
-        ready_.push_back(c);
-      }
+      if (!c->ready && !c->writable_requested) mark_ready(c);
     } else {
       request_write(s->client);
     }

@@ -146,7 +146,8 @@ struct Client {
   std::vector<std::unique_ptr<Subscription>> subs;
   size_t rr = 0;  // round robin over subs
   bool writable_requested = false;
-  bool ready = false;        // in Hub's list of clients with new live frames
+  bool ready = false;        // in Hub's queue of clients with new live frames
+  size_t ready_slot = 0;     // its index there, while `ready`
   bool peer_closed = false;  // the client sent a close: lws answers it, we write no more
   int close_code = 0;        // non-zero: close with it at the next WRITEABLE
   std::string close_reason;
@@ -246,12 +247,16 @@ class Hub {
   // right away, without a round through the event loop per client (two
   // epoll_ctl calls and a dispatch each, most of the cost of a small
   // frame); a client whose socket is backed up gets a writable callback.
-  // `refill` (may be empty) is called every kRefillEvery clients of the
-  // pass to append what arrived meanwhile: the clients not yet written to
-  // take it in this pass, the others are queued again at its end, so a
-  // message waits at most about one pass, not the rest of this one and
-  // all of the next.
-  void flush_ready(const std::function<void()>& refill = {});
+  // The clients are taken in the order their first new frame came, up to
+  // kFlushSlice of them; `refill` (may be empty) is called every
+  // kRefillEvery clients to append what arrived meanwhile. A client not
+  // yet reached takes that in this visit; one already visited is queued
+  // again at the end. So a message waits about one turn of the queue,
+  // however long the queue is. True when clients are still queued: the
+  // caller lets the event loop do its other work, then calls again.
+  bool flush_ready(const std::function<void()>& refill = {});
+  // A client about to be freed leaves the queue.
+  void forget(Client* c);
   // True: queued frames go out framed by us, several per lws_write (server
   // frames are unmasked, so a frame's bytes are the same for every client).
   // Set it false when permessage-deflate may be negotiated: then each frame
@@ -277,6 +282,7 @@ class Hub {
   void try_go_live(Subscription* s);
   bool pick(Subscription* s, EntryPtr* out);
   bool matches(Subscription* s, const Entry& e);
+  void mark_ready(Client* c);  // queues `c` for flush_ready()
 
   const RelayOptions& opts_;
   lws_context** ctx_;
@@ -285,9 +291,14 @@ class Hub {
   std::map<std::string, std::unique_ptr<Topic>, std::less<>> topics_;
   std::vector<Subscription*> catching_up_;
   filter::Evaluator eval_;
-  std::string wbuf_;            // LWS_PRE bytes, then the frames of one write
-  std::vector<Client*> ready_;  // see flush_ready()
-  std::string gql_frame_;       // a GraphQL client's `next`, built per send
+  std::string wbuf_;  // LWS_PRE bytes, then the frames of one write
+  static constexpr size_t kFlushSlice = 2048;
+  static constexpr size_t kRefillEvery = 256;
+  // See flush_ready(): ready_[ready_head_...] are due, in order; a null
+  // is a client forgotten while queued.
+  std::vector<Client*> ready_;
+  size_t ready_head_ = 0;
+  std::string gql_frame_;  // a GraphQL client's `next`, built per send
   std::vector<std::pair<int32_t, int64_t>> sse_shards_;  // append_sse_positions()
 };
 

@@ -244,7 +244,9 @@ int Server::on_event(lws* wsi, lws_callback_reasons reason, Session* s, void* in
         scratch_.clear();
       };
       refill();
-      hub_.flush_ready(refill);
+      // Clients left for the next slice: come back once the loop has
+      // served its other events (connections, client messages, timers).
+      if (hub_.flush_ready(refill)) lws_cancel_service(ctx_);
       hub_.poll_catchups();
       if (Status st = inbox_.failure(); !st.ok() && !shutting_down_) begin_shutdown(st);
       return 0;
@@ -392,6 +394,7 @@ void Server::drop_client(Session* s) {
   Client* c = s ? s->client : nullptr;
   if (!c) return;
   hub_.unsubscribe_all(c);
+  hub_.forget(c);
   clients_.erase(c);
   --metrics_.clients;
   if (c->gql) --metrics_.graphql_clients;

@@ -345,15 +345,26 @@ int Hub::on_writeable(lws* wsi, Client* c) {
   return 0;
 }
 
-void Hub::flush_ready(const std::function<void()>& refill) {
-  // ready_ may grow while this runs (refill appends): index, never hold a
-  // reference. Refills stop at the end of the clients the pass began with,
-  // so a steady stream cannot keep the loop from its other work.
-  constexpr size_t kRefillEvery = 256;
-  const size_t first_pass = ready_.size();
-  for (size_t i = 0; i < ready_.size(); ++i) {
-    if (refill && i > 0 && i < first_pass && i % kRefillEvery == 0) refill();
-    Client* c = ready_[i];
+void Hub::mark_ready(Client* c) {
+  c->ready = true;
+  c->ready_slot = ready_.size();
+  ready_.push_back(c);
+}
+
+void Hub::forget(Client* c) {
+  if (c->ready) ready_[c->ready_slot] = nullptr;
+  c->ready = false;
+}
+
+bool Hub::flush_ready(const std::function<void()>& refill) {
+  // ready_ grows while this runs (refill appends): index, never hold a
+  // reference.
+  size_t visits = 0;
+  while (ready_head_ < ready_.size() && visits < kFlushSlice) {
+    if (refill && visits > 0 && visits % kRefillEvery == 0) refill();
+    Client* c = ready_[ready_head_++];
+    if (!c) continue;  // closed while queued (forget)
+    ++visits;
     c->ready = false;
     if (c->writable_requested) continue;  // its callback comes anyway
     // Closing, or lws still holds part of an earlier write: the writable
@@ -368,7 +379,21 @@ void Hub::flush_ready(const std::function<void()>& refill) {
     const int r = c->sse ? sse_write_batches(c->wsi, c, &more) : write_batches(c->wsi, c, &more);
     if (r < 0 || more) request_write(c);
   }
-  ready_.clear();
+  if (ready_head_ == ready_.size()) {
+    ready_.clear();
+    ready_head_ = 0;
+    return false;
+  }
+  // Under a steady stream the queue never empties: drop the visited front
+  // once it is most of the vector.
+  if (ready_head_ * 2 >= ready_.size()) {
+    ready_.erase(ready_.begin(), ready_.begin() + static_cast<std::ptrdiff_t>(ready_head_));
+    ready_head_ = 0;
+    for (size_t i = 0; i < ready_.size(); ++i) {
+      if (ready_[i]) ready_[i]->ready_slot = i;
+    }
+  }
+  return true;
 }
 
 // One frame per lws_write: 1 when one was written, 0 when none is due, -1
