@@ -18,7 +18,11 @@
 // Delivery latency: a data frame whose value holds "t_ns":NANOS (the
 // CLOCK_REALTIME time it was produced) counts as one sample, now - NANOS at
 // the read that completed the frame; with samples, a second line
-// "latency_us samples S p50 A p99 B max C" follows.
+// "latency_us samples S p50 A p99 B max C" follows. A third line,
+// "arrival_us ...", has the same from the kernel's receive timestamp of
+// the read (SO_TIMESTAMPNS: when the newest segment read reached this
+// socket) instead of the read's own time: the delivery without the time
+// the frame waited in the socket for this one thread to come round.
 //
 // --emit writes COUNT JSON lines {"i":N,"t_ns":NANOS,"pad":...} to stdout,
 // RATE lines a second (0: as fast as it can), each stamped as it is
@@ -53,7 +57,9 @@ int64_t realtime_ns() {
 
 // Delivery latencies in microseconds, one per stamped data frame.
 std::vector<uint32_t> g_latency_us;
-int64_t g_now_ns = 0;  // the time of the current read
+std::vector<uint32_t> g_arrival_us;
+int64_t g_now_ns = 0;     // the time of the current read
+int64_t g_arrive_ns = 0;  // its kernel receive timestamp (0: none)
 
 // The "t_ns" stamp in a data frame, or -1.
 int64_t stamp_of(std::string_view payload) {
@@ -87,9 +93,8 @@ int emit(double rate, long count) {
   return fflush(stdout) == 0 ? 0 : 74;
 }
 
-void print_latency() {
-  if (g_latency_us.empty()) return;
-  std::vector<uint32_t>& v = g_latency_us;
+void print_latency(const char* name, std::vector<uint32_t>& v) {
+  if (v.empty()) return;
   auto at = [&v](double q) {
     const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
@@ -97,7 +102,7 @@ void print_latency() {
   };
   const uint32_t p50 = at(0.50), p99 = at(0.99);
   const uint32_t mx = *std::max_element(v.begin(), v.end());
-  printf("latency_us samples %zu p50 %u p99 %u max %u\n", v.size(), p50, p99, mx);
+  printf("%s samples %zu p50 %u p99 %u max %u\n", name, v.size(), p50, p99, mx);
 }
 
 struct Conn {
@@ -138,10 +143,34 @@ bool send_all(int fd, const std::string& s) {
 // The stamp of one data frame that arrived now.
 void sample(std::string_view payload) {
   const int64_t t = stamp_of(payload);
-  if (t > 0) {
-    const int64_t us = std::max<int64_t>(0, (g_now_ns - t) / 1000);
-    g_latency_us.push_back(static_cast<uint32_t>(std::min<int64_t>(us, UINT32_MAX)));
+  if (t <= 0) return;
+  auto us = [t](int64_t at) {
+    const int64_t d = std::max<int64_t>(0, (at - t) / 1000);
+    return static_cast<uint32_t>(std::min<int64_t>(d, UINT32_MAX));
+  };
+  g_latency_us.push_back(us(g_now_ns));
+  if (g_arrive_ns) g_arrival_us.push_back(us(g_arrive_ns));
+}
+
+// read(2) that also takes the kernel's receive timestamp of the newest
+// segment read (SO_TIMESTAMPNS) into g_arrive_ns, when there is one.
+ssize_t read_stamped(int fd, char* buf, size_t len) {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char ctl[CMSG_SPACE(sizeof(timespec))];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = ctl;
+  msg.msg_controllen = sizeof ctl;
+  const ssize_t r = recvmsg(fd, &msg, 0);
+  for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); r > 0 && cm; cm = CMSG_NXTHDR(&msg, cm)) {
+    if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts{};
+      memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+      g_arrive_ns = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+    }
   }
+  return r;
 }
 
 // Consumes whole events from c.in (SSE): an event with a data frame on its
@@ -258,6 +287,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     fcntl(c.fd, F_SETFL, O_NONBLOCK);
+    const int on = 1;
+    setsockopt(c.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u32 = static_cast<uint32_t>(i);
@@ -273,8 +304,9 @@ int main(int argc, char** argv) {
     for (int e = 0; e < k; ++e) {
       Conn& c = conns[evs[static_cast<size_t>(e)].data.u32];
       if (c.state == Conn::kDead) continue;
+      g_arrive_ns = 0;
       for (;;) {
-        const ssize_t r = read(c.fd, buf, sizeof buf);
+        const ssize_t r = read_stamped(c.fd, buf, sizeof buf);
         if (r == 0 || (r < 0 && errno != EAGAIN)) {
           c.state = Conn::kDead;
           break;
@@ -321,6 +353,7 @@ int main(int argc, char** argv) {
     }
   }
   printf("connections %d subscribed %d complete %d frames %ld\n", n, subscribed, complete, frames);
-  print_latency();
+  print_latency("latency_us", g_latency_us);
+  print_latency("arrival_us", g_arrival_us);
   return complete == n ? 0 : 1;
 }
