@@ -81,4 +81,32 @@ test_expect_success 'clients killed mid-stream leave; the others get every messa
 	http_get /healthz >/dev/null
 '
 
+# SSE streams whose clients hang up are found by the relay's one-second
+# sweep and closed at their writable callback, between two slices of the
+# queue: with more clients queued than a slice takes (2048), most of
+# them are still queued then, so they must leave it (Hub::forget). A
+# hundred messages a second keeps the queue full without putting any
+# client a --client-queue behind, even under ASan.
+test_expect_success 'SSE streams that hang up while queued leave; the others get every message' '
+	echo "{\"x\":0}" | flux file:d/sse-churn || return 1
+	start_relay file:d/sse-churn || return 1
+	G=$((LOAD / 2))
+	ws_load --sse 127.0.0.1 "$RELAY_PORT" "$LOAD" sse-churn 600 120 stay2.ready >stay2.out &
+	p_stay=$!
+	ws_load --sse 127.0.0.1 "$RELAY_PORT" "$G" sse-churn 600 120 gone2.ready >gone2.out &
+	p_gone=$!
+	test_track_pid $p_gone
+	wait_for 120 "test -f stay2.ready && test -f gone2.ready" || return 1
+	ws_load --emit 100 600 | flux file:d/sse-churn &
+	p_emit=$!
+	wait_for 30 "test \"\$(metric relay_ws_frames_out_total)\" -gt $((LOAD * 50))" &&
+	kill -9 $p_gone &&
+	wait_for 30 "test \"\$(metric relay_ws_clients)\" = $LOAD" &&
+	wait $p_emit &&
+	wait $p_stay &&
+	echo "connections $LOAD subscribed $LOAD complete $LOAD frames $((LOAD * 600))" >expect &&
+	head -n 1 stay2.out >actual &&
+	test_cmp expect actual
+'
+
 test_done

@@ -257,6 +257,11 @@ class Hub {
   bool flush_ready(const std::function<void()>& refill = {});
   // A client about to be freed leaves the queue.
   void forget(Client* c);
+  // Closes `c` at the loop's next turn, writing nothing more: for a
+  // socket a write failed on, or whose peer has gone. (lws never calls
+  // the writable callback of a socket it has marked unusable, so waiting
+  // for one would keep the client forever.)
+  void hang_up(Client* c);
   // True: queued frames go out framed by us, several per lws_write (server
   // frames are unmasked, so a frame's bytes are the same for every client).
   // Set it false when permessage-deflate may be negotiated: then each frame

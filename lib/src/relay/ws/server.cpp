@@ -563,9 +563,7 @@ void Server::on_sse_sweep(uv_timer_t* t) {
     char byte;
     const ssize_t n = recv(lws_get_socket_fd(c->wsi), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      c->close_code = kCloseGoingAway;  // closing: sse_write_batches hangs up
-      c->peer_closed = true;
-      self->hub_.request_write(c);
+      self->hub_.hang_up(c);
     }
   }
 }

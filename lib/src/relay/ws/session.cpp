@@ -351,6 +351,12 @@ void Hub::mark_ready(Client* c) {
   ready_.push_back(c);
 }
 
+void Hub::hang_up(Client* c) {
+  if (!c->close_code) c->close_code = kCloseGoingAway;
+  c->peer_closed = true;  // nothing more is written
+  lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
 void Hub::forget(Client* c) {
   if (c->ready) ready_[c->ready_slot] = nullptr;
   c->ready = false;
@@ -377,7 +383,11 @@ bool Hub::flush_ready(const std::function<void()>& refill) {
     // SSE streams too: their bytes differ from WebSocket framing, but
     // each entry's data lines are built once (Entry::sse_data).
     const int r = c->sse ? sse_write_batches(c->wsi, c, &more) : write_batches(c->wsi, c, &more);
-    if (r < 0 || more) request_write(c);
+    if (r < 0) {
+      hang_up(c);
+    } else if (more) {
+      request_write(c);
+    }
   }
   if (ready_head_ == ready_.size()) {
     ready_.clear();
