@@ -83,14 +83,7 @@ older one.
 the event count per table) and fill each event's \fBtransaction\fR block.
 )roff",
     },
-    {
-        .name = "no-tombstones",
-        .help = "no tombstone (key, null value) after each delete when writing to a stream",
-        .doc = R"roff(When writing to a stream, do not follow each delete (and each primary-key
-change, a delete and a create) with a tombstone (the key with a null
-value, for Kafka log compaction). Standard output never gets tombstones.
-)roff",
-    },
+    cli::shared::kNoTombstones,
     {
         .name = "heartbeat",
         .value_name = "DUR",
@@ -114,12 +107,7 @@ pending events, saves the offsets and notices a stop or a lost server.
 database, else \fBmysql\fR).
 )roff",
     },
-    {
-        .name = "with-key",
-        .help = "on stdout, print {\"key\":...,\"value\":...} lines",
-        .doc = R"roff(On standard output, print \fB{"key":...,"value":...}\fR lines.
-)roff",
-    },
+    cli::shared::kWithKey,
     {
         .name = "embed-json",
         .help = "JSON columns (MySQL) as JSON values, not strings",

@@ -100,16 +100,7 @@ table) and fill each event's \fBtransaction\fR block
 (\fBid\fR, \fBtotal_order\fR, \fBdata_collection_order\fR).
 )roff",
     },
-    {
-        .name = "no-tombstones",
-        .help = "no tombstone (key, null value) after each delete when writing to a stream",
-        .doc = R"roff(When writing to a stream, do not follow each delete (and each primary-key
-change, which is a delete and a create) with a tombstone: a message with
-the same key and a null value, which lets Kafka log compaction drop the
-key (Debezium's \fBtombstones.on.delete\fR, on by default).
-Standard output never gets tombstones.
-)roff",
-    },
+    cli::shared::kNoTombstones,
     {
         .name = "proto-version",
         .value_name = "N",
@@ -175,12 +166,7 @@ WAL back.
         .doc = R"roff(\fBsource.name\fR, the logical server name (default: the database name).
 )roff",
     },
-    {
-        .name = "with-key",
-        .help = "on stdout, print {\"key\":...,\"value\":...} lines",
-        .doc = R"roff(On standard output, print \fB{"key":...,"value":...}\fR lines.
-)roff",
-    },
+    cli::shared::kWithKey,
     {
         .name = "embed-json",
         .help = "json/jsonb columns as JSON values, not strings",

@@ -53,6 +53,25 @@ inline constexpr Flag kProgress{
         "terminal).",
 };
 
+// cdc-pg and cdc-mysql.
+inline constexpr Flag kWithKey{
+    .name = "with-key",
+    .help = "on stdout, print {\"key\":...,\"value\":...} lines",
+    .doc = R"roff(On standard output, print \fB{"key":...,"value":...}\fR lines.
+)roff",
+};
+
+inline constexpr Flag kNoTombstones{
+    .name = "no-tombstones",
+    .help = "no tombstone (key, null value) after each delete when writing to a stream",
+    .doc = R"roff(When writing to a stream, do not follow each delete (and each primary-key
+change, which is a delete and a create) with a tombstone: a message with
+the same key and a null value, which lets Kafka log compaction drop the
+key (Debezium's \fBtombstones.on.delete\fR, on by default).
+Standard output never gets tombstones.
+)roff",
+};
+
 // flux --encode avro and tap --decode avro.
 inline constexpr Flag kSchemaRegistry{
     .name = "schema-registry",
