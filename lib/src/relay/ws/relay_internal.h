@@ -148,7 +148,7 @@ struct Client {
   bool writable_requested = false;
   bool ready = false;        // in Hub's queue of clients with new live frames
   size_t ready_slot = 0;     // its index there, while `ready`
-  bool peer_closed = false;  // the client sent a close: lws answers it, we write no more
+  bool peer_closed = false;  // it sent a close (lws answers it) or is gone: we write no more
   int close_code = 0;        // non-zero: close with it at the next WRITEABLE
   std::string close_reason;
   bool authed = true;
