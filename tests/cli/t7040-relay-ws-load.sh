@@ -54,6 +54,22 @@ test_expect_success "SSE: $((LOAD / 4)) streams (GET /sse) all receive all $M me
 	test_cmp expect sse.out
 '
 
+# One message wakes the relay once. It writes to 2048 clients of its queue
+# per call (lws calls it once per protocol, two here, for each wake-up)
+# and must wake itself for the rest: 4200 clients need three calls. (With
+# pings every 300 s nothing else would come round to them in time.)
+test_expect_success 'one message reaches all of more clients than two slices (4096)' '
+	echo "{\"x\":0}" | flux file:d/one || return 1
+	start_relay --ping-interval 300s file:d/one || return 1
+	ws_load 127.0.0.1 "$RELAY_PORT" 4200 one 1 60 one.ready >one.out &
+	p_one=$!
+	wait_for 60 "test -f one.ready" || return 1
+	echo "{\"one\":1}" | flux file:d/one &&
+	wait $p_one &&
+	echo "connections 4200 subscribed 4200 complete 4200 frames 4200" >expect &&
+	test_cmp expect one.out
+'
+
 # The relay writes to each client when it comes round in a queue of the
 # clients with news (Hub::flush_ready), taken a slice at a time; clients
 # that go mid-stream leave it (Hub::forget), and the others must not
