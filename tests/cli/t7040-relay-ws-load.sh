@@ -70,59 +70,48 @@ test_expect_success 'one message reaches all of more clients than two slices (40
 	test_cmp expect one.out
 '
 
-# The relay writes to each client when it comes round in a queue of the
-# clients with news (Hub::flush_ready), taken a slice at a time; clients
-# that go mid-stream leave it (Hub::forget), and the others must not
-# notice.
-test_expect_success 'clients killed mid-stream leave; the others get every message' '
-	echo "{\"x\":0}" | flux file:d/churn || return 1
-	start_relay file:d/churn || return 1
-	N=$((LOAD / 4))
-	ws_load 127.0.0.1 "$RELAY_PORT" "$N" churn 2000 120 stay.ready >stay.out &
+# churn STREAM SSE STAY GONE MSGS RATE: a relay on file:d/STREAM; STAY and
+# GONE clients (ws_load, SSE streams when SSE is --sse) subscribe; MSGS
+# messages go out at RATE a second, and the GONE clients are killed once
+# the relay has sent 50 frames per STAY client. Then only the STAY
+# clients may be counted, and each must get every message.
+churn() {
+	local stream=$1 sse=$2 stay=$3 gone=$4 msgs=$5 rate=$6 p_stay p_gone p_emit
+	echo "{\"x\":0}" | flux "file:d/$stream" || return 1
+	start_relay "file:d/$stream" || return 1
+	ws_load $sse 127.0.0.1 "$RELAY_PORT" "$stay" "$stream" "$msgs" 120 "$stream.stay" >"$stream.out" &
 	p_stay=$!
-	ws_load 127.0.0.1 "$RELAY_PORT" "$N" churn 2000 120 gone.ready >gone.out &
+	ws_load $sse 127.0.0.1 "$RELAY_PORT" "$gone" "$stream" "$msgs" 120 "$stream.gone" >/dev/null &
 	p_gone=$!
 	test_track_pid $p_gone
-	wait_for 120 "test -f stay.ready && test -f gone.ready" || return 1
-	ws_load --emit 2000 2000 | flux file:d/churn &
+	wait_for 120 "test -f $stream.stay && test -f $stream.gone" || return 1
+	ws_load --emit "$rate" "$msgs" | flux "file:d/$stream" &
 	p_emit=$!
-	wait_for 30 "test \"\$(metric relay_ws_frames_out_total)\" -gt $((N * 100))" &&
+	wait_for 30 "test \"\$(metric relay_ws_frames_out_total)\" -gt $((stay * 50))" &&
 	kill -9 $p_gone &&
+	wait_for 30 "test \"\$(metric relay_ws_clients)\" = $stay" &&
 	wait $p_emit &&
 	wait $p_stay &&
-	echo "connections $N subscribed $N complete $N frames $((N * 2000))" >expect &&
-	head -n 1 stay.out >actual &&
-	test_cmp expect actual &&
-	wait_for 30 "test \"\$(metric relay_ws_clients)\" = 0" &&
-	http_get /healthz >/dev/null
+	echo "connections $stay subscribed $stay complete $stay frames $((stay * msgs))" >expect &&
+	head -n 1 "$stream.out" >actual &&
+	test_cmp expect actual
+}
+
+# The relay writes to each client when it comes round in a queue of the
+# clients with news (Hub::flush_ready), taken a slice at a time. Killed
+# WebSocket clients leave: lws reads the reset, or a write fails (Hub::hang_up).
+test_expect_success 'clients killed mid-stream leave; the others get every message' '
+	churn churn "" $((LOAD / 4)) $((LOAD / 4)) 2000 2000
 '
 
 # SSE streams whose clients hang up are found by the relay's one-second
-# sweep and closed at their writable callback, between two slices of the
-# queue: with more clients queued than a slice takes (2048), most of
-# them are still queued then, so they must leave it (Hub::forget). A
-# hundred messages a second keeps the queue full without putting any
-# client a --client-queue behind, even under ASan.
+# sweep and closed between two slices of the queue: with more clients
+# queued than a slice takes (2048), most of them are still queued then,
+# so they must leave it (Hub::forget). A hundred messages a second keeps
+# the queue full without putting any client a --client-queue behind,
+# even under ASan.
 test_expect_success 'SSE streams that hang up while queued leave; the others get every message' '
-	echo "{\"x\":0}" | flux file:d/sse-churn || return 1
-	start_relay file:d/sse-churn || return 1
-	G=$((LOAD / 2))
-	ws_load --sse 127.0.0.1 "$RELAY_PORT" "$LOAD" sse-churn 600 120 stay2.ready >stay2.out &
-	p_stay=$!
-	ws_load --sse 127.0.0.1 "$RELAY_PORT" "$G" sse-churn 600 120 gone2.ready >gone2.out &
-	p_gone=$!
-	test_track_pid $p_gone
-	wait_for 120 "test -f stay2.ready && test -f gone2.ready" || return 1
-	ws_load --emit 100 600 | flux file:d/sse-churn &
-	p_emit=$!
-	wait_for 30 "test \"\$(metric relay_ws_frames_out_total)\" -gt $((LOAD * 50))" &&
-	kill -9 $p_gone &&
-	wait_for 30 "test \"\$(metric relay_ws_clients)\" = $LOAD" &&
-	wait $p_emit &&
-	wait $p_stay &&
-	echo "connections $LOAD subscribed $LOAD complete $LOAD frames $((LOAD * 600))" >expect &&
-	head -n 1 stay2.out >actual &&
-	test_cmp expect actual
+	churn sse-churn --sse "$LOAD" $((LOAD / 2)) 600 100
 '
 
 test_done
