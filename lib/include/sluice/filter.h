@@ -131,14 +131,12 @@ class Evaluator {
   // where it reads it ("event is not valid JSON: ..."), or, in strict mode,
   // on a type mismatch ("1:7: type mismatch: '>' compares a string with a
   // number").
+  // `slack`: how many readable bytes follow the payload in memory (the
+  // rest of a read buffer); when they cover the JSON parser's padding and
+  // the first is whitespace (a line's '\n'), the payload is parsed in place
+  // instead of copied.
   Result<bool> matches(const Filter& filter, std::optional<std::string_view> payload,
-                       const EventMeta& meta);
-  // The same, for a payload that `slack` readable bytes follow in memory
-  // (the rest of a read buffer): when they cover the JSON parser's padding
-  // and the first is whitespace (a line's '\n'), the payload is parsed in
-  // place instead of copied.
-  Result<bool> matches(const Filter& filter, std::optional<std::string_view> payload,
-                       const EventMeta& meta, size_t slack);
+                       const EventMeta& meta, size_t slack = 0);
 
   struct Scratch;  // private to the implementation
 

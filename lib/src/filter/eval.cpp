@@ -558,11 +558,6 @@ Evaluator& Evaluator::operator=(Evaluator&&) noexcept = default;
 Evaluator::~Evaluator() = default;
 
 Result<bool> Evaluator::matches(const Filter& filter, std::optional<std::string_view> payload,
-                                const EventMeta& meta) {
-  return matches(filter, payload, meta, 0);
-}
-
-Result<bool> Evaluator::matches(const Filter& filter, std::optional<std::string_view> payload,
                                 const EventMeta& meta, size_t slack) {
   const Program& p = *filter.program_;
   Scratch& s = *scratch_;
